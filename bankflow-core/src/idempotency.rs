@@ -1,0 +1,134 @@
+//! Idempotency: every money-moving command carries a key. The first execution stores the
+//! request's fingerprint and its response in the same unit of work as its effects; a replay
+//! with the same key and request gets the stored response, the same key with another request
+//! is an [`BankError::IdempotencyConflict`], and nothing ever moves twice.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{BankError, BankResult};
+use crate::transaction::Transaction;
+
+/// Longest key accepted (IETF idempotency-key draft practice).
+pub const IDEMPOTENCY_KEY_LEN_MAX: usize = 255;
+
+/// A client-chosen idempotency key: 1..=255 printable ASCII characters.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// Parses a key.
+    pub fn parse(s: &str) -> BankResult<IdempotencyKey> {
+        if s.is_empty() || s.len() > IDEMPOTENCY_KEY_LEN_MAX {
+            return Err(BankError::validation("idempotency_key", "must be 1 to 255 characters"));
+        }
+        if !s.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+            return Err(BankError::validation("idempotency_key", "must be printable ASCII without spaces"));
+        }
+        Ok(IdempotencyKey(s.to_string()))
+    }
+
+    /// The key text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A key derived from a parent key, for the internal steps of one command.
+    pub fn derived(&self, suffix: &str) -> IdempotencyKey {
+        let mut s = format!("{}#{suffix}", self.0);
+        s.truncate(IDEMPOTENCY_KEY_LEN_MAX);
+        IdempotencyKey(s)
+    }
+}
+
+impl TryFrom<String> for IdempotencyKey {
+    type Error = BankError;
+    fn try_from(s: String) -> BankResult<Self> {
+        IdempotencyKey::parse(&s)
+    }
+}
+
+impl From<IdempotencyKey> for String {
+    fn from(k: IdempotencyKey) -> String {
+        k.0
+    }
+}
+
+impl fmt::Debug for IdempotencyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IdempotencyKey({})", self.0)
+    }
+}
+
+impl fmt::Display for IdempotencyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// SHA-256 over a canonical description of the request (command name and every field).
+pub fn fingerprint(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        // Length-prefix each part so ("ab","c") and ("a","bc") differ.
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// The stored response of a command.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value")]
+pub enum IdempotentResponse {
+    /// One transaction (possibly FAILED: a replay then returns the same refusal).
+    Transaction(Transaction),
+    /// A linked batch that succeeded.
+    Batch(Vec<Transaction>),
+    /// A refusal that left no transaction behind (a linked batch that failed).
+    Refused {
+        /// Stable code.
+        code: String,
+        /// Message.
+        message: String,
+    },
+}
+
+/// A stored idempotency record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    /// Who the key belongs to (keys of different callers never collide).
+    pub scope: String,
+    /// The key.
+    pub key: IdempotencyKey,
+    /// Fingerprint of the first request.
+    pub fingerprint: String,
+    /// The first response.
+    pub response: IdempotentResponse,
+    /// When it was stored.
+    pub created_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_bounded_and_printable() {
+        assert!(IdempotencyKey::parse("abc-123").is_ok());
+        assert!(IdempotencyKey::parse("").is_err());
+        assert!(IdempotencyKey::parse("has space").is_err());
+        assert!(IdempotencyKey::parse(&"x".repeat(256)).is_err());
+        assert!(IdempotencyKey::parse(&"x".repeat(255)).is_ok());
+    }
+
+    #[test]
+    fn fingerprints_are_length_prefixed() {
+        assert_ne!(fingerprint(&["ab", "c"]), fingerprint(&["a", "bc"]));
+        assert_eq!(fingerprint(&["x"]), fingerprint(&["x"]));
+    }
+}

@@ -1,0 +1,43 @@
+//! # bankflow-core
+//!
+//! BankFlow's pure banking domain and engine. No I/O happens here: storage, time, ids,
+//! fraud scoring and event delivery are ports (traits) that adapters implement.
+//!
+//! Start with [`Bank::builder`] over a [`Store`] (the in-memory [`MemoryStore`], or the
+//! SQLite/PostgreSQL adapters in their own crates).
+#![warn(missing_docs)]
+
+pub mod account;
+pub mod auth;
+mod bank;
+pub mod clock;
+pub mod error;
+pub mod events;
+pub mod fraud_port;
+mod group;
+pub mod idempotency;
+pub mod ids;
+pub mod ledger;
+pub mod memory;
+pub mod money;
+pub mod movement;
+pub mod ports;
+pub mod transaction;
+
+pub use account::{Account, AccountNumber, AccountStatus, AccountType, Hold, HoldStatus};
+pub use auth::{Actor, Role};
+pub use bank::{
+    Balance, Bank, BankBuilder, BankConfig, BookingRequest, Destination, LedgerReport, OpenAccountRequest, Statement,
+    StatementLine, TransferItem, TransferRequest, BATCH_LEN_MAX, DESCRIPTION_LEN_MAX, STATEMENT_LINES_MAX,
+};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{BankError, BankResult};
+pub use events::{DomainEvent, EventSink, EventType, MemorySink, NoopSink, StoredEvent};
+pub use fraud_port::{AllowAll, FraudAction, FraudCheck, FraudDecision, FraudInput, RequestContext, RiskLevel};
+pub use idempotency::IdempotencyKey;
+pub use ids::{AccountId, CustomerId, EventId, HoldId, IdGenerator, RandomIds, SequentialIds, TransactionId, UserId};
+pub use ledger::SystemAccount;
+pub use memory::MemoryStore;
+pub use money::{Currency, Money};
+pub use ports::{Store, TxMode, UnitOfWork};
+pub use transaction::{Transaction, TransactionQuery, TransactionStatus, TransactionType};
