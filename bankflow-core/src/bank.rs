@@ -499,7 +499,7 @@ impl Bank {
         Ok(AccountSet::new(locked))
     }
 
-    fn stamp<'a>(&self, txn_id: TransactionId, next_id: &'a dyn Fn() -> uuid::Uuid) -> Stamp<'a> {
+    fn stamp<'a>(&self, txn_id: TransactionId, next_id: &'a (dyn Fn() -> uuid::Uuid + Sync)) -> Stamp<'a> {
         Stamp { txn_id, now: self.now(), next_id }
     }
 

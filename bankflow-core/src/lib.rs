@@ -23,6 +23,8 @@ pub mod money;
 pub mod movement;
 pub mod ports;
 pub mod transaction;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use account::{Account, AccountNumber, AccountStatus, AccountType, Hold, HoldStatus};
 pub use auth::{Actor, Role};

@@ -60,7 +60,7 @@ pub struct Stamp<'a> {
     /// Now.
     pub now: DateTime<Utc>,
     /// Fresh ids for events, journals, holds.
-    pub next_id: &'a dyn Fn() -> uuid::Uuid,
+    pub next_id: &'a (dyn Fn() -> uuid::Uuid + Sync),
 }
 
 impl Stamp<'_> {
