@@ -1,1 +1,107 @@
-fn main() {}
+//! In-memory engine throughput: transfers/s through `Bank::transfer` (idempotency, fraud
+//! step, locking, journal, events, read model — the whole engine path) single-threaded and
+//! with 2 threads contending on the same accounts.
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bankflow_core::{
+    AccountId, AccountType, Actor, Bank, BankConfig, BookingRequest, Currency, CustomerId, Destination, IdempotencyKey,
+    MemoryStore, Money, OpenAccountRequest, RequestContext, TransferItem, TransferRequest,
+};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+async fn setup() -> (Bank, AccountId, AccountId) {
+    let bank = Bank::builder(Arc::new(MemoryStore::new()))
+        .config(BankConfig { group_commit: Some(false), ..BankConfig::default() })
+        .build();
+    let sys = Actor::system();
+    let mut ids = Vec::new();
+    for c in 0..2u128 {
+        let a = bank
+            .open_account(
+                &sys,
+                OpenAccountRequest {
+                    customer_id: CustomerId(uuid::Uuid::from_u128(c + 1)),
+                    account_type: AccountType::Checking,
+                    currency: Currency::USD,
+                    overdraft_limit: None,
+                    daily_limit: None,
+                },
+            )
+            .await
+            .unwrap();
+        bank.deposit(
+            &sys,
+            BookingRequest {
+                account_id: a.id,
+                amount: Money::parse("1000000000", Currency::USD).unwrap(),
+                description: None,
+                idempotency_key: IdempotencyKey::parse(&format!("fund-{c}")).unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+        ids.push(a.id);
+    }
+    (bank, ids[0], ids[1])
+}
+
+async fn run(bank: &Bank, a: AccountId, b: AccountId, prefix: &str, n: u64) {
+    let sys = Actor::system();
+    let amount = Money::parse("0.01", Currency::USD).unwrap();
+    for i in 0..n {
+        let (from, to) = if i % 2 == 0 { (a, b) } else { (b, a) };
+        let req = TransferRequest {
+            item: TransferItem { from_account_id: from, to: Destination::Account(to), amount, description: None },
+            idempotency_key: IdempotencyKey::parse(&format!("{prefix}-{i}")).unwrap(),
+            context: RequestContext::default(),
+        };
+        bank.transfer(&sys, req).await.unwrap();
+    }
+}
+
+fn transfers(c: &mut Criterion) {
+    let mut g = c.benchmark_group("memory_transfer");
+    g.throughput(Throughput::Elements(1));
+    g.measurement_time(Duration::from_secs(5));
+    let st = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let (bank, a, b) = st.block_on(setup());
+    let mut round = 0u64;
+    g.bench_function("single_thread", |bn| {
+        bn.iter_custom(|iters| {
+            round += 1;
+            let start = Instant::now();
+            st.block_on(run(&bank, a, b, &format!("s{round}"), iters));
+            start.elapsed()
+        })
+    });
+    let mt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let (bank, a, b) = mt.block_on(setup());
+    let mut round = 0u64;
+    g.bench_function("two_threads_contended", |bn| {
+        bn.iter_custom(|iters| {
+            round += 1;
+            let start = Instant::now();
+            mt.block_on(async {
+                let half = iters.div_ceil(2);
+                let t1 = tokio::spawn({
+                    let bank = bank.clone();
+                    let p = format!("m{round}a");
+                    async move { run(&bank, a, b, &p, half).await }
+                });
+                let t2 = tokio::spawn({
+                    let bank = bank.clone();
+                    let p = format!("m{round}b");
+                    async move { run(&bank, b, a, &p, half).await }
+                });
+                t1.await.unwrap();
+                t2.await.unwrap();
+            });
+            start.elapsed()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, transfers);
+criterion_main!(benches);
