@@ -48,12 +48,18 @@ impl AccountNumber {
     pub fn parse(s: &str) -> BankResult<AccountNumber> {
         let digits: String = s.chars().filter(|c| *c != ' ' && *c != '-').collect();
         if digits.len() != ACCOUNT_NUMBER_LEN || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(BankError::validation("account_number", "an account number has 12 digits"));
+            return Err(BankError::validation(
+                "account_number",
+                "an account number has 12 digits",
+            ));
         }
         let bytes = digits.as_bytes();
         let expected = luhn_check_digit(&bytes[..ACCOUNT_NUMBER_LEN - 1]);
         if bytes[ACCOUNT_NUMBER_LEN - 1] - b'0' != expected {
-            return Err(BankError::validation("account_number", "check digit does not match"));
+            return Err(BankError::validation(
+                "account_number",
+                "check digit does not match",
+            ));
         }
         Ok(AccountNumber(digits))
     }
@@ -235,8 +241,14 @@ impl Account {
     pub fn ensure_open_for_movement(&self) -> BankResult<()> {
         match self.status {
             AccountStatus::Active => Ok(()),
-            AccountStatus::Frozen => Err(BankError::AccountFrozen(self.account_number.masked())),
-            AccountStatus::Closed => Err(BankError::AccountClosed(self.account_number.masked())),
+            AccountStatus::Frozen => Err(BankError::AccountFrozen(format!(
+                "account {} is frozen",
+                self.account_number.masked()
+            ))),
+            AccountStatus::Closed => Err(BankError::AccountClosed(format!(
+                "account {} is closed",
+                self.account_number.masked()
+            ))),
         }
     }
 
@@ -287,10 +299,13 @@ impl Account {
         if self.available_balance() < -self.overdraft_limit {
             return fail("available balance below the overdraft floor");
         }
-        if self.status == AccountStatus::Closed && (!self.balance.is_zero() || !self.held.is_zero()) {
+        if self.status == AccountStatus::Closed && (!self.balance.is_zero() || !self.held.is_zero())
+        {
             return fail("closed with money or holds");
         }
-        if self.balance.scale() > self.currency.minor_units() || self.held.scale() > self.currency.minor_units() {
+        if self.balance.scale() > self.currency.minor_units()
+            || self.held.scale() > self.currency.minor_units()
+        {
             return fail("amount with more decimals than the currency");
         }
         Ok(())
@@ -339,7 +354,10 @@ mod tests {
         for i in 0..12 {
             let mut b = s.clone().into_bytes();
             b[i] = if b[i] == b'9' { b'0' } else { b[i] + 1 };
-            assert!(AccountNumber::parse(std::str::from_utf8(&b).unwrap()).is_err(), "typo at {i}");
+            assert!(
+                AccountNumber::parse(std::str::from_utf8(&b).unwrap()).is_err(),
+                "typo at {i}"
+            );
         }
         assert!(AccountNumber::parse("12345").is_err());
         assert!(AccountNumber::parse("abcdefghijkl").is_err());

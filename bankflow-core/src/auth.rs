@@ -39,17 +39,32 @@ pub struct Actor {
 impl Actor {
     /// The embedding program itself: may do everything.
     pub fn system() -> Actor {
-        Actor { user_id: None, customer_id: None, roles: Vec::new(), system: true }
+        Actor {
+            user_id: None,
+            customer_id: None,
+            roles: Vec::new(),
+            system: true,
+        }
     }
 
     /// A customer user.
     pub fn customer(user_id: UserId, customer_id: Option<CustomerId>) -> Actor {
-        Actor { user_id: Some(user_id), customer_id, roles: vec![Role::Customer], system: false }
+        Actor {
+            user_id: Some(user_id),
+            customer_id,
+            roles: vec![Role::Customer],
+            system: false,
+        }
     }
 
     /// An admin user.
     pub fn admin(user_id: UserId) -> Actor {
-        Actor { user_id: Some(user_id), customer_id: None, roles: vec![Role::Admin], system: false }
+        Actor {
+            user_id: Some(user_id),
+            customer_id: None,
+            roles: vec![Role::Admin],
+            system: false,
+        }
     }
 
     /// True for admins and the system.
@@ -86,7 +101,9 @@ impl Actor {
         if self.may_read_customer(account.customer_id) {
             Ok(())
         } else {
-            Err(BankError::NotFound { resource: "account" })
+            Err(BankError::NotFound {
+                resource: "account",
+            })
         }
     }
 
@@ -95,7 +112,9 @@ impl Actor {
         if self.may_act_for_customer(account.customer_id) {
             Ok(())
         } else {
-            Err(BankError::NotFound { resource: "account" })
+            Err(BankError::NotFound {
+                resource: "account",
+            })
         }
     }
 

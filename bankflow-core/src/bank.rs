@@ -7,17 +7,26 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::account::{Account, AccountNumber, AccountStatus, AccountType, HoldStatus};
+use crate::audit::AuditEvent;
 use crate::auth::Actor;
 use crate::clock::{Clock, SystemClock};
+use crate::crypto::{KeyProvider, StaticKeyRing};
+use crate::customer::{DocumentStore, MemoryDocumentStore};
 use crate::error::{BankError, BankResult};
-use crate::events::{DomainEvent, EventData, EventSink, EventType, NoopSink, StoredEvent, TransactionEventData};
-use crate::fraud_port::{AllowAll, FraudAction, FraudCheck, FraudInput, RequestContext};
+use crate::events::{
+    DomainEvent, EventData, EventSink, EventType, NoopSink, StoredEvent, TransactionEventData,
+};
+use crate::fraud::RulesFraudCheck;
+use crate::fraud_port::{FraudAction, FraudCheck, FraudInput, RequestContext};
 use crate::group::GroupCommitter;
 use crate::idempotency::{fingerprint, IdempotencyKey, IdempotencyRecord, IdempotentResponse};
-use crate::ids::{AccountId, CustomerId, EventId, IdGenerator, JournalId, RandomIds, SplitMix, TransactionId};
+use crate::ids::{
+    AccountId, CustomerId, EventId, IdGenerator, JournalId, RandomIds, SplitMix, TransactionId,
+};
 use crate::ledger::{JournalEntry, Posting, SystemAccount};
 use crate::money::{Currency, Money};
 use crate::movement::{self, AccountSet, FraudOutcome, Movement, Planned, Reserve, Side, Stamp};
+use crate::notify::{MemoryNotifier, Notifier};
 use crate::ports::{Store, TxMode, UnitOfWork};
 use crate::transaction::{Transaction, TransactionQuery, TransactionStatus, TransactionType};
 
@@ -46,11 +55,20 @@ pub struct BankConfig {
     pub group_commit: Option<bool>,
     /// Commands per group-commit transaction, at most.
     pub group_size_max: usize,
+    /// Accounts open only for customers whose KYC is APPROVED (see
+    /// `check_customer_may_open` for who is exempt).
+    pub require_kyc: bool,
 }
 
 impl Default for BankConfig {
     fn default() -> Self {
-        BankConfig { hold_ttl: Duration::days(7), verify_balances_on_write: false, group_commit: None, group_size_max: 256 }
+        BankConfig {
+            hold_ttl: Duration::days(7),
+            verify_balances_on_write: false,
+            group_commit: None,
+            group_size_max: 256,
+            require_kyc: true,
+        }
     }
 }
 
@@ -61,6 +79,97 @@ pub enum Destination {
     Account(AccountId),
     /// By account number (to another customer).
     Number(AccountNumber),
+    /// Out of the bank (bill payment, ACH, wire), booked against the external clearing GL
+    /// account until the payment rail settles it.
+    External(ExternalPayee),
+}
+
+/// How money leaves the bank.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PaymentRail {
+    /// A bill payment to a payee (seed: "Payment processing").
+    Payment,
+    /// An outgoing ACH transfer.
+    Ach,
+    /// An outgoing wire.
+    Wire,
+}
+
+/// The beneficiary of money leaving the bank.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalPayee {
+    /// Rail.
+    pub rail: PaymentRail,
+    /// Beneficiary name (1..=140 characters).
+    pub name: String,
+    /// Beneficiary account: IBAN, account number or routing/account (4..=34 letters, digits, `-`, `/`).
+    pub account: String,
+    /// Reference for the beneficiary (invoice number...), at most 140 characters.
+    pub reference: Option<String>,
+}
+
+impl ExternalPayee {
+    fn validate(&self) -> BankResult<()> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 140 || name.chars().any(char::is_control) {
+            return Err(BankError::validation(
+                "payee_name",
+                "a payee name of 1 to 140 characters is required",
+            ));
+        }
+        let acct = self.account.trim();
+        if !(4..=34).contains(&acct.len())
+            || !acct
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '/')
+        {
+            return Err(BankError::validation(
+                "payee_account",
+                "4 to 34 letters, digits, '-' or '/'",
+            ));
+        }
+        if self
+            .reference
+            .as_ref()
+            .is_some_and(|r| r.chars().count() > 140 || r.chars().any(char::is_control))
+        {
+            return Err(BankError::validation("reference", "at most 140 characters"));
+        }
+        Ok(())
+    }
+
+    fn kind(&self) -> TransactionType {
+        match self.rail {
+            PaymentRail::Payment => TransactionType::Payment,
+            PaymentRail::Ach | PaymentRail::Wire => TransactionType::ExternalTransfer,
+        }
+    }
+
+    fn fingerprint_text(&self) -> String {
+        format!(
+            "{:?}|{}|{}|{}",
+            self.rail,
+            self.name.trim(),
+            self.account.trim(),
+            self.reference.as_deref().unwrap_or("")
+        )
+    }
+}
+
+/// The credited side of a resolved destination.
+struct Resolved {
+    credit: Side,
+    kind: TransactionType,
+    counterparty: Option<String>,
+    default_description: Option<String>,
+}
+
+fn destination_text(to: &Destination) -> String {
+    match to {
+        Destination::Account(id) => id.to_string(),
+        Destination::Number(n) => n.to_string(),
+        Destination::External(p) => p.fingerprint_text(),
+    }
 }
 
 /// One transfer between customer accounts.
@@ -123,12 +232,34 @@ pub(crate) enum Command {
     OpenAccount(OpenAccountRequest),
     Transfer(TransferRequest, Reserve),
     Booking(BookingRequest, TransactionType),
-    PostPending { id: TransactionId, amount: Option<Money>, key: IdempotencyKey },
-    VoidPending { id: TransactionId, key: IdempotencyKey },
-    Reverse { id: TransactionId, reason: String, key: IdempotencyKey },
-    Batch { items: Vec<TransferItem>, key: IdempotencyKey, context: RequestContext },
-    SetStatus { id: AccountId, status: AccountStatus },
-    SetLimits { id: AccountId, overdraft_limit: Decimal, daily_limit: Option<Decimal> },
+    PostPending {
+        id: TransactionId,
+        amount: Option<Money>,
+        key: IdempotencyKey,
+    },
+    VoidPending {
+        id: TransactionId,
+        key: IdempotencyKey,
+    },
+    Reverse {
+        id: TransactionId,
+        reason: String,
+        key: IdempotencyKey,
+    },
+    Batch {
+        items: Vec<TransferItem>,
+        key: IdempotencyKey,
+        context: RequestContext,
+    },
+    SetStatus {
+        id: AccountId,
+        status: AccountStatus,
+    },
+    SetLimits {
+        id: AccountId,
+        overdraft_limit: Decimal,
+        daily_limit: Option<Decimal>,
+    },
     ExpireHolds,
 }
 
@@ -211,6 +342,9 @@ pub(crate) struct Inner {
     pub(crate) fraud: Arc<dyn FraudCheck>,
     pub(crate) sink: Arc<dyn EventSink>,
     pub(crate) config: BankConfig,
+    pub(crate) keys: Arc<dyn KeyProvider>,
+    pub(crate) documents: Arc<dyn DocumentStore>,
+    pub(crate) notifier: Arc<dyn Notifier>,
     rng: SplitMix,
     group: Option<GroupCommitter>,
 }
@@ -226,9 +360,12 @@ pub struct BankBuilder {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
-    fraud: Arc<dyn FraudCheck>,
+    fraud: Option<Arc<dyn FraudCheck>>,
     sink: Arc<dyn EventSink>,
     config: BankConfig,
+    keys: Option<Arc<dyn KeyProvider>>,
+    documents: Arc<dyn DocumentStore>,
+    notifier: Arc<dyn Notifier>,
 }
 
 impl BankBuilder {
@@ -242,9 +379,26 @@ impl BankBuilder {
         self.ids = ids;
         self
     }
-    /// Fraud-check port (default: allow all).
+    /// Fraud-check port (default: [`RulesFraudCheck`], which allows everything until fraud
+    /// rules are installed).
     pub fn fraud(mut self, fraud: Arc<dyn FraudCheck>) -> Self {
-        self.fraud = fraud;
+        self.fraud = Some(fraud);
+        self
+    }
+    /// Encryption keys for sensitive fields (default: one ephemeral random key — data sealed
+    /// with it is unreadable after a restart, so real deployments configure keys).
+    pub fn keys(mut self, keys: Arc<dyn KeyProvider>) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+    /// Where KYC document bytes go (default: in memory).
+    pub fn documents(mut self, documents: Arc<dyn DocumentStore>) -> Self {
+        self.documents = documents;
+        self
+    }
+    /// Email/SMS/push delivery (default: an in-memory outbox, see [`MemoryNotifier`]).
+    pub fn notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {
+        self.notifier = notifier;
         self
     }
     /// Event sink port (default: none; the outbox keeps every event).
@@ -257,8 +411,17 @@ impl BankBuilder {
         self.config = config;
         self
     }
-    /// The engine.
+    /// The engine. Panics only if the OS random source fails while making the default
+    /// ephemeral key (configure [`BankBuilder::keys`] to avoid even that).
     pub fn build(self) -> Bank {
+        let fraud = self.fraud.unwrap_or_else(|| {
+            Arc::new(RulesFraudCheck::new(self.clock.clone(), self.ids.clone()))
+        });
+        let keys = self.keys.unwrap_or_else(|| {
+            Arc::new(
+                StaticKeyRing::ephemeral().expect("OS random source for the ephemeral data key"),
+            )
+        });
         let seed = self.ids.next_uuid().as_u64_pair();
         let group = self
             .config
@@ -270,9 +433,12 @@ impl BankBuilder {
                 store: self.store,
                 clock: self.clock,
                 ids: self.ids,
-                fraud: self.fraud,
+                fraud,
                 sink: self.sink,
                 config: self.config,
+                keys,
+                documents: self.documents,
+                notifier: self.notifier,
                 rng: SplitMix::new(seed.0 ^ seed.1),
                 group,
             }),
@@ -282,12 +448,14 @@ impl BankBuilder {
 
 fn validate_description(d: &Option<String>) -> BankResult<()> {
     match d {
-        Some(s) if s.chars().count() > DESCRIPTION_LEN_MAX => {
-            Err(BankError::validation("description", format!("at most {DESCRIPTION_LEN_MAX} characters")))
-        }
-        Some(s) if s.chars().any(|c| c.is_control() && c != '\n') => {
-            Err(BankError::validation("description", "control characters are not allowed"))
-        }
+        Some(s) if s.chars().count() > DESCRIPTION_LEN_MAX => Err(BankError::validation(
+            "description",
+            format!("at most {DESCRIPTION_LEN_MAX} characters"),
+        )),
+        Some(s) if s.chars().any(|c| c.is_control() && c != '\n') => Err(BankError::validation(
+            "description",
+            "control characters are not allowed",
+        )),
         _ => Ok(()),
     }
 }
@@ -305,10 +473,13 @@ impl Bank {
         BankBuilder {
             store,
             clock: Arc::new(SystemClock),
-            ids: Arc::new(RandomIds),
-            fraud: Arc::new(AllowAll),
+            ids: Arc::new(RandomIds::default()),
+            fraud: None,
             sink: Arc::new(NoopSink),
             config: BankConfig::default(),
+            keys: None,
+            documents: Arc::new(MemoryDocumentStore::default()),
+            notifier: Arc::new(MemoryNotifier::default()),
         }
     }
 
@@ -393,27 +564,50 @@ impl Bank {
         events: &mut Vec<DomainEvent>,
     ) -> BankResult<Outcome> {
         match cmd {
-            Command::OpenAccount(req) => self.exec_open(uow, actor, req, events).await.map(Outcome::Account),
-            Command::Transfer(req, reserve) => {
-                self.exec_transfer(uow, actor, req, *reserve, events).await.map(Outcome::Transaction)
-            }
-            Command::Booking(req, kind) => self.exec_booking(uow, actor, req, *kind, events).await.map(Outcome::Transaction),
-            Command::PostPending { id, amount, key } => {
-                self.exec_resolve(uow, actor, *id, Resolve::Post(*amount), key, events).await.map(Outcome::Transaction)
-            }
-            Command::VoidPending { id, key } => {
-                self.exec_resolve(uow, actor, *id, Resolve::Void, key, events).await.map(Outcome::Transaction)
-            }
-            Command::Reverse { id, reason, key } => {
-                self.exec_reverse(uow, actor, *id, reason, key, events).await.map(Outcome::Transaction)
-            }
-            Command::Batch { items, key, context } => {
-                self.exec_batch(uow, actor, items, key, context, events).await.map(Outcome::Transactions)
-            }
-            Command::SetStatus { id, status } => self.exec_set_status(uow, actor, *id, *status, events).await.map(Outcome::Account),
-            Command::SetLimits { id, overdraft_limit, daily_limit } => {
-                self.exec_set_limits(uow, actor, *id, *overdraft_limit, *daily_limit).await.map(Outcome::Account)
-            }
+            Command::OpenAccount(req) => self
+                .exec_open(uow, actor, req, events)
+                .await
+                .map(Outcome::Account),
+            Command::Transfer(req, reserve) => self
+                .exec_transfer(uow, actor, req, *reserve, events)
+                .await
+                .map(Outcome::Transaction),
+            Command::Booking(req, kind) => self
+                .exec_booking(uow, actor, req, *kind, events)
+                .await
+                .map(Outcome::Transaction),
+            Command::PostPending { id, amount, key } => self
+                .exec_resolve(uow, actor, *id, Resolve::Post(*amount), key, events)
+                .await
+                .map(Outcome::Transaction),
+            Command::VoidPending { id, key } => self
+                .exec_resolve(uow, actor, *id, Resolve::Void, key, events)
+                .await
+                .map(Outcome::Transaction),
+            Command::Reverse { id, reason, key } => self
+                .exec_reverse(uow, actor, *id, reason, key, events)
+                .await
+                .map(Outcome::Transaction),
+            Command::Batch {
+                items,
+                key,
+                context,
+            } => self
+                .exec_batch(uow, actor, items, key, context, events)
+                .await
+                .map(Outcome::Transactions),
+            Command::SetStatus { id, status } => self
+                .exec_set_status(uow, actor, *id, *status, events)
+                .await
+                .map(Outcome::Account),
+            Command::SetLimits {
+                id,
+                overdraft_limit,
+                daily_limit,
+            } => self
+                .exec_set_limits(uow, actor, *id, *overdraft_limit, *daily_limit)
+                .await
+                .map(Outcome::Account),
             Command::ExpireHolds => self.exec_expire(uow, events).await.map(Outcome::Count),
         }
     }
@@ -442,7 +636,13 @@ impl Bank {
         fp: String,
         response: IdempotentResponse,
     ) -> BankResult<()> {
-        let rec = IdempotencyRecord { scope, key: key.clone(), fingerprint: fp, response, created_at: self.now() };
+        let rec = IdempotencyRecord {
+            scope,
+            key: key.clone(),
+            fingerprint: fp,
+            response,
+            created_at: self.now(),
+        };
         uow.insert_idempotency(&rec).await
     }
 
@@ -482,14 +682,21 @@ impl Bank {
             for a in &dirty {
                 let sum = uow.posting_sum(a.id, None).await?;
                 if sum != a.balance {
-                    return Err(BankError::Invariant(format!("account {} balance {} != postings {sum}", a.id, a.balance)));
+                    return Err(BankError::Invariant(format!(
+                        "account {} balance {} != postings {sum}",
+                        a.id, a.balance
+                    )));
                 }
             }
         }
         Ok(txns)
     }
 
-    async fn lock_set(&self, uow: &mut dyn UnitOfWork, ids: impl IntoIterator<Item = AccountId>) -> BankResult<AccountSet> {
+    async fn lock_set(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        ids: impl IntoIterator<Item = AccountId>,
+    ) -> BankResult<AccountSet> {
         let ids = sorted_ids(ids);
         let locked = uow.lock_accounts(&ids).await?;
         for a in &locked {
@@ -499,8 +706,16 @@ impl Bank {
         Ok(AccountSet::new(locked))
     }
 
-    fn stamp<'a>(&self, txn_id: TransactionId, next_id: &'a (dyn Fn() -> uuid::Uuid + Sync)) -> Stamp<'a> {
-        Stamp { txn_id, now: self.now(), next_id }
+    fn stamp<'a>(
+        &self,
+        txn_id: TransactionId,
+        next_id: &'a (dyn Fn() -> uuid::Uuid + Sync),
+    ) -> Stamp<'a> {
+        Stamp {
+            txn_id,
+            now: self.now(),
+            next_id,
+        }
     }
 
     // ---------------------------------------------------------------- accounts
@@ -513,14 +728,19 @@ impl Bank {
         events: &mut Vec<DomainEvent>,
     ) -> BankResult<Account> {
         if !actor.may_act_for_customer(req.customer_id) {
-            return Err(BankError::NotFound { resource: "customer" });
+            return Err(BankError::NotFound {
+                resource: "customer",
+            });
         }
         let overdraft = req.overdraft_limit.unwrap_or(Decimal::ZERO);
         if overdraft != Decimal::ZERO && !actor.is_admin() {
-            return Err(BankError::Forbidden("only staff may grant an overdraft".into()));
+            return Err(BankError::Forbidden(
+                "only staff may grant an overdraft".into(),
+            ));
         }
         Self::check_limits(req.account_type, req.currency, overdraft, req.daily_limit)?;
-        self.check_customer_may_open(uow, req.customer_id).await?;
+        self.check_customer_may_open(uow, actor, req.customer_id)
+            .await?;
         let now = self.now();
         let mut last_err = BankError::internal("no attempt");
         // Random numbers collide rarely; a bounded number of retries settles it.
@@ -544,7 +764,11 @@ impl Bank {
                 version: 1,
             };
             account.assert_invariants()?;
-            if uow.account_by_number(&account.account_number).await?.is_some() {
+            if uow
+                .account_by_number(&account.account_number)
+                .await?
+                .is_some()
+            {
                 last_err = BankError::Duplicate("account");
                 continue;
             }
@@ -556,16 +780,33 @@ impl Bank {
     }
 
     /// Hook for the customer context: refuses opening when the customer may not hold accounts.
-    async fn check_customer_may_open(&self, _uow: &mut dyn UnitOfWork, _customer: CustomerId) -> BankResult<()> {
-        Ok(())
+    /// See [`Bank::customer_may_open`] for the rule.
+    async fn check_customer_may_open(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        actor: &Actor,
+        customer: CustomerId,
+    ) -> BankResult<()> {
+        self.customer_may_open(uow, actor, customer).await
     }
 
-    fn check_limits(ty: AccountType, ccy: Currency, overdraft: Decimal, daily: Option<Decimal>) -> BankResult<()> {
+    fn check_limits(
+        ty: AccountType,
+        ccy: Currency,
+        overdraft: Decimal,
+        daily: Option<Decimal>,
+    ) -> BankResult<()> {
         if overdraft < Decimal::ZERO {
-            return Err(BankError::validation("overdraft_limit", "must not be negative"));
+            return Err(BankError::validation(
+                "overdraft_limit",
+                "must not be negative",
+            ));
         }
         if ty == AccountType::Savings && overdraft > Decimal::ZERO {
-            return Err(BankError::validation("overdraft_limit", "savings accounts have no overdraft"));
+            return Err(BankError::validation(
+                "overdraft_limit",
+                "savings accounts have no overdraft",
+            ));
         }
         Money::new(overdraft, ccy)?;
         if let Some(d) = daily {
@@ -616,12 +857,18 @@ impl Bank {
             }
             (AccountStatus::Active | AccountStatus::Frozen, AccountStatus::Closed) => {
                 if !a.balance.is_zero() || !a.held.is_zero() {
-                    return Err(BankError::AccountNotEmpty("balance must be zero with no open holds".into()));
+                    return Err(BankError::AccountNotEmpty(
+                        "balance must be zero with no open holds".into(),
+                    ));
                 }
                 a.closed_at = Some(self.now());
                 EventType::AccountClosed
             }
-            (from, to) => return Err(BankError::InvalidState(format!("account cannot go from {from} to {to}"))),
+            (from, to) => {
+                return Err(BankError::InvalidState(format!(
+                    "account cannot go from {from} to {to}"
+                )))
+            }
         };
         a.status = status;
         a.updated_at = self.now();
@@ -629,6 +876,13 @@ impl Bank {
         a.assert_invariants()?;
         uow.update_account(&a).await?;
         events.push(self.account_event(ty, &a));
+        let action = match ty {
+            EventType::AccountFrozen => "account.freeze",
+            EventType::AccountUnfrozen => "account.unfreeze",
+            _ => "account.close",
+        };
+        self.audit(uow, actor, AuditEvent::new(action, "account", a.id))
+            .await?;
         Ok(a)
     }
 
@@ -649,10 +903,20 @@ impl Bank {
         a.updated_at = self.now();
         a.version += 1;
         if a.available_balance() < -a.overdraft_limit {
-            return Err(BankError::validation("overdraft_limit", "the account already uses more overdraft"));
+            return Err(BankError::validation(
+                "overdraft_limit",
+                "the account already uses more overdraft",
+            ));
         }
         a.assert_invariants()?;
         uow.update_account(&a).await?;
+        let detail = serde_json::json!({"overdraft_limit": overdraft.to_string(), "daily_limit": daily.map(|d| d.to_string())});
+        self.audit(
+            uow,
+            actor,
+            AuditEvent::new("account.set_limits", "account", a.id).detail(detail),
+        )
+        .await?;
         Ok(a)
     }
 
@@ -669,10 +933,7 @@ impl Bank {
         let item = &req.item;
         validate_description(&item.description)?;
         let scope = actor.idempotency_scope();
-        let to_text = match &item.to {
-            Destination::Account(id) => id.to_string(),
-            Destination::Number(n) => n.to_string(),
-        };
+        let to_text = destination_text(&item.to);
         let reserve_text = match reserve {
             Reserve::No => String::new(),
             Reserve::Until(t) => t.to_rfc3339(),
@@ -687,7 +948,10 @@ impl Bank {
             item.description.as_deref().unwrap_or(""),
             &reserve_text,
         ]);
-        if let Some(resp) = self.idem_lookup(uow, &scope, &req.idempotency_key, &fp).await? {
+        if let Some(resp) = self
+            .idem_lookup(uow, &scope, &req.idempotency_key, &fp)
+            .await?
+        {
             return Self::replay_txn(resp);
         }
         if let Reserve::Until(t) = reserve {
@@ -695,22 +959,47 @@ impl Bank {
                 return Err(BankError::validation("expires_at", "must be in the future"));
             }
         }
-        let to_id = self.resolve_destination(uow, &item.to).await?;
-        let mut set = self.lock_set(uow, [item.from_account_id, to_id]).await?;
+        let to = self.resolve_destination(uow, &item.to).await?;
+        let mut set = self
+            .lock_set(
+                uow,
+                [Some(item.from_account_id), to.credit.customer()]
+                    .into_iter()
+                    .flatten(),
+            )
+            .await?;
         actor.check_act(set.get(item.from_account_id)?)?;
-        set.get(to_id)?;
         let m = Movement {
-            kind: TransactionType::Transfer,
+            kind: to.kind,
             debit: Side::Customer(item.from_account_id),
-            credit: Side::Customer(to_id),
+            credit: to.credit,
             amount: item.amount.positive()?,
-            description: item.description.clone(),
+            description: item.description.clone().or(to.default_description),
+        };
+        let context = match to.counterparty {
+            Some(c) => RequestContext {
+                counterparty: Some(c),
+                ..req.context.clone()
+            },
+            None => req.context.clone(),
         };
         let ids = || self.new_uuid();
         let stamp = self.stamp(TransactionId(self.new_uuid()), &ids);
-        let planned = self.decide(uow, &mut set, &m, &stamp, reserve, &req.context).await?;
-        let txn = self.persist(uow, set, vec![planned], events).await?.remove(0);
-        self.idem_save(uow, scope, &req.idempotency_key, fp, IdempotentResponse::Transaction(txn.clone())).await?;
+        let planned = self
+            .decide(uow, &mut set, &m, &stamp, reserve, &context)
+            .await?;
+        let txn = self
+            .persist(uow, set, vec![planned], events)
+            .await?
+            .remove(0);
+        self.idem_save(
+            uow,
+            scope,
+            &req.idempotency_key,
+            fp,
+            IdempotentResponse::Transaction(txn.clone()),
+        )
+        .await?;
         Ok(txn)
     }
 
@@ -738,7 +1027,10 @@ impl Bank {
         };
         let fraud = match decision.action {
             FraudAction::Block => {
-                let err = BankError::FraudBlocked(decision.flags.join(", "));
+                let err = BankError::FraudBlocked(format!(
+                    "blocked by fraud rules: {}",
+                    decision.flags.join(", ")
+                ));
                 return movement::refused(stamp, m, false, &err);
             }
             FraudAction::Review => FraudOutcome::Review,
@@ -746,16 +1038,58 @@ impl Bank {
         };
         match movement::check(set, m, stamp.now.date_naive()) {
             Ok(()) => movement::plan(set, m, stamp, fraud, reserve, self.inner.config.hold_ttl),
-            Err(e) if e.is_business_refusal() => movement::refused(stamp, m, fraud == FraudOutcome::Passed, &e),
+            Err(e) if e.is_business_refusal() => {
+                movement::refused(stamp, m, fraud == FraudOutcome::Passed, &e)
+            }
             Err(e) => Err(e),
         }
     }
 
-    async fn resolve_destination(&self, uow: &mut dyn UnitOfWork, to: &Destination) -> BankResult<AccountId> {
+    /// Resolves where money goes. Any customer may send to any existing account (by id or
+    /// number); the account itself is never revealed beyond its existence.
+    async fn resolve_destination(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        to: &Destination,
+    ) -> BankResult<Resolved> {
+        let internal = |id: AccountId| Resolved {
+            credit: Side::Customer(id),
+            kind: TransactionType::Transfer,
+            counterparty: None,
+            default_description: None,
+        };
         match to {
-            Destination::Account(id) => Ok(*id),
+            Destination::Account(id) => {
+                uow.account(*id).await?.ok_or(BankError::NotFound {
+                    resource: "account",
+                })?;
+                Ok(internal(*id))
+            }
             Destination::Number(n) => {
-                uow.account_by_number(n).await?.map(|a| a.id).ok_or(BankError::NotFound { resource: "account" })
+                let a = uow.account_by_number(n).await?.ok_or(BankError::NotFound {
+                    resource: "account",
+                })?;
+                Ok(internal(a.id))
+            }
+            Destination::External(p) => {
+                p.validate()?;
+                Ok(Resolved {
+                    credit: Side::System(SystemAccount::ExternalClearing),
+                    kind: p.kind(),
+                    counterparty: Some(p.account.trim().to_string()),
+                    default_description: Some(match &p.reference {
+                        Some(r) => format!(
+                            "{} to {} ({r})",
+                            p.kind().as_str().to_ascii_lowercase().replace('_', " "),
+                            p.name.trim()
+                        ),
+                        None => format!(
+                            "{} to {}",
+                            p.kind().as_str().to_ascii_lowercase().replace('_', " "),
+                            p.name.trim()
+                        ),
+                    }),
+                })
             }
         }
     }
@@ -771,17 +1105,36 @@ impl Bank {
         actor.require_admin()?;
         validate_description(&req.description)?;
         let (debit, credit) = match kind {
-            TransactionType::Deposit => (Side::System(SystemAccount::Cash), Side::Customer(req.account_id)),
-            TransactionType::Withdrawal => (Side::Customer(req.account_id), Side::System(SystemAccount::Cash)),
-            TransactionType::ExternalDeposit => {
-                (Side::System(SystemAccount::ExternalClearing), Side::Customer(req.account_id))
+            TransactionType::Deposit => (
+                Side::System(SystemAccount::Cash),
+                Side::Customer(req.account_id),
+            ),
+            TransactionType::Withdrawal => (
+                Side::Customer(req.account_id),
+                Side::System(SystemAccount::Cash),
+            ),
+            TransactionType::ExternalDeposit => (
+                Side::System(SystemAccount::ExternalClearing),
+                Side::Customer(req.account_id),
+            ),
+            TransactionType::ExternalTransfer | TransactionType::Payment => (
+                Side::Customer(req.account_id),
+                Side::System(SystemAccount::ExternalClearing),
+            ),
+            TransactionType::Fee => (
+                Side::Customer(req.account_id),
+                Side::System(SystemAccount::FeesIncome),
+            ),
+            TransactionType::Interest => (
+                Side::System(SystemAccount::InterestExpense),
+                Side::Customer(req.account_id),
+            ),
+            other => {
+                return Err(BankError::validation(
+                    "transaction_type",
+                    format!("{other} is not a booking"),
+                ))
             }
-            TransactionType::ExternalTransfer | TransactionType::Payment => {
-                (Side::Customer(req.account_id), Side::System(SystemAccount::ExternalClearing))
-            }
-            TransactionType::Fee => (Side::Customer(req.account_id), Side::System(SystemAccount::FeesIncome)),
-            TransactionType::Interest => (Side::System(SystemAccount::InterestExpense), Side::Customer(req.account_id)),
-            other => return Err(BankError::validation("transaction_type", format!("{other} is not a booking"))),
         };
         let scope = actor.idempotency_scope();
         let fp = fingerprint(&[
@@ -791,22 +1144,48 @@ impl Bank {
             req.amount.currency().code(),
             req.description.as_deref().unwrap_or(""),
         ]);
-        if let Some(resp) = self.idem_lookup(uow, &scope, &req.idempotency_key, &fp).await? {
+        if let Some(resp) = self
+            .idem_lookup(uow, &scope, &req.idempotency_key, &fp)
+            .await?
+        {
             return Self::replay_txn(resp);
         }
         let mut set = self.lock_set(uow, [req.account_id]).await?;
         set.get(req.account_id)?;
-        let m = Movement { kind, debit, credit, amount: req.amount.positive()?, description: req.description.clone() };
+        let m = Movement {
+            kind,
+            debit,
+            credit,
+            amount: req.amount.positive()?,
+            description: req.description.clone(),
+        };
         let ids = || self.new_uuid();
         let stamp = self.stamp(TransactionId(self.new_uuid()), &ids);
         movement::validate_shape(&set, &m)?;
         let planned = match movement::check(&set, &m, stamp.now.date_naive()) {
-            Ok(()) => movement::plan(&mut set, &m, &stamp, FraudOutcome::NotChecked, Reserve::No, self.inner.config.hold_ttl)?,
+            Ok(()) => movement::plan(
+                &mut set,
+                &m,
+                &stamp,
+                FraudOutcome::NotChecked,
+                Reserve::No,
+                self.inner.config.hold_ttl,
+            )?,
             Err(e) if e.is_business_refusal() => movement::refused(&stamp, &m, false, &e)?,
             Err(e) => return Err(e),
         };
-        let txn = self.persist(uow, set, vec![planned], events).await?.remove(0);
-        self.idem_save(uow, scope, &req.idempotency_key, fp, IdempotentResponse::Transaction(txn.clone())).await?;
+        let txn = self
+            .persist(uow, set, vec![planned], events)
+            .await?
+            .remove(0);
+        self.idem_save(
+            uow,
+            scope,
+            &req.idempotency_key,
+            fp,
+            IdempotentResponse::Transaction(txn.clone()),
+        )
+        .await?;
         Ok(txn)
     }
 
@@ -820,17 +1199,17 @@ impl Bank {
         events: &mut Vec<DomainEvent>,
     ) -> BankResult<Vec<Transaction>> {
         if items.is_empty() || items.len() > BATCH_LEN_MAX {
-            return Err(BankError::validation("transfers", format!("a batch has 1 to {BATCH_LEN_MAX} transfers")));
+            return Err(BankError::validation(
+                "transfers",
+                format!("a batch has 1 to {BATCH_LEN_MAX} transfers"),
+            ));
         }
         let scope = actor.idempotency_scope();
         let mut parts: Vec<String> = vec!["batch".into()];
         for it in items {
             validate_description(&it.description)?;
             parts.push(it.from_account_id.to_string());
-            parts.push(match &it.to {
-                Destination::Account(id) => id.to_string(),
-                Destination::Number(n) => n.to_string(),
-            });
+            parts.push(destination_text(&it.to));
             parts.push(it.amount.amount().to_string());
             parts.push(it.amount.currency().code().to_string());
             parts.push(it.description.clone().unwrap_or_default());
@@ -848,38 +1227,62 @@ impl Bank {
         for it in items {
             dests.push(self.resolve_destination(uow, &it.to).await?);
         }
-        let all_ids = items.iter().map(|i| i.from_account_id).chain(dests.iter().copied());
+        let all_ids = items
+            .iter()
+            .map(|i| i.from_account_id)
+            .chain(dests.iter().filter_map(|d| d.credit.customer()));
         let mut set = self.lock_set(uow, all_ids).await?;
         let mut planned = Vec::with_capacity(items.len());
         let mut refusal = None;
-        for (i, (it, to)) in items.iter().zip(&dests).enumerate() {
+        // Fraud assessments of earlier items are undone too if a later item refuses.
+        uow.savepoint().await?;
+        for (i, (it, to)) in items.iter().zip(dests).enumerate() {
             actor.check_act(set.get(it.from_account_id)?)?;
-            set.get(*to)?;
             let m = Movement {
-                kind: TransactionType::Transfer,
+                kind: to.kind,
                 debit: Side::Customer(it.from_account_id),
-                credit: Side::Customer(*to),
+                credit: to.credit,
                 amount: it.amount.positive()?,
-                description: it.description.clone(),
+                description: it.description.clone().or(to.default_description),
+            };
+            let context = match to.counterparty {
+                Some(c) => RequestContext {
+                    counterparty: Some(c),
+                    ..context.clone()
+                },
+                None => context.clone(),
             };
             let ids = || self.new_uuid();
             let stamp = self.stamp(TransactionId(self.new_uuid()), &ids);
-            let p = self.decide(uow, &mut set, &m, &stamp, Reserve::No, context).await?;
+            let p = self
+                .decide(uow, &mut set, &m, &stamp, Reserve::No, &context)
+                .await?;
             if p.txn.status != TransactionStatus::Completed {
-                let why = p.txn.refusal().unwrap_or_else(|| BankError::InvalidState("held for review".into()));
-                refusal = Some(BankError::InvalidState(format!("batch item {i} refused: {why}")));
+                let why = p
+                    .txn
+                    .refusal()
+                    .unwrap_or_else(|| BankError::InvalidState("held for review".into()));
+                refusal = Some(BankError::InvalidState(format!(
+                    "batch item {i} refused: {why}"
+                )));
                 break;
             }
             planned.push(p);
         }
         if let Some(err) = refusal {
             // Linked: nothing of the batch is written (the locked copies are dropped).
-            let resp = IdempotentResponse::Refused { code: err.code().to_string(), message: err.to_string() };
+            uow.rollback_to_savepoint().await?;
+            let resp = IdempotentResponse::Refused {
+                code: err.code().to_string(),
+                message: err.to_string(),
+            };
             self.idem_save(uow, scope, key, fp, resp).await?;
             return Err(err);
         }
+        uow.release_savepoint().await?;
         let txns = self.persist(uow, set, planned, events).await?;
-        self.idem_save(uow, scope, key, fp, IdempotentResponse::Batch(txns.clone())).await?;
+        self.idem_save(uow, scope, key, fp, IdempotentResponse::Batch(txns.clone()))
+            .await?;
         Ok(txns)
     }
 
@@ -896,7 +1299,11 @@ impl Bank {
     ) -> BankResult<Transaction> {
         let scope = actor.idempotency_scope();
         let fp = match how {
-            Resolve::Post(a) => fingerprint(&["post", &id.to_string(), &a.map(|m| m.to_string()).unwrap_or_default()]),
+            Resolve::Post(a) => fingerprint(&[
+                "post",
+                &id.to_string(),
+                &a.map(|m| m.to_string()).unwrap_or_default(),
+            ]),
             Resolve::Void => fingerprint(&["void", &id.to_string()]),
             Resolve::Expire => fingerprint(&["expire", &id.to_string()]),
         };
@@ -904,7 +1311,14 @@ impl Bank {
             return Self::replay_txn(resp);
         }
         let txn = self.resolve_hold(uow, actor, id, how, events).await?;
-        self.idem_save(uow, scope, key, fp, IdempotentResponse::Transaction(txn.clone())).await?;
+        self.idem_save(
+            uow,
+            scope,
+            key,
+            fp,
+            IdempotentResponse::Transaction(txn.clone()),
+        )
+        .await?;
         Ok(txn)
     }
 
@@ -917,29 +1331,60 @@ impl Bank {
         how: Resolve,
         events: &mut Vec<DomainEvent>,
     ) -> BankResult<Transaction> {
-        let mut txn = uow.lock_transaction(id).await?.ok_or(BankError::NotFound { resource: "transaction" })?;
-        let from = txn.from_account_id.ok_or(BankError::InvalidState("transaction has no hold".into()))?;
-        let to = txn.to_account_id.ok_or(BankError::InvalidState("transaction has no hold".into()))?;
-        let mut set = self.lock_set(uow, [from, to]).await?;
+        let mut txn = uow.lock_transaction(id).await?.ok_or(BankError::NotFound {
+            resource: "transaction",
+        })?;
+        let from = txn
+            .from_account_id
+            .ok_or(BankError::InvalidState("transaction has no hold".into()))?;
+        let credit = match (txn.to_account_id, txn.transaction_type) {
+            (Some(to), _) => Side::Customer(to),
+            (None, TransactionType::Payment | TransactionType::ExternalTransfer) => {
+                Side::System(SystemAccount::ExternalClearing)
+            }
+            (None, _) => return Err(BankError::InvalidState("transaction has no hold".into())),
+        };
+        let mut set = self
+            .lock_set(uow, [Some(from), credit.customer()].into_iter().flatten())
+            .await?;
         actor.check_act(set.get(from)?)?;
         let review = txn.status == TransactionStatus::Review;
-        if !matches!(txn.status, TransactionStatus::Pending | TransactionStatus::Review) {
-            return Err(BankError::InvalidState(format!("transaction is {}", txn.status)));
+        if !matches!(
+            txn.status,
+            TransactionStatus::Pending | TransactionStatus::Review
+        ) {
+            return Err(BankError::InvalidState(format!(
+                "transaction is {}",
+                txn.status
+            )));
         }
         if review && !actor.is_admin() {
             // Only the fraud team releases or rejects a transfer under review.
-            return Err(BankError::Forbidden("transaction is under fraud review".into()));
+            return Err(BankError::Forbidden(
+                "transaction is under fraud review".into(),
+            ));
         }
-        let hold_id = txn.hold_id.ok_or(BankError::InvalidState("transaction has no hold".into()))?;
-        let mut hold = uow.hold(hold_id).await?.ok_or(BankError::NotFound { resource: "hold" })?;
+        let hold_id = txn
+            .hold_id
+            .ok_or(BankError::InvalidState("transaction has no hold".into()))?;
+        let mut hold = uow
+            .hold(hold_id)
+            .await?
+            .ok_or(BankError::NotFound { resource: "hold" })?;
         if hold.status != HoldStatus::Active {
-            return Err(BankError::Invariant(format!("hold {hold_id} of a {} transaction is {}", txn.status, hold.status)));
+            return Err(BankError::Invariant(format!(
+                "hold {hold_id} of a {} transaction is {}",
+                txn.status, hold.status
+            )));
         }
         let post_amount = match how {
             Resolve::Post(Some(a)) => {
                 let a = a.positive()?;
                 if a.cmp_amount(&hold.amount)? == std::cmp::Ordering::Greater {
-                    return Err(BankError::validation("amount", "cannot post more than was reserved"));
+                    return Err(BankError::validation(
+                        "amount",
+                        "cannot post more than was reserved",
+                    ));
                 }
                 Some(a)
             }
@@ -949,17 +1394,23 @@ impl Bank {
         let m = Movement {
             kind: txn.transaction_type,
             debit: Side::Customer(from),
-            credit: Side::Customer(to),
+            credit,
             amount: hold.amount,
             description: txn.description.clone(),
         };
         if post_amount.is_some() {
             set.get(from)?.ensure_open_for_movement()?;
-            set.get(to)?.ensure_open_for_movement()?;
+            if let Some(to) = credit.customer() {
+                set.get(to)?.ensure_open_for_movement()?;
+            }
         }
         let now = self.now();
         let ids = || self.new_uuid();
-        let stamp = Stamp { txn_id: id, now, next_id: &ids };
+        let stamp = Stamp {
+            txn_id: id,
+            now,
+            next_id: &ids,
+        };
         // Release the reservation (and its share of the daily limit if unused).
         {
             let acc = set_get_mut(&mut set, from)?;
@@ -976,19 +1427,45 @@ impl Bank {
         match post_amount {
             Some(amount) => {
                 hold.status = HoldStatus::Posted;
-                journal = Some(movement::post(&mut set, &m, amount, &stamp, &mut new_events)?);
-                let mut done = movement_event(&stamp, EventType::TransactionCompleted, &m, TransactionStatus::Completed, amount);
+                journal = Some(movement::post(
+                    &mut set,
+                    &m,
+                    amount,
+                    &stamp,
+                    &mut new_events,
+                )?);
+                let mut done = movement_event(
+                    &stamp,
+                    EventType::TransactionCompleted,
+                    &m,
+                    TransactionStatus::Completed,
+                    amount,
+                );
                 set_reason(&mut done, None, None);
                 new_events.push(done);
             }
             None => {
                 let (status, reason, code) = match (how, review) {
                     (Resolve::Expire, _) => (TransactionStatus::Expired, "hold expired", "expired"),
-                    (_, true) => (TransactionStatus::Failed, "rejected by fraud review", "fraud_blocked"),
+                    (_, true) => (
+                        TransactionStatus::Failed,
+                        "rejected by fraud review",
+                        "fraud_blocked",
+                    ),
                     _ => (TransactionStatus::Voided, "voided", "voided"),
                 };
-                hold.status = if how == Resolve::Expire { HoldStatus::Expired } else { HoldStatus::Voided };
-                let mut failed = movement_event(&stamp, EventType::TransactionFailed, &m, status, hold.amount);
+                hold.status = if how == Resolve::Expire {
+                    HoldStatus::Expired
+                } else {
+                    HoldStatus::Voided
+                };
+                let mut failed = movement_event(
+                    &stamp,
+                    EventType::TransactionFailed,
+                    &m,
+                    status,
+                    hold.amount,
+                );
                 set_reason(&mut failed, Some(reason), Some(code));
                 new_events.push(failed);
                 let bal = balance_event_for(&stamp, set.get(from)?);
@@ -1022,65 +1499,114 @@ impl Bank {
         actor.require_admin()?;
         let reason = reason.trim();
         if reason.is_empty() || reason.chars().count() > DESCRIPTION_LEN_MAX {
-            return Err(BankError::validation("reason", "a reason of 1 to 500 characters is required"));
+            return Err(BankError::validation(
+                "reason",
+                "a reason of 1 to 500 characters is required",
+            ));
         }
         let scope = actor.idempotency_scope();
         let fp = fingerprint(&["reverse", &id.to_string(), reason]);
         if let Some(resp) = self.idem_lookup(uow, &scope, key, &fp).await? {
             return Self::replay_txn(resp);
         }
-        let mut original = uow.lock_transaction(id).await?.ok_or(BankError::NotFound { resource: "transaction" })?;
+        let mut original = uow.lock_transaction(id).await?.ok_or(BankError::NotFound {
+            resource: "transaction",
+        })?;
         match original.status {
             TransactionStatus::Completed => {}
             TransactionStatus::Reversed => return Err(BankError::AlreadyReversed),
-            s => return Err(BankError::InvalidState(format!("only COMPLETED transactions can be reversed, this one is {s}"))),
+            s => {
+                return Err(BankError::InvalidState(format!(
+                    "only COMPLETED transactions can be reversed, this one is {s}"
+                )))
+            }
         }
         if original.transaction_type == TransactionType::Reversal {
-            return Err(BankError::InvalidState("a reversal cannot itself be reversed".into()));
+            return Err(BankError::InvalidState(
+                "a reversal cannot itself be reversed".into(),
+            ));
         }
         let journals = uow.journals_of_transaction(id).await?;
         if journals.is_empty() {
-            return Err(BankError::Invariant(format!("completed transaction {id} has no journal")));
+            return Err(BankError::Invariant(format!(
+                "completed transaction {id} has no journal"
+            )));
         }
         let rev_id = TransactionId(self.new_uuid());
         let now = self.now();
         let postings: Vec<Posting> = journals
             .iter()
-            .flat_map(|j| j.postings.iter().map(|p| Posting { account_id: p.account_id, amount: p.amount.negate() }))
+            .flat_map(|j| {
+                j.postings.iter().map(|p| Posting {
+                    account_id: p.account_id,
+                    amount: p.amount.negate(),
+                })
+            })
             .collect();
         let journal = JournalEntry {
             id: JournalId(self.new_uuid()),
             transaction_id: rev_id,
             postings,
             posted_at: now,
-            description: Some(format!("Reversal of {}: {reason}", original.transaction_ref)),
+            description: Some(format!(
+                "Reversal of {}: {reason}",
+                original.transaction_ref
+            )),
         };
         journal.validate()?;
-        let customer_ids: Vec<AccountId> =
-            journal.postings.iter().map(|p| p.account_id).filter(|a| SystemAccount::from_id(*a).is_none()).collect();
+        let customer_ids: Vec<AccountId> = journal
+            .postings
+            .iter()
+            .map(|p| p.account_id)
+            .filter(|a| SystemAccount::from_id(*a).is_none())
+            .collect();
         let mut set = self.lock_set(uow, customer_ids.iter().copied()).await?;
         let m = Movement {
             kind: TransactionType::Reversal,
-            debit: original.to_account_id.map(Side::Customer).unwrap_or(Side::System(SystemAccount::Suspense)),
-            credit: original.from_account_id.map(Side::Customer).unwrap_or(Side::System(SystemAccount::Suspense)),
+            debit: original
+                .to_account_id
+                .map(Side::Customer)
+                .unwrap_or(Side::System(SystemAccount::Suspense)),
+            credit: original
+                .from_account_id
+                .map(Side::Customer)
+                .unwrap_or(Side::System(SystemAccount::Suspense)),
             amount: original.amount,
             description: journal.description.clone(),
         };
         let ids = || self.new_uuid();
-        let stamp = Stamp { txn_id: rev_id, now, next_id: &ids };
-        let mut new_events =
-            vec![movement_event(&stamp, EventType::TransactionInitiated, &m, TransactionStatus::Pending, original.amount)];
+        let stamp = Stamp {
+            txn_id: rev_id,
+            now,
+            next_id: &ids,
+        };
+        let mut new_events = vec![movement_event(
+            &stamp,
+            EventType::TransactionInitiated,
+            &m,
+            TransactionStatus::Pending,
+            original.amount,
+        )];
         if let Some(EventData::Transaction(d)) = new_events.last_mut().map(|e| &mut e.data) {
             d.parent_id = Some(id);
         }
-        new_events.push(movement_event(&stamp, EventType::TransactionProcessed, &m, TransactionStatus::Pending, original.amount));
+        new_events.push(movement_event(
+            &stamp,
+            EventType::TransactionProcessed,
+            &m,
+            TransactionStatus::Pending,
+            original.amount,
+        ));
         for p in &journal.postings {
             if SystemAccount::from_id(p.account_id).is_some() {
                 continue;
             }
             let a = set_get_mut(&mut set, p.account_id)?;
             if a.status == AccountStatus::Closed {
-                return Err(BankError::AccountClosed(a.account_number.masked()));
+                return Err(BankError::AccountClosed(format!(
+                    "account {} is closed",
+                    a.account_number.masked()
+                )));
             }
             if p.amount.is_negative() && -p.amount.amount() > a.spendable() {
                 return Err(BankError::InsufficientFunds);
@@ -1089,15 +1615,32 @@ impl Bank {
             a.updated_at = now;
             new_events.push(balance_event_for(&stamp, a));
         }
-        new_events.push(movement_event(&stamp, EventType::TransactionCompleted, &m, TransactionStatus::Completed, original.amount));
-        let reversal = Transaction::from_events(new_events.iter().filter(|e| e.aggregate_id == rev_id.0))?;
+        new_events.push(movement_event(
+            &stamp,
+            EventType::TransactionCompleted,
+            &m,
+            TransactionStatus::Completed,
+            original.amount,
+        ));
+        let reversal =
+            Transaction::from_events(new_events.iter().filter(|e| e.aggregate_id == rev_id.0))?;
         let mut reversed = movement_event(
-            &Stamp { txn_id: id, now, next_id: &ids },
+            &Stamp {
+                txn_id: id,
+                now,
+                next_id: &ids,
+            },
             EventType::TransactionReversed,
             &Movement {
                 kind: original.transaction_type,
-                debit: original.from_account_id.map(Side::Customer).unwrap_or(Side::System(SystemAccount::Suspense)),
-                credit: original.to_account_id.map(Side::Customer).unwrap_or(Side::System(SystemAccount::Suspense)),
+                debit: original
+                    .from_account_id
+                    .map(Side::Customer)
+                    .unwrap_or(Side::System(SystemAccount::Suspense)),
+                credit: original
+                    .to_account_id
+                    .map(Side::Customer)
+                    .unwrap_or(Side::System(SystemAccount::Suspense)),
                 amount: original.amount,
                 description: None,
             },
@@ -1117,15 +1660,40 @@ impl Bank {
         uow.insert_transaction(&reversal).await?;
         uow.update_transaction(&original).await?;
         events.extend(new_events);
-        self.idem_save(uow, scope, key, fp, IdempotentResponse::Transaction(original.clone())).await?;
+        self.idem_save(
+            uow,
+            scope,
+            key,
+            fp,
+            IdempotentResponse::Transaction(original.clone()),
+        )
+        .await?;
+        let detail = serde_json::json!({"reason": reason, "reversal_id": rev_id.to_string()});
+        self.audit(
+            uow,
+            actor,
+            AuditEvent::new("transaction.reverse", "transaction", id).detail(detail),
+        )
+        .await?;
         Ok(original)
     }
 
-    async fn exec_expire(&self, uow: &mut dyn UnitOfWork, events: &mut Vec<DomainEvent>) -> BankResult<usize> {
+    async fn exec_expire(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        events: &mut Vec<DomainEvent>,
+    ) -> BankResult<usize> {
         let due = uow.expired_holds(self.now(), EXPIRE_BATCH_MAX).await?;
         let n = due.len();
         for h in due {
-            self.resolve_hold(uow, &Actor::system(), h.transaction_id, Resolve::Expire, events).await?;
+            self.resolve_hold(
+                uow,
+                &Actor::system(),
+                h.transaction_id,
+                Resolve::Expire,
+                events,
+            )
+            .await?;
         }
         Ok(n)
     }
@@ -1133,7 +1701,11 @@ impl Bank {
     // ---------------------------------------------------------------- public commands
 
     /// Opens a CHECKING or SAVINGS account for a customer.
-    pub async fn open_account(&self, actor: &Actor, req: OpenAccountRequest) -> BankResult<Account> {
+    pub async fn open_account(
+        &self,
+        actor: &Actor,
+        req: OpenAccountRequest,
+    ) -> BankResult<Account> {
         match self.run(actor, Command::OpenAccount(req)).await? {
             Outcome::Account(a) => Ok(a),
             _ => Err(BankError::internal("unexpected outcome")),
@@ -1143,7 +1715,9 @@ impl Bank {
     /// Internal transfer. Ok with COMPLETED (or REVIEW when fraud holds it); business
     /// refusals are recorded as FAILED and returned as their error.
     pub async fn transfer(&self, actor: &Actor, req: TransferRequest) -> BankResult<Transaction> {
-        self.run(actor, Command::Transfer(req, Reserve::No)).await?.txn()
+        self.run(actor, Command::Transfer(req, Reserve::No))
+            .await?
+            .txn()
     }
 
     /// Two-phase transfer, phase one: reserves the funds with a hold until `expires_at`
@@ -1155,7 +1729,9 @@ impl Bank {
         expires_at: Option<DateTime<Utc>>,
     ) -> BankResult<Transaction> {
         let until = expires_at.unwrap_or_else(|| self.now() + self.inner.config.hold_ttl);
-        self.run(actor, Command::Transfer(req, Reserve::Until(until))).await?.txn()
+        self.run(actor, Command::Transfer(req, Reserve::Until(until)))
+            .await?
+            .txn()
     }
 
     /// Posts a PENDING transfer, for its reserved amount or a smaller one.
@@ -1166,28 +1742,46 @@ impl Bank {
         amount: Option<Money>,
         key: IdempotencyKey,
     ) -> BankResult<Transaction> {
-        self.run(actor, Command::PostPending { id, amount, key }).await?.txn()
+        self.run(actor, Command::PostPending { id, amount, key })
+            .await?
+            .txn()
     }
 
     /// Voids a PENDING transfer: the funds are released, nothing moves.
-    pub async fn void_pending(&self, actor: &Actor, id: TransactionId, key: IdempotencyKey) -> BankResult<Transaction> {
-        self.run(actor, Command::VoidPending { id, key }).await?.txn()
+    pub async fn void_pending(
+        &self,
+        actor: &Actor,
+        id: TransactionId,
+        key: IdempotencyKey,
+    ) -> BankResult<Transaction> {
+        self.run(actor, Command::VoidPending { id, key })
+            .await?
+            .txn()
     }
 
     /// Teller deposit (cash → account). Admin only.
     pub async fn deposit(&self, actor: &Actor, req: BookingRequest) -> BankResult<Transaction> {
-        self.run(actor, Command::Booking(req, TransactionType::Deposit)).await?.txn()
+        self.run(actor, Command::Booking(req, TransactionType::Deposit))
+            .await?
+            .txn()
     }
 
     /// Teller withdrawal (account → cash). Admin only.
     pub async fn withdraw(&self, actor: &Actor, req: BookingRequest) -> BankResult<Transaction> {
-        self.run(actor, Command::Booking(req, TransactionType::Withdrawal)).await?.txn()
+        self.run(actor, Command::Booking(req, TransactionType::Withdrawal))
+            .await?
+            .txn()
     }
 
     /// A booking against another GL account: `ExternalDeposit`, `ExternalTransfer`,
     /// `Payment`, `Fee` or `Interest`. Admin only (payments by customers go through
     /// the payments use case, which adds the customer's own checks).
-    pub async fn book(&self, actor: &Actor, kind: TransactionType, req: BookingRequest) -> BankResult<Transaction> {
+    pub async fn book(
+        &self,
+        actor: &Actor,
+        kind: TransactionType,
+        req: BookingRequest,
+    ) -> BankResult<Transaction> {
         self.run(actor, Command::Booking(req, kind)).await?.txn()
     }
 
@@ -1200,7 +1794,16 @@ impl Bank {
         reason: &str,
         key: IdempotencyKey,
     ) -> BankResult<Transaction> {
-        self.run(actor, Command::Reverse { id, reason: reason.to_string(), key }).await?.txn()
+        self.run(
+            actor,
+            Command::Reverse {
+                id,
+                reason: reason.to_string(),
+                key,
+            },
+        )
+        .await?
+        .txn()
     }
 
     /// A linked batch: every transfer succeeds or none does.
@@ -1211,7 +1814,17 @@ impl Bank {
         key: IdempotencyKey,
         context: RequestContext,
     ) -> BankResult<Vec<Transaction>> {
-        match self.run(actor, Command::Batch { items, key, context }).await? {
+        match self
+            .run(
+                actor,
+                Command::Batch {
+                    items,
+                    key,
+                    context,
+                },
+            )
+            .await?
+        {
             Outcome::Transactions(t) => Ok(t),
             _ => Err(BankError::internal("unexpected outcome")),
         }
@@ -1232,7 +1845,12 @@ impl Bank {
         self.set_status(actor, id, AccountStatus::Closed).await
     }
 
-    async fn set_status(&self, actor: &Actor, id: AccountId, status: AccountStatus) -> BankResult<Account> {
+    async fn set_status(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        status: AccountStatus,
+    ) -> BankResult<Account> {
         match self.run(actor, Command::SetStatus { id, status }).await? {
             Outcome::Account(a) => Ok(a),
             _ => Err(BankError::internal("unexpected outcome")),
@@ -1247,7 +1865,17 @@ impl Bank {
         overdraft_limit: Decimal,
         daily_limit: Option<Decimal>,
     ) -> BankResult<Account> {
-        match self.run(actor, Command::SetLimits { id, overdraft_limit, daily_limit }).await? {
+        match self
+            .run(
+                actor,
+                Command::SetLimits {
+                    id,
+                    overdraft_limit,
+                    daily_limit,
+                },
+            )
+            .await?
+        {
             Outcome::Account(a) => Ok(a),
             _ => Err(BankError::internal("unexpected outcome")),
         }
@@ -1270,7 +1898,9 @@ impl Bank {
     /// An account the actor may see.
     pub async fn account(&self, actor: &Actor, id: AccountId) -> BankResult<Account> {
         let mut uow = self.read().await?;
-        let a = uow.account(id).await?.ok_or(BankError::NotFound { resource: "account" })?;
+        let a = uow.account(id).await?.ok_or(BankError::NotFound {
+            resource: "account",
+        })?;
         actor.check_read(&a)?;
         a.assert_invariants()?;
         Ok(a)
@@ -1279,19 +1909,34 @@ impl Bank {
     /// Ledger and available balance read in one snapshot.
     pub async fn balance(&self, actor: &Actor, id: AccountId) -> BankResult<Balance> {
         let a = self.account(actor, id).await?;
-        Ok(Balance { account_id: a.id, balance: a.balance_money(), available_balance: a.available_money() })
+        Ok(Balance {
+            account_id: a.id,
+            balance: a.balance_money(),
+            available_balance: a.available_money(),
+        })
     }
 
     /// A customer's accounts.
-    pub async fn accounts_of_customer(&self, actor: &Actor, customer: CustomerId) -> BankResult<Vec<Account>> {
+    pub async fn accounts_of_customer(
+        &self,
+        actor: &Actor,
+        customer: CustomerId,
+    ) -> BankResult<Vec<Account>> {
         if !actor.may_read_customer(customer) {
-            return Err(BankError::NotFound { resource: "customer" });
+            return Err(BankError::NotFound {
+                resource: "customer",
+            });
         }
         self.read().await?.accounts_of_customer(customer).await
     }
 
     /// All accounts by id (staff only), paged.
-    pub async fn list_accounts(&self, actor: &Actor, after: Option<AccountId>, limit: u32) -> BankResult<Vec<Account>> {
+    pub async fn list_accounts(
+        &self,
+        actor: &Actor,
+        after: Option<AccountId>,
+        limit: u32,
+    ) -> BankResult<Vec<Account>> {
         if !actor.is_staff() {
             return Err(BankError::Forbidden("staff only".into()));
         }
@@ -1304,12 +1949,19 @@ impl Bank {
     /// A transaction the actor may see (as sender or receiver).
     pub async fn transaction(&self, actor: &Actor, id: TransactionId) -> BankResult<Transaction> {
         let mut uow = self.read().await?;
-        let t = uow.transaction(id).await?.ok_or(BankError::NotFound { resource: "transaction" })?;
+        let t = uow.transaction(id).await?.ok_or(BankError::NotFound {
+            resource: "transaction",
+        })?;
         self.check_txn_visible(&mut *uow, actor, &t).await?;
         Ok(t)
     }
 
-    async fn check_txn_visible(&self, uow: &mut dyn UnitOfWork, actor: &Actor, t: &Transaction) -> BankResult<()> {
+    async fn check_txn_visible(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        actor: &Actor,
+        t: &Transaction,
+    ) -> BankResult<()> {
         if actor.is_staff() {
             return Ok(());
         }
@@ -1320,41 +1972,70 @@ impl Bank {
                 }
             }
         }
-        Err(BankError::NotFound { resource: "transaction" })
+        Err(BankError::NotFound {
+            resource: "transaction",
+        })
     }
 
     /// Transaction history (the CQRS read model). Customers must filter by one of their own
     /// accounts; staff may search the whole bank.
-    pub async fn history(&self, actor: &Actor, query: &TransactionQuery) -> BankResult<Vec<Transaction>> {
+    pub async fn history(
+        &self,
+        actor: &Actor,
+        query: &TransactionQuery,
+    ) -> BankResult<Vec<Transaction>> {
         query.validate()?;
         let mut uow = self.read().await?;
         match query.account_id {
             Some(id) => {
-                let a = uow.account(id).await?.ok_or(BankError::NotFound { resource: "account" })?;
+                let a = uow.account(id).await?.ok_or(BankError::NotFound {
+                    resource: "account",
+                })?;
                 actor.check_read(&a)?;
             }
-            None if !actor.is_staff() => return Err(BankError::Forbidden("searching the whole bank is staff only".into())),
+            None if !actor.is_staff() => {
+                return Err(BankError::Forbidden(
+                    "searching the whole bank is staff only".into(),
+                ))
+            }
             None => {}
         }
         uow.list_transactions(query).await
     }
 
     /// The events of one aggregate (a transaction's event-sourced history), staff or owner.
-    pub async fn transaction_events(&self, actor: &Actor, id: TransactionId) -> BankResult<Vec<StoredEvent>> {
+    pub async fn transaction_events(
+        &self,
+        actor: &Actor,
+        id: TransactionId,
+    ) -> BankResult<Vec<StoredEvent>> {
         self.transaction(actor, id).await?;
         self.read().await?.events_of_aggregate(id.0).await
     }
 
     /// A statement for `from..=to` (UTC days).
-    pub async fn statement(&self, actor: &Actor, id: AccountId, from: NaiveDate, to: NaiveDate) -> BankResult<Statement> {
+    pub async fn statement(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> BankResult<Statement> {
         if from > to {
             return Err(BankError::validation("from", "from is after to"));
         }
         let mut uow = self.read().await?;
-        let a = uow.account(id).await?.ok_or(BankError::NotFound { resource: "account" })?;
+        let a = uow.account(id).await?.ok_or(BankError::NotFound {
+            resource: "account",
+        })?;
         actor.check_read(&a)?;
         let start = from.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
-        let end = to.succ_opt().ok_or_else(|| BankError::validation("to", "out of range"))?.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+        let end = to
+            .succ_opt()
+            .ok_or_else(|| BankError::validation("to", "out of range"))?
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc();
         let opening = uow.posting_sum(id, Some(start)).await?;
         let mut running = opening;
         let mut entries = Vec::new();
@@ -1374,7 +2055,9 @@ impl Bank {
                 });
             }
             if entries.len() > STATEMENT_LINES_MAX {
-                return Err(BankError::LimitExceeded(format!("a statement has at most {STATEMENT_LINES_MAX} lines; choose a shorter period")));
+                return Err(BankError::LimitExceeded(format!(
+                    "a statement has at most {STATEMENT_LINES_MAX} lines; choose a shorter period"
+                )));
             }
         }
         Ok(Statement {
@@ -1403,11 +2086,22 @@ impl Bank {
                 a.assert_invariants()?;
                 let sum = uow.posting_sum(a.id, None).await?;
                 if sum != a.balance {
-                    return Err(BankError::Invariant(format!("account {}: balance {} != postings {sum}", a.id, a.balance)));
+                    return Err(BankError::Invariant(format!(
+                        "account {}: balance {} != postings {sum}",
+                        a.id, a.balance
+                    )));
                 }
-                let held: Decimal = uow.active_holds(a.id).await?.iter().map(|h| h.amount.amount()).sum();
+                let held: Decimal = uow
+                    .active_holds(a.id)
+                    .await?
+                    .iter()
+                    .map(|h| h.amount.amount())
+                    .sum();
                 if held != a.held {
-                    return Err(BankError::Invariant(format!("account {}: held {} != active holds {held}", a.id, a.held)));
+                    return Err(BankError::Invariant(format!(
+                        "account {}: held {} != active holds {held}",
+                        a.id, a.held
+                    )));
                 }
                 *totals.entry(a.currency).or_default() += a.balance;
                 checked += 1;
@@ -1415,15 +2109,28 @@ impl Bank {
         }
         for (c, s) in uow.ledger_totals().await? {
             if !s.is_zero() {
-                return Err(BankError::Invariant(format!("ledger unbalanced in {c} by {s}")));
+                return Err(BankError::Invariant(format!(
+                    "ledger unbalanced in {c} by {s}"
+                )));
             }
         }
-        Ok(LedgerReport { accounts_checked: checked, customer_totals: totals.into_iter().collect() })
+        Ok(LedgerReport {
+            accounts_checked: checked,
+            customer_totals: totals.into_iter().collect(),
+        })
     }
 
     /// Balance of a GL account, summed from postings.
-    pub async fn system_balance(&self, account: SystemAccount, currency: Currency) -> BankResult<Money> {
-        let sum = self.read().await?.posting_sum(account.id(currency), None).await?;
+    pub async fn system_balance(
+        &self,
+        account: SystemAccount,
+        currency: Currency,
+    ) -> BankResult<Money> {
+        let sum = self
+            .read()
+            .await?
+            .posting_sum(account.id(currency), None)
+            .await?;
         Money::new(sum, currency)
     }
 
@@ -1463,7 +2170,12 @@ use movement::balance_event as balance_event_for;
 use movement::txn_event as movement_event;
 
 fn set_reason(e: &mut DomainEvent, reason: Option<&str>, code: Option<&str>) {
-    if let EventData::Transaction(TransactionEventData { reason: r, failure_code: c, .. }) = &mut e.data {
+    if let EventData::Transaction(TransactionEventData {
+        reason: r,
+        failure_code: c,
+        ..
+    }) = &mut e.data
+    {
         *r = reason.map(str::to_string);
         *c = code.map(str::to_string);
     }

@@ -41,11 +41,11 @@ pub enum BankError {
     /// Available balance (plus overdraft) does not cover the amount.
     #[error("insufficient funds")]
     InsufficientFunds,
-    /// The account is frozen and refuses debits and credits.
-    #[error("account {0} is frozen")]
+    /// The account is frozen and refuses debits and credits. Carries the whole message.
+    #[error("{0}")]
     AccountFrozen(String),
-    /// The account is closed.
-    #[error("account {0} is closed")]
+    /// The account is closed. Carries the whole message.
+    #[error("{0}")]
     AccountClosed(String),
     /// The account's per-day outgoing limit would be exceeded.
     #[error("daily outgoing limit exceeded")]
@@ -68,8 +68,8 @@ pub enum BankError {
     /// The customer's KYC is not approved.
     #[error("KYC approval required")]
     KycRequired,
-    /// Fraud rules blocked the transaction.
-    #[error("blocked by fraud rules: {0}")]
+    /// Fraud rules blocked the transaction. Carries the whole message.
+    #[error("{0}")]
     FraudBlocked(String),
     /// Login refused because the account is temporarily locked.
     #[error("account locked until {0}")]
@@ -97,7 +97,10 @@ pub enum BankError {
 impl BankError {
     /// Shorthand for a validation error.
     pub fn validation(field: &str, message: impl Into<String>) -> BankError {
-        BankError::Validation { field: field.to_string(), message: message.into() }
+        BankError::Validation {
+            field: field.to_string(),
+            message: message.into(),
+        }
     }
 
     /// Shorthand for an internal (port) error.

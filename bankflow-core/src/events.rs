@@ -79,8 +79,14 @@ impl EventType {
         use EventType::*;
         match self {
             UserRegistered | UserLoggedIn | UserVerified => "identity-events",
-            CustomerCreated | CustomerUpdated | KycSubmitted | KycApproved | KycRejected => "customer-events",
-            AccountCreated | AccountCreationFailed | AccountBalanceUpdated | AccountFrozen | AccountUnfrozen
+            CustomerCreated | CustomerUpdated | KycSubmitted | KycApproved | KycRejected => {
+                "customer-events"
+            }
+            AccountCreated
+            | AccountCreationFailed
+            | AccountBalanceUpdated
+            | AccountFrozen
+            | AccountUnfrozen
             | AccountClosed => "account-events",
             TransactionInitiated
             | TransactionFraudCheckPassed
@@ -177,7 +183,9 @@ pub struct DomainEvent {
 }
 
 fn opt_id<T: ToString>(v: &Option<T>) -> Value {
-    v.as_ref().map(|x| Value::String(x.to_string())).unwrap_or(Value::Null)
+    v.as_ref()
+        .map(|x| Value::String(x.to_string()))
+        .unwrap_or(Value::Null)
 }
 
 impl DomainEvent {
@@ -192,7 +200,10 @@ impl DomainEvent {
                 m.insert("toAccountId".into(), opt_id(&t.to_account_id));
                 m.insert("amount".into(), json!(t.amount.amount().to_string()));
                 m.insert("currency".into(), json!(t.amount.currency().code()));
-                m.insert("status".into(), json!(t.status.as_str().to_ascii_lowercase()));
+                m.insert(
+                    "status".into(),
+                    json!(t.status.as_str().to_ascii_lowercase()),
+                );
                 if let Some(r) = &t.reason {
                     m.insert("reason".into(), json!(r));
                 }
@@ -280,7 +291,10 @@ impl MemorySink {
 #[async_trait]
 impl EventSink for MemorySink {
     async fn publish(&self, events: &[DomainEvent]) -> BankResult<()> {
-        self.0.lock().map_err(|_| BankError::internal("sink lock poisoned"))?.extend_from_slice(events);
+        self.0
+            .lock()
+            .map_err(|_| BankError::internal("sink lock poisoned"))?
+            .extend_from_slice(events);
         Ok(())
     }
 }

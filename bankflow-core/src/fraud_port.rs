@@ -100,7 +100,12 @@ pub struct FraudDecision {
 impl FraudDecision {
     /// The permissive verdict.
     pub fn allow() -> FraudDecision {
-        FraudDecision { score: 0, risk_level: RiskLevel::Low, action: FraudAction::Allow, flags: Vec::new() }
+        FraudDecision {
+            score: 0,
+            risk_level: RiskLevel::Low,
+            action: FraudAction::Allow,
+            flags: Vec::new(),
+        }
     }
 }
 
@@ -109,7 +114,11 @@ impl FraudDecision {
 pub trait FraudCheck: Send + Sync + 'static {
     /// Scores a proposed movement. May read and write the fraud context's own data through
     /// `uow` (velocity counters, cases, events), atomically with the transfer.
-    async fn assess(&self, uow: &mut dyn UnitOfWork, input: &FraudInput<'_>) -> BankResult<FraudDecision>;
+    async fn assess(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        input: &FraudInput<'_>,
+    ) -> BankResult<FraudDecision>;
 }
 
 /// Allows everything. The engine's default until fraud rules are configured.
@@ -118,7 +127,11 @@ pub struct AllowAll;
 
 #[async_trait]
 impl FraudCheck for AllowAll {
-    async fn assess(&self, _uow: &mut dyn UnitOfWork, _input: &FraudInput<'_>) -> BankResult<FraudDecision> {
+    async fn assess(
+        &self,
+        _uow: &mut dyn UnitOfWork,
+        _input: &FraudInput<'_>,
+    ) -> BankResult<FraudDecision> {
         Ok(FraudDecision::allow())
     }
 }

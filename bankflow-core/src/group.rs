@@ -50,25 +50,42 @@ impl Drop for LeaderGuard<'_> {
 impl GroupCommitter {
     pub(crate) fn new(group_size_max: usize) -> Self {
         GroupCommitter {
-            queue: Mutex::new(Queue { pending: VecDeque::new(), leader: false }),
+            queue: Mutex::new(Queue {
+                pending: VecDeque::new(),
+                leader: false,
+            }),
             group_size_max: group_size_max.max(1),
         }
     }
 
-    pub(crate) async fn submit(&self, bank: &Bank, actor: Actor, cmd: Command) -> BankResult<Outcome> {
+    pub(crate) async fn submit(
+        &self,
+        bank: &Bank,
+        actor: Actor,
+        cmd: Command,
+    ) -> BankResult<Outcome> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let (reply, rx) = oneshot::channel();
             let lead = {
-                let mut q = self.queue.lock().map_err(|_| BankError::internal("group queue poisoned"))?;
-                q.pending.push_back(Job { actor: actor.clone(), cmd: cmd.clone(), reply });
+                let mut q = self
+                    .queue
+                    .lock()
+                    .map_err(|_| BankError::internal("group queue poisoned"))?;
+                q.pending.push_back(Job {
+                    actor: actor.clone(),
+                    cmd: cmd.clone(),
+                    reply,
+                });
                 !std::mem::replace(&mut q.leader, true)
             };
             if lead {
                 self.lead(bank).await;
             }
-            let result = rx.await.unwrap_or_else(|_| Err(BankError::Transient("group leader cancelled".into())));
+            let result = rx
+                .await
+                .unwrap_or_else(|_| Err(BankError::Transient("group leader cancelled".into())));
             match result {
                 Err(e) if Bank::retryable(&e) && attempt < WRITE_RETRIES_MAX => continue,
                 other => return other,

@@ -24,10 +24,16 @@ impl IdempotencyKey {
     /// Parses a key.
     pub fn parse(s: &str) -> BankResult<IdempotencyKey> {
         if s.is_empty() || s.len() > IDEMPOTENCY_KEY_LEN_MAX {
-            return Err(BankError::validation("idempotency_key", "must be 1 to 255 characters"));
+            return Err(BankError::validation(
+                "idempotency_key",
+                "must be 1 to 255 characters",
+            ));
         }
         if !s.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-            return Err(BankError::validation("idempotency_key", "must be printable ASCII without spaces"));
+            return Err(BankError::validation(
+                "idempotency_key",
+                "must be printable ASCII without spaces",
+            ));
         }
         Ok(IdempotencyKey(s.to_string()))
     }
@@ -89,6 +95,8 @@ pub enum IdempotentResponse {
     Transaction(Transaction),
     /// A linked batch that succeeded.
     Batch(Vec<Transaction>),
+    /// A scheduled transfer that was created.
+    Schedule(crate::schedule::ScheduledTransfer),
     /// A refusal that left no transaction behind (a linked batch that failed).
     Refused {
         /// Stable code.

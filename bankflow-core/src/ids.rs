@@ -6,7 +6,6 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -90,19 +89,91 @@ id_type!(
     "event_id"
 );
 
+id_type!(
+    /// A login session (one refresh token of a rotation chain).
+    SessionId,
+    "session_id"
+);
+id_type!(
+    /// A single-use code or token (email/phone verification, password reset).
+    CodeId,
+    "code_id"
+);
+id_type!(
+    /// A KYC document.
+    DocumentId,
+    "document_id"
+);
+id_type!(
+    /// A fraud rule.
+    RuleId,
+    "rule_id"
+);
+id_type!(
+    /// A black- or whitelist entry.
+    ListEntryId,
+    "list_entry_id"
+);
+id_type!(
+    /// A fraud case.
+    CaseId,
+    "case_id"
+);
+id_type!(
+    /// A notification.
+    NotificationId,
+    "notification_id"
+);
+id_type!(
+    /// An audit-log entry.
+    AuditId,
+    "audit_id"
+);
+
+id_type!(
+    /// A scheduled (standing) transfer.
+    ScheduleId,
+    "schedule_id"
+);
+
 /// Port: where new ids come from.
 pub trait IdGenerator: Send + Sync + 'static {
     /// A fresh, unique UUID.
     fn next_uuid(&self) -> Uuid;
 }
 
-/// Production ids: UUIDv7 (time-ordered, so B-tree inserts stay local) with random tails.
-#[derive(Debug, Default)]
-pub struct RandomIds;
+/// Production ids: UUIDv7 (time-ordered, so B-tree inserts stay local). The 74 random bits
+/// come from a per-generator stream seeded once from the OS (a fresh v4), so generating an id
+/// costs no system call — the engine makes a dozen ids per transfer.
+#[derive(Debug)]
+pub struct RandomIds {
+    stream: SplitMix,
+}
+
+impl Default for RandomIds {
+    fn default() -> Self {
+        let (hi, lo) = Uuid::new_v4().as_u64_pair();
+        RandomIds {
+            stream: SplitMix::new(hi ^ lo.rotate_left(29)),
+        }
+    }
+}
 
 impl IdGenerator for RandomIds {
     fn next_uuid(&self) -> Uuid {
-        Uuid::now_v7()
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let r1 = self.stream.next_u64();
+        let r2 = self.stream.next_u64();
+        let mut bytes = [0u8; 16];
+        bytes[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+        bytes[6..8].copy_from_slice(&(r1 as u16).to_be_bytes());
+        bytes[8..].copy_from_slice(&r2.to_be_bytes());
+        bytes[6] = (bytes[6] & 0x0f) | 0x70; // version 7
+        bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
+        Uuid::from_bytes(bytes)
     }
 }
 
@@ -117,7 +188,10 @@ pub struct SequentialIds {
 impl SequentialIds {
     /// A generator whose ids embed `seed` (so runs with different seeds never collide).
     pub fn new(seed: u64) -> Self {
-        SequentialIds { seed, next: AtomicU64::new(1) }
+        SequentialIds {
+            seed,
+            next: AtomicU64::new(1),
+        }
     }
 }
 
@@ -134,19 +208,20 @@ impl IdGenerator for SequentialIds {
     }
 }
 
-/// Deterministic pseudo-random numbers for the engine's own choices (account numbers).
-/// Lives behind a mutex so it is shareable; not for cryptographic use.
+/// SplitMix64 pseudo-random numbers for the engine's own choices (account numbers, id tails).
+/// Lock-free (an atomic counter) so it is shareable; not for cryptographic use.
 #[derive(Debug)]
-pub(crate) struct SplitMix(Mutex<u64>);
+pub(crate) struct SplitMix(AtomicU64);
 
 impl SplitMix {
     pub(crate) fn new(seed: u64) -> Self {
-        SplitMix(Mutex::new(seed))
+        SplitMix(AtomicU64::new(seed))
     }
     pub(crate) fn next_u64(&self) -> u64 {
-        let mut s = self.0.lock().expect("splitmix lock");
-        *s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = *s;
+        let mut z = self
+            .0
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+            .wrapping_add(0x9E37_79B9_7F4A_7C15);
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
@@ -171,9 +246,26 @@ mod tests {
     }
 
     #[test]
+    fn random_ids_are_v7_time_ordered_and_distinct() {
+        let g = RandomIds::default();
+        let ids: Vec<Uuid> = (0..10_000).map(|_| g.next_uuid()).collect();
+        assert!(ids.iter().all(|u| u.get_version_num() == 7));
+        let set: std::collections::HashSet<_> = ids.iter().collect();
+        assert_eq!(set.len(), ids.len());
+        let ms = |u: &Uuid| u.as_bytes()[..6].to_vec();
+        assert!(
+            ids.windows(2).all(|w| ms(&w[0]) <= ms(&w[1])),
+            "timestamp prefix never goes back"
+        );
+    }
+
+    #[test]
     fn ids_parse_and_reject() {
-        let id = AccountId(RandomIds.next_uuid());
+        let id = AccountId(RandomIds::default().next_uuid());
         assert_eq!(AccountId::parse(&id.to_string()).unwrap(), id);
-        assert_eq!(AccountId::parse("nope").unwrap_err().code(), "validation_error");
+        assert_eq!(
+            AccountId::parse("nope").unwrap_err().code(),
+            "validation_error"
+        );
     }
 }

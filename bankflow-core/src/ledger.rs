@@ -51,9 +51,14 @@ impl SystemAccount {
     /// The well-known id of this GL account in `currency`: `00000000-bf00-8<kind>00-8000-00000<ccy>`
     /// shaped, derived, never stored, identical in every store and process.
     pub fn id(&self, currency: Currency) -> AccountId {
-        let kind = SystemAccount::ALL.iter().position(|s| s == self).expect("listed") as u8;
+        let kind = SystemAccount::ALL
+            .iter()
+            .position(|s| s == self)
+            .expect("listed") as u8;
         let c = currency.code().as_bytes();
-        let bytes = [0, 0, 0, 0, 0xbf, 0, 0x80, kind, 0x80, 0, 0, 0, 0, c[0], c[1], c[2]];
+        let bytes = [
+            0, 0, 0, 0, 0xbf, 0, 0x80, kind, 0x80, 0, 0, 0, 0, c[0], c[1], c[2],
+        ];
         AccountId(Uuid::from_bytes(bytes))
     }
 
@@ -100,17 +105,26 @@ impl JournalEntry {
     pub fn validate(&self) -> BankResult<()> {
         let n = self.postings.len();
         if !(2..=POSTINGS_PER_JOURNAL_MAX).contains(&n) {
-            return Err(BankError::Invariant(format!("journal {} has {n} postings", self.id)));
+            return Err(BankError::Invariant(format!(
+                "journal {} has {n} postings",
+                self.id
+            )));
         }
         let mut sums: BTreeMap<Currency, Decimal> = BTreeMap::new();
         for p in &self.postings {
             if p.amount.is_zero() {
-                return Err(BankError::Invariant(format!("journal {} has a zero posting", self.id)));
+                return Err(BankError::Invariant(format!(
+                    "journal {} has a zero posting",
+                    self.id
+                )));
             }
             *sums.entry(p.amount.currency()).or_default() += p.amount.amount();
         }
         if let Some((c, s)) = sums.iter().find(|(_, s)| !s.is_zero()) {
-            return Err(BankError::Invariant(format!("journal {} is unbalanced in {c} by {s}", self.id)));
+            return Err(BankError::Invariant(format!(
+                "journal {} is unbalanced in {c} by {s}",
+                self.id
+            )));
         }
         Ok(())
     }
@@ -129,8 +143,14 @@ impl JournalEntry {
             id,
             transaction_id,
             postings: vec![
-                Posting { account_id: debit, amount: amount.negate() },
-                Posting { account_id: credit, amount },
+                Posting {
+                    account_id: debit,
+                    amount: amount.negate(),
+                },
+                Posting {
+                    account_id: credit,
+                    amount,
+                },
             ],
             posted_at,
             description,
@@ -138,14 +158,22 @@ impl JournalEntry {
     }
 
     /// The compensating entry: every posting negated.
-    pub fn reversed(&self, id: JournalId, transaction_id: TransactionId, posted_at: DateTime<Utc>) -> JournalEntry {
+    pub fn reversed(
+        &self,
+        id: JournalId,
+        transaction_id: TransactionId,
+        posted_at: DateTime<Utc>,
+    ) -> JournalEntry {
         JournalEntry {
             id,
             transaction_id,
             postings: self
                 .postings
                 .iter()
-                .map(|p| Posting { account_id: p.account_id, amount: p.amount.negate() })
+                .map(|p| Posting {
+                    account_id: p.account_id,
+                    amount: p.amount.negate(),
+                })
                 .collect(),
             posted_at,
             description: Some(format!("Reversal of {}", self.transaction_id)),
@@ -215,7 +243,11 @@ mod tests {
             Utc::now(),
             None,
         );
-        let rev = r.reversed(JournalId(Uuid::nil()), TransactionId(Uuid::nil()), Utc::now());
+        let rev = r.reversed(
+            JournalId(Uuid::nil()),
+            TransactionId(Uuid::nil()),
+            Utc::now(),
+        );
         assert!(rev.validate().is_ok());
         assert_eq!(rev.postings[0].amount, usd("5"));
     }

@@ -8,38 +8,67 @@
 #![warn(missing_docs)]
 
 pub mod account;
+pub mod audit;
 pub mod auth;
 mod bank;
 pub mod clock;
+pub mod crypto;
+pub mod customer;
 pub mod error;
 pub mod events;
+pub mod fraud;
 pub mod fraud_port;
 mod group;
 pub mod idempotency;
+pub mod identity;
 pub mod ids;
 pub mod ledger;
 pub mod memory;
 pub mod money;
 pub mod movement;
+pub mod notify;
 pub mod ports;
-pub mod transaction;
+pub mod schedule;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod transaction;
 
 pub use account::{Account, AccountNumber, AccountStatus, AccountType, Hold, HoldStatus};
+pub use audit::{AuditOutcome, AuditRecord, AuditVerification};
 pub use auth::{Actor, Role};
 pub use bank::{
-    Balance, Bank, BankBuilder, BankConfig, BookingRequest, Destination, LedgerReport, OpenAccountRequest, Statement,
-    StatementLine, TransferItem, TransferRequest, BATCH_LEN_MAX, DESCRIPTION_LEN_MAX, STATEMENT_LINES_MAX,
+    Balance, Bank, BankBuilder, BankConfig, BookingRequest, Destination, ExternalPayee,
+    LedgerReport, OpenAccountRequest, PaymentRail, Statement, StatementLine, TransferItem,
+    TransferRequest, BATCH_LEN_MAX, DESCRIPTION_LEN_MAX, STATEMENT_LINES_MAX,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use crypto::{DataKey, KeyProvider, StaticKeyRing};
+pub use customer::{
+    CustomerView, DocumentStore, DocumentType, KycStatus, MemoryDocumentStore, NewCustomer,
+};
 pub use error::{BankError, BankResult};
 pub use events::{DomainEvent, EventSink, EventType, MemorySink, NoopSink, StoredEvent};
-pub use fraud_port::{AllowAll, FraudAction, FraudCheck, FraudDecision, FraudInput, RequestContext, RiskLevel};
+pub use fraud::{
+    CaseDecision, CaseStatus, FraudCase, FraudRule, ListEntryType, ListKind, RuleType,
+    RulesFraudCheck,
+};
+pub use fraud_port::{
+    AllowAll, FraudAction, FraudCheck, FraudDecision, FraudInput, RequestContext, RiskLevel,
+};
 pub use idempotency::IdempotencyKey;
-pub use ids::{AccountId, CustomerId, EventId, HoldId, IdGenerator, RandomIds, SequentialIds, TransactionId, UserId};
+pub use identity::{AuthTokens, Claims, Email, LoginRequest, RegisterRequest, UserView};
+pub use ids::{
+    AccountId, CustomerId, EventId, HoldId, IdGenerator, RandomIds, SequentialIds, TransactionId,
+    UserId,
+};
 pub use ledger::SystemAccount;
 pub use memory::MemoryStore;
 pub use money::{Currency, Money};
-pub use ports::{Store, TxMode, UnitOfWork};
+pub use notify::{Channel, MemoryNotifier, Notifier, OutgoingMessage};
+pub use ports::{
+    AuditRepo, CustomerRepo, FraudRepo, IdentityRepo, NotificationRepo, Store, TxMode, UnitOfWork,
+};
+pub use schedule::{
+    CreateSchedule, Frequency, ScheduleRunReport, ScheduleStatus, ScheduledTransfer,
+};
 pub use transaction::{Transaction, TransactionQuery, TransactionStatus, TransactionType};

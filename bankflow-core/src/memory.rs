@@ -5,7 +5,7 @@
 //! savepoint, or dropping the unit restores the exact previous state. Readers share a read
 //! lock and see only committed state.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -15,15 +15,28 @@ use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 use uuid::Uuid;
 
 use crate::account::{Account, AccountNumber, Hold, HoldStatus};
+use crate::audit::AuditRecord;
+use crate::auth::Role;
+use crate::customer::{CustomerRecord, CustomerSearch, DocumentRecord};
 use crate::error::{BankError, BankResult};
 use crate::events::{DomainEvent, StoredEvent};
+use crate::fraud::{
+    Assessment, CaseStatus, FraudCase, FraudRule, ListEntry, ListEntryType, ListKind, VelocityStats,
+};
+use crate::fraud_port::FraudAction;
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
+use crate::identity::{CodePurpose, Email, OneTimeCode, Phone, SessionRecord, UserRecord};
 use crate::ids::{AccountId, CustomerId, HoldId, TransactionId};
+use crate::ids::{
+    CaseId, CodeId, DocumentId, EventId, ListEntryId, NotificationId, RuleId, SessionId, UserId,
+};
 use crate::ledger::{JournalEntry, PostingLine};
 use crate::money::{Currency, Money};
+use crate::notify::{Channel, NotificationRecord, NotificationStatus, Preference};
 use crate::ports::{
     AccountRepo, EventRepo, IdempotencyRepo, LedgerRepo, Store, TransactionRepo, TxMode, UnitOfWork,
 };
+use crate::ports::{AuditRepo, CustomerRepo, FraudRepo, IdentityRepo, NotificationRepo};
 use crate::transaction::{Transaction, TransactionQuery};
 
 #[derive(Clone, Copy, Debug)]
@@ -75,6 +88,12 @@ pub struct MemoryState {
     idem: HashMap<(String, IdempotencyKey), IdempotencyRecord>,
     events: Vec<EventRow>,
     events_by_aggregate: HashMap<Uuid, Vec<usize>>,
+    identity: IdentityState,
+    customer: CustomerState,
+    fraud: FraudState,
+    notify: NotifyState,
+    audit: Vec<AuditRecord>,
+    schedules: HashMap<crate::ids::ScheduleId, crate::schedule::ScheduledTransfer>,
 }
 
 impl MemoryState {
@@ -82,6 +101,11 @@ impl MemoryState {
     /// (e.g. proving no plaintext secret is stored).
     pub fn debug_dump(&self) -> String {
         format!("{self:?}")
+    }
+
+    /// The audit log, mutable: for tests that prove tampering is detected.
+    pub fn audit_log_mut(&mut self) -> &mut Vec<AuditRecord> {
+        &mut self.audit
     }
 }
 
@@ -93,12 +117,27 @@ enum Undo {
     Idem((String, IdempotencyKey)),
     Events(usize),
     EventRow(usize, Box<EventRow>),
+    Ctx(CtxUndo),
+    Schedule(
+        crate::ids::ScheduleId,
+        Option<Box<crate::schedule::ScheduledTransfer>>,
+    ),
 }
 
 /// The in-memory store. Cheap to clone (shares the state).
 #[derive(Clone, Default)]
 pub struct MemoryStore {
     state: Arc<RwLock<MemoryState>>,
+    faults: Arc<std::sync::Mutex<HashMap<FaultPoint, BankError>>>,
+}
+
+/// Store operations a test can make fail once (fault injection for sagas and simulations).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FaultPoint {
+    /// [`AccountRepo::insert_account`].
+    InsertAccount,
+    /// [`UnitOfWork::commit`].
+    Commit,
 }
 
 impl MemoryStore {
@@ -111,6 +150,19 @@ impl MemoryStore {
     pub async fn inspect<R>(&self, f: impl FnOnce(&MemoryState) -> R) -> R {
         f(&*self.state.read().await)
     }
+
+    /// Runs `f` over the committed state, mutably: for tests that simulate tampering or
+    /// corruption of stored data. Never used by the engine.
+    pub async fn tamper<R>(&self, f: impl FnOnce(&mut MemoryState) -> R) -> R {
+        f(&mut *self.state.write().await)
+    }
+
+    /// Makes the next call at `point` fail with `error` (once).
+    pub fn inject_fault(&self, point: FaultPoint, error: BankError) {
+        if let Ok(mut f) = self.faults.lock() {
+            f.insert(point, error);
+        }
+    }
 }
 
 enum Guard {
@@ -121,6 +173,7 @@ enum Guard {
 /// A unit of work over the memory store.
 pub struct MemoryUow {
     guard: Guard,
+    faults: Arc<std::sync::Mutex<HashMap<FaultPoint, BankError>>>,
     undo: Vec<Undo>,
     savepoints: Vec<usize>,
     committed: bool,
@@ -133,7 +186,13 @@ impl Store for MemoryStore {
             TxMode::Read => Guard::Read(self.state.clone().read_owned().await),
             TxMode::Write => Guard::Write(self.state.clone().write_owned().await),
         };
-        Ok(Box::new(MemoryUow { guard, undo: Vec::new(), savepoints: Vec::new(), committed: false }))
+        Ok(Box::new(MemoryUow {
+            guard,
+            faults: self.faults.clone(),
+            undo: Vec::new(),
+            savepoints: Vec::new(),
+            committed: false,
+        }))
     }
 
     fn kind(&self) -> &'static str {
@@ -142,6 +201,13 @@ impl Store for MemoryStore {
 }
 
 impl MemoryUow {
+    fn fault(&self, point: FaultPoint) -> BankResult<()> {
+        match self.faults.lock().ok().and_then(|mut f| f.remove(&point)) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
     fn st(&self) -> &MemoryState {
         match &self.guard {
             Guard::Read(g) => g,
@@ -159,7 +225,9 @@ impl MemoryUow {
     fn undo_to(&mut self, mark: usize) {
         while self.undo.len() > mark {
             let u = self.undo.pop().expect("len > mark");
-            let Guard::Write(st) = &mut self.guard else { return };
+            let Guard::Write(st) = &mut self.guard else {
+                return;
+            };
             match u {
                 Undo::Account(id, prev) => match prev {
                     Some(a) => {
@@ -216,12 +284,24 @@ impl MemoryUow {
                 Undo::Events(len) => {
                     while st.events.len() > len {
                         let row = st.events.pop().expect("event to undo");
-                        if let Some(v) = st.events_by_aggregate.get_mut(&row.stored.event.aggregate_id) {
+                        if let Some(v) = st
+                            .events_by_aggregate
+                            .get_mut(&row.stored.event.aggregate_id)
+                        {
                             v.pop();
                         }
                     }
                 }
                 Undo::EventRow(i, row) => st.events[i] = *row,
+                Undo::Ctx(u) => u.apply(st),
+                Undo::Schedule(id, prev) => match prev {
+                    Some(s) => {
+                        st.schedules.insert(id, *s);
+                    }
+                    None => {
+                        st.schedules.remove(&id);
+                    }
+                },
             }
         }
     }
@@ -243,17 +323,23 @@ impl UnitOfWork for MemoryUow {
     }
 
     async fn rollback_to_savepoint(&mut self) -> BankResult<()> {
-        let mark = self.savepoints.pop().ok_or_else(|| BankError::internal("no savepoint"))?;
+        let mark = self
+            .savepoints
+            .pop()
+            .ok_or_else(|| BankError::internal("no savepoint"))?;
         self.undo_to(mark);
         Ok(())
     }
 
     async fn release_savepoint(&mut self) -> BankResult<()> {
-        self.savepoints.pop().ok_or_else(|| BankError::internal("no savepoint"))?;
+        self.savepoints
+            .pop()
+            .ok_or_else(|| BankError::internal("no savepoint"))?;
         Ok(())
     }
 
     async fn commit(mut self: Box<Self>) -> BankResult<()> {
+        self.fault(FaultPoint::Commit)?;
         self.committed = true;
         self.undo.clear();
         Ok(())
@@ -268,13 +354,22 @@ impl UnitOfWork for MemoryUow {
 #[async_trait]
 impl AccountRepo for MemoryUow {
     async fn insert_account(&mut self, account: &Account) -> BankResult<()> {
+        self.fault(FaultPoint::InsertAccount)?;
         let st = self.st_mut()?;
-        if st.account.accounts.contains_key(&account.id) || st.account.by_number.contains_key(&account.account_number) {
+        if st.account.accounts.contains_key(&account.id)
+            || st.account.by_number.contains_key(&account.account_number)
+        {
             return Err(BankError::Duplicate("account"));
         }
         st.account.accounts.insert(account.id, account.clone());
-        st.account.by_number.insert(account.account_number.clone(), account.id);
-        st.account.by_customer.entry(account.customer_id).or_default().push(account.id);
+        st.account
+            .by_number
+            .insert(account.account_number.clone(), account.id);
+        st.account
+            .by_customer
+            .entry(account.customer_id)
+            .or_default()
+            .push(account.id);
         self.undo.push(Undo::Account(account.id, None));
         Ok(())
     }
@@ -285,20 +380,38 @@ impl AccountRepo for MemoryUow {
 
     async fn account_by_number(&mut self, number: &AccountNumber) -> BankResult<Option<Account>> {
         let st = self.st();
-        Ok(st.account.by_number.get(number).and_then(|id| st.account.accounts.get(id)).cloned())
+        Ok(st
+            .account
+            .by_number
+            .get(number)
+            .and_then(|id| st.account.accounts.get(id))
+            .cloned())
     }
 
     async fn lock_accounts(&mut self, ids: &[AccountId]) -> BankResult<Vec<Account>> {
-        debug_assert!(ids.windows(2).all(|w| w[0] < w[1]), "lock order: sorted, distinct ids");
+        debug_assert!(
+            ids.windows(2).all(|w| w[0] < w[1]),
+            "lock order: sorted, distinct ids"
+        );
         let st = self.st();
-        Ok(ids.iter().filter_map(|id| st.account.accounts.get(id).cloned()).collect())
+        Ok(ids
+            .iter()
+            .filter_map(|id| st.account.accounts.get(id).cloned())
+            .collect())
     }
 
     async fn update_account(&mut self, account: &Account) -> BankResult<()> {
         let st = self.st_mut()?;
-        let slot = st.account.accounts.get_mut(&account.id).ok_or(BankError::NotFound { resource: "account" })?;
+        let slot = st
+            .account
+            .accounts
+            .get_mut(&account.id)
+            .ok_or(BankError::NotFound {
+                resource: "account",
+            })?;
         let prev = std::mem::replace(slot, account.clone());
-        self.undo.push(Undo::Account(account.id, Some(Box::new(prev))));
+        self.undo
+            .push(Undo::Account(account.id, Some(Box::new(prev))));
         Ok(())
     }
 
@@ -308,13 +421,26 @@ impl AccountRepo for MemoryUow {
             .account
             .by_customer
             .get(&customer)
-            .map(|ids| ids.iter().filter_map(|id| st.account.accounts.get(id).cloned()).collect())
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| st.account.accounts.get(id).cloned())
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
-    async fn list_accounts(&mut self, after: Option<AccountId>, limit: u32) -> BankResult<Vec<Account>> {
-        let mut all: Vec<&Account> =
-            self.st().account.accounts.values().filter(|a| after.is_none_or(|x| a.id > x)).collect();
+    async fn list_accounts(
+        &mut self,
+        after: Option<AccountId>,
+        limit: u32,
+    ) -> BankResult<Vec<Account>> {
+        let mut all: Vec<&Account> = self
+            .st()
+            .account
+            .accounts
+            .values()
+            .filter(|a| after.is_none_or(|x| a.id > x))
+            .collect();
         all.sort_by_key(|a| a.id);
         Ok(all.into_iter().take(limit as usize).cloned().collect())
     }
@@ -334,7 +460,11 @@ impl AccountRepo for MemoryUow {
 
     async fn update_hold(&mut self, hold: &Hold) -> BankResult<()> {
         let st = self.st_mut()?;
-        let slot = st.account.holds.get_mut(&hold.id).ok_or(BankError::NotFound { resource: "hold" })?;
+        let slot = st
+            .account
+            .holds
+            .get_mut(&hold.id)
+            .ok_or(BankError::NotFound { resource: "hold" })?;
         let prev = std::mem::replace(slot, hold.clone());
         self.undo.push(Undo::Hold(hold.id, Some(Box::new(prev))));
         Ok(())
@@ -376,16 +506,32 @@ impl LedgerRepo for MemoryUow {
         let idx = st.ledger.journals.len();
         for p in &journal.postings {
             let seq = st.ledger.postings.len() as i64 + 1;
-            st.ledger.postings_by_account.entry(p.account_id).or_default().push(st.ledger.postings.len());
-            st.ledger.postings.push(PostingRow { seq, journal: idx, account_id: p.account_id, amount: p.amount });
+            st.ledger
+                .postings_by_account
+                .entry(p.account_id)
+                .or_default()
+                .push(st.ledger.postings.len());
+            st.ledger.postings.push(PostingRow {
+                seq,
+                journal: idx,
+                account_id: p.account_id,
+                amount: p.amount,
+            });
         }
-        st.ledger.journals_by_txn.entry(journal.transaction_id).or_default().push(idx);
+        st.ledger
+            .journals_by_txn
+            .entry(journal.transaction_id)
+            .or_default()
+            .push(idx);
         st.ledger.journals.push(journal.clone());
         self.undo.push(Undo::Journal);
         Ok(())
     }
 
-    async fn journals_of_transaction(&mut self, txn: TransactionId) -> BankResult<Vec<JournalEntry>> {
+    async fn journals_of_transaction(
+        &mut self,
+        txn: TransactionId,
+    ) -> BankResult<Vec<JournalEntry>> {
         let st = self.st();
         Ok(st
             .ledger
@@ -395,9 +541,15 @@ impl LedgerRepo for MemoryUow {
             .unwrap_or_default())
     }
 
-    async fn posting_sum(&mut self, account: AccountId, before: Option<DateTime<Utc>>) -> BankResult<Decimal> {
+    async fn posting_sum(
+        &mut self,
+        account: AccountId,
+        before: Option<DateTime<Utc>>,
+    ) -> BankResult<Decimal> {
         let st = self.st();
-        let Some(idx) = st.ledger.postings_by_account.get(&account) else { return Ok(Decimal::ZERO) };
+        let Some(idx) = st.ledger.postings_by_account.get(&account) else {
+            return Ok(Decimal::ZERO);
+        };
         Ok(idx
             .iter()
             .map(|i| &st.ledger.postings[*i])
@@ -415,7 +567,9 @@ impl LedgerRepo for MemoryUow {
         limit: u32,
     ) -> BankResult<Vec<PostingLine>> {
         let st = self.st();
-        let Some(idx) = st.ledger.postings_by_account.get(&account) else { return Ok(Vec::new()) };
+        let Some(idx) = st.ledger.postings_by_account.get(&account) else {
+            return Ok(Vec::new());
+        };
         Ok(idx
             .iter()
             .map(|i| &st.ledger.postings[*i])
@@ -457,7 +611,10 @@ impl TransactionRepo for MemoryUow {
             return Err(BankError::Duplicate("transaction"));
         }
         st.txn.txns.insert(txn.id, txn.clone());
-        for a in [txn.from_account_id, txn.to_account_id].into_iter().flatten() {
+        for a in [txn.from_account_id, txn.to_account_id]
+            .into_iter()
+            .flatten()
+        {
             st.txn.by_account.entry(a).or_default().push(txn.id);
         }
         st.txn.all.push(txn.id);
@@ -467,7 +624,9 @@ impl TransactionRepo for MemoryUow {
 
     async fn update_transaction(&mut self, txn: &Transaction) -> BankResult<()> {
         let st = self.st_mut()?;
-        let slot = st.txn.txns.get_mut(&txn.id).ok_or(BankError::NotFound { resource: "transaction" })?;
+        let slot = st.txn.txns.get_mut(&txn.id).ok_or(BankError::NotFound {
+            resource: "transaction",
+        })?;
         let prev = std::mem::replace(slot, txn.clone());
         self.undo.push(Undo::Txn(txn.id, Some(Box::new(prev))));
         Ok(())
@@ -481,15 +640,21 @@ impl TransactionRepo for MemoryUow {
         Ok(self.st().txn.txns.get(&id).cloned())
     }
 
-    async fn list_transactions(&mut self, query: &TransactionQuery) -> BankResult<Vec<Transaction>> {
+    async fn list_transactions(
+        &mut self,
+        query: &TransactionQuery,
+    ) -> BankResult<Vec<Transaction>> {
         query.validate()?;
         let st = self.st();
         let ids: &[TransactionId] = match query.account_id {
             Some(a) => st.txn.by_account.get(&a).map(Vec::as_slice).unwrap_or(&[]),
             None => &st.txn.all,
         };
-        let mut v: Vec<&Transaction> =
-            ids.iter().filter_map(|id| st.txn.txns.get(id)).filter(|t| query.matches(t)).collect();
+        let mut v: Vec<&Transaction> = ids
+            .iter()
+            .filter_map(|id| st.txn.txns.get(id))
+            .filter(|t| query.matches(t))
+            .collect();
         v.sort_by_key(|t| std::cmp::Reverse((t.created_at, t.id)));
         v.dedup_by_key(|t| t.id);
         Ok(v.into_iter().take(query.limit as usize).cloned().collect())
@@ -498,8 +663,16 @@ impl TransactionRepo for MemoryUow {
 
 #[async_trait]
 impl IdempotencyRepo for MemoryUow {
-    async fn idempotency(&mut self, scope: &str, key: &IdempotencyKey) -> BankResult<Option<IdempotencyRecord>> {
-        Ok(self.st().idem.get(&(scope.to_string(), key.clone())).cloned())
+    async fn idempotency(
+        &mut self,
+        scope: &str,
+        key: &IdempotencyKey,
+    ) -> BankResult<Option<IdempotencyRecord>> {
+        Ok(self
+            .st()
+            .idem
+            .get(&(scope.to_string(), key.clone()))
+            .cloned())
     }
 
     async fn insert_idempotency(&mut self, record: &IdempotencyRecord) -> BankResult<()> {
@@ -521,9 +694,16 @@ impl EventRepo for MemoryUow {
         let len = st.events.len();
         for e in events {
             let seq = st.events.len() as i64 + 1;
-            st.events_by_aggregate.entry(e.aggregate_id).or_default().push(st.events.len());
+            st.events_by_aggregate
+                .entry(e.aggregate_id)
+                .or_default()
+                .push(st.events.len());
             st.events.push(EventRow {
-                stored: StoredEvent { seq, event: e.clone(), published_at: None },
+                stored: StoredEvent {
+                    seq,
+                    event: e.clone(),
+                    published_at: None,
+                },
                 lease_until: None,
             });
         }
@@ -577,13 +757,1179 @@ impl EventRepo for MemoryUow {
         let st = self.st_mut()?;
         let mut undo = Vec::with_capacity(seqs.len());
         for seq in seqs {
-            let i = usize::try_from(*seq - 1).map_err(|_| BankError::NotFound { resource: "event" })?;
-            let row = st.events.get_mut(i).ok_or(BankError::NotFound { resource: "event" })?;
+            let i =
+                usize::try_from(*seq - 1).map_err(|_| BankError::NotFound { resource: "event" })?;
+            let row = st
+                .events
+                .get_mut(i)
+                .ok_or(BankError::NotFound { resource: "event" })?;
             undo.push(Undo::EventRow(i, Box::new(row.clone())));
             row.stored.published_at = Some(at);
             row.lease_until = None;
         }
         self.undo.extend(undo);
         Ok(())
+    }
+}
+
+// ------------------------------------------------------------------ identity, customer, fraud,
+// notification and audit contexts
+
+/// Identity context state.
+#[derive(Default, Debug)]
+pub(crate) struct IdentityState {
+    users: HashMap<UserId, UserRecord>,
+    by_email: HashMap<Email, UserId>,
+    by_phone: HashMap<Phone, UserId>,
+    sessions: HashMap<SessionId, SessionRecord>,
+    session_by_hash: HashMap<String, SessionId>,
+    sessions_by_user: HashMap<UserId, Vec<SessionId>>,
+    codes: HashMap<CodeId, OneTimeCode>,
+    codes_by_user: HashMap<UserId, Vec<CodeId>>,
+}
+
+/// Customer context state.
+#[derive(Default, Debug)]
+pub(crate) struct CustomerState {
+    customers: HashMap<CustomerId, CustomerRecord>,
+    by_user: HashMap<UserId, CustomerId>,
+    documents: HashMap<DocumentId, DocumentRecord>,
+}
+
+/// Fraud context state.
+#[derive(Default, Debug)]
+pub(crate) struct FraudState {
+    rules: HashMap<RuleId, FraudRule>,
+    lists: HashMap<ListEntryId, ListEntry>,
+    assessments: HashMap<TransactionId, Assessment>,
+    assessments_by_account: HashMap<AccountId, Vec<TransactionId>>,
+    cases: HashMap<CaseId, FraudCase>,
+    case_by_txn: HashMap<TransactionId, CaseId>,
+}
+
+/// Notification context state.
+#[derive(Default, Debug)]
+pub(crate) struct NotifyState {
+    notifications: BTreeMap<NotificationId, NotificationRecord>,
+    by_user: HashMap<UserId, BTreeSet<NotificationId>>,
+    by_source: HashSet<(EventId, UserId, Channel)>,
+    preferences: BTreeMap<(UserId, String, Channel), Preference>,
+}
+
+/// Undo records of the contexts above: each restores one row to its previous value
+/// (`None` = the row did not exist), keeping the indexes in step.
+pub(crate) enum CtxUndo {
+    User(UserId, Option<Box<UserRecord>>),
+    Session(SessionId, Option<Box<SessionRecord>>),
+    Code(CodeId, Option<Box<OneTimeCode>>),
+    Customer(CustomerId, Option<Box<CustomerRecord>>),
+    Document(DocumentId, Option<Box<DocumentRecord>>),
+    Rule(RuleId, Option<Box<FraudRule>>),
+    List(ListEntryId, Option<Box<ListEntry>>),
+    Assessment(TransactionId, Option<Box<Assessment>>),
+    Case(CaseId, Option<Box<FraudCase>>),
+    Notification(NotificationId, Option<Box<NotificationRecord>>),
+    Preference((UserId, String, Channel), Option<Box<Preference>>),
+    AuditPop,
+}
+
+impl CtxUndo {
+    fn apply(self, st: &mut MemoryState) {
+        match self {
+            CtxUndo::User(id, prev) => {
+                set_user(&mut st.identity, id, prev.map(|b| *b));
+            }
+            CtxUndo::Session(id, prev) => {
+                set_session(&mut st.identity, id, prev.map(|b| *b));
+            }
+            CtxUndo::Code(id, prev) => {
+                set_code(&mut st.identity, id, prev.map(|b| *b));
+            }
+            CtxUndo::Customer(id, prev) => {
+                set_customer(&mut st.customer, id, prev.map(|b| *b));
+            }
+            CtxUndo::Document(id, prev) => {
+                set_opt(&mut st.customer.documents, id, prev.map(|b| *b));
+            }
+            CtxUndo::Rule(id, prev) => {
+                set_opt(&mut st.fraud.rules, id, prev.map(|b| *b));
+            }
+            CtxUndo::List(id, prev) => {
+                set_opt(&mut st.fraud.lists, id, prev.map(|b| *b));
+            }
+            CtxUndo::Assessment(id, prev) => {
+                set_assessment(&mut st.fraud, id, prev.map(|b| *b));
+            }
+            CtxUndo::Case(id, prev) => {
+                set_case(&mut st.fraud, id, prev.map(|b| *b));
+            }
+            CtxUndo::Notification(id, prev) => {
+                set_notification(&mut st.notify, id, prev.map(|b| *b));
+            }
+            CtxUndo::Preference(k, prev) => match prev {
+                Some(p) => {
+                    st.notify.preferences.insert(k, *p);
+                }
+                None => {
+                    st.notify.preferences.remove(&k);
+                }
+            },
+            CtxUndo::AuditPop => {
+                st.audit.pop();
+            }
+        }
+    }
+}
+
+fn set_opt<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, k: K, v: Option<V>) -> Option<V> {
+    match v {
+        Some(v) => map.insert(k, v),
+        None => map.remove(&k),
+    }
+}
+
+fn set_user(st: &mut IdentityState, id: UserId, new: Option<UserRecord>) -> Option<UserRecord> {
+    let prev = st.users.remove(&id);
+    if let Some(p) = &prev {
+        st.by_email.remove(&p.email);
+        if let Some(ph) = &p.phone {
+            st.by_phone.remove(ph);
+        }
+    }
+    if let Some(n) = new {
+        st.by_email.insert(n.email.clone(), id);
+        if let Some(ph) = &n.phone {
+            st.by_phone.insert(ph.clone(), id);
+        }
+        st.users.insert(id, n);
+    }
+    prev
+}
+
+fn set_session(
+    st: &mut IdentityState,
+    id: SessionId,
+    new: Option<SessionRecord>,
+) -> Option<SessionRecord> {
+    let prev = st.sessions.remove(&id);
+    if let Some(p) = &prev {
+        st.session_by_hash.remove(&p.token_hash);
+        if let Some(v) = st.sessions_by_user.get_mut(&p.user_id) {
+            v.retain(|x| *x != id);
+        }
+    }
+    if let Some(n) = new {
+        st.session_by_hash.insert(n.token_hash.clone(), id);
+        st.sessions_by_user.entry(n.user_id).or_default().push(id);
+        st.sessions.insert(id, n);
+    }
+    prev
+}
+
+fn set_code(st: &mut IdentityState, id: CodeId, new: Option<OneTimeCode>) -> Option<OneTimeCode> {
+    let prev = st.codes.remove(&id);
+    if let Some(p) = &prev {
+        if let Some(v) = st.codes_by_user.get_mut(&p.user_id) {
+            v.retain(|x| *x != id);
+        }
+    }
+    if let Some(n) = new {
+        st.codes_by_user.entry(n.user_id).or_default().push(id);
+        st.codes.insert(id, n);
+    }
+    prev
+}
+
+fn set_customer(
+    st: &mut CustomerState,
+    id: CustomerId,
+    new: Option<CustomerRecord>,
+) -> Option<CustomerRecord> {
+    let prev = st.customers.remove(&id);
+    if let Some(p) = &prev {
+        st.by_user.remove(&p.user_id);
+    }
+    if let Some(n) = new {
+        st.by_user.insert(n.user_id, id);
+        st.customers.insert(id, n);
+    }
+    prev
+}
+
+fn set_assessment(
+    st: &mut FraudState,
+    id: TransactionId,
+    new: Option<Assessment>,
+) -> Option<Assessment> {
+    let prev = st.assessments.remove(&id);
+    if let Some(a) = prev.as_ref().and_then(|p| p.from_account_id) {
+        if let Some(v) = st.assessments_by_account.get_mut(&a) {
+            v.retain(|x| *x != id);
+        }
+    }
+    if let Some(n) = new {
+        if let Some(a) = n.from_account_id {
+            st.assessments_by_account.entry(a).or_default().push(id);
+        }
+        st.assessments.insert(id, n);
+    }
+    prev
+}
+
+fn set_case(st: &mut FraudState, id: CaseId, new: Option<FraudCase>) -> Option<FraudCase> {
+    let prev = st.cases.remove(&id);
+    if let Some(p) = &prev {
+        st.case_by_txn.remove(&p.transaction_id);
+    }
+    if let Some(n) = new {
+        st.case_by_txn.insert(n.transaction_id, id);
+        st.cases.insert(id, n);
+    }
+    prev
+}
+
+fn set_notification(
+    st: &mut NotifyState,
+    id: NotificationId,
+    new: Option<NotificationRecord>,
+) -> Option<NotificationRecord> {
+    let prev = st.notifications.remove(&id);
+    if let Some(p) = &prev {
+        if let Some(v) = st.by_user.get_mut(&p.user_id) {
+            v.remove(&id);
+        }
+        if let Some(e) = p.source_event_id {
+            st.by_source.remove(&(e, p.user_id, p.channel));
+        }
+    }
+    if let Some(n) = new {
+        st.by_user.entry(n.user_id).or_default().insert(id);
+        if let Some(e) = n.source_event_id {
+            st.by_source.insert((e, n.user_id, n.channel));
+        }
+        st.notifications.insert(id, n);
+    }
+    prev
+}
+
+impl MemoryUow {
+    fn push_undo(&mut self, u: CtxUndo) {
+        self.undo.push(Undo::Ctx(u));
+    }
+
+    /// A user's notifications passing `keep`, ordered by (created_at, id).
+    fn user_notifications(
+        &self,
+        user: UserId,
+        _cursor: Option<NotificationId>,
+        keep: impl Fn(&NotificationRecord) -> bool,
+    ) -> BankResult<Vec<NotificationRecord>> {
+        let st = &self.st().notify;
+        let mut v: Vec<NotificationRecord> = st
+            .by_user
+            .get(&user)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| st.notifications.get(id))
+            .filter(|n| keep(n))
+            .cloned()
+            .collect();
+        v.sort_by_key(|n| (n.created_at, n.id));
+        Ok(v)
+    }
+}
+
+#[async_trait]
+impl IdentityRepo for MemoryUow {
+    async fn insert_user(&mut self, user: &UserRecord) -> BankResult<()> {
+        let st = &mut self.st_mut()?.identity;
+        if st.by_email.contains_key(&user.email) {
+            return Err(BankError::Duplicate("email"));
+        }
+        if user
+            .phone
+            .as_ref()
+            .is_some_and(|p| st.by_phone.contains_key(p))
+        {
+            return Err(BankError::Duplicate("phone"));
+        }
+        if st.users.contains_key(&user.id) {
+            return Err(BankError::Duplicate("user"));
+        }
+        set_user(st, user.id, Some(user.clone()));
+        self.push_undo(CtxUndo::User(user.id, None));
+        Ok(())
+    }
+
+    async fn user(&mut self, id: UserId) -> BankResult<Option<UserRecord>> {
+        Ok(self.st().identity.users.get(&id).cloned())
+    }
+
+    async fn user_by_email(&mut self, email: &Email) -> BankResult<Option<UserRecord>> {
+        let st = &self.st().identity;
+        Ok(st
+            .by_email
+            .get(email)
+            .and_then(|id| st.users.get(id))
+            .cloned())
+    }
+
+    async fn update_user(&mut self, user: &UserRecord) -> BankResult<()> {
+        let st = &mut self.st_mut()?.identity;
+        if !st.users.contains_key(&user.id) {
+            return Err(BankError::NotFound { resource: "user" });
+        }
+        if let Some(p) = &user.phone {
+            if st.by_phone.get(p).is_some_and(|owner| *owner != user.id) {
+                return Err(BankError::Duplicate("phone"));
+            }
+        }
+        if st
+            .by_email
+            .get(&user.email)
+            .is_some_and(|owner| *owner != user.id)
+        {
+            return Err(BankError::Duplicate("email"));
+        }
+        let prev = set_user(st, user.id, Some(user.clone()));
+        self.push_undo(CtxUndo::User(user.id, prev.map(Box::new)));
+        Ok(())
+    }
+
+    async fn any_user_with_role(&mut self, role: Role) -> BankResult<bool> {
+        Ok(self
+            .st()
+            .identity
+            .users
+            .values()
+            .any(|u| u.roles.contains(&role)))
+    }
+
+    async fn insert_session(&mut self, session: &SessionRecord) -> BankResult<()> {
+        let st = &mut self.st_mut()?.identity;
+        if st.sessions.contains_key(&session.id)
+            || st.session_by_hash.contains_key(&session.token_hash)
+        {
+            return Err(BankError::Duplicate("session"));
+        }
+        set_session(st, session.id, Some(session.clone()));
+        self.push_undo(CtxUndo::Session(session.id, None));
+        Ok(())
+    }
+
+    async fn session_by_token_hash(
+        &mut self,
+        token_hash: &str,
+    ) -> BankResult<Option<SessionRecord>> {
+        let st = &self.st().identity;
+        Ok(st
+            .session_by_hash
+            .get(token_hash)
+            .and_then(|id| st.sessions.get(id))
+            .cloned())
+    }
+
+    async fn update_session(&mut self, session: &SessionRecord) -> BankResult<()> {
+        let st = &mut self.st_mut()?.identity;
+        if !st.sessions.contains_key(&session.id) {
+            return Err(BankError::NotFound {
+                resource: "session",
+            });
+        }
+        let prev = set_session(st, session.id, Some(session.clone()));
+        self.push_undo(CtxUndo::Session(session.id, prev.map(Box::new)));
+        Ok(())
+    }
+
+    async fn revoke_session_family(
+        &mut self,
+        user: UserId,
+        family: SessionId,
+        at: DateTime<Utc>,
+    ) -> BankResult<u32> {
+        let st = &mut self.st_mut()?.identity;
+        let ids: Vec<SessionId> = st
+            .sessions_by_user
+            .get(&user)
+            .map(|v| {
+                v.iter()
+                    .filter(|id| {
+                        st.sessions
+                            .get(id)
+                            .is_some_and(|s| s.family_id == family && s.revoked_at.is_none())
+                    })
+                    .copied()
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.revoke_ids(&ids, at)
+    }
+
+    async fn revoke_user_sessions(&mut self, user: UserId, at: DateTime<Utc>) -> BankResult<u32> {
+        let st = &mut self.st_mut()?.identity;
+        let ids: Vec<SessionId> = st
+            .sessions_by_user
+            .get(&user)
+            .map(|v| {
+                v.iter()
+                    .filter(|id| st.sessions.get(id).is_some_and(|s| s.revoked_at.is_none()))
+                    .copied()
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.revoke_ids(&ids, at)
+    }
+
+    async fn active_sessions(
+        &mut self,
+        user: UserId,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> BankResult<Vec<SessionRecord>> {
+        let st = &self.st().identity;
+        let mut v: Vec<SessionRecord> = st
+            .sessions_by_user
+            .get(&user)
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| st.sessions.get(id))
+                    .filter(|s| {
+                        s.revoked_at.is_none() && s.rotated_at.is_none() && s.expires_at > now
+                    })
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort_by_key(|s| std::cmp::Reverse((s.created_at, s.id)));
+        v.truncate(limit as usize);
+        Ok(v)
+    }
+
+    async fn insert_code(&mut self, code: &OneTimeCode) -> BankResult<()> {
+        let st = &mut self.st_mut()?.identity;
+        if st.codes.contains_key(&code.id) {
+            return Err(BankError::Duplicate("one-time code"));
+        }
+        set_code(st, code.id, Some(code.clone()));
+        self.push_undo(CtxUndo::Code(code.id, None));
+        Ok(())
+    }
+
+    async fn latest_code(
+        &mut self,
+        user: UserId,
+        purpose: CodePurpose,
+    ) -> BankResult<Option<OneTimeCode>> {
+        let st = &self.st().identity;
+        Ok(st
+            .codes_by_user
+            .get(&user)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| st.codes.get(id))
+            .filter(|c| c.purpose == purpose)
+            .max_by_key(|c| (c.created_at, c.id))
+            .cloned())
+    }
+
+    async fn code_by_hash(
+        &mut self,
+        purpose: CodePurpose,
+        code_hash: &str,
+    ) -> BankResult<Option<OneTimeCode>> {
+        Ok(self
+            .st()
+            .identity
+            .codes
+            .values()
+            .filter(|c| c.purpose == purpose && c.code_hash == code_hash)
+            .max_by_key(|c| (c.created_at, c.id))
+            .cloned())
+    }
+
+    async fn update_code(&mut self, code: &OneTimeCode) -> BankResult<()> {
+        let st = &mut self.st_mut()?.identity;
+        if !st.codes.contains_key(&code.id) {
+            return Err(BankError::NotFound {
+                resource: "one-time code",
+            });
+        }
+        let prev = set_code(st, code.id, Some(code.clone()));
+        self.push_undo(CtxUndo::Code(code.id, prev.map(Box::new)));
+        Ok(())
+    }
+
+    async fn consume_codes(
+        &mut self,
+        user: UserId,
+        purpose: CodePurpose,
+        at: DateTime<Utc>,
+    ) -> BankResult<u32> {
+        let st = &mut self.st_mut()?.identity;
+        let ids: Vec<CodeId> = st
+            .codes_by_user
+            .get(&user)
+            .into_iter()
+            .flatten()
+            .filter(|id| {
+                st.codes
+                    .get(id)
+                    .is_some_and(|c| c.purpose == purpose && c.used_at.is_none())
+            })
+            .copied()
+            .collect();
+        let mut undo = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let Some(mut c) = st.codes.get(id).cloned() else {
+                continue;
+            };
+            c.used_at = Some(at);
+            let prev = set_code(st, *id, Some(c));
+            undo.push(CtxUndo::Code(*id, prev.map(Box::new)));
+        }
+        for u in undo {
+            self.push_undo(u);
+        }
+        Ok(ids.len() as u32)
+    }
+}
+
+impl MemoryUow {
+    fn revoke_ids(&mut self, ids: &[SessionId], at: DateTime<Utc>) -> BankResult<u32> {
+        let st = &mut self.st_mut()?.identity;
+        let mut undo = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(mut s) = st.sessions.get(id).cloned() else {
+                continue;
+            };
+            s.revoked_at = Some(at);
+            let prev = set_session(st, *id, Some(s));
+            undo.push(CtxUndo::Session(*id, prev.map(Box::new)));
+        }
+        for u in undo {
+            self.push_undo(u);
+        }
+        Ok(ids.len() as u32)
+    }
+}
+
+fn contains_ascii_ci(haystack: &str, needle: &str) -> bool {
+    haystack
+        .to_ascii_lowercase()
+        .contains(&needle.to_ascii_lowercase())
+}
+
+#[async_trait]
+impl CustomerRepo for MemoryUow {
+    async fn insert_customer(&mut self, customer: &CustomerRecord) -> BankResult<()> {
+        let st = &mut self.st_mut()?.customer;
+        if st.customers.contains_key(&customer.id) || st.by_user.contains_key(&customer.user_id) {
+            return Err(BankError::Duplicate("customer"));
+        }
+        set_customer(st, customer.id, Some(customer.clone()));
+        self.push_undo(CtxUndo::Customer(customer.id, None));
+        Ok(())
+    }
+
+    async fn customer(&mut self, id: CustomerId) -> BankResult<Option<CustomerRecord>> {
+        Ok(self.st().customer.customers.get(&id).cloned())
+    }
+
+    async fn customer_by_user(&mut self, user: UserId) -> BankResult<Option<CustomerRecord>> {
+        let st = &self.st().customer;
+        Ok(st
+            .by_user
+            .get(&user)
+            .and_then(|id| st.customers.get(id))
+            .cloned())
+    }
+
+    async fn update_customer(&mut self, customer: &CustomerRecord) -> BankResult<()> {
+        let st = &mut self.st_mut()?.customer;
+        if !st.customers.contains_key(&customer.id) {
+            return Err(BankError::NotFound {
+                resource: "customer",
+            });
+        }
+        if st
+            .by_user
+            .get(&customer.user_id)
+            .is_some_and(|c| *c != customer.id)
+        {
+            return Err(BankError::Duplicate("customer"));
+        }
+        let prev = set_customer(st, customer.id, Some(customer.clone()));
+        self.push_undo(CtxUndo::Customer(customer.id, prev.map(Box::new)));
+        Ok(())
+    }
+
+    async fn delete_customer(&mut self, id: CustomerId) -> BankResult<()> {
+        let st = &mut self.st_mut()?.customer;
+        if !st.customers.contains_key(&id) {
+            return Err(BankError::NotFound {
+                resource: "customer",
+            });
+        }
+        let docs: Vec<DocumentId> = st
+            .documents
+            .values()
+            .filter(|d| d.customer_id == id)
+            .map(|d| d.id)
+            .collect();
+        let mut undo = Vec::new();
+        for d in docs {
+            let prev = set_opt(&mut st.documents, d, None);
+            undo.push(CtxUndo::Document(d, prev.map(Box::new)));
+        }
+        let prev = set_customer(st, id, None);
+        undo.push(CtxUndo::Customer(id, prev.map(Box::new)));
+        for u in undo {
+            self.push_undo(u);
+        }
+        Ok(())
+    }
+
+    async fn search_customers(
+        &mut self,
+        search: &CustomerSearch,
+    ) -> BankResult<Vec<CustomerRecord>> {
+        let mut v: Vec<&CustomerRecord> = self
+            .st()
+            .customer
+            .customers
+            .values()
+            .filter(|c| search.after.is_none_or(|a| c.id > a))
+            .filter(|c| {
+                search.name.as_deref().is_none_or(|n| {
+                    contains_ascii_ci(&format!("{} {}", c.first_name, c.last_name), n)
+                })
+            })
+            .filter(|c| {
+                search
+                    .email
+                    .as_deref()
+                    .is_none_or(|e| c.email.as_deref() == Some(e))
+            })
+            .filter(|c| {
+                search
+                    .phone
+                    .as_deref()
+                    .is_none_or(|p| c.phone.as_deref() == Some(p))
+            })
+            .filter(|c| search.kyc_status.is_none_or(|k| c.kyc_status == k))
+            .collect();
+        v.sort_by_key(|c| c.id);
+        Ok(v.into_iter().take(search.limit as usize).cloned().collect())
+    }
+
+    async fn insert_document(&mut self, doc: &DocumentRecord) -> BankResult<()> {
+        let st = &mut self.st_mut()?.customer;
+        if st.documents.contains_key(&doc.id) {
+            return Err(BankError::Duplicate("document"));
+        }
+        st.documents.insert(doc.id, doc.clone());
+        self.push_undo(CtxUndo::Document(doc.id, None));
+        Ok(())
+    }
+
+    async fn document(&mut self, id: DocumentId) -> BankResult<Option<DocumentRecord>> {
+        Ok(self.st().customer.documents.get(&id).cloned())
+    }
+
+    async fn documents_of_customer(
+        &mut self,
+        customer: CustomerId,
+        limit: u32,
+    ) -> BankResult<Vec<DocumentRecord>> {
+        let mut v: Vec<&DocumentRecord> = self
+            .st()
+            .customer
+            .documents
+            .values()
+            .filter(|d| d.customer_id == customer)
+            .collect();
+        v.sort_by_key(|d| (d.uploaded_at, d.id));
+        Ok(v.into_iter().take(limit as usize).cloned().collect())
+    }
+
+    async fn update_document(&mut self, doc: &DocumentRecord) -> BankResult<()> {
+        let st = &mut self.st_mut()?.customer;
+        if !st.documents.contains_key(&doc.id) {
+            return Err(BankError::NotFound {
+                resource: "document",
+            });
+        }
+        let prev = set_opt(&mut st.documents, doc.id, Some(doc.clone()));
+        self.push_undo(CtxUndo::Document(doc.id, prev.map(Box::new)));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl FraudRepo for MemoryUow {
+    async fn insert_rule(&mut self, rule: &FraudRule) -> BankResult<()> {
+        let st = &mut self.st_mut()?.fraud;
+        if st.rules.contains_key(&rule.id)
+            || st.rules.values().any(|r| r.rule_name == rule.rule_name)
+        {
+            return Err(BankError::Duplicate("fraud rule"));
+        }
+        st.rules.insert(rule.id, rule.clone());
+        self.push_undo(CtxUndo::Rule(rule.id, None));
+        Ok(())
+    }
+
+    async fn update_rule(&mut self, rule: &FraudRule) -> BankResult<()> {
+        let st = &mut self.st_mut()?.fraud;
+        if !st.rules.contains_key(&rule.id) {
+            return Err(BankError::NotFound {
+                resource: "fraud rule",
+            });
+        }
+        if st
+            .rules
+            .values()
+            .any(|r| r.rule_name == rule.rule_name && r.id != rule.id)
+        {
+            return Err(BankError::Duplicate("fraud rule"));
+        }
+        let prev = st.rules.insert(rule.id, rule.clone());
+        self.push_undo(CtxUndo::Rule(rule.id, prev.map(Box::new)));
+        Ok(())
+    }
+
+    async fn rule(&mut self, id: RuleId) -> BankResult<Option<FraudRule>> {
+        Ok(self.st().fraud.rules.get(&id).cloned())
+    }
+
+    async fn list_rules(&mut self, active_only: bool, limit: u32) -> BankResult<Vec<FraudRule>> {
+        let mut v: Vec<&FraudRule> = self
+            .st()
+            .fraud
+            .rules
+            .values()
+            .filter(|r| !active_only || r.is_active)
+            .collect();
+        v.sort_by_key(|r| (std::cmp::Reverse(r.priority), r.id));
+        Ok(v.into_iter().take(limit as usize).cloned().collect())
+    }
+
+    async fn insert_list_entry(&mut self, entry: &ListEntry) -> BankResult<()> {
+        let st = &mut self.st_mut()?.fraud;
+        if st.lists.contains_key(&entry.id)
+            || st.lists.values().any(|e| {
+                e.list == entry.list && e.entry_type == entry.entry_type && e.value == entry.value
+            })
+        {
+            return Err(BankError::Duplicate("list entry"));
+        }
+        st.lists.insert(entry.id, entry.clone());
+        self.push_undo(CtxUndo::List(entry.id, None));
+        Ok(())
+    }
+
+    async fn delete_list_entry(&mut self, id: ListEntryId) -> BankResult<bool> {
+        let st = &mut self.st_mut()?.fraud;
+        let prev = st.lists.remove(&id);
+        let found = prev.is_some();
+        if found {
+            self.push_undo(CtxUndo::List(id, prev.map(Box::new)));
+        }
+        Ok(found)
+    }
+
+    async fn list_entries(
+        &mut self,
+        list: Option<ListKind>,
+        after: Option<ListEntryId>,
+        limit: u32,
+    ) -> BankResult<Vec<ListEntry>> {
+        let mut v: Vec<&ListEntry> = self
+            .st()
+            .fraud
+            .lists
+            .values()
+            .filter(|e| list.is_none_or(|l| e.list == l) && after.is_none_or(|a| e.id > a))
+            .collect();
+        v.sort_by_key(|e| e.id);
+        Ok(v.into_iter().take(limit as usize).cloned().collect())
+    }
+
+    async fn find_list_entries(
+        &mut self,
+        keys: &[(ListEntryType, String)],
+    ) -> BankResult<Vec<ListEntry>> {
+        let mut v: Vec<&ListEntry> = self
+            .st()
+            .fraud
+            .lists
+            .values()
+            .filter(|e| {
+                keys.iter()
+                    .any(|(t, val)| e.entry_type == *t && e.value == *val)
+            })
+            .collect();
+        v.sort_by_key(|e| e.id);
+        Ok(v.into_iter().cloned().collect())
+    }
+
+    async fn insert_assessment(&mut self, a: &Assessment) -> BankResult<()> {
+        let st = &mut self.st_mut()?.fraud;
+        if st.assessments.contains_key(&a.transaction_id) {
+            return Err(BankError::Duplicate("fraud assessment"));
+        }
+        set_assessment(st, a.transaction_id, Some(a.clone()));
+        self.push_undo(CtxUndo::Assessment(a.transaction_id, None));
+        Ok(())
+    }
+
+    async fn assessment(&mut self, txn: TransactionId) -> BankResult<Option<Assessment>> {
+        Ok(self.st().fraud.assessments.get(&txn).cloned())
+    }
+
+    async fn velocity(
+        &mut self,
+        account: AccountId,
+        since: DateTime<Utc>,
+    ) -> BankResult<VelocityStats> {
+        let st = &self.st().fraud;
+        let mut out = VelocityStats::default();
+        for id in st
+            .assessments_by_account
+            .get(&account)
+            .into_iter()
+            .flatten()
+        {
+            let Some(a) = st.assessments.get(id) else {
+                continue;
+            };
+            if a.created_at >= since && a.action != FraudAction::Block {
+                out.count += 1;
+                out.total += a.amount.amount();
+            }
+        }
+        Ok(out)
+    }
+
+    async fn has_paid_before(
+        &mut self,
+        account: AccountId,
+        payee: &str,
+        before: DateTime<Utc>,
+    ) -> BankResult<bool> {
+        let st = &self.st().fraud;
+        Ok(st
+            .assessments_by_account
+            .get(&account)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| st.assessments.get(id))
+            .any(|a| {
+                a.payee.as_deref() == Some(payee)
+                    && a.action != FraudAction::Block
+                    && a.created_at < before
+            }))
+    }
+
+    async fn insert_case(&mut self, case: &FraudCase) -> BankResult<()> {
+        let st = &mut self.st_mut()?.fraud;
+        if st.cases.contains_key(&case.id) || st.case_by_txn.contains_key(&case.transaction_id) {
+            return Err(BankError::Duplicate("fraud case"));
+        }
+        set_case(st, case.id, Some(case.clone()));
+        self.push_undo(CtxUndo::Case(case.id, None));
+        Ok(())
+    }
+
+    async fn case(&mut self, id: CaseId) -> BankResult<Option<FraudCase>> {
+        Ok(self.st().fraud.cases.get(&id).cloned())
+    }
+
+    async fn case_by_transaction(&mut self, txn: TransactionId) -> BankResult<Option<FraudCase>> {
+        let st = &self.st().fraud;
+        Ok(st
+            .case_by_txn
+            .get(&txn)
+            .and_then(|id| st.cases.get(id))
+            .cloned())
+    }
+
+    async fn update_case(&mut self, case: &FraudCase) -> BankResult<()> {
+        let st = &mut self.st_mut()?.fraud;
+        if !st.cases.contains_key(&case.id) {
+            return Err(BankError::NotFound {
+                resource: "fraud case",
+            });
+        }
+        let prev = set_case(st, case.id, Some(case.clone()));
+        self.push_undo(CtxUndo::Case(case.id, prev.map(Box::new)));
+        Ok(())
+    }
+
+    async fn list_cases(
+        &mut self,
+        status: Option<CaseStatus>,
+        after: Option<CaseId>,
+        limit: u32,
+    ) -> BankResult<Vec<FraudCase>> {
+        let mut v: Vec<&FraudCase> = self
+            .st()
+            .fraud
+            .cases
+            .values()
+            .filter(|c| status.is_none_or(|s| c.status == s) && after.is_none_or(|a| c.id > a))
+            .collect();
+        v.sort_by_key(|c| c.id);
+        Ok(v.into_iter().take(limit as usize).cloned().collect())
+    }
+
+    async fn count_cases_of_account(
+        &mut self,
+        account: AccountId,
+        since: DateTime<Utc>,
+    ) -> BankResult<u32> {
+        Ok(self
+            .st()
+            .fraud
+            .cases
+            .values()
+            .filter(|c| c.account_id == account && c.created_at >= since)
+            .count() as u32)
+    }
+}
+
+#[async_trait]
+impl NotificationRepo for MemoryUow {
+    async fn insert_notification(&mut self, n: &NotificationRecord) -> BankResult<()> {
+        let st = &mut self.st_mut()?.notify;
+        if st.notifications.contains_key(&n.id)
+            || n.source_event_id
+                .is_some_and(|e| st.by_source.contains(&(e, n.user_id, n.channel)))
+        {
+            return Err(BankError::Duplicate("notification"));
+        }
+        set_notification(st, n.id, Some(n.clone()));
+        self.push_undo(CtxUndo::Notification(n.id, None));
+        Ok(())
+    }
+
+    async fn notification(&mut self, id: NotificationId) -> BankResult<Option<NotificationRecord>> {
+        Ok(self.st().notify.notifications.get(&id).cloned())
+    }
+
+    async fn update_notification(&mut self, n: &NotificationRecord) -> BankResult<()> {
+        let st = &mut self.st_mut()?.notify;
+        if !st.notifications.contains_key(&n.id) {
+            return Err(BankError::NotFound {
+                resource: "notification",
+            });
+        }
+        let prev = set_notification(st, n.id, Some(n.clone()));
+        self.push_undo(CtxUndo::Notification(n.id, prev.map(Box::new)));
+        Ok(())
+    }
+
+    async fn notifications_of_user(
+        &mut self,
+        user: UserId,
+        before: Option<NotificationId>,
+        limit: u32,
+    ) -> BankResult<Vec<NotificationRecord>> {
+        let mut v = self.user_notifications(user, before, |_| true)?;
+        v.reverse();
+        let cut = match before {
+            Some(b) => match self
+                .st()
+                .notify
+                .notifications
+                .get(&b)
+                .filter(|n| n.user_id == user)
+            {
+                Some(c) => (c.created_at, c.id),
+                None => return Ok(Vec::new()),
+            },
+            None => return Ok(v.into_iter().take(limit as usize).collect()),
+        };
+        Ok(v.into_iter()
+            .filter(|n| (n.created_at, n.id) < cut)
+            .take(limit as usize)
+            .collect())
+    }
+
+    async fn in_app_feed(
+        &mut self,
+        user: UserId,
+        after: Option<NotificationId>,
+        limit: u32,
+    ) -> BankResult<Vec<NotificationRecord>> {
+        let v = self.user_notifications(user, after, |n| n.channel == Channel::InApp)?;
+        let cut = match after {
+            Some(a) => match self
+                .st()
+                .notify
+                .notifications
+                .get(&a)
+                .filter(|n| n.user_id == user)
+            {
+                Some(c) => Some((c.created_at, c.id)),
+                None => return Ok(Vec::new()),
+            },
+            None => None,
+        };
+        Ok(v.into_iter()
+            .filter(|n| cut.is_none_or(|c| (n.created_at, n.id) > c))
+            .take(limit as usize)
+            .collect())
+    }
+
+    async fn due_notifications(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> BankResult<Vec<NotificationRecord>> {
+        let mut v: Vec<&NotificationRecord> = self
+            .st()
+            .notify
+            .notifications
+            .values()
+            .filter(|n| {
+                n.status == NotificationStatus::Pending
+                    && n.next_attempt_at.is_some_and(|t| t <= now)
+            })
+            .collect();
+        v.sort_by_key(|n| (n.next_attempt_at, n.id));
+        Ok(v.into_iter().take(limit as usize).cloned().collect())
+    }
+
+    async fn set_preference(&mut self, pref: &Preference) -> BankResult<()> {
+        let st = &mut self.st_mut()?.notify;
+        let k = (pref.user_id, pref.category.clone(), pref.channel);
+        let prev = st.preferences.insert(k.clone(), pref.clone());
+        self.push_undo(CtxUndo::Preference(k, prev.map(Box::new)));
+        Ok(())
+    }
+
+    async fn preferences_of_user(&mut self, user: UserId) -> BankResult<Vec<Preference>> {
+        Ok(self
+            .st()
+            .notify
+            .preferences
+            .values()
+            .filter(|p| p.user_id == user)
+            .cloned()
+            .collect())
+    }
+}
+
+#[async_trait]
+impl AuditRepo for MemoryUow {
+    async fn lock_audit_head(&mut self) -> BankResult<Option<(i64, String)>> {
+        Ok(self.st().audit.last().map(|e| (e.seq, e.hash.clone())))
+    }
+
+    async fn append_audit(&mut self, entry: &AuditRecord) -> BankResult<()> {
+        let st = self.st_mut()?;
+        if st.audit.last().map_or(0, |e| e.seq) >= entry.seq {
+            return Err(BankError::Duplicate("audit entry"));
+        }
+        st.audit.push(entry.clone());
+        self.push_undo(CtxUndo::AuditPop);
+        Ok(())
+    }
+
+    async fn audit_entries(
+        &mut self,
+        after_seq: Option<i64>,
+        limit: u32,
+    ) -> BankResult<Vec<AuditRecord>> {
+        let st = self.st();
+        let start = st
+            .audit
+            .partition_point(|e| after_seq.is_some_and(|a| e.seq <= a));
+        Ok(st.audit[start..]
+            .iter()
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+}
+
+#[async_trait]
+impl crate::schedule::ScheduleRepo for MemoryUow {
+    async fn insert_schedule(&mut self, s: &crate::schedule::ScheduledTransfer) -> BankResult<()> {
+        let st = self.st_mut()?;
+        if st.schedules.contains_key(&s.id) {
+            return Err(BankError::Duplicate("scheduled transfer"));
+        }
+        st.schedules.insert(s.id, s.clone());
+        self.undo.push(Undo::Schedule(s.id, None));
+        Ok(())
+    }
+
+    async fn schedule(
+        &mut self,
+        id: crate::ids::ScheduleId,
+    ) -> BankResult<Option<crate::schedule::ScheduledTransfer>> {
+        Ok(self.st().schedules.get(&id).cloned())
+    }
+
+    async fn lock_schedule(
+        &mut self,
+        id: crate::ids::ScheduleId,
+    ) -> BankResult<Option<crate::schedule::ScheduledTransfer>> {
+        Ok(self.st().schedules.get(&id).cloned())
+    }
+
+    async fn update_schedule(&mut self, s: &crate::schedule::ScheduledTransfer) -> BankResult<()> {
+        let st = self.st_mut()?;
+        let slot = st.schedules.get_mut(&s.id).ok_or(BankError::NotFound {
+            resource: "scheduled transfer",
+        })?;
+        let prev = std::mem::replace(slot, s.clone());
+        self.undo.push(Undo::Schedule(s.id, Some(Box::new(prev))));
+        Ok(())
+    }
+
+    async fn schedules_of_customer(
+        &mut self,
+        customer: CustomerId,
+        limit: u32,
+    ) -> BankResult<Vec<crate::schedule::ScheduledTransfer>> {
+        let mut v: Vec<_> = self
+            .st()
+            .schedules
+            .values()
+            .filter(|s| s.customer_id == customer)
+            .cloned()
+            .collect();
+        v.sort_by_key(|s| std::cmp::Reverse((s.created_at, s.id)));
+        v.truncate(limit as usize);
+        Ok(v)
+    }
+
+    async fn claim_due_schedules(
+        &mut self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> BankResult<Vec<crate::schedule::ScheduledTransfer>> {
+        let mut due: Vec<_> = self
+            .st()
+            .schedules
+            .values()
+            .filter(|s| {
+                s.status == crate::schedule::ScheduleStatus::Active
+                    && s.next_run_at <= now
+                    && s.lease_until.is_none_or(|l| l <= now)
+            })
+            .cloned()
+            .collect();
+        due.sort_by_key(|s| (s.next_run_at, s.id));
+        due.truncate(limit as usize);
+        for s in &mut due {
+            s.lease_until = Some(lease_until);
+            self.update_schedule(s).await?;
+        }
+        Ok(due)
     }
 }

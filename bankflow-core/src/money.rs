@@ -59,11 +59,20 @@ pub struct Currency {
 
 impl Currency {
     /// US dollar, the seed's default currency.
-    pub const USD: Currency = Currency { code: *b"USD", minor_units: 2 };
+    pub const USD: Currency = Currency {
+        code: *b"USD",
+        minor_units: 2,
+    };
     /// Euro.
-    pub const EUR: Currency = Currency { code: *b"EUR", minor_units: 2 };
+    pub const EUR: Currency = Currency {
+        code: *b"EUR",
+        minor_units: 2,
+    };
     /// Japanese yen (no minor units).
-    pub const JPY: Currency = Currency { code: *b"JPY", minor_units: 0 };
+    pub const JPY: Currency = Currency {
+        code: *b"JPY",
+        minor_units: 0,
+    };
 
     /// Parses an upper-case ISO 4217 code such as `"USD"`.
     pub fn parse(code: &str) -> BankResult<Currency> {
@@ -72,9 +81,17 @@ impl Currency {
             .find(|(c, _)| *c == code)
             .map(|(c, minor)| {
                 let b = c.as_bytes();
-                Currency { code: [b[0], b[1], b[2]], minor_units: *minor }
+                Currency {
+                    code: [b[0], b[1], b[2]],
+                    minor_units: *minor,
+                }
             })
-            .ok_or_else(|| BankError::validation("currency", format!("unknown ISO 4217 currency code {code:?}")))
+            .ok_or_else(|| {
+                BankError::validation(
+                    "currency",
+                    format!("unknown ISO 4217 currency code {code:?}"),
+                )
+            })
     }
 
     /// The three-letter code.
@@ -90,7 +107,9 @@ impl Currency {
 
     /// Every currency the engine accepts.
     pub fn all() -> impl Iterator<Item = Currency> {
-        CURRENCIES.iter().map(|(c, _)| Currency::parse(c).expect("table entries parse"))
+        CURRENCIES
+            .iter()
+            .map(|(c, _)| Currency::parse(c).expect("table entries parse"))
     }
 }
 
@@ -141,11 +160,18 @@ impl Money {
         if amount.scale() > currency.minor_units() {
             return Err(BankError::validation(
                 "amount",
-                format!("{} allows at most {} decimal places, got {amount}", currency, currency.minor_units()),
+                format!(
+                    "{} allows at most {} decimal places, got {amount}",
+                    currency,
+                    currency.minor_units()
+                ),
             ));
         }
         if amount.abs() > AMOUNT_ABS_MAX {
-            return Err(BankError::validation("amount", "amount exceeds the engine's maximum"));
+            return Err(BankError::validation(
+                "amount",
+                "amount exceeds the engine's maximum",
+            ));
         }
         let mut amount = amount;
         amount.rescale(currency.minor_units());
@@ -157,12 +183,19 @@ impl Money {
         let trimmed = amount.trim();
         let valid_chars = !trimmed.is_empty()
             && trimmed.len() <= 40
-            && trimmed.chars().enumerate().all(|(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && c == '-'));
+            && trimmed
+                .chars()
+                .enumerate()
+                .all(|(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && c == '-'));
         if !valid_chars {
-            return Err(BankError::validation("amount", format!("{amount:?} is not a decimal amount")));
+            return Err(BankError::validation(
+                "amount",
+                format!("{amount:?} is not a decimal amount"),
+            ));
         }
-        let d = Decimal::from_str_exact(trimmed)
-            .map_err(|_| BankError::validation("amount", format!("{amount:?} is not a decimal amount")))?;
+        let d = Decimal::from_str_exact(trimmed).map_err(|_| {
+            BankError::validation("amount", format!("{amount:?} is not a decimal amount"))
+        })?;
         Money::new(d, currency)
     }
 
@@ -174,7 +207,10 @@ impl Money {
     /// Returns self if strictly positive, else a validation error.
     pub fn positive(self) -> BankResult<Money> {
         if self.amount <= Decimal::ZERO {
-            return Err(BankError::validation("amount", "amount must be greater than zero"));
+            return Err(BankError::validation(
+                "amount",
+                "amount must be greater than zero",
+            ));
         }
         Ok(self)
     }
@@ -220,7 +256,10 @@ impl Money {
 
     fn same_currency(&self, other: &Money) -> BankResult<()> {
         if self.currency != other.currency {
-            return Err(BankError::CurrencyMismatch { expected: self.currency, got: other.currency });
+            return Err(BankError::CurrencyMismatch {
+                expected: self.currency,
+                got: other.currency,
+            });
         }
         Ok(())
     }
@@ -239,7 +278,10 @@ impl Money {
 
     /// The negated amount.
     pub fn negate(&self) -> Money {
-        Money { amount: -self.amount, currency: self.currency }
+        Money {
+            amount: -self.amount,
+            currency: self.currency,
+        }
     }
 
     /// Compares amounts of the same currency.
@@ -291,27 +333,61 @@ mod tests {
 
     #[test]
     fn parses_and_formats_with_currency_scale() {
-        assert_eq!(Money::parse("100", Currency::USD).unwrap().amount().to_string(), "100.00");
-        assert_eq!(Money::parse("0.5", Currency::USD).unwrap().amount().to_string(), "0.50");
-        assert_eq!(Money::parse("1500", Currency::JPY).unwrap().amount().to_string(), "1500");
+        assert_eq!(
+            Money::parse("100", Currency::USD)
+                .unwrap()
+                .amount()
+                .to_string(),
+            "100.00"
+        );
+        assert_eq!(
+            Money::parse("0.5", Currency::USD)
+                .unwrap()
+                .amount()
+                .to_string(),
+            "0.50"
+        );
+        assert_eq!(
+            Money::parse("1500", Currency::JPY)
+                .unwrap()
+                .amount()
+                .to_string(),
+            "1500"
+        );
         let kwd = Currency::parse("KWD").unwrap();
         assert_eq!(Money::parse("1.234", kwd).unwrap().amount_minor(), 1234);
     }
 
     #[test]
     fn rejects_excess_precision_and_garbage() {
-        assert_eq!(Money::parse("1.001", Currency::USD).unwrap_err().code(), "validation_error");
+        assert_eq!(
+            Money::parse("1.001", Currency::USD).unwrap_err().code(),
+            "validation_error"
+        );
         assert!(Money::parse("1.5", Currency::JPY).is_err());
-        for bad in ["", "abc", "1e5", "1,000.00", "+5", "--1", "1.2.3", "NaN", "inf", " "] {
-            assert!(Money::parse(bad, Currency::USD).is_err(), "{bad:?} must be refused");
+        for bad in [
+            "", "abc", "1e5", "1,000.00", "+5", "--1", "1.2.3", "NaN", "inf", " ",
+        ] {
+            assert!(
+                Money::parse(bad, Currency::USD).is_err(),
+                "{bad:?} must be refused"
+            );
         }
         assert!(Money::parse("10000000000000000", Currency::USD).is_err());
     }
 
     #[test]
     fn trailing_zeros_beyond_scale_are_fine() {
-        assert_eq!(Money::parse("1.5000", Currency::USD).unwrap().amount_minor(), 150);
-        assert_eq!(Money::parse("7.000", Currency::JPY).unwrap().amount_minor(), 7);
+        assert_eq!(
+            Money::parse("1.5000", Currency::USD)
+                .unwrap()
+                .amount_minor(),
+            150
+        );
+        assert_eq!(
+            Money::parse("7.000", Currency::JPY).unwrap().amount_minor(),
+            7
+        );
     }
 
     #[test]

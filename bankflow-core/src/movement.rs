@@ -69,7 +69,13 @@ impl Stamp<'_> {
     }
 
     fn event(&self, event_type: EventType, data: EventData, aggregate: uuid::Uuid) -> DomainEvent {
-        DomainEvent { id: EventId((self.next_id)()), event_type, aggregate_id: aggregate, time: self.now, data }
+        DomainEvent {
+            id: EventId((self.next_id)()),
+            event_type,
+            aggregate_id: aggregate,
+            time: self.now,
+            data,
+        }
     }
 }
 
@@ -89,11 +95,22 @@ impl AccountSet {
 
     /// Looks an account up (`not_found` if it was not locked, i.e. does not exist).
     pub fn get(&self, id: AccountId) -> BankResult<&Account> {
-        self.accounts.iter().find(|a| a.id == id).ok_or(BankError::NotFound { resource: "account" })
+        self.accounts
+            .iter()
+            .find(|a| a.id == id)
+            .ok_or(BankError::NotFound {
+                resource: "account",
+            })
     }
 
     pub(crate) fn get_mut(&mut self, id: AccountId) -> BankResult<&mut Account> {
-        let i = self.accounts.iter().position(|a| a.id == id).ok_or(BankError::NotFound { resource: "account" })?;
+        let i = self
+            .accounts
+            .iter()
+            .position(|a| a.id == id)
+            .ok_or(BankError::NotFound {
+                resource: "account",
+            })?;
         self.dirty[i] = true;
         Ok(&mut self.accounts[i])
     }
@@ -170,7 +187,11 @@ pub(crate) fn txn_event(
         status,
         reason: None,
         failure_code: None,
-        description: if ty == EventType::TransactionInitiated { m.description.clone() } else { None },
+        description: if ty == EventType::TransactionInitiated {
+            m.description.clone()
+        } else {
+            None
+        },
         parent_id: None,
         hold_id: None,
     };
@@ -178,19 +199,47 @@ pub(crate) fn txn_event(
 }
 
 /// The events of a refused movement: initiated → failed.
-pub fn refused(stamp: &Stamp<'_>, m: &Movement, fraud_passed: bool, err: &BankError) -> BankResult<Planned> {
-    let mut events = vec![txn_event(stamp, EventType::TransactionInitiated, m, TransactionStatus::Pending, m.amount)];
+pub fn refused(
+    stamp: &Stamp<'_>,
+    m: &Movement,
+    fraud_passed: bool,
+    err: &BankError,
+) -> BankResult<Planned> {
+    let mut events = vec![txn_event(
+        stamp,
+        EventType::TransactionInitiated,
+        m,
+        TransactionStatus::Pending,
+        m.amount,
+    )];
     if fraud_passed {
-        events.push(txn_event(stamp, EventType::TransactionFraudCheckPassed, m, TransactionStatus::Pending, m.amount));
+        events.push(txn_event(
+            stamp,
+            EventType::TransactionFraudCheckPassed,
+            m,
+            TransactionStatus::Pending,
+            m.amount,
+        ));
     }
-    let mut failed = txn_event(stamp, EventType::TransactionFailed, m, TransactionStatus::Failed, m.amount);
+    let mut failed = txn_event(
+        stamp,
+        EventType::TransactionFailed,
+        m,
+        TransactionStatus::Failed,
+        m.amount,
+    );
     if let EventData::Transaction(d) = &mut failed.data {
         d.failure_code = Some(err.code().to_string());
         d.reason = Some(err.to_string());
     }
     events.push(failed);
     let txn = Transaction::from_events(&events)?;
-    Ok(Planned { txn, events, journal: None, hold: None })
+    Ok(Planned {
+        txn,
+        events,
+        journal: None,
+        hold: None,
+    })
 }
 
 /// Checks a movement against the locked accounts (status, currency, limits, funds).
@@ -198,11 +247,14 @@ pub fn refused(stamp: &Stamp<'_>, m: &Movement, fraud_passed: bool, err: &BankEr
 /// the caller decides which are recorded.
 pub fn check(accounts: &AccountSet, m: &Movement, today: NaiveDate) -> BankResult<()> {
     validate_shape(accounts, m)?;
+    // Status of both sides first: a frozen account is the clearer answer than missing funds.
+    for side in [m.debit, m.credit] {
+        if let Side::Customer(id) = side {
+            accounts.get(id)?.ensure_open_for_movement()?;
+        }
+    }
     if let Side::Customer(id) = m.debit {
         accounts.get(id)?.check_debit(m.amount.amount(), today)?;
-    }
-    if let Side::Customer(id) = m.credit {
-        accounts.get(id)?.ensure_open_for_movement()?;
     }
     Ok(())
 }
@@ -211,13 +263,19 @@ pub fn check(accounts: &AccountSet, m: &Movement, today: NaiveDate) -> BankResul
 /// unknown accounts, a currency other than the accounts'.
 pub fn validate_shape(accounts: &AccountSet, m: &Movement) -> BankResult<()> {
     if m.debit == m.credit {
-        return Err(BankError::validation("to_account_id", "cannot move money to the same account"));
+        return Err(BankError::validation(
+            "to_account_id",
+            "cannot move money to the same account",
+        ));
     }
     for side in [m.debit, m.credit] {
         if let Side::Customer(id) = side {
             let a = accounts.get(id)?;
             if a.currency != m.amount.currency() {
-                return Err(BankError::CurrencyMismatch { expected: a.currency, got: m.amount.currency() });
+                return Err(BankError::CurrencyMismatch {
+                    expected: a.currency,
+                    got: m.amount.currency(),
+                });
             }
         }
     }
@@ -248,9 +306,21 @@ pub fn plan(
     hold_ttl_default: chrono::Duration,
 ) -> BankResult<Planned> {
     let today = stamp.today();
-    let mut events = vec![txn_event(stamp, EventType::TransactionInitiated, m, TransactionStatus::Pending, m.amount)];
+    let mut events = vec![txn_event(
+        stamp,
+        EventType::TransactionInitiated,
+        m,
+        TransactionStatus::Pending,
+        m.amount,
+    )];
     if fraud == FraudOutcome::Passed {
-        events.push(txn_event(stamp, EventType::TransactionFraudCheckPassed, m, TransactionStatus::Pending, m.amount));
+        events.push(txn_event(
+            stamp,
+            EventType::TransactionFraudCheckPassed,
+            m,
+            TransactionStatus::Pending,
+            m.amount,
+        ));
     }
     let hold_until = match (reserve, fraud) {
         (Reserve::Until(t), _) => Some(t),
@@ -259,9 +329,16 @@ pub fn plan(
     };
     if let Some(expires_at) = hold_until {
         let Side::Customer(from) = m.debit else {
-            return Err(BankError::validation("from_account_id", "only customer accounts can reserve funds"));
+            return Err(BankError::validation(
+                "from_account_id",
+                "only customer accounts can reserve funds",
+            ));
         };
-        let status = if fraud == FraudOutcome::Review { TransactionStatus::Review } else { TransactionStatus::Pending };
+        let status = if fraud == FraudOutcome::Review {
+            TransactionStatus::Review
+        } else {
+            TransactionStatus::Pending
+        };
         let hold = Hold {
             id: HoldId((stamp.next_id)()),
             account_id: from,
@@ -276,25 +353,56 @@ pub fn plan(
         a.held += m.amount.amount();
         a.count_outgoing(m.amount.amount(), today);
         a.updated_at = stamp.now;
-        let mut reserved = txn_event(stamp, EventType::TransactionBalanceReserved, m, status, m.amount);
+        let mut reserved = txn_event(
+            stamp,
+            EventType::TransactionBalanceReserved,
+            m,
+            status,
+            m.amount,
+        );
         if let EventData::Transaction(d) = &mut reserved.data {
             d.hold_id = Some(hold.id);
         }
         events.push(reserved);
         let bal = balance_event(stamp, accounts.get(from)?);
         events.push(bal);
-        let txn = Transaction::from_events(events.iter().filter(|e| e.aggregate_id == stamp.txn_id.0))?;
-        return Ok(Planned { txn, events, journal: None, hold: Some(hold) });
+        let txn =
+            Transaction::from_events(events.iter().filter(|e| e.aggregate_id == stamp.txn_id.0))?;
+        return Ok(Planned {
+            txn,
+            events,
+            journal: None,
+            hold: Some(hold),
+        });
     }
-    events.push(txn_event(stamp, EventType::TransactionBalanceReserved, m, TransactionStatus::Pending, m.amount));
+    events.push(txn_event(
+        stamp,
+        EventType::TransactionBalanceReserved,
+        m,
+        TransactionStatus::Pending,
+        m.amount,
+    ));
     if let Side::Customer(from) = m.debit {
         // Reserved movements were counted against the daily limit when reserved.
-        accounts.get_mut(from)?.count_outgoing(m.amount.amount(), today);
+        accounts
+            .get_mut(from)?
+            .count_outgoing(m.amount.amount(), today);
     }
     let journal = post(accounts, m, m.amount, stamp, &mut events)?;
-    events.push(txn_event(stamp, EventType::TransactionCompleted, m, TransactionStatus::Completed, m.amount));
+    events.push(txn_event(
+        stamp,
+        EventType::TransactionCompleted,
+        m,
+        TransactionStatus::Completed,
+        m.amount,
+    ));
     let txn = Transaction::from_events(events.iter().filter(|e| e.aggregate_id == stamp.txn_id.0))?;
-    Ok(Planned { txn, events, journal: Some(journal), hold: None })
+    Ok(Planned {
+        txn,
+        events,
+        journal: Some(journal),
+        hold: None,
+    })
 }
 
 /// Books `amount` from debit to credit: journal, balances, `processed` and balance events.
@@ -316,7 +424,13 @@ pub fn post(
         m.description.clone(),
     );
     journal.validate()?;
-    events.push(txn_event(stamp, EventType::TransactionProcessed, m, TransactionStatus::Pending, amount));
+    events.push(txn_event(
+        stamp,
+        EventType::TransactionProcessed,
+        m,
+        TransactionStatus::Pending,
+        amount,
+    ));
     for (side, delta) in [(m.debit, -amount.amount()), (m.credit, amount.amount())] {
         if let Side::Customer(id) = side {
             let a = accounts.get_mut(id)?;

@@ -25,12 +25,21 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::account::{Account, AccountNumber, Hold};
+use crate::audit::AuditRecord;
+use crate::auth::Role;
+use crate::customer::{CustomerRecord, CustomerSearch, DocumentRecord};
 use crate::error::BankResult;
 use crate::events::{DomainEvent, StoredEvent};
+use crate::fraud::{
+    Assessment, CaseStatus, FraudCase, FraudRule, ListEntry, ListEntryType, ListKind, VelocityStats,
+};
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
+use crate::identity::{CodePurpose, Email, OneTimeCode, SessionRecord, UserRecord};
 use crate::ids::{AccountId, CustomerId, HoldId, TransactionId};
+use crate::ids::{CaseId, DocumentId, ListEntryId, NotificationId, RuleId, SessionId, UserId};
 use crate::ledger::{JournalEntry, PostingLine};
 use crate::money::Currency;
+use crate::notify::{NotificationRecord, Preference};
 use crate::transaction::{Transaction, TransactionQuery};
 
 /// Whether a unit of work may write.
@@ -60,7 +69,20 @@ pub trait Store: Send + Sync + 'static {
 
 /// One atomic unit of work over every context's repository.
 #[async_trait]
-pub trait UnitOfWork: AccountRepo + LedgerRepo + TransactionRepo + IdempotencyRepo + EventRepo + Send {
+pub trait UnitOfWork:
+    AccountRepo
+    + LedgerRepo
+    + TransactionRepo
+    + IdempotencyRepo
+    + EventRepo
+    + IdentityRepo
+    + CustomerRepo
+    + FraudRepo
+    + NotificationRepo
+    + AuditRepo
+    + crate::schedule::ScheduleRepo
+    + Send
+{
     /// Marks a point to roll back to. Savepoints nest.
     async fn savepoint(&mut self) -> BankResult<()>;
     /// Undoes everything since the innermost savepoint and removes it.
@@ -91,7 +113,11 @@ pub trait AccountRepo: Send {
     /// A customer's accounts, oldest first.
     async fn accounts_of_customer(&mut self, customer: CustomerId) -> BankResult<Vec<Account>>;
     /// All accounts ordered by id, paged after `after`.
-    async fn list_accounts(&mut self, after: Option<AccountId>, limit: u32) -> BankResult<Vec<Account>>;
+    async fn list_accounts(
+        &mut self,
+        after: Option<AccountId>,
+        limit: u32,
+    ) -> BankResult<Vec<Account>>;
     /// Inserts a hold.
     async fn insert_hold(&mut self, hold: &Hold) -> BankResult<()>;
     /// Reads a hold.
@@ -110,9 +136,16 @@ pub trait LedgerRepo: Send {
     /// Appends a balanced journal entry (validated by the engine before the call).
     async fn insert_journal(&mut self, journal: &JournalEntry) -> BankResult<()>;
     /// Journal entries booking a transaction, in insertion order.
-    async fn journals_of_transaction(&mut self, txn: TransactionId) -> BankResult<Vec<JournalEntry>>;
+    async fn journals_of_transaction(
+        &mut self,
+        txn: TransactionId,
+    ) -> BankResult<Vec<JournalEntry>>;
     /// Sum of an account's postings booked strictly before `before` (all if `None`).
-    async fn posting_sum(&mut self, account: AccountId, before: Option<DateTime<Utc>>) -> BankResult<Decimal>;
+    async fn posting_sum(
+        &mut self,
+        account: AccountId,
+        before: Option<DateTime<Utc>>,
+    ) -> BankResult<Decimal>;
     /// An account's postings with `from <= posted_at < to`, in booking order, after `after_seq`.
     async fn postings(
         &mut self,
@@ -138,14 +171,19 @@ pub trait TransactionRepo: Send {
     /// Reads and locks a transaction (post/void/reverse run at most once).
     async fn lock_transaction(&mut self, id: TransactionId) -> BankResult<Option<Transaction>>;
     /// Filtered history, newest first (created_at desc, id desc), `query.limit` rows at most.
-    async fn list_transactions(&mut self, query: &TransactionQuery) -> BankResult<Vec<Transaction>>;
+    async fn list_transactions(&mut self, query: &TransactionQuery)
+        -> BankResult<Vec<Transaction>>;
 }
 
 /// Idempotency records.
 #[async_trait]
 pub trait IdempotencyRepo: Send {
     /// Reads a record.
-    async fn idempotency(&mut self, scope: &str, key: &IdempotencyKey) -> BankResult<Option<IdempotencyRecord>>;
+    async fn idempotency(
+        &mut self,
+        scope: &str,
+        key: &IdempotencyKey,
+    ) -> BankResult<Option<IdempotencyRecord>>;
     /// Inserts a record; `Duplicate("idempotency key")` if one exists.
     async fn insert_idempotency(&mut self, record: &IdempotencyRecord) -> BankResult<()>;
 }
@@ -170,4 +208,250 @@ pub trait EventRepo: Send {
     ) -> BankResult<Vec<StoredEvent>>;
     /// Marks claimed events published.
     async fn mark_published(&mut self, seqs: &[i64], at: DateTime<Utc>) -> BankResult<()>;
+}
+
+/// Identity context: users, sessions (refresh-token rotation chains) and single-use codes.
+///
+/// Secrets never reach the store in clear: passwords as Argon2id PHC strings, refresh tokens
+/// and codes as hex SHA-256, the TOTP secret sealed with AES-256-GCM.
+#[async_trait]
+pub trait IdentityRepo: Send {
+    /// Inserts a user. `Duplicate("email")` if the email is taken, `Duplicate("phone")` if
+    /// the phone is, `Duplicate("user")` if the id is (checked in that order).
+    async fn insert_user(&mut self, user: &UserRecord) -> BankResult<()>;
+    /// Reads a user.
+    async fn user(&mut self, id: UserId) -> BankResult<Option<UserRecord>>;
+    /// Finds a user by (normalised) email.
+    async fn user_by_email(&mut self, email: &Email) -> BankResult<Option<UserRecord>>;
+    /// Overwrites a user. `NotFound("user")` if absent; `Duplicate("phone")` if the new phone
+    /// belongs to another user.
+    async fn update_user(&mut self, user: &UserRecord) -> BankResult<()>;
+    /// True when at least one user holds `role`.
+    async fn any_user_with_role(&mut self, role: Role) -> BankResult<bool>;
+
+    /// Inserts a session row. `Duplicate("session")` if the id or token hash exists.
+    async fn insert_session(&mut self, session: &SessionRecord) -> BankResult<()>;
+    /// Finds a session row by token hash, whatever its state.
+    async fn session_by_token_hash(
+        &mut self,
+        token_hash: &str,
+    ) -> BankResult<Option<SessionRecord>>;
+    /// Overwrites a session row. `NotFound("session")` if absent.
+    async fn update_session(&mut self, session: &SessionRecord) -> BankResult<()>;
+    /// Sets `revoked_at = at` on every not-yet-revoked row of `family` owned by `user`;
+    /// returns how many rows changed.
+    async fn revoke_session_family(
+        &mut self,
+        user: UserId,
+        family: SessionId,
+        at: DateTime<Utc>,
+    ) -> BankResult<u32>;
+    /// Sets `revoked_at = at` on every not-yet-revoked row of `user`; returns how many.
+    async fn revoke_user_sessions(&mut self, user: UserId, at: DateTime<Utc>) -> BankResult<u32>;
+    /// The user's live sessions — rows with `revoked_at` and `rotated_at` null and
+    /// `expires_at > now` (one per family) — newest `created_at` first (then id descending),
+    /// at most `limit`.
+    async fn active_sessions(
+        &mut self,
+        user: UserId,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> BankResult<Vec<SessionRecord>>;
+
+    /// Inserts a single-use code. `Duplicate("one-time code")` if the id exists.
+    async fn insert_code(&mut self, code: &OneTimeCode) -> BankResult<()>;
+    /// The newest code (by `created_at`, then id) of `user` for `purpose`, whatever its state.
+    async fn latest_code(
+        &mut self,
+        user: UserId,
+        purpose: CodePurpose,
+    ) -> BankResult<Option<OneTimeCode>>;
+    /// The newest code for `purpose` with this hash, whatever its state.
+    async fn code_by_hash(
+        &mut self,
+        purpose: CodePurpose,
+        code_hash: &str,
+    ) -> BankResult<Option<OneTimeCode>>;
+    /// Overwrites a code. `NotFound("one-time code")` if absent.
+    async fn update_code(&mut self, code: &OneTimeCode) -> BankResult<()>;
+    /// Sets `used_at = at` on every unused code of `user` for `purpose` (a new code
+    /// supersedes the old ones); returns how many.
+    async fn consume_codes(
+        &mut self,
+        user: UserId,
+        purpose: CodePurpose,
+        at: DateTime<Utc>,
+    ) -> BankResult<u32>;
+}
+
+/// Customer context: profiles and KYC document metadata (bytes live in a `DocumentStore`).
+#[async_trait]
+pub trait CustomerRepo: Send {
+    /// Inserts a customer. `Duplicate("customer")` if the id or the user id exists.
+    async fn insert_customer(&mut self, customer: &CustomerRecord) -> BankResult<()>;
+    /// Reads a customer.
+    async fn customer(&mut self, id: CustomerId) -> BankResult<Option<CustomerRecord>>;
+    /// The customer of a user.
+    async fn customer_by_user(&mut self, user: UserId) -> BankResult<Option<CustomerRecord>>;
+    /// Overwrites a customer. `NotFound("customer")` if absent.
+    async fn update_customer(&mut self, customer: &CustomerRecord) -> BankResult<()>;
+    /// Deletes a customer and its document rows (the onboarding saga's compensation).
+    /// `NotFound("customer")` if absent.
+    async fn delete_customer(&mut self, id: CustomerId) -> BankResult<()>;
+    /// Staff search: see [`CustomerSearch`] (filters ANDed, id ascending, ids > `after`,
+    /// at most `limit`).
+    async fn search_customers(
+        &mut self,
+        search: &CustomerSearch,
+    ) -> BankResult<Vec<CustomerRecord>>;
+    /// Inserts a document row. `Duplicate("document")` if the id exists.
+    async fn insert_document(&mut self, doc: &DocumentRecord) -> BankResult<()>;
+    /// Reads a document row.
+    async fn document(&mut self, id: DocumentId) -> BankResult<Option<DocumentRecord>>;
+    /// A customer's documents, oldest `uploaded_at` first (then id), at most `limit`.
+    async fn documents_of_customer(
+        &mut self,
+        customer: CustomerId,
+        limit: u32,
+    ) -> BankResult<Vec<DocumentRecord>>;
+    /// Overwrites a document row. `NotFound("document")` if absent.
+    async fn update_document(&mut self, doc: &DocumentRecord) -> BankResult<()>;
+}
+
+/// Fraud context: rules, lists, assessments (velocity history) and cases. Called inside the
+/// transfer's unit of work, so it must be fast: see the method notes for the indexes.
+#[async_trait]
+pub trait FraudRepo: Send {
+    /// Inserts a rule. `Duplicate("fraud rule")` if the id or `rule_name` exists.
+    async fn insert_rule(&mut self, rule: &FraudRule) -> BankResult<()>;
+    /// Overwrites a rule. `NotFound("fraud rule")` if absent; `Duplicate("fraud rule")` if the
+    /// new name belongs to another rule.
+    async fn update_rule(&mut self, rule: &FraudRule) -> BankResult<()>;
+    /// Reads a rule.
+    async fn rule(&mut self, id: RuleId) -> BankResult<Option<FraudRule>>;
+    /// Rules (only active ones when `active_only`), `priority` descending then id ascending,
+    /// at most `limit`.
+    async fn list_rules(&mut self, active_only: bool, limit: u32) -> BankResult<Vec<FraudRule>>;
+
+    /// Inserts a list entry. `Duplicate("list entry")` if the id or `(list, entry_type,
+    /// value)` exists.
+    async fn insert_list_entry(&mut self, entry: &ListEntry) -> BankResult<()>;
+    /// Deletes a list entry; false if it did not exist.
+    async fn delete_list_entry(&mut self, id: ListEntryId) -> BankResult<bool>;
+    /// Entries (of one list, or both), id ascending, ids > `after`, at most `limit`.
+    async fn list_entries(
+        &mut self,
+        list: Option<ListKind>,
+        after: Option<ListEntryId>,
+        limit: u32,
+    ) -> BankResult<Vec<ListEntry>>;
+    /// Every entry of either list whose `(entry_type, value)` equals one of `keys` (exact,
+    /// case-sensitive: values are normalised before they are stored and looked up), id
+    /// ascending. `keys` has at most 16 items.
+    async fn find_list_entries(
+        &mut self,
+        keys: &[(ListEntryType, String)],
+    ) -> BankResult<Vec<ListEntry>>;
+
+    /// Inserts an assessment. `Duplicate("fraud assessment")` if the transaction has one.
+    async fn insert_assessment(&mut self, a: &Assessment) -> BankResult<()>;
+    /// The assessment of a transaction.
+    async fn assessment(&mut self, txn: TransactionId) -> BankResult<Option<Assessment>>;
+    /// Count and amount sum of assessments with `from_account_id = account`,
+    /// `created_at >= since` and `action != BLOCK` (index: from_account_id, created_at).
+    async fn velocity(
+        &mut self,
+        account: AccountId,
+        since: DateTime<Utc>,
+    ) -> BankResult<VelocityStats>;
+    /// True when an assessment exists with `from_account_id = account`, this `payee`,
+    /// `action != BLOCK` and `created_at < before`.
+    async fn has_paid_before(
+        &mut self,
+        account: AccountId,
+        payee: &str,
+        before: DateTime<Utc>,
+    ) -> BankResult<bool>;
+
+    /// Inserts a case. `Duplicate("fraud case")` if the id or transaction id exists.
+    async fn insert_case(&mut self, case: &FraudCase) -> BankResult<()>;
+    /// Reads a case.
+    async fn case(&mut self, id: CaseId) -> BankResult<Option<FraudCase>>;
+    /// The case of a transaction.
+    async fn case_by_transaction(&mut self, txn: TransactionId) -> BankResult<Option<FraudCase>>;
+    /// Overwrites a case. `NotFound("fraud case")` if absent.
+    async fn update_case(&mut self, case: &FraudCase) -> BankResult<()>;
+    /// Cases (of one status, or all), id ascending, ids > `after`, at most `limit`.
+    async fn list_cases(
+        &mut self,
+        status: Option<CaseStatus>,
+        after: Option<CaseId>,
+        limit: u32,
+    ) -> BankResult<Vec<FraudCase>>;
+    /// How many cases (any status) were opened on `account` with `created_at >= since`.
+    async fn count_cases_of_account(
+        &mut self,
+        account: AccountId,
+        since: DateTime<Utc>,
+    ) -> BankResult<u32>;
+}
+
+/// Notification context: history (with delivery state), the in-app feed and preferences.
+#[async_trait]
+pub trait NotificationRepo: Send {
+    /// Inserts a notification. `Duplicate("notification")` if the id exists, or if
+    /// `source_event_id` is set and `(source_event_id, user_id, channel)` exists.
+    async fn insert_notification(&mut self, n: &NotificationRecord) -> BankResult<()>;
+    /// Reads a notification.
+    async fn notification(&mut self, id: NotificationId) -> BankResult<Option<NotificationRecord>>;
+    /// Overwrites a notification. `NotFound("notification")` if absent.
+    async fn update_notification(&mut self, n: &NotificationRecord) -> BankResult<()>;
+    /// A user's notifications on every channel, newest first: ordered by `(created_at, id)`
+    /// descending, only rows before the cursor row `before` in that order (an unknown cursor,
+    /// or one of another user, gives an empty list), at most `limit`.
+    async fn notifications_of_user(
+        &mut self,
+        user: UserId,
+        before: Option<NotificationId>,
+        limit: u32,
+    ) -> BankResult<Vec<NotificationRecord>>;
+    /// A user's in-app feed (channel `in_app`) oldest first: ordered by `(created_at, id)`
+    /// ascending, only rows after the cursor row `after` in that order (an unknown cursor, or
+    /// one of another user, gives an empty list), at most `limit`.
+    async fn in_app_feed(
+        &mut self,
+        user: UserId,
+        after: Option<NotificationId>,
+        limit: u32,
+    ) -> BankResult<Vec<NotificationRecord>>;
+    /// Pending notifications with `next_attempt_at <= now`, ordered by `next_attempt_at`
+    /// then id, at most `limit`.
+    async fn due_notifications(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> BankResult<Vec<NotificationRecord>>;
+    /// Inserts or replaces the preference for `(user_id, category, channel)`.
+    async fn set_preference(&mut self, pref: &Preference) -> BankResult<()>;
+    /// A user's preferences, ordered by category then channel (bounded by categories ×
+    /// channels, so no limit).
+    async fn preferences_of_user(&mut self, user: UserId) -> BankResult<Vec<Preference>>;
+}
+
+/// The audit log: an append-only hash chain.
+#[async_trait]
+pub trait AuditRepo: Send {
+    /// The last entry's `(seq, hash)`, or `None` when the log is empty. In a write unit this
+    /// also serialises audit appenders until commit (Postgres: lock a one-row chain-head table
+    /// or a transaction-scoped advisory lock; SQLite and memory: the write lock already does),
+    /// so two units never both append `seq + 1`.
+    async fn lock_audit_head(&mut self) -> BankResult<Option<(i64, String)>>;
+    /// Appends an entry. `Duplicate("audit entry")` if the seq exists.
+    async fn append_audit(&mut self, entry: &AuditRecord) -> BankResult<()>;
+    /// Entries with `seq > after_seq` (all if `None`), seq ascending, at most `limit`.
+    async fn audit_entries(
+        &mut self,
+        after_seq: Option<i64>,
+        limit: u32,
+    ) -> BankResult<Vec<AuditRecord>>;
 }

@@ -13,16 +13,22 @@ use uuid::Uuid;
 
 use crate::account::{Account, AccountNumber, AccountStatus, AccountType, Hold, HoldStatus};
 use crate::auth::Actor;
-use crate::bank::{Bank, BankConfig, BookingRequest, Destination, OpenAccountRequest, TransferItem, TransferRequest};
+use crate::bank::{
+    Bank, BankConfig, BookingRequest, Destination, ExternalPayee, OpenAccountRequest, PaymentRail,
+    TransferItem, TransferRequest,
+};
 use crate::clock::ManualClock;
 use crate::error::BankError;
 use crate::events::{DomainEvent, EventData, EventType, TransactionEventData};
 use crate::fraud_port::RequestContext;
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord, IdempotentResponse};
-use crate::ids::{AccountId, CustomerId, EventId, HoldId, JournalId, SequentialIds, TransactionId};
+use crate::ids::{
+    AccountId, CustomerId, EventId, HoldId, JournalId, ScheduleId, SequentialIds, TransactionId,
+};
 use crate::ledger::{JournalEntry, SystemAccount};
 use crate::money::{Currency, Money};
 use crate::ports::{Store, TxMode, UnitOfWork};
+use crate::schedule::{CreateSchedule, Frequency, ScheduleStatus, ScheduledTransfer};
 use crate::transaction::{Transaction, TransactionQuery, TransactionStatus, TransactionType};
 
 /// Makes a fresh, empty store for one test case.
@@ -60,6 +66,9 @@ pub fn cases() -> &'static [(&'static str, CaseFn)] {
         engine_reversal_and_batch,
         engine_idempotency,
         engine_statement_and_history,
+        engine_external_payments,
+        schedules_round_trip_and_claims,
+        engine_scheduled_transfers,
     ]
 }
 
@@ -79,7 +88,9 @@ pub async fn run_conformance(factory: &dyn StoreFactory) {
 // ------------------------------------------------------------------ fixtures
 
 fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 15, 9, 30, 0).single().expect("valid")
+    Utc.with_ymd_and_hms(2026, 1, 15, 9, 30, 0)
+        .single()
+        .expect("valid")
 }
 
 fn usd(s: &str) -> Money {
@@ -111,7 +122,13 @@ fn account(n: u128, customer: u128, at: DateTime<Utc>) -> Account {
     }
 }
 
-fn txn(n: u128, from: Option<AccountId>, to: Option<AccountId>, amount: &str, at: DateTime<Utc>) -> Transaction {
+fn txn(
+    n: u128,
+    from: Option<AccountId>,
+    to: Option<AccountId>,
+    amount: &str,
+    at: DateTime<Utc>,
+) -> Transaction {
     let id = TransactionId(Uuid::from_u128(n));
     Transaction {
         id,
@@ -159,9 +176,22 @@ async fn accounts_round_trip(store: Arc<dyn Store>) {
     u.insert_account(&a).await.expect("insert");
     u.commit().await.expect("commit");
     let mut r = read(&store).await;
-    assert_eq!(r.account(a.id).await.unwrap().as_ref(), Some(&a), "round trip by id");
-    assert_eq!(r.account_by_number(&a.account_number).await.unwrap().as_ref(), Some(&a));
-    assert_eq!(r.account(AccountId(Uuid::from_u128(999))).await.unwrap(), None);
+    assert_eq!(
+        r.account(a.id).await.unwrap().as_ref(),
+        Some(&a),
+        "round trip by id"
+    );
+    assert_eq!(
+        r.account_by_number(&a.account_number)
+            .await
+            .unwrap()
+            .as_ref(),
+        Some(&a)
+    );
+    assert_eq!(
+        r.account(AccountId(Uuid::from_u128(999))).await.unwrap(),
+        None
+    );
     drop(r);
     let mut u = write(&store).await;
     let mut b = u.lock_accounts(&[a.id]).await.unwrap().remove(0);
@@ -184,7 +214,10 @@ async fn account_numbers_unique(store: Arc<dyn Store>) {
     b.account_number = a.account_number.clone();
     let mut u = write(&store).await;
     u.insert_account(&a).await.unwrap();
-    assert_eq!(u.insert_account(&b).await.unwrap_err(), BankError::Duplicate("account"));
+    assert_eq!(
+        u.insert_account(&b).await.unwrap_err(),
+        BankError::Duplicate("account")
+    );
     drop(u);
     // The failed unit rolled back entirely: even `a` is gone.
     assert_eq!(read(&store).await.account(a.id).await.unwrap(), None);
@@ -196,19 +229,34 @@ async fn lock_accounts_in_order(store: Arc<dyn Store>) {
         u.insert_account(&account(n, 100 + n, t0())).await.unwrap();
     }
     u.commit().await.unwrap();
-    let ids: Vec<AccountId> = [3u128, 4, 5, 9].iter().map(|n| AccountId(Uuid::from_u128(*n))).collect();
+    let ids: Vec<AccountId> = [3u128, 4, 5, 9]
+        .iter()
+        .map(|n| AccountId(Uuid::from_u128(*n)))
+        .collect();
     let mut u = write(&store).await;
     let locked = u.lock_accounts(&ids).await.unwrap();
     let got: Vec<u128> = locked.iter().map(|a| a.id.0.as_u128()).collect();
-    assert_eq!(got, vec![3, 5, 9], "same order as asked, unknown ids omitted");
+    assert_eq!(
+        got,
+        vec![3, 5, 9],
+        "same order as asked, unknown ids omitted"
+    );
     u.rollback().await.unwrap();
 }
 
 async fn accounts_paging(store: Arc<dyn Store>) {
     let mut u = write(&store).await;
     for n in 1..=7u128 {
-        let mut a = account(n, if n % 2 == 0 { 1 } else { 2 }, t0() + Duration::seconds(n as i64));
-        a.account_type = if n == 4 { AccountType::Savings } else { AccountType::Checking };
+        let mut a = account(
+            n,
+            if n % 2 == 0 { 1 } else { 2 },
+            t0() + Duration::seconds(n as i64),
+        );
+        a.account_type = if n == 4 {
+            AccountType::Savings
+        } else {
+            AccountType::Checking
+        };
         u.insert_account(&a).await.unwrap();
     }
     u.commit().await.unwrap();
@@ -216,12 +264,28 @@ async fn accounts_paging(store: Arc<dyn Store>) {
     let p1 = r.list_accounts(None, 3).await.unwrap();
     let p2 = r.list_accounts(Some(p1[2].id), 3).await.unwrap();
     let p3 = r.list_accounts(Some(p2[2].id), 3).await.unwrap();
-    let ids: Vec<u128> = p1.iter().chain(&p2).chain(&p3).map(|a| a.id.0.as_u128()).collect();
+    let ids: Vec<u128> = p1
+        .iter()
+        .chain(&p2)
+        .chain(&p3)
+        .map(|a| a.id.0.as_u128())
+        .collect();
     assert_eq!(ids, (1..=7).collect::<Vec<_>>());
-    let evens = r.accounts_of_customer(CustomerId(Uuid::from_u128(1))).await.unwrap();
-    assert_eq!(evens.iter().map(|a| a.id.0.as_u128()).collect::<Vec<_>>(), vec![2, 4, 6], "oldest first");
+    let evens = r
+        .accounts_of_customer(CustomerId(Uuid::from_u128(1)))
+        .await
+        .unwrap();
+    assert_eq!(
+        evens.iter().map(|a| a.id.0.as_u128()).collect::<Vec<_>>(),
+        vec![2, 4, 6],
+        "oldest first"
+    );
     assert_eq!(evens[1].account_type, AccountType::Savings);
-    assert!(r.accounts_of_customer(CustomerId(Uuid::from_u128(77))).await.unwrap().is_empty());
+    assert!(r
+        .accounts_of_customer(CustomerId(Uuid::from_u128(77)))
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn holds_round_trip(store: Arc<dyn Store>) {
@@ -252,12 +316,38 @@ async fn holds_round_trip(store: Arc<dyn Store>) {
     u.commit().await.unwrap();
     let mut r = read(&store).await;
     assert_eq!(r.hold(h3.id).await.unwrap(), Some(h3b));
-    let active: HashSet<u128> = r.active_holds(a.id).await.unwrap().iter().map(|h| h.id.0.as_u128()).collect();
+    let active: HashSet<u128> = r
+        .active_holds(a.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|h| h.id.0.as_u128())
+        .collect();
     assert_eq!(active, HashSet::from([1, 2]));
-    let due = r.expired_holds(t0() + Duration::minutes(40), 10).await.unwrap();
-    assert_eq!(due.iter().map(|h| h.id.0.as_u128()).collect::<Vec<_>>(), vec![2, 1], "oldest expiry first");
-    assert_eq!(r.expired_holds(t0() + Duration::minutes(15), 10).await.unwrap().len(), 1);
-    assert_eq!(r.expired_holds(t0() + Duration::minutes(40), 1).await.unwrap().len(), 1, "limit honoured");
+    let due = r
+        .expired_holds(t0() + Duration::minutes(40), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        due.iter().map(|h| h.id.0.as_u128()).collect::<Vec<_>>(),
+        vec![2, 1],
+        "oldest expiry first"
+    );
+    assert_eq!(
+        r.expired_holds(t0() + Duration::minutes(15), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        r.expired_holds(t0() + Duration::minutes(40), 1)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "limit honoured"
+    );
 }
 
 async fn journals_and_postings(store: Arc<dyn Store>) {
@@ -284,22 +374,63 @@ async fn journals_and_postings(store: Arc<dyn Store>) {
     }
     u.commit().await.unwrap();
     let mut r = read(&store).await;
-    assert_eq!(r.journals_of_transaction(j2.transaction_id).await.unwrap(), vec![j2.clone()]);
-    assert!(r.journals_of_transaction(TransactionId(Uuid::from_u128(1))).await.unwrap().is_empty());
-    assert_eq!(r.posting_sum(a.id, None).await.unwrap(), usd("105.56").amount());
-    assert_eq!(r.posting_sum(cash, None).await.unwrap(), usd("-105.56").amount());
-    assert_eq!(r.posting_sum(a.id, Some(t0() + Duration::days(1))).await.unwrap(), usd("100.00").amount());
-    assert_eq!(r.posting_sum(AccountId(Uuid::from_u128(77)), None).await.unwrap(), Decimal::ZERO);
-    let all = r.postings(a.id, t0(), t0() + Duration::days(3), None, 10).await.unwrap();
-    assert_eq!(all.iter().map(|p| p.amount).collect::<Vec<_>>(), vec![usd("100.00"), usd("0.01"), usd("5.55")]);
+    assert_eq!(
+        r.journals_of_transaction(j2.transaction_id).await.unwrap(),
+        vec![j2.clone()]
+    );
+    assert!(r
+        .journals_of_transaction(TransactionId(Uuid::from_u128(1)))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        r.posting_sum(a.id, None).await.unwrap(),
+        usd("105.56").amount()
+    );
+    assert_eq!(
+        r.posting_sum(cash, None).await.unwrap(),
+        usd("-105.56").amount()
+    );
+    assert_eq!(
+        r.posting_sum(a.id, Some(t0() + Duration::days(1)))
+            .await
+            .unwrap(),
+        usd("100.00").amount()
+    );
+    assert_eq!(
+        r.posting_sum(AccountId(Uuid::from_u128(77)), None)
+            .await
+            .unwrap(),
+        Decimal::ZERO
+    );
+    let all = r
+        .postings(a.id, t0(), t0() + Duration::days(3), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|p| p.amount).collect::<Vec<_>>(),
+        vec![usd("100.00"), usd("0.01"), usd("5.55")]
+    );
     assert!(all.windows(2).all(|w| w[0].seq < w[1].seq), "booking order");
     assert_eq!(all[1].description.as_deref(), Some("deposit 2"));
     assert_eq!(all[1].transaction_id, j2.transaction_id);
     assert_eq!(all[1].posted_at, j2.posted_at);
-    let page = r.postings(a.id, t0(), t0() + Duration::days(3), Some(all[0].seq), 1).await.unwrap();
+    let page = r
+        .postings(a.id, t0(), t0() + Duration::days(3), Some(all[0].seq), 1)
+        .await
+        .unwrap();
     assert_eq!(page.len(), 1);
     assert_eq!(page[0].seq, all[1].seq);
-    let window = r.postings(a.id, t0() + Duration::days(1), t0() + Duration::days(2), None, 10).await.unwrap();
+    let window = r
+        .postings(
+            a.id,
+            t0() + Duration::days(1),
+            t0() + Duration::days(2),
+            None,
+            10,
+        )
+        .await
+        .unwrap();
     assert_eq!(window.len(), 1, "from inclusive, to exclusive");
     let totals = r.ledger_totals().await.unwrap();
     assert_eq!(totals, vec![(Currency::USD, Decimal::ZERO)]);
@@ -322,7 +453,10 @@ async fn transactions_round_trip_and_query(store: Arc<dyn Store>) {
     for t in [&t1, &t2, &t3, &t4] {
         u.insert_transaction(t).await.unwrap();
     }
-    assert_eq!(u.insert_transaction(&t1).await.unwrap_err(), BankError::Duplicate("transaction"));
+    assert_eq!(
+        u.insert_transaction(&t1).await.unwrap_err(),
+        BankError::Duplicate("transaction")
+    );
     drop(u);
     let mut u = write(&store).await;
     for t in [&t1, &t2, &t3, &t4] {
@@ -334,26 +468,55 @@ async fn transactions_round_trip_and_query(store: Arc<dyn Store>) {
     t1.reversed_at = Some(t0() + Duration::hours(1));
     t1.parent_id = Some(TransactionId(Uuid::from_u128(99)));
     t1.reason = Some("customer dispute".into());
-    assert_eq!(u.lock_transaction(t1.id).await.unwrap().map(|t| t.id), Some(t1.id));
+    assert_eq!(
+        u.lock_transaction(t1.id).await.unwrap().map(|t| t.id),
+        Some(t1.id)
+    );
     u.update_transaction(&t1).await.unwrap();
     u.commit().await.unwrap();
     let mut r = read(&store).await;
     assert_eq!(r.transaction(t1.id).await.unwrap(), Some(t1.clone()));
     assert_eq!(r.transaction(t4.id).await.unwrap(), Some(t4.clone()));
-    assert_eq!(r.transaction(TransactionId(Uuid::from_u128(5))).await.unwrap(), None);
+    assert_eq!(
+        r.transaction(TransactionId(Uuid::from_u128(5)))
+            .await
+            .unwrap(),
+        None
+    );
     let q = |f: &dyn Fn(&mut TransactionQuery)| {
-        let mut q = TransactionQuery { limit: 10, ..Default::default() };
+        let mut q = TransactionQuery {
+            limit: 10,
+            ..Default::default()
+        };
         f(&mut q);
         q
     };
     let ids = |v: Vec<Transaction>| v.into_iter().map(|t| t.id.0.as_u128()).collect::<Vec<_>>();
-    assert_eq!(ids(r.list_transactions(&q(&|q| q.account_id = Some(a))).await.unwrap()), vec![14, 13, 11]);
-    assert_eq!(ids(r.list_transactions(&q(&|_| {})).await.unwrap()), vec![14, 13, 12, 11]);
     assert_eq!(
-        ids(r.list_transactions(&q(&|q| q.transaction_type = Some(TransactionType::Deposit))).await.unwrap()),
+        ids(r
+            .list_transactions(&q(&|q| q.account_id = Some(a)))
+            .await
+            .unwrap()),
+        vec![14, 13, 11]
+    );
+    assert_eq!(
+        ids(r.list_transactions(&q(&|_| {})).await.unwrap()),
+        vec![14, 13, 12, 11]
+    );
+    assert_eq!(
+        ids(r
+            .list_transactions(&q(&|q| q.transaction_type = Some(TransactionType::Deposit)))
+            .await
+            .unwrap()),
         vec![13]
     );
-    assert_eq!(ids(r.list_transactions(&q(&|q| q.status = Some(TransactionStatus::Failed))).await.unwrap()), vec![14]);
+    assert_eq!(
+        ids(r
+            .list_transactions(&q(&|q| q.status = Some(TransactionStatus::Failed)))
+            .await
+            .unwrap()),
+        vec![14]
+    );
     assert_eq!(
         ids(r
             .list_transactions(&q(&|q| {
@@ -397,23 +560,42 @@ async fn idempotency_records(store: Arc<dyn Store>) {
     };
     let mut u = write(&store).await;
     u.insert_idempotency(&rec).await.unwrap();
-    let other_scope = IdempotencyRecord { scope: "user:b".into(), ..rec.clone() };
+    let other_scope = IdempotencyRecord {
+        scope: "user:b".into(),
+        ..rec.clone()
+    };
     u.insert_idempotency(&other_scope).await.unwrap();
-    assert_eq!(u.insert_idempotency(&rec).await.unwrap_err(), BankError::Duplicate("idempotency key"));
+    assert_eq!(
+        u.insert_idempotency(&rec).await.unwrap_err(),
+        BankError::Duplicate("idempotency key")
+    );
     drop(u);
     let mut u = write(&store).await;
     u.insert_idempotency(&rec).await.unwrap();
     let batch = IdempotencyRecord {
         key: key("k-2"),
-        response: IdempotentResponse::Refused { code: "insufficient_funds".into(), message: "no".into() },
+        response: IdempotentResponse::Refused {
+            code: "insufficient_funds".into(),
+            message: "no".into(),
+        },
         ..rec.clone()
     };
     u.insert_idempotency(&batch).await.unwrap();
     u.commit().await.unwrap();
     let mut r = read(&store).await;
-    assert_eq!(r.idempotency("user:a", &key("k-1")).await.unwrap(), Some(rec));
-    assert_eq!(r.idempotency("user:a", &key("k-2")).await.unwrap(), Some(batch));
-    assert_eq!(r.idempotency("user:b", &key("k-1")).await.unwrap(), None, "rolled back unit left nothing");
+    assert_eq!(
+        r.idempotency("user:a", &key("k-1")).await.unwrap(),
+        Some(rec)
+    );
+    assert_eq!(
+        r.idempotency("user:a", &key("k-2")).await.unwrap(),
+        Some(batch)
+    );
+    assert_eq!(
+        r.idempotency("user:b", &key("k-1")).await.unwrap(),
+        None,
+        "rolled back unit left nothing"
+    );
     assert_eq!(r.idempotency("user:a", &key("k-3")).await.unwrap(), None);
 }
 
@@ -441,19 +623,35 @@ fn txn_event(n: u128, txn: u128, ty: EventType, status: TransactionStatus) -> Do
 
 async fn events_append_and_read(store: Arc<dyn Store>) {
     let evs = vec![
-        txn_event(1, 50, EventType::TransactionInitiated, TransactionStatus::Pending),
+        txn_event(
+            1,
+            50,
+            EventType::TransactionInitiated,
+            TransactionStatus::Pending,
+        ),
         event(2, 60, EventType::AccountCreated, t0()),
-        txn_event(3, 50, EventType::TransactionCompleted, TransactionStatus::Completed),
+        txn_event(
+            3,
+            50,
+            EventType::TransactionCompleted,
+            TransactionStatus::Completed,
+        ),
     ];
     let mut u = write(&store).await;
     u.append_events(&evs).await.unwrap();
     u.commit().await.unwrap();
     let mut r = read(&store).await;
     let got = r.events_of_aggregate(Uuid::from_u128(50)).await.unwrap();
-    assert_eq!(got.iter().map(|s| s.event.clone()).collect::<Vec<_>>(), vec![evs[0].clone(), evs[2].clone()]);
+    assert_eq!(
+        got.iter().map(|s| s.event.clone()).collect::<Vec<_>>(),
+        vec![evs[0].clone(), evs[2].clone()]
+    );
     assert!(got[0].seq < got[1].seq);
     assert!(got.iter().all(|s| s.published_at.is_none()));
-    assert_eq!(r.events_of_aggregate(Uuid::from_u128(60)).await.unwrap()[0].event, evs[1]);
+    assert_eq!(
+        r.events_of_aggregate(Uuid::from_u128(60)).await.unwrap()[0].event,
+        evs[1]
+    );
 }
 
 async fn outbox_claims_in_aggregate_order(store: Arc<dyn Store>) {
@@ -468,7 +666,9 @@ async fn outbox_claims_in_aggregate_order(store: Arc<dyn Store>) {
     let mut u = write(&store).await;
     u.append_events(&evs).await.unwrap();
     u.commit().await.unwrap();
-    let ids = |v: &[crate::events::StoredEvent]| v.iter().map(|s| s.event.id.0.as_u128()).collect::<Vec<_>>();
+    let ids = |v: &[crate::events::StoredEvent]| {
+        v.iter().map(|s| s.event.id.0.as_u128()).collect::<Vec<_>>()
+    };
     let lease = t0() + Duration::seconds(30);
     let mut u = write(&store).await;
     let c1 = u.claim_events(t0(), lease, 10).await.unwrap();
@@ -476,19 +676,35 @@ async fn outbox_claims_in_aggregate_order(store: Arc<dyn Store>) {
     assert_eq!(ids(&c1), vec![1, 3, 5]);
     // A second relay during the lease claims nothing.
     let mut u = write(&store).await;
-    assert!(u.claim_events(t0() + Duration::seconds(1), lease, 10).await.unwrap().is_empty());
+    assert!(u
+        .claim_events(t0() + Duration::seconds(1), lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
     u.commit().await.unwrap();
     // Publish a1 only; a2 becomes claimable, b1/c1 stay leased.
     let mut u = write(&store).await;
-    u.mark_published(&[c1[0].seq], t0() + Duration::seconds(2)).await.unwrap();
+    u.mark_published(&[c1[0].seq], t0() + Duration::seconds(2))
+        .await
+        .unwrap();
     u.commit().await.unwrap();
     let mut u = write(&store).await;
-    let c2 = u.claim_events(t0() + Duration::seconds(3), lease, 10).await.unwrap();
+    let c2 = u
+        .claim_events(t0() + Duration::seconds(3), lease, 10)
+        .await
+        .unwrap();
     u.commit().await.unwrap();
     assert_eq!(ids(&c2), vec![2]);
     // After the lease expires, unpublished b1/c1 are claimable again (at-least-once); limit holds.
     let mut u = write(&store).await;
-    let c3 = u.claim_events(lease + Duration::seconds(1), lease + Duration::seconds(60), 1).await.unwrap();
+    let c3 = u
+        .claim_events(
+            lease + Duration::seconds(1),
+            lease + Duration::seconds(60),
+            1,
+        )
+        .await
+        .unwrap();
     u.commit().await.unwrap();
     assert_eq!(ids(&c3), vec![2], "a2 lease expired too; oldest first");
     let mut r = read(&store).await;
@@ -519,8 +735,12 @@ async fn rollback_discards_everything(store: Arc<dyn Store>) {
         ))
         .await
         .unwrap();
-        u.insert_transaction(&txn(1, None, Some(a.id), "1.00", t0())).await.unwrap();
-        u.append_events(&[event(1, 1, EventType::AccountCreated, t0())]).await.unwrap();
+        u.insert_transaction(&txn(1, None, Some(a.id), "1.00", t0()))
+            .await
+            .unwrap();
+        u.append_events(&[event(1, 1, EventType::AccountCreated, t0())])
+            .await
+            .unwrap();
         if explicit {
             u.rollback().await.unwrap();
         } else {
@@ -528,10 +748,22 @@ async fn rollback_discards_everything(store: Arc<dyn Store>) {
         }
         let mut r = read(&store).await;
         assert_eq!(r.account(a.id).await.unwrap(), Some(a.clone()));
-        assert_eq!(r.account(AccountId(Uuid::from_u128(2))).await.unwrap(), None);
+        assert_eq!(
+            r.account(AccountId(Uuid::from_u128(2))).await.unwrap(),
+            None
+        );
         assert_eq!(r.posting_sum(a.id, None).await.unwrap(), Decimal::ZERO);
-        assert_eq!(r.transaction(TransactionId(Uuid::from_u128(1))).await.unwrap(), None);
-        assert!(r.events_of_aggregate(Uuid::from_u128(1)).await.unwrap().is_empty());
+        assert_eq!(
+            r.transaction(TransactionId(Uuid::from_u128(1)))
+                .await
+                .unwrap(),
+            None
+        );
+        assert!(r
+            .events_of_aggregate(Uuid::from_u128(1))
+            .await
+            .unwrap()
+            .is_empty());
     }
 }
 
@@ -546,15 +778,30 @@ async fn savepoints_nest(store: Arc<dyn Store>) {
     u.release_savepoint().await.unwrap(); // keeps 2
     u.savepoint().await.unwrap();
     u.insert_account(&account(4, 100, t0())).await.unwrap();
-    u.append_events(&[event(1, 1, EventType::AccountCreated, t0())]).await.unwrap();
+    u.append_events(&[event(1, 1, EventType::AccountCreated, t0())])
+        .await
+        .unwrap();
     u.rollback_to_savepoint().await.unwrap(); // drops 4 and its event
-    u.append_events(&[event(2, 1, EventType::AccountCreated, t0())]).await.unwrap();
+    u.append_events(&[event(2, 1, EventType::AccountCreated, t0())])
+        .await
+        .unwrap();
     u.commit().await.unwrap();
     let mut r = read(&store).await;
-    let ids: Vec<u128> = r.list_accounts(None, 10).await.unwrap().iter().map(|a| a.id.0.as_u128()).collect();
+    let ids: Vec<u128> = r
+        .list_accounts(None, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.id.0.as_u128())
+        .collect();
     assert_eq!(ids, vec![1, 2]);
     let evs = r.events_of_aggregate(Uuid::from_u128(1)).await.unwrap();
-    assert_eq!(evs.iter().map(|e| e.event.id.0.as_u128()).collect::<Vec<_>>(), vec![2]);
+    assert_eq!(
+        evs.iter()
+            .map(|e| e.event.id.0.as_u128())
+            .collect::<Vec<_>>(),
+        vec![2]
+    );
 }
 
 // ------------------------------------------------------------------ engine cases
@@ -566,7 +813,10 @@ pub fn test_bank(store: Arc<dyn Store>) -> (Bank, Arc<ManualClock>) {
     let bank = Bank::builder(store)
         .clock(clock.clone())
         .ids(Arc::new(SequentialIds::new(42)))
-        .config(BankConfig { verify_balances_on_write: true, ..BankConfig::default() })
+        .config(BankConfig {
+            verify_balances_on_write: true,
+            ..BankConfig::default()
+        })
         .build();
     (bank, clock)
 }
@@ -589,7 +839,12 @@ async fn open(bank: &Bank, customer: u128, ty: AccountType) -> Account {
 async fn deposit(bank: &Bank, a: AccountId, amount: &str, k: &str) -> Transaction {
     bank.deposit(
         &Actor::system(),
-        BookingRequest { account_id: a, amount: usd(amount), description: Some("cash".into()), idempotency_key: key(k) },
+        BookingRequest {
+            account_id: a,
+            amount: usd(amount),
+            description: Some("cash".into()),
+            idempotency_key: key(k),
+        },
     )
     .await
     .expect("deposit")
@@ -614,31 +869,76 @@ async fn engine_money_movements(store: Arc<dyn Store>) {
     let a = open(&bank, 1, AccountType::Checking).await;
     let b = open(&bank, 2, AccountType::Savings).await;
     deposit(&bank, a.id, "100.00", "d1").await;
-    let t = bank.transfer(&sys, transfer_req(a.id, b.id, "30.25", "t1")).await.unwrap();
-    assert_eq!(t.status, TransactionStatus::Completed);
-    let err = bank.transfer(&sys, transfer_req(a.id, b.id, "69.76", "t2")).await.unwrap_err();
-    assert_eq!(err, BankError::InsufficientFunds);
-    let failed_q = TransactionQuery { status: Some(TransactionStatus::Failed), limit: 10, ..Default::default() };
-    assert_eq!(bank.history(&sys, &failed_q).await.unwrap().len(), 1, "refusal recorded as FAILED");
-    bank.withdraw(&sys, BookingRequest { account_id: b.id, amount: usd("0.25"), description: None, idempotency_key: key("w1") })
+    let t = bank
+        .transfer(&sys, transfer_req(a.id, b.id, "30.25", "t1"))
         .await
         .unwrap();
+    assert_eq!(t.status, TransactionStatus::Completed);
+    let err = bank
+        .transfer(&sys, transfer_req(a.id, b.id, "69.76", "t2"))
+        .await
+        .unwrap_err();
+    assert_eq!(err, BankError::InsufficientFunds);
+    let failed_q = TransactionQuery {
+        status: Some(TransactionStatus::Failed),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(
+        bank.history(&sys, &failed_q).await.unwrap().len(),
+        1,
+        "refusal recorded as FAILED"
+    );
+    bank.withdraw(
+        &sys,
+        BookingRequest {
+            account_id: b.id,
+            amount: usd("0.25"),
+            description: None,
+            idempotency_key: key("w1"),
+        },
+    )
+    .await
+    .unwrap();
     bank.freeze_account(&sys, b.id).await.unwrap();
-    let err = bank.transfer(&sys, transfer_req(a.id, b.id, "1.00", "t3")).await.unwrap_err();
+    let err = bank
+        .transfer(&sys, transfer_req(a.id, b.id, "1.00", "t3"))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "account_frozen");
     bank.unfreeze_account(&sys, b.id).await.unwrap();
     let by_number = TransferRequest {
-        item: TransferItem { to: Destination::Number(b.account_number.clone()), ..transfer_req(a.id, b.id, "9.75", "t4").item },
+        item: TransferItem {
+            to: Destination::Number(b.account_number.clone()),
+            ..transfer_req(a.id, b.id, "9.75", "t4").item
+        },
         ..transfer_req(a.id, b.id, "9.75", "t4")
     };
     bank.transfer(&sys, by_number).await.unwrap();
-    assert_eq!(bank.balance(&sys, a.id).await.unwrap().balance, usd("60.00"));
-    assert_eq!(bank.balance(&sys, b.id).await.unwrap().balance, usd("39.75"));
-    assert_eq!(bank.system_balance(SystemAccount::Cash, Currency::USD).await.unwrap(), usd("-99.75"));
-    assert_eq!(bank.close_account(&sys, b.id).await.unwrap_err().code(), "account_not_empty");
+    assert_eq!(
+        bank.balance(&sys, a.id).await.unwrap().balance,
+        usd("60.00")
+    );
+    assert_eq!(
+        bank.balance(&sys, b.id).await.unwrap().balance,
+        usd("39.75")
+    );
+    assert_eq!(
+        bank.system_balance(SystemAccount::Cash, Currency::USD)
+            .await
+            .unwrap(),
+        usd("-99.75")
+    );
+    assert_eq!(
+        bank.close_account(&sys, b.id).await.unwrap_err().code(),
+        "account_not_empty"
+    );
     let report = bank.verify_ledger().await.unwrap();
     assert_eq!(report.accounts_checked, 2);
-    assert_eq!(report.customer_totals, vec![(Currency::USD, usd("99.75").amount())]);
+    assert_eq!(
+        report.customer_totals,
+        vec![(Currency::USD, usd("99.75").amount())]
+    );
     // The read model equals the fold of the transaction's events.
     let evs = bank.transaction_events(&sys, t.id).await.unwrap();
     let types: Vec<EventType> = evs.iter().map(|e| e.event.event_type).collect();
@@ -662,29 +962,69 @@ async fn engine_pending_and_expiry(store: Arc<dyn Store>) {
     let a = open(&bank, 1, AccountType::Checking).await;
     let b = open(&bank, 2, AccountType::Checking).await;
     deposit(&bank, a.id, "50.00", "d1").await;
-    let p1 = bank.transfer_pending(&sys, transfer_req(a.id, b.id, "20.00", "p1"), None).await.unwrap();
+    let p1 = bank
+        .transfer_pending(&sys, transfer_req(a.id, b.id, "20.00", "p1"), None)
+        .await
+        .unwrap();
     assert_eq!(p1.status, TransactionStatus::Pending);
     let bal = bank.balance(&sys, a.id).await.unwrap();
-    assert_eq!((bal.balance, bal.available_balance), (usd("50.00"), usd("30.00")));
-    let posted = bank.post_pending(&sys, p1.id, Some(usd("15.00")), key("post1")).await.unwrap();
-    assert_eq!((posted.status, posted.amount), (TransactionStatus::Completed, usd("15.00")));
+    assert_eq!(
+        (bal.balance, bal.available_balance),
+        (usd("50.00"), usd("30.00"))
+    );
+    let posted = bank
+        .post_pending(&sys, p1.id, Some(usd("15.00")), key("post1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (posted.status, posted.amount),
+        (TransactionStatus::Completed, usd("15.00"))
+    );
     let bal = bank.balance(&sys, a.id).await.unwrap();
-    assert_eq!((bal.balance, bal.available_balance), (usd("35.00"), usd("35.00")));
-    assert_eq!(bank.void_pending(&sys, p1.id, key("v1")).await.unwrap_err().code(), "invalid_state");
-    let p2 = bank.transfer_pending(&sys, transfer_req(a.id, b.id, "10.00", "p2"), None).await.unwrap();
+    assert_eq!(
+        (bal.balance, bal.available_balance),
+        (usd("35.00"), usd("35.00"))
+    );
+    assert_eq!(
+        bank.void_pending(&sys, p1.id, key("v1"))
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_state"
+    );
+    let p2 = bank
+        .transfer_pending(&sys, transfer_req(a.id, b.id, "10.00", "p2"), None)
+        .await
+        .unwrap();
     let voided = bank.void_pending(&sys, p2.id, key("v2")).await.unwrap();
     assert_eq!(voided.status, TransactionStatus::Voided);
     let p3 = bank
-        .transfer_pending(&sys, transfer_req(a.id, b.id, "5.00", "p3"), Some(t0() + Duration::hours(1)))
+        .transfer_pending(
+            &sys,
+            transfer_req(a.id, b.id, "5.00", "p3"),
+            Some(t0() + Duration::hours(1)),
+        )
         .await
         .unwrap();
     assert_eq!(bank.expire_holds().await.unwrap(), 0);
     clock.advance(Duration::hours(2));
     assert_eq!(bank.expire_holds().await.unwrap(), 1);
-    assert_eq!(bank.transaction(&sys, p3.id).await.unwrap().status, TransactionStatus::Expired);
+    assert_eq!(
+        bank.transaction(&sys, p3.id).await.unwrap().status,
+        TransactionStatus::Expired
+    );
     let bal = bank.balance(&sys, a.id).await.unwrap();
-    assert_eq!((bal.balance, bal.available_balance), (usd("35.00"), usd("35.00")));
-    assert_eq!(bank.post_pending(&sys, p3.id, None, key("post3")).await.unwrap_err().code(), "invalid_state");
+    assert_eq!(
+        (bal.balance, bal.available_balance),
+        (usd("35.00"), usd("35.00"))
+    );
+    assert_eq!(
+        bank.post_pending(&sys, p3.id, None, key("post3"))
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_state"
+    );
     bank.verify_ledger().await.unwrap();
 }
 
@@ -695,11 +1035,25 @@ async fn engine_reversal_and_batch(store: Arc<dyn Store>) {
     let b = open(&bank, 2, AccountType::Checking).await;
     let c = open(&bank, 3, AccountType::Checking).await;
     deposit(&bank, a.id, "100.00", "d1").await;
-    let t = bank.transfer(&sys, transfer_req(a.id, b.id, "40.00", "t1")).await.unwrap();
-    let r = bank.reverse(&sys, t.id, "duplicate payment", key("r1")).await.unwrap();
+    let t = bank
+        .transfer(&sys, transfer_req(a.id, b.id, "40.00", "t1"))
+        .await
+        .unwrap();
+    let r = bank
+        .reverse(&sys, t.id, "duplicate payment", key("r1"))
+        .await
+        .unwrap();
     assert_eq!(r.status, TransactionStatus::Reversed);
-    assert_eq!(bank.reverse(&sys, t.id, "again", key("r2")).await.unwrap_err(), BankError::AlreadyReversed);
-    assert_eq!(bank.balance(&sys, a.id).await.unwrap().balance, usd("100.00"));
+    assert_eq!(
+        bank.reverse(&sys, t.id, "again", key("r2"))
+            .await
+            .unwrap_err(),
+        BankError::AlreadyReversed
+    );
+    assert_eq!(
+        bank.balance(&sys, a.id).await.unwrap().balance,
+        usd("100.00")
+    );
     assert_eq!(bank.balance(&sys, b.id).await.unwrap().balance, usd("0.00"));
     let item = |from: &Account, to: &Account, amt: &str| TransferItem {
         from_account_id: from.id,
@@ -708,17 +1062,34 @@ async fn engine_reversal_and_batch(store: Arc<dyn Store>) {
         description: None,
     };
     let ok = bank
-        .transfer_batch(&sys, vec![item(&a, &b, "60.00"), item(&b, &c, "60.00")], key("b1"), RequestContext::default())
+        .transfer_batch(
+            &sys,
+            vec![item(&a, &b, "60.00"), item(&b, &c, "60.00")],
+            key("b1"),
+            RequestContext::default(),
+        )
         .await
         .unwrap();
     assert_eq!(ok.len(), 2, "second item spends what the first brought");
     let err = bank
-        .transfer_batch(&sys, vec![item(&a, &c, "10.00"), item(&b, &c, "0.01")], key("b2"), RequestContext::default())
+        .transfer_batch(
+            &sys,
+            vec![item(&a, &c, "10.00"), item(&b, &c, "0.01")],
+            key("b2"),
+            RequestContext::default(),
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("item 1"), "{err}");
-    assert_eq!(bank.balance(&sys, a.id).await.unwrap().balance, usd("40.00"), "linked: first item undone");
-    assert_eq!(bank.balance(&sys, c.id).await.unwrap().balance, usd("60.00"));
+    assert_eq!(
+        bank.balance(&sys, a.id).await.unwrap().balance,
+        usd("40.00"),
+        "linked: first item undone"
+    );
+    assert_eq!(
+        bank.balance(&sys, c.id).await.unwrap().balance,
+        usd("60.00")
+    );
     bank.verify_ledger().await.unwrap();
 }
 
@@ -728,17 +1099,52 @@ async fn engine_idempotency(store: Arc<dyn Store>) {
     let a = open(&bank, 1, AccountType::Checking).await;
     let b = open(&bank, 2, AccountType::Checking).await;
     let d1 = deposit(&bank, a.id, "10.00", "d1").await;
-    assert_eq!(deposit(&bank, a.id, "10.00", "d1").await, d1, "replay returns the first result");
-    let t1 = bank.transfer(&sys, transfer_req(a.id, b.id, "4.00", "t1")).await.unwrap();
-    assert_eq!(bank.transfer(&sys, transfer_req(a.id, b.id, "4.00", "t1")).await.unwrap(), t1);
-    assert_eq!(bank.transfer(&sys, transfer_req(a.id, b.id, "5.00", "t1")).await.unwrap_err(), BankError::IdempotencyConflict);
-    let e1 = bank.transfer(&sys, transfer_req(a.id, b.id, "7.00", "t2")).await.unwrap_err();
+    assert_eq!(
+        deposit(&bank, a.id, "10.00", "d1").await,
+        d1,
+        "replay returns the first result"
+    );
+    let t1 = bank
+        .transfer(&sys, transfer_req(a.id, b.id, "4.00", "t1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        bank.transfer(&sys, transfer_req(a.id, b.id, "4.00", "t1"))
+            .await
+            .unwrap(),
+        t1
+    );
+    assert_eq!(
+        bank.transfer(&sys, transfer_req(a.id, b.id, "5.00", "t1"))
+            .await
+            .unwrap_err(),
+        BankError::IdempotencyConflict
+    );
+    let e1 = bank
+        .transfer(&sys, transfer_req(a.id, b.id, "7.00", "t2"))
+        .await
+        .unwrap_err();
     deposit(&bank, a.id, "100.00", "d2").await;
-    let e2 = bank.transfer(&sys, transfer_req(a.id, b.id, "7.00", "t2")).await.unwrap_err();
-    assert_eq!(e1, e2, "a refused request replays its refusal even after funds arrive");
-    assert_eq!(bank.balance(&sys, a.id).await.unwrap().balance, usd("106.00"));
-    let other = Actor::customer(crate::ids::UserId(Uuid::from_u128(5)), Some(CustomerId(Uuid::from_u128(1))));
-    let t_other = bank.transfer(&other, transfer_req(a.id, b.id, "4.00", "t1")).await.unwrap();
+    let e2 = bank
+        .transfer(&sys, transfer_req(a.id, b.id, "7.00", "t2"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e1, e2,
+        "a refused request replays its refusal even after funds arrive"
+    );
+    assert_eq!(
+        bank.balance(&sys, a.id).await.unwrap().balance,
+        usd("106.00")
+    );
+    let other = Actor::customer(
+        crate::ids::UserId(Uuid::from_u128(5)),
+        Some(CustomerId(Uuid::from_u128(1))),
+    );
+    let t_other = bank
+        .transfer(&other, transfer_req(a.id, b.id, "4.00", "t1"))
+        .await
+        .unwrap();
     assert_ne!(t_other.id, t1.id, "keys are scoped per caller");
     bank.verify_ledger().await.unwrap();
 }
@@ -750,28 +1156,363 @@ async fn engine_statement_and_history(store: Arc<dyn Store>) {
     let b = open(&bank, 2, AccountType::Checking).await;
     deposit(&bank, a.id, "100.00", "d1").await;
     clock.advance(Duration::days(1));
-    bank.transfer(&sys, transfer_req(a.id, b.id, "30.00", "t1")).await.unwrap();
+    bank.transfer(&sys, transfer_req(a.id, b.id, "30.00", "t1"))
+        .await
+        .unwrap();
     clock.advance(Duration::days(1));
-    bank.transfer(&sys, transfer_req(b.id, a.id, "5.00", "t2")).await.unwrap();
+    bank.transfer(&sys, transfer_req(b.id, a.id, "5.00", "t2"))
+        .await
+        .unwrap();
     let day = |d: i64| (t0() + Duration::days(d)).date_naive();
     let st = bank.statement(&sys, a.id, day(1), day(2)).await.unwrap();
     assert_eq!(st.opening_balance, usd("100.00"));
     assert_eq!(st.closing_balance, usd("75.00"));
-    let lines: Vec<(Money, Money)> = st.entries.iter().map(|e| (e.amount, e.balance_after)).collect();
-    assert_eq!(lines, vec![(usd("-30.00"), usd("70.00")), (usd("5.00"), usd("75.00"))]);
-    let full = bank.statement(&sys, a.id, NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(), day(5)).await.unwrap();
+    let lines: Vec<(Money, Money)> = st
+        .entries
+        .iter()
+        .map(|e| (e.amount, e.balance_after))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![(usd("-30.00"), usd("70.00")), (usd("5.00"), usd("75.00"))]
+    );
+    let full = bank
+        .statement(
+            &sys,
+            a.id,
+            NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+            day(5),
+        )
+        .await
+        .unwrap();
     assert_eq!(full.entries.len(), 3);
     assert_eq!(full.opening_balance, usd("0.00"));
-    let stranger = Actor::customer(crate::ids::UserId(Uuid::from_u128(9)), Some(CustomerId(Uuid::from_u128(9))));
-    assert_eq!(bank.statement(&stranger, a.id, day(0), day(1)).await.unwrap_err().code(), "not_found");
-    let owner = Actor::customer(crate::ids::UserId(Uuid::from_u128(8)), Some(CustomerId(Uuid::from_u128(1))));
+    let stranger = Actor::customer(
+        crate::ids::UserId(Uuid::from_u128(9)),
+        Some(CustomerId(Uuid::from_u128(9))),
+    );
+    assert_eq!(
+        bank.statement(&stranger, a.id, day(0), day(1))
+            .await
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
+    let owner = Actor::customer(
+        crate::ids::UserId(Uuid::from_u128(8)),
+        Some(CustomerId(Uuid::from_u128(1))),
+    );
     let h = bank
-        .history(&owner, &TransactionQuery { account_id: Some(a.id), limit: 2, ..Default::default() })
+        .history(
+            &owner,
+            &TransactionQuery {
+                account_id: Some(a.id),
+                limit: 2,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(h.len(), 2);
     assert_eq!(h[0].amount, usd("5.00"), "newest first");
-    assert_eq!(bank.history(&owner, &TransactionQuery { limit: 10, ..Default::default() }).await.unwrap_err().code(), "forbidden");
+    assert_eq!(
+        bank.history(
+            &owner,
+            &TransactionQuery {
+                limit: 10,
+                ..Default::default()
+            }
+        )
+        .await
+        .unwrap_err()
+        .code(),
+        "forbidden"
+    );
+}
+
+async fn engine_external_payments(store: Arc<dyn Store>) {
+    let (bank, _) = test_bank(store);
+    let sys = Actor::system();
+    let a = open(&bank, 1, AccountType::Checking).await;
+    deposit(&bank, a.id, "100.00", "d1").await;
+    let payee = |rail| ExternalPayee {
+        rail,
+        name: "City Power & Light".into(),
+        account: "DE89370400440532013000".into(),
+        reference: Some("INV-7".into()),
+    };
+    let req = |rail, amount: &str, k: &str| TransferRequest {
+        item: TransferItem {
+            from_account_id: a.id,
+            to: Destination::External(payee(rail)),
+            amount: usd(amount),
+            description: None,
+        },
+        idempotency_key: key(k),
+        context: RequestContext::default(),
+    };
+    let paid = bank
+        .transfer(&sys, req(PaymentRail::Payment, "30.00", "p1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (paid.transaction_type, paid.status, paid.to_account_id),
+        (TransactionType::Payment, TransactionStatus::Completed, None)
+    );
+    assert_eq!(
+        paid.description.as_deref(),
+        Some("payment to City Power & Light (INV-7)")
+    );
+    assert_eq!(
+        bank.transfer(&sys, req(PaymentRail::Payment, "30.00", "p1"))
+            .await
+            .unwrap(),
+        paid,
+        "replay"
+    );
+    let wire = bank
+        .transfer_pending(&sys, req(PaymentRail::Wire, "50.00", "w1"), None)
+        .await
+        .unwrap();
+    assert_eq!(wire.transaction_type, TransactionType::ExternalTransfer);
+    assert_eq!(
+        bank.balance(&sys, a.id).await.unwrap().available_balance,
+        usd("20.00")
+    );
+    bank.post_pending(&sys, wire.id, Some(usd("45.00")), key("w1-post"))
+        .await
+        .unwrap();
+    assert_eq!(
+        bank.balance(&sys, a.id).await.unwrap().balance,
+        usd("25.00")
+    );
+    assert_eq!(
+        bank.system_balance(SystemAccount::ExternalClearing, Currency::USD)
+            .await
+            .unwrap(),
+        usd("75.00")
+    );
+    let err = bank
+        .transfer(&sys, req(PaymentRail::Ach, "25.01", "a1"))
+        .await
+        .unwrap_err();
+    assert_eq!(err, BankError::InsufficientFunds);
+    let mut bad = req(PaymentRail::Ach, "1.00", "a2");
+    if let Destination::External(p) = &mut bad.item.to {
+        p.account = "no spaces allowed".into();
+    }
+    assert_eq!(
+        bank.transfer(&sys, bad).await.unwrap_err().code(),
+        "validation_error"
+    );
+    bank.reverse(&sys, paid.id, "payee returned the payment", key("r1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        bank.balance(&sys, a.id).await.unwrap().balance,
+        usd("55.00")
+    );
+    bank.verify_ledger().await.unwrap();
+}
+
+fn schedule_row(n: u128, customer: u128, next_min: i64) -> ScheduledTransfer {
+    ScheduledTransfer {
+        id: ScheduleId(Uuid::from_u128(n)),
+        customer_id: CustomerId(Uuid::from_u128(customer)),
+        created_by: Some(crate::ids::UserId(Uuid::from_u128(7))),
+        from_account_id: AccountId(Uuid::from_u128(1)),
+        to_account_id: AccountId(Uuid::from_u128(2)),
+        amount: usd("12.50"),
+        description: Some("rent".into()),
+        frequency: Frequency::Monthly,
+        start_at: t0(),
+        end_at: Some(t0() + Duration::days(400)),
+        next_run_at: t0() + Duration::minutes(next_min),
+        occurrence: 0,
+        status: ScheduleStatus::Active,
+        last_transaction_id: None,
+        last_status: None,
+        last_error: None,
+        lease_until: None,
+        created_at: t0() + Duration::seconds(n as i64),
+        updated_at: t0(),
+    }
+}
+
+async fn schedules_round_trip_and_claims(store: Arc<dyn Store>) {
+    let (s1, s2, s3) = (
+        schedule_row(1, 10, 5),
+        schedule_row(2, 10, 1),
+        schedule_row(3, 20, 30),
+    );
+    let mut u = write(&store).await;
+    for s in [&s1, &s2, &s3] {
+        u.insert_schedule(s).await.unwrap();
+    }
+    assert_eq!(
+        u.insert_schedule(&s1).await.unwrap_err(),
+        BankError::Duplicate("scheduled transfer")
+    );
+    drop(u);
+    let mut u = write(&store).await;
+    for s in [&s1, &s2, &s3] {
+        u.insert_schedule(s).await.unwrap();
+    }
+    u.commit().await.unwrap();
+    let mut u = write(&store).await;
+    assert_eq!(u.schedule(s1.id).await.unwrap().as_ref(), Some(&s1));
+    let mut s1b = u.lock_schedule(s1.id).await.unwrap().unwrap();
+    s1b.occurrence = 3;
+    s1b.last_status = Some(TransactionStatus::Failed);
+    s1b.last_error = Some("insufficient funds".into());
+    s1b.last_transaction_id = Some(TransactionId(Uuid::from_u128(77)));
+    s1b.frequency = Frequency::Weekly;
+    s1b.end_at = None;
+    u.update_schedule(&s1b).await.unwrap();
+    u.commit().await.unwrap();
+    let mut r = read(&store).await;
+    assert_eq!(r.schedule(s1.id).await.unwrap(), Some(s1b.clone()));
+    let mine: Vec<u128> = r
+        .schedules_of_customer(CustomerId(Uuid::from_u128(10)), 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.id.0.as_u128())
+        .collect();
+    assert_eq!(mine, vec![2, 1], "newest first");
+    drop(r);
+    let lease = t0() + Duration::minutes(20);
+    let mut u = write(&store).await;
+    let due = u
+        .claim_due_schedules(t0() + Duration::minutes(10), lease, 10)
+        .await
+        .unwrap();
+    u.commit().await.unwrap();
+    assert_eq!(
+        due.iter().map(|s| s.id.0.as_u128()).collect::<Vec<_>>(),
+        vec![2, 1],
+        "due, oldest first, s3 not yet due"
+    );
+    assert!(due.iter().all(|s| s.lease_until == Some(lease)));
+    let mut u = write(&store).await;
+    assert!(
+        u.claim_due_schedules(t0() + Duration::minutes(11), lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased"
+    );
+    u.commit().await.unwrap();
+    let mut u = write(&store).await;
+    let again = u
+        .claim_due_schedules(
+            t0() + Duration::minutes(40),
+            lease + Duration::minutes(60),
+            2,
+        )
+        .await
+        .unwrap();
+    u.commit().await.unwrap();
+    assert_eq!(again.len(), 2, "lease expired; limit honoured");
+}
+
+async fn engine_scheduled_transfers(store: Arc<dyn Store>) {
+    let (bank, clock) = test_bank(store);
+    let sys = Actor::system();
+    let a = open(&bank, 1, AccountType::Checking).await;
+    let b = open(&bank, 2, AccountType::Checking).await;
+    deposit(&bank, a.id, "25.00", "d1").await;
+    let owner = Actor::customer(
+        crate::ids::UserId(Uuid::from_u128(8)),
+        Some(CustomerId(Uuid::from_u128(1))),
+    );
+    let req = |k: &str| CreateSchedule {
+        from_account_id: a.id,
+        to: Destination::Number(b.account_number.clone()),
+        amount: usd("10.00"),
+        description: Some("allowance".into()),
+        frequency: Frequency::Monthly,
+        start_at: t0() + Duration::days(1),
+        end_at: None,
+        idempotency_key: key(k),
+    };
+    let s = bank
+        .create_scheduled_transfer(&owner, req("s1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        bank.create_scheduled_transfer(&owner, req("s1"))
+            .await
+            .unwrap(),
+        s,
+        "replay"
+    );
+    let stranger = Actor::customer(
+        crate::ids::UserId(Uuid::from_u128(9)),
+        Some(CustomerId(Uuid::from_u128(9))),
+    );
+    assert_eq!(
+        bank.create_scheduled_transfer(&stranger, req("s2"))
+            .await
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
+    assert_eq!(
+        bank.run_due_scheduled_transfers().await.unwrap(),
+        Default::default(),
+        "not due yet"
+    );
+    clock.advance(Duration::days(1));
+    let r = bank.run_due_scheduled_transfers().await.unwrap();
+    assert_eq!((r.completed, r.failed), (1, 0));
+    assert_eq!(
+        bank.run_due_scheduled_transfers().await.unwrap(),
+        Default::default(),
+        "each occurrence once"
+    );
+    let s = bank.scheduled_transfer(&owner, s.id).await.unwrap();
+    assert_eq!(
+        (s.occurrence, s.next_run_at),
+        (1, t0() + Duration::days(1) + Duration::days(31))
+    );
+    for _ in 0..2 {
+        clock.advance(Duration::days(31));
+        bank.run_due_scheduled_transfers().await.unwrap();
+    }
+    let s = bank.scheduled_transfer(&owner, s.id).await.unwrap();
+    assert_eq!(s.occurrence, 3);
+    assert_eq!(
+        s.last_status,
+        Some(TransactionStatus::Failed),
+        "third run: only 5.00 left"
+    );
+    assert_eq!(
+        bank.balance(&sys, b.id).await.unwrap().balance,
+        usd("20.00")
+    );
+    assert_eq!(
+        bank.cancel_scheduled_transfer(&stranger, s.id)
+            .await
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
+    let c = bank.cancel_scheduled_transfer(&owner, s.id).await.unwrap();
+    assert_eq!(c.status, ScheduleStatus::Cancelled);
+    clock.advance(Duration::days(40));
+    assert_eq!(
+        bank.run_due_scheduled_transfers().await.unwrap(),
+        Default::default()
+    );
+    assert_eq!(
+        bank.scheduled_transfers(&owner, CustomerId(Uuid::from_u128(1)), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    bank.verify_ledger().await.unwrap();
 }
 
 // ------------------------------------------------------------------ the hammer
@@ -791,7 +1532,13 @@ pub struct HammerReport {
 /// of `transfers_per_task` random transfers each, and checks: the ledger verifies, money is
 /// conserved, every acknowledged transfer is booked exactly once (two postings), every
 /// refused one not at all, and replays return the first result. Panics on any violation.
-pub async fn hammer(bank: &Bank, tasks: usize, transfers_per_task: usize, accounts: usize, seed: u64) -> HammerReport {
+pub async fn hammer(
+    bank: &Bank,
+    tasks: usize,
+    transfers_per_task: usize,
+    accounts: usize,
+    seed: u64,
+) -> HammerReport {
     let sys = Actor::system();
     let mut ids = Vec::with_capacity(accounts);
     for i in 0..accounts {
@@ -802,7 +1549,11 @@ pub async fn hammer(bank: &Bank, tasks: usize, transfers_per_task: usize, accoun
                     customer_id: CustomerId(Uuid::from_u64_pair(seed, i as u64)),
                     account_type: AccountType::Checking,
                     currency: Currency::USD,
-                    overdraft_limit: if i % 5 == 0 { Some(usd("50.00").amount()) } else { None },
+                    overdraft_limit: if i % 5 == 0 {
+                        Some(usd("50.00").amount())
+                    } else {
+                        None
+                    },
                     daily_limit: None,
                 },
             )
@@ -810,7 +1561,12 @@ pub async fn hammer(bank: &Bank, tasks: usize, transfers_per_task: usize, accoun
             .expect("open");
         bank.deposit(
             &sys,
-            BookingRequest { account_id: a.id, amount: usd("1000.00"), description: None, idempotency_key: key(&format!("h-{seed}-fund-{i}")) },
+            BookingRequest {
+                account_id: a.id,
+                amount: usd("1000.00"),
+                description: None,
+                idempotency_key: key(&format!("h-{seed}-fund-{i}")),
+            },
         )
         .await
         .expect("fund");
@@ -842,7 +1598,12 @@ pub async fn hammer(bank: &Bank, tasks: usize, transfers_per_task: usize, accoun
                 let amount = Money::from_minor(cents as i64, Currency::USD).unwrap();
                 let k = format!("h-{seed}-{task}-{i}");
                 let req = TransferRequest {
-                    item: TransferItem { from_account_id: from, to: Destination::Account(to), amount, description: None },
+                    item: TransferItem {
+                        from_account_id: from,
+                        to: Destination::Account(to),
+                        amount,
+                        description: None,
+                    },
                     idempotency_key: key(&k),
                     context: RequestContext::default(),
                 };
@@ -850,7 +1611,11 @@ pub async fn hammer(bank: &Bank, tasks: usize, transfers_per_task: usize, accoun
                     Ok(t) => {
                         assert_eq!(t.status, TransactionStatus::Completed);
                         if i % 97 == 0 {
-                            assert_eq!(bank.transfer(&Actor::system(), req).await.unwrap(), t, "replay identical");
+                            assert_eq!(
+                                bank.transfer(&Actor::system(), req).await.unwrap(),
+                                t,
+                                "replay identical"
+                            );
                         }
                         acked.push(t.id);
                     }
@@ -869,39 +1634,75 @@ pub async fn hammer(bank: &Bank, tasks: usize, transfers_per_task: usize, accoun
         refused.extend(r);
     }
     let elapsed = started.elapsed();
-    let report = bank.verify_ledger().await.expect("ledger verifies after the hammer");
-    assert_eq!(report.customer_totals, vec![(Currency::USD, total_before)], "money conserved");
+    let report = bank
+        .verify_ledger()
+        .await
+        .expect("ledger verifies after the hammer");
+    assert_eq!(
+        report.customer_totals,
+        vec![(Currency::USD, total_before)],
+        "money conserved"
+    );
     let mut booked: HashMap<TransactionId, usize> = HashMap::new();
     let from = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
     let to = bank.clock().now().date_naive() + Duration::days(1);
     for id in &ids {
-        for line in bank.statement(&sys, *id, from, to).await.expect("statement").entries {
+        for line in bank
+            .statement(&sys, *id, from, to)
+            .await
+            .expect("statement")
+            .entries
+        {
             *booked.entry(line.transaction_id).or_default() += 1;
         }
     }
     for t in &acked {
-        assert_eq!(booked.get(t), Some(&2), "acknowledged transfer {t} booked exactly once (two customer postings)");
+        assert_eq!(
+            booked.get(t),
+            Some(&2),
+            "acknowledged transfer {t} booked exactly once (two customer postings)"
+        );
     }
     let acked_set: HashSet<&TransactionId> = acked.iter().collect();
     let transfers_booked = booked.keys().filter(|t| acked_set.contains(t)).count();
     assert_eq!(transfers_booked, acked.len());
     let deposits = accounts;
-    assert_eq!(booked.len(), acked.len() + deposits, "nothing booked that was not acknowledged");
+    assert_eq!(
+        booked.len(),
+        acked.len() + deposits,
+        "nothing booked that was not acknowledged"
+    );
     // Every refusal left a FAILED transaction and nothing in the ledger.
     let mut failed = 0;
     let mut after = None;
     loop {
         let page = bank
-            .history(&sys, &TransactionQuery { status: Some(TransactionStatus::Failed), after, limit: 100, ..Default::default() })
+            .history(
+                &sys,
+                &TransactionQuery {
+                    status: Some(TransactionStatus::Failed),
+                    after,
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
             .await
             .expect("history");
         let Some(last) = page.last() else { break };
         after = Some((last.created_at, last.id));
         for t in &page {
-            assert!(!booked.contains_key(&t.id), "refused transfer {} has postings", t.id);
+            assert!(
+                !booked.contains_key(&t.id),
+                "refused transfer {} has postings",
+                t.id
+            );
         }
         failed += page.len();
     }
     assert_eq!(failed, refused.len(), "every refusal recorded once");
-    HammerReport { acknowledged: acked.len(), refused: refused.len(), elapsed }
+    HammerReport {
+        acknowledged: acked.len(),
+        refused: refused.len(),
+        elapsed,
+    }
 }

@@ -109,7 +109,9 @@ impl Transaction {
 
     /// Folds events of one transaction into its read model. The first must be
     /// `transaction.initiated`.
-    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a DomainEvent>) -> BankResult<Transaction> {
+    pub fn from_events<'a>(
+        events: impl IntoIterator<Item = &'a DomainEvent>,
+    ) -> BankResult<Transaction> {
         let mut txn: Option<Transaction> = None;
         for e in events {
             match txn.as_mut() {
@@ -121,8 +123,12 @@ impl Transaction {
     }
 
     fn initiated(e: &DomainEvent) -> BankResult<Transaction> {
-        let (EventType::TransactionInitiated, EventData::Transaction(d)) = (e.event_type, &e.data) else {
-            return Err(BankError::Invariant(format!("transaction stream starts with {}", e.event_type)));
+        let (EventType::TransactionInitiated, EventData::Transaction(d)) = (e.event_type, &e.data)
+        else {
+            return Err(BankError::Invariant(format!(
+                "transaction stream starts with {}",
+                e.event_type
+            )));
         };
         Ok(Transaction {
             id: d.transaction_id,
@@ -146,7 +152,10 @@ impl Transaction {
     /// Applies one subsequent event.
     pub fn apply(&mut self, e: &DomainEvent) -> BankResult<()> {
         let EventData::Transaction(d) = &e.data else {
-            return Err(BankError::Invariant(format!("{} is not a transaction event", e.event_type)));
+            return Err(BankError::Invariant(format!(
+                "{} is not a transaction event",
+                e.event_type
+            )));
         };
         if d.transaction_id != self.id {
             return Err(BankError::Invariant("event of another transaction".into()));
@@ -173,7 +182,11 @@ impl Transaction {
                 self.parent_id = d.parent_id;
             }
             EventType::TransactionFraudCheckPassed | EventType::TransactionCompleted => {}
-            other => return Err(BankError::Invariant(format!("unexpected {other} in a transaction stream"))),
+            other => {
+                return Err(BankError::Invariant(format!(
+                    "unexpected {other} in a transaction stream"
+                )))
+            }
         }
         Ok(())
     }
@@ -230,25 +243,37 @@ pub struct TransactionQuery {
 impl TransactionQuery {
     /// True when `t` passes every filter except paging.
     pub fn matches(&self, t: &Transaction) -> bool {
-        let acc_ok = self.account_id.is_none_or(|a| t.from_account_id == Some(a) || t.to_account_id == Some(a));
+        let acc_ok = self
+            .account_id
+            .is_none_or(|a| t.from_account_id == Some(a) || t.to_account_id == Some(a));
         acc_ok
             && self.from.is_none_or(|f| t.created_at >= f)
             && self.to.is_none_or(|to| t.created_at < to)
-            && self.transaction_type.is_none_or(|ty| t.transaction_type == ty)
+            && self
+                .transaction_type
+                .is_none_or(|ty| t.transaction_type == ty)
             && self.status.is_none_or(|s| t.status == s)
             && self.min_amount.is_none_or(|m| t.amount.amount() >= m)
             && self.max_amount.is_none_or(|m| t.amount.amount() <= m)
-            && self.after.is_none_or(|(at, id)| (t.created_at, t.id) < (at, id))
+            && self
+                .after
+                .is_none_or(|(at, id)| (t.created_at, t.id) < (at, id))
     }
 
     /// Validates the page size.
     pub fn validate(&self) -> BankResult<()> {
         if self.limit == 0 || self.limit > PAGE_LIMIT_MAX {
-            return Err(BankError::validation("limit", format!("limit must be 1..={PAGE_LIMIT_MAX}")));
+            return Err(BankError::validation(
+                "limit",
+                format!("limit must be 1..={PAGE_LIMIT_MAX}"),
+            ));
         }
         if let (Some(a), Some(b)) = (self.min_amount, self.max_amount) {
             if a > b {
-                return Err(BankError::validation("min_amount", "min_amount is above max_amount"));
+                return Err(BankError::validation(
+                    "min_amount",
+                    "min_amount is above max_amount",
+                ));
             }
         }
         Ok(())

@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use bankflow_core::testkit::test_bank;
 use bankflow_core::{
-    AccountId, AccountType, Actor, Bank, BankError, BookingRequest, Currency, CustomerId, Destination, IdempotencyKey,
-    ManualClock, MemoryStore, Money, OpenAccountRequest, RequestContext, Transaction, TransactionId,
-    TransactionStatus, TransferItem, TransferRequest,
+    AccountId, AccountType, Actor, Bank, BankError, BookingRequest, Currency, CustomerId,
+    Destination, IdempotencyKey, ManualClock, MemoryStore, Money, OpenAccountRequest,
+    RequestContext, Transaction, TransactionId, TransactionStatus, TransferItem, TransferRequest,
 };
 use chrono::Duration;
 use proptest::prelude::*;
@@ -22,18 +22,51 @@ use uuid::Uuid;
 
 #[derive(Clone, Debug)]
 enum Op {
-    Open { savings: bool, overdraft_cents: i64 },
-    Deposit { a: u8, cents: i64 },
-    Withdraw { a: u8, cents: i64 },
-    Transfer { a: u8, b: u8, cents: i64 },
-    Pending { a: u8, b: u8, cents: i64, ttl_min: i64 },
-    Post { p: u8, percent: u8 },
-    Void { p: u8 },
-    Advance { minutes: i64 },
-    Reverse { t: u8 },
-    Freeze { a: u8 },
-    Batch { legs: Vec<(u8, u8, i64)> },
-    Replay { k: u8 },
+    Open {
+        savings: bool,
+        overdraft_cents: i64,
+    },
+    Deposit {
+        a: u8,
+        cents: i64,
+    },
+    Withdraw {
+        a: u8,
+        cents: i64,
+    },
+    Transfer {
+        a: u8,
+        b: u8,
+        cents: i64,
+    },
+    Pending {
+        a: u8,
+        b: u8,
+        cents: i64,
+        ttl_min: i64,
+    },
+    Post {
+        p: u8,
+        percent: u8,
+    },
+    Void {
+        p: u8,
+    },
+    Advance {
+        minutes: i64,
+    },
+    Reverse {
+        t: u8,
+    },
+    Freeze {
+        a: u8,
+    },
+    Batch {
+        legs: Vec<(u8, u8, i64)>,
+    },
+    Replay {
+        k: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -106,7 +139,10 @@ impl Model {
 async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
     let sys = Actor::system();
     match op {
-        Op::Open { savings, overdraft_cents } => {
+        Op::Open {
+            savings,
+            overdraft_cents,
+        } => {
             if m.accs.len() >= 8 {
                 return;
             }
@@ -116,7 +152,11 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
                     &sys,
                     OpenAccountRequest {
                         customer_id: CustomerId(Uuid::from_u128(m.accs.len() as u128 + 1)),
-                        account_type: if savings { AccountType::Savings } else { AccountType::Checking },
+                        account_type: if savings {
+                            AccountType::Savings
+                        } else {
+                            AccountType::Checking
+                        },
                         currency: Currency::USD,
                         overdraft_limit: Some(usd(overdraft).amount()),
                         daily_limit: None,
@@ -124,13 +164,28 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
                 )
                 .await
                 .unwrap();
-            m.accs.push(MAcc { id: a.id, balance: 0, held: 0, overdraft, frozen: false });
+            m.accs.push(MAcc {
+                id: a.id,
+                balance: 0,
+                held: 0,
+                overdraft,
+                frozen: false,
+            });
         }
         Op::Deposit { a, cents } | Op::Withdraw { a, cents } => {
             let Some(i) = m.pick(a) else { return };
             let deposit = matches!(op, Op::Deposit { .. });
-            let req = BookingRequest { account_id: m.accs[i].id, amount: usd(cents), description: None, idempotency_key: m.key() };
-            let r = if deposit { bank.deposit(&sys, req).await } else { bank.withdraw(&sys, req).await };
+            let req = BookingRequest {
+                account_id: m.accs[i].id,
+                amount: usd(cents),
+                description: None,
+                idempotency_key: m.key(),
+            };
+            let r = if deposit {
+                bank.deposit(&sys, req).await
+            } else {
+                bank.withdraw(&sys, req).await
+            };
             let expect_ok = !m.accs[i].frozen && (deposit || cents <= m.spendable(i));
             match r {
                 Ok(t) => {
@@ -140,15 +195,26 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
                 }
                 Err(e) => {
                     assert!(!expect_ok, "engine refused {e:?}");
-                    let code = if m.accs[i].frozen { "account_frozen" } else { "insufficient_funds" };
+                    let code = if m.accs[i].frozen {
+                        "account_frozen"
+                    } else {
+                        "insufficient_funds"
+                    };
                     assert_eq!(e.code(), code);
                 }
             }
         }
         Op::Transfer { a, b, cents } => {
-            let (Some(i), Some(j)) = (m.pick(a), m.pick(b)) else { return };
+            let (Some(i), Some(j)) = (m.pick(a), m.pick(b)) else {
+                return;
+            };
             let req = TransferRequest {
-                item: TransferItem { from_account_id: m.accs[i].id, to: Destination::Account(m.accs[j].id), amount: usd(cents), description: None },
+                item: TransferItem {
+                    from_account_id: m.accs[i].id,
+                    to: Destination::Account(m.accs[j].id),
+                    amount: usd(cents),
+                    description: None,
+                },
                 idempotency_key: m.key(),
                 context: RequestContext::default(),
             };
@@ -176,13 +242,25 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
             }
             m.keys.push((req, r));
         }
-        Op::Pending { a, b, cents, ttl_min } => {
-            let (Some(i), Some(j)) = (m.pick(a), m.pick(b)) else { return };
+        Op::Pending {
+            a,
+            b,
+            cents,
+            ttl_min,
+        } => {
+            let (Some(i), Some(j)) = (m.pick(a), m.pick(b)) else {
+                return;
+            };
             if i == j {
                 return;
             }
             let req = TransferRequest {
-                item: TransferItem { from_account_id: m.accs[i].id, to: Destination::Account(m.accs[j].id), amount: usd(cents), description: None },
+                item: TransferItem {
+                    from_account_id: m.accs[i].id,
+                    to: Destination::Account(m.accs[j].id),
+                    amount: usd(cents),
+                    description: None,
+                },
                 idempotency_key: m.key(),
                 context: RequestContext::default(),
             };
@@ -194,7 +272,14 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
                     assert!(ok);
                     assert_eq!(t.status, TransactionStatus::Pending);
                     m.accs[i].held += cents;
-                    m.pendings.push(MPending { id: t.id, from: i, to: j, cents, expires_min: m.now_min + ttl_min, open: true });
+                    m.pendings.push(MPending {
+                        id: t.id,
+                        from: i,
+                        to: j,
+                        cents,
+                        expires_min: m.now_min + ttl_min,
+                        open: true,
+                    });
                     m.acknowledged.push(t.id);
                 }
                 Err(e) => assert!(!ok, "{e:?}"),
@@ -207,7 +292,9 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
             let k = p as usize % m.pendings.len();
             let pd = m.pendings[k].clone();
             let cents = (pd.cents * i64::from(percent) / 100).max(1);
-            let r = bank.post_pending(&sys, pd.id, Some(usd(cents)), m.key()).await;
+            let r = bank
+                .post_pending(&sys, pd.id, Some(usd(cents)), m.key())
+                .await;
             let ok = pd.open && !m.accs[pd.from].frozen && !m.accs[pd.to].frozen;
             match r {
                 Ok(t) => {
@@ -241,9 +328,17 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
         Op::Advance { minutes } => {
             clock.advance(Duration::minutes(minutes));
             m.now_min += minutes;
-            let expected = m.pendings.iter().filter(|p| p.open && p.expires_min <= m.now_min).count();
+            let expected = m
+                .pendings
+                .iter()
+                .filter(|p| p.open && p.expires_min <= m.now_min)
+                .count();
             assert_eq!(bank.expire_holds().await.unwrap(), expected);
-            for p in m.pendings.iter_mut().filter(|p| p.open && p.expires_min <= m.now_min) {
+            for p in m
+                .pendings
+                .iter_mut()
+                .filter(|p| p.open && p.expires_min <= m.now_min)
+            {
                 p.open = false;
                 m.accs[p.from].held -= p.cents;
             }
@@ -266,13 +361,24 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
                 }
                 Err(e) => {
                     assert!(!ok, "{e:?}");
-                    assert_eq!(e.code(), if reversed { "already_reversed" } else { "insufficient_funds" });
+                    assert_eq!(
+                        e.code(),
+                        if reversed {
+                            "already_reversed"
+                        } else {
+                            "insufficient_funds"
+                        }
+                    );
                 }
             }
         }
         Op::Freeze { a } => {
             let Some(i) = m.pick(a) else { return };
-            let r = if m.accs[i].frozen { bank.unfreeze_account(&sys, m.accs[i].id).await } else { bank.freeze_account(&sys, m.accs[i].id).await };
+            let r = if m.accs[i].frozen {
+                bank.unfreeze_account(&sys, m.accs[i].id).await
+            } else {
+                bank.freeze_account(&sys, m.accs[i].id).await
+            };
             r.unwrap();
             m.accs[i].frozen = !m.accs[i].frozen;
         }
@@ -289,8 +395,16 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
                 if i == j {
                     j = (j + 1) % sim.len();
                 }
-                items.push(TransferItem { from_account_id: sim[i].id, to: Destination::Account(sim[j].id), amount: usd(*cents), description: None });
-                if sim[i].frozen || sim[j].frozen || *cents > sim[i].balance - sim[i].held + sim[i].overdraft {
+                items.push(TransferItem {
+                    from_account_id: sim[i].id,
+                    to: Destination::Account(sim[j].id),
+                    amount: usd(*cents),
+                    description: None,
+                });
+                if sim[i].frozen
+                    || sim[j].frozen
+                    || *cents > sim[i].balance - sim[i].held + sim[i].overdraft
+                {
                     ok = false;
                 } else {
                     sim[i].balance -= cents;
@@ -298,7 +412,10 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
                 }
             }
             let key = m.key();
-            match bank.transfer_batch(&sys, items, key, RequestContext::default()).await {
+            match bank
+                .transfer_batch(&sys, items, key, RequestContext::default())
+                .await
+            {
                 Ok(txns) => {
                     assert!(ok, "batch accepted when the model refuses");
                     for t in &txns {
@@ -314,7 +431,11 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
                 return;
             }
             let (req, first) = m.keys[k as usize % m.keys.len()].clone();
-            assert_eq!(bank.transfer(&sys, req).await, first, "replay must be identical");
+            assert_eq!(
+                bank.transfer(&sys, req).await,
+                first,
+                "replay must be identical"
+            );
         }
     }
 }
@@ -334,10 +455,19 @@ async fn check(bank: &Bank, m: &Model) {
         assert!(acc.available_balance() >= -acc.overdraft_limit);
     }
     let total: Decimal = m.accs.iter().map(|a| usd(a.balance).amount()).sum();
-    let cash = bank.system_balance(bankflow_core::SystemAccount::Cash, Currency::USD).await.unwrap();
-    assert_eq!(total + cash.amount(), Decimal::ZERO, "customer money is exactly the cash that came in");
+    let cash = bank
+        .system_balance(bankflow_core::SystemAccount::Cash, Currency::USD)
+        .await
+        .unwrap();
+    assert_eq!(
+        total + cash.amount(),
+        Decimal::ZERO,
+        "customer money is exactly the cash that came in"
+    );
     if let Some(last) = m.acknowledged.last() {
-        bank.transaction(&sys, *last).await.expect("acknowledged transaction present");
+        bank.transaction(&sys, *last)
+            .await
+            .expect("acknowledged transaction present");
     }
 }
 

@@ -1,0 +1,43 @@
+//! Customer context: profiles with a sealed SSN, KYC documents and the KYC state machine,
+//! staff search, and the onboarding saga.
+
+mod documents;
+mod model;
+mod service;
+
+pub use documents::{
+    sniff_content_type, DocumentStore, MemoryDocumentStore, DOCUMENT_SIZE_MAX_BYTES,
+};
+pub use model::*;
+pub use service::{
+    CustomerPatch, CustomerView, KycView, NewCustomer, CUSTOMER_AGE_MIN_YEARS,
+    DOCUMENTS_PER_CUSTOMER_MAX, KYC_REASON_LEN_MAX, SEARCH_NAME_LEN_MAX,
+};
+
+use crate::auth::Actor;
+use crate::bank::Bank;
+use crate::error::{BankError, BankResult};
+use crate::ids::CustomerId;
+use crate::ports::UnitOfWork;
+
+impl Bank {
+    /// Whether `actor` may open an account for `customer`, when `BankConfig::require_kyc` is
+    /// on: a person (customer, admin or support user) needs the customer record to exist with
+    /// KYC APPROVED. The system actor — the embedding program itself and the engine's own
+    /// onboarding saga — is trusted like a core-banking batch job and is not checked (the
+    /// saga's default account is opened FROZEN and unfrozen by the KYC approval).
+    pub(crate) async fn customer_may_open(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        actor: &Actor,
+        customer: CustomerId,
+    ) -> BankResult<()> {
+        if !self.inner.config.require_kyc || actor.system {
+            return Ok(());
+        }
+        match uow.customer(customer).await? {
+            Some(c) if c.kyc_status == KycStatus::Approved => Ok(()),
+            _ => Err(BankError::KycRequired),
+        }
+    }
+}

@@ -1,0 +1,966 @@
+//! Customer and KYC use cases on [`Bank`], and the onboarding saga.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::account::{AccountStatus, AccountType};
+use crate::audit::{write_unit, AuditEvent};
+use crate::auth::Actor;
+use crate::bank::{Bank, Command, OpenAccountRequest};
+use crate::crypto::{open, seal, sha256_hex};
+use crate::customer::documents::{sniff_content_type, DOCUMENT_SIZE_MAX_BYTES};
+use crate::customer::{
+    CustomerRecord, CustomerSearch, DocumentRecord, DocumentStatus, DocumentType, KycStatus,
+    SealedSsn, Ssn,
+};
+use crate::error::{BankError, BankResult};
+use crate::events::{DomainEvent, EventType};
+use crate::identity::{Email, Phone};
+use crate::ids::{AccountId, CustomerId, DocumentId, UserId};
+use crate::money::Currency;
+use crate::notify::vars;
+use crate::ports::{TxMode, UnitOfWork};
+use crate::transaction::PAGE_LIMIT_MAX;
+
+/// Youngest age at which a customer may onboard.
+pub const CUSTOMER_AGE_MIN_YEARS: u32 = 18;
+/// Most documents one customer may upload.
+pub const DOCUMENTS_PER_CUSTOMER_MAX: u32 = 20;
+/// Longest KYC rejection reason.
+pub const KYC_REASON_LEN_MAX: usize = 500;
+/// Longest name-search term.
+pub const SEARCH_NAME_LEN_MAX: usize = 100;
+
+/// `POST /customers`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewCustomer {
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Date of birth (18+).
+    pub date_of_birth: NaiveDate,
+    /// SSN (`AAA-GG-SSSS`), optional.
+    pub ssn: Option<String>,
+    /// Address line 1.
+    pub address_line1: String,
+    /// Address line 2.
+    pub address_line2: Option<String>,
+    /// City.
+    pub city: String,
+    /// State / region.
+    pub state: String,
+    /// Postal code.
+    pub zip_code: String,
+    /// ISO 3166-1 alpha-2 country.
+    pub country: String,
+}
+
+impl std::fmt::Debug for NewCustomer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the SSN (nor the rest of the PII).
+        write!(
+            f,
+            "NewCustomer({} {}, ssn: {})",
+            self.first_name,
+            self.last_name,
+            if self.ssn.is_some() {
+                "<redacted>"
+            } else {
+                "none"
+            }
+        )
+    }
+}
+
+/// `PUT /customers/:id`: the only fields a profile update may change (no mass assignment of
+/// KYC status, SSN, date of birth or owner). `None` keeps a field; `address_line2:
+/// Some(None)` clears it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CustomerPatch {
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// Address line 1.
+    pub address_line1: Option<String>,
+    /// Address line 2.
+    pub address_line2: Option<Option<String>>,
+    /// City.
+    pub city: Option<String>,
+    /// State.
+    pub state: Option<String>,
+    /// Postal code.
+    pub zip_code: Option<String>,
+    /// Country.
+    pub country: Option<String>,
+}
+
+/// A customer as shown outside the engine: the SSN only as its last four digits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerView {
+    /// Id.
+    pub id: CustomerId,
+    /// Owner.
+    pub user_id: UserId,
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Date of birth.
+    pub date_of_birth: NaiveDate,
+    /// Last four SSN digits.
+    pub ssn_last4: Option<String>,
+    /// Contact email.
+    pub email: Option<String>,
+    /// Contact phone.
+    pub phone: Option<String>,
+    /// Address line 1.
+    pub address_line1: String,
+    /// Address line 2.
+    pub address_line2: Option<String>,
+    /// City.
+    pub city: String,
+    /// State.
+    pub state: String,
+    /// Postal code.
+    pub zip_code: String,
+    /// Country.
+    pub country: String,
+    /// KYC status.
+    pub kyc_status: KycStatus,
+    /// Why KYC was rejected.
+    pub kyc_rejection_reason: Option<String>,
+    /// Approved at.
+    pub kyc_verified_at: Option<DateTime<Utc>>,
+    /// The checking account opened at onboarding.
+    pub default_account_id: Option<AccountId>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&CustomerRecord> for CustomerView {
+    fn from(c: &CustomerRecord) -> Self {
+        CustomerView {
+            id: c.id,
+            user_id: c.user_id,
+            first_name: c.first_name.clone(),
+            last_name: c.last_name.clone(),
+            date_of_birth: c.date_of_birth,
+            ssn_last4: c.ssn.as_ref().map(|s| s.last4.clone()),
+            email: c.email.clone(),
+            phone: c.phone.clone(),
+            address_line1: c.address_line1.clone(),
+            address_line2: c.address_line2.clone(),
+            city: c.city.clone(),
+            state: c.state.clone(),
+            zip_code: c.zip_code.clone(),
+            country: c.country.clone(),
+            kyc_status: c.kyc_status,
+            kyc_rejection_reason: c.kyc_rejection_reason.clone(),
+            kyc_verified_at: c.kyc_verified_at,
+            default_account_id: c.default_account_id,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// `GET /customers/:id/kyc/status`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KycView {
+    /// Status.
+    pub kyc_status: KycStatus,
+    /// Why it was rejected.
+    pub rejection_reason: Option<String>,
+    /// Last submitted.
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// Approved.
+    pub verified_at: Option<DateTime<Utc>>,
+    /// Documents on file.
+    pub documents: usize,
+}
+
+fn text(field: &str, v: &str, max: usize) -> BankResult<String> {
+    let t = v.trim();
+    if t.is_empty() || t.chars().count() > max || t.chars().any(char::is_control) {
+        return Err(BankError::validation(
+            field,
+            format!("1 to {max} printable characters"),
+        ));
+    }
+    Ok(t.to_string())
+}
+
+fn country(v: &str) -> BankResult<String> {
+    let c = v.trim().to_ascii_uppercase();
+    if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(BankError::validation(
+            "country",
+            "an ISO 3166-1 alpha-2 code such as US",
+        ));
+    }
+    Ok(c)
+}
+
+fn zip(v: &str) -> BankResult<String> {
+    let z = v.trim();
+    if !(3..=10).contains(&z.len())
+        || !z
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+    {
+        return Err(BankError::validation(
+            "zip_code",
+            "3 to 10 letters, digits, spaces or dashes",
+        ));
+    }
+    Ok(z.to_string())
+}
+
+fn check_limit(limit: u32) -> BankResult<()> {
+    if limit == 0 || limit > PAGE_LIMIT_MAX {
+        return Err(BankError::validation("limit", "limit must be 1..=100"));
+    }
+    Ok(())
+}
+
+fn ssn_aad(c: CustomerId) -> String {
+    format!("ssn:{c}")
+}
+
+fn not_found() -> BankError {
+    BankError::NotFound {
+        resource: "customer",
+    }
+}
+
+impl Bank {
+    fn customer_event(
+        &self,
+        ty: EventType,
+        c: &CustomerRecord,
+        extra: serde_json::Value,
+    ) -> DomainEvent {
+        let mut data = json!({
+            "customerId": c.id.to_string(),
+            "userId": c.user_id.to_string(),
+            "kycStatus": c.kyc_status.as_str(),
+        });
+        if let (Some(m), Some(e)) = (data.as_object_mut(), extra.as_object()) {
+            m.extend(e.clone());
+        }
+        self.json_event(ty, c.id.0, data)
+    }
+
+    /// Loads a customer the actor may read (`not_found` otherwise: no BOLA).
+    async fn readable_customer(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        actor: &Actor,
+        id: CustomerId,
+    ) -> BankResult<CustomerRecord> {
+        let c = uow.customer(id).await?.ok_or_else(not_found)?;
+        if !actor.may_read_customer(id) && actor.user_id != Some(c.user_id) {
+            return Err(not_found());
+        }
+        Ok(c)
+    }
+
+    /// Loads a customer the actor may act for.
+    async fn actable_customer(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        actor: &Actor,
+        id: CustomerId,
+    ) -> BankResult<CustomerRecord> {
+        let c = uow.customer(id).await?.ok_or_else(not_found)?;
+        if !actor.may_act_for_customer(id) && actor.user_id != Some(c.user_id) {
+            return Err(not_found());
+        }
+        Ok(c)
+    }
+
+    /// Creates the customer profile of a user and runs the onboarding saga: step 1 commits
+    /// the customer (`customer.created`); step 2 opens the default checking account (frozen
+    /// until KYC approval when KYC is required); if step 2 fails, the compensation deletes
+    /// the customer and emits `account.creation.failed`, and the step's error is returned.
+    ///
+    /// A customer creates their own profile (`user_id` must be `None` or their own id);
+    /// admins and the system may create one for any user.
+    pub async fn create_customer(
+        &self,
+        actor: &Actor,
+        user_id: Option<UserId>,
+        req: NewCustomer,
+    ) -> BankResult<CustomerView> {
+        let owner = match (user_id, actor.user_id) {
+            (Some(u), _) if actor.is_admin() => u,
+            (Some(u), Some(me)) if u == me => me,
+            (None, Some(me)) => me,
+            _ => {
+                return Err(BankError::Forbidden(
+                    "customers create only their own profile".into(),
+                ))
+            }
+        };
+        let first_name = text("first_name", &req.first_name, 100)?;
+        let last_name = text("last_name", &req.last_name, 100)?;
+        let today = self.now().date_naive();
+        if req.date_of_birth > today
+            || req
+                .date_of_birth
+                .years_since(NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(today))
+                .is_none()
+        {
+            return Err(BankError::validation(
+                "date_of_birth",
+                "not a plausible date of birth",
+            ));
+        }
+        if today.years_since(req.date_of_birth).unwrap_or(0) < CUSTOMER_AGE_MIN_YEARS {
+            return Err(BankError::validation(
+                "date_of_birth",
+                format!("customers must be {CUSTOMER_AGE_MIN_YEARS} or older"),
+            ));
+        }
+        let ssn = req
+            .ssn
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(Ssn::parse)
+            .transpose()?;
+        let address_line1 = text("address_line1", &req.address_line1, 255)?;
+        let address_line2 = req
+            .address_line2
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| text("address_line2", s, 255))
+            .transpose()?;
+        let city = text("city", &req.city, 100)?;
+        let state = text("state", &req.state, 50)?;
+        let zip_code = zip(&req.zip_code)?;
+        let country = country(&req.country)?;
+        let id = CustomerId(self.new_uuid());
+        let sealed = match &ssn {
+            Some(s) => Some(SealedSsn {
+                sealed: seal(&*self.inner.keys, s.digits().as_bytes(), &ssn_aad(id))?,
+                last4: s.last4(),
+            }),
+            None => None,
+        };
+        // Step 1: the customer.
+        let created = write_unit!(self, |uow, events| {
+            let user = uow
+                .user(owner)
+                .await?
+                .ok_or(BankError::NotFound { resource: "user" })?;
+            let now = self.now_us();
+            let c = CustomerRecord {
+                id,
+                user_id: owner,
+                first_name: first_name.clone(),
+                last_name: last_name.clone(),
+                date_of_birth: req.date_of_birth,
+                ssn: sealed.clone(),
+                email: Some(user.email.to_string()),
+                phone: user.phone.as_ref().map(|p| p.to_string()),
+                address_line1: address_line1.clone(),
+                address_line2: address_line2.clone(),
+                city: city.clone(),
+                state: state.clone(),
+                zip_code: zip_code.clone(),
+                country: country.clone(),
+                kyc_status: KycStatus::Pending,
+                kyc_rejection_reason: None,
+                kyc_submitted_at: None,
+                kyc_verified_at: None,
+                default_account_id: None,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            };
+            uow.insert_customer(&c).await?;
+            events.push(self.customer_event(EventType::CustomerCreated, &c, json!({})));
+            self.audit(
+                uow,
+                actor,
+                AuditEvent::new("customer.create", "customer", c.id),
+            )
+            .await?;
+            Ok(c)
+        })?;
+        // Step 2: the default account.
+        match self.open_default_account(&created).await {
+            Ok(c) => Ok(CustomerView::from(&c)),
+            Err(step_error) => {
+                self.compensate_onboarding(&created, &step_error).await?;
+                Err(step_error)
+            }
+        }
+    }
+
+    async fn open_default_account(&self, c: &CustomerRecord) -> BankResult<CustomerRecord> {
+        let system = Actor::system();
+        write_unit!(self, |uow, events| {
+            let req = OpenAccountRequest {
+                customer_id: c.id,
+                account_type: AccountType::Checking,
+                currency: Currency::USD,
+                overdraft_limit: None,
+                daily_limit: None,
+            };
+            let account = self
+                .exec(uow, &system, &Command::OpenAccount(req), events)
+                .await?;
+            let crate::bank::Outcome::Account(account) = account else {
+                return Err(BankError::internal("unexpected outcome"));
+            };
+            if self.inner.config.require_kyc {
+                // Usable only once KYC is approved (the approval unfreezes it).
+                self.exec(
+                    uow,
+                    &system,
+                    &Command::SetStatus {
+                        id: account.id,
+                        status: AccountStatus::Frozen,
+                    },
+                    events,
+                )
+                .await?;
+            }
+            let mut c = uow.customer(c.id).await?.ok_or_else(not_found)?;
+            c.default_account_id = Some(account.id);
+            uow.update_customer(&c).await?;
+            Ok(c)
+        })
+    }
+
+    async fn compensate_onboarding(&self, c: &CustomerRecord, why: &BankError) -> BankResult<()> {
+        write_unit!(self, |uow, events| {
+            uow.delete_customer(c.id).await?;
+            events.push(self.customer_event(
+                EventType::AccountCreationFailed,
+                c,
+                json!({"reason": why.code(), "compensation": "customer removed"}),
+            ));
+            let ev = AuditEvent::new("customer.onboarding_compensated", "customer", c.id)
+                .outcome(crate::audit::AuditOutcome::Failure)
+                .detail(json!({"reason": why.code()}));
+            self.audit(uow, &Actor::system(), ev).await
+        })
+    }
+
+    /// A customer the actor may see.
+    pub async fn customer(&self, actor: &Actor, id: CustomerId) -> BankResult<CustomerView> {
+        let mut uow = self.inner.store.begin(TxMode::Read).await?;
+        Ok(CustomerView::from(
+            &self.readable_customer(&mut *uow, actor, id).await?,
+        ))
+    }
+
+    /// The customer profile of a user (the caller's own, or any for staff).
+    pub async fn customer_of_user(&self, actor: &Actor, user: UserId) -> BankResult<CustomerView> {
+        if actor.user_id != Some(user) && !actor.is_staff() {
+            return Err(not_found());
+        }
+        let mut uow = self.inner.store.begin(TxMode::Read).await?;
+        let c = uow.customer_by_user(user).await?.ok_or_else(not_found)?;
+        Ok(CustomerView::from(&c))
+    }
+
+    /// Updates allow-listed profile fields; emits `customer.updated` naming the changed fields.
+    pub async fn update_customer(
+        &self,
+        actor: &Actor,
+        id: CustomerId,
+        patch: CustomerPatch,
+    ) -> BankResult<CustomerView> {
+        let first = patch
+            .first_name
+            .as_deref()
+            .map(|v| text("first_name", v, 100))
+            .transpose()?;
+        let last = patch
+            .last_name
+            .as_deref()
+            .map(|v| text("last_name", v, 100))
+            .transpose()?;
+        let a1 = patch
+            .address_line1
+            .as_deref()
+            .map(|v| text("address_line1", v, 255))
+            .transpose()?;
+        let a2 = match &patch.address_line2 {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(v)) if v.trim().is_empty() => Some(None),
+            Some(Some(v)) => Some(Some(text("address_line2", v, 255)?)),
+        };
+        let city = patch
+            .city
+            .as_deref()
+            .map(|v| text("city", v, 100))
+            .transpose()?;
+        let state = patch
+            .state
+            .as_deref()
+            .map(|v| text("state", v, 50))
+            .transpose()?;
+        let zip_code = patch.zip_code.as_deref().map(zip).transpose()?;
+        let ctry = patch.country.as_deref().map(country).transpose()?;
+        let c = write_unit!(self, |uow, events| {
+            let mut c = self.actable_customer(uow, actor, id).await?;
+            let mut changed: Vec<&str> = Vec::new();
+            macro_rules! set {
+                ($field:ident, $val:expr, $name:literal) => {
+                    if let Some(v) = $val.clone() {
+                        if c.$field != v {
+                            c.$field = v;
+                            changed.push($name);
+                        }
+                    }
+                };
+            }
+            set!(first_name, first, "first_name");
+            set!(last_name, last, "last_name");
+            set!(address_line1, a1, "address_line1");
+            set!(address_line2, a2, "address_line2");
+            set!(city, city, "city");
+            set!(state, state, "state");
+            set!(zip_code, zip_code, "zip_code");
+            set!(country, ctry, "country");
+            if changed.is_empty() {
+                return Ok(c);
+            }
+            c.updated_at = self.now_us();
+            c.version += 1;
+            uow.update_customer(&c).await?;
+            events.push(self.customer_event(
+                EventType::CustomerUpdated,
+                &c,
+                json!({"changedFields": changed}),
+            ));
+            if actor.is_staff() {
+                self.audit(
+                    uow,
+                    actor,
+                    AuditEvent::new("customer.update", "customer", c.id)
+                        .detail(json!({"fields": changed})),
+                )
+                .await?;
+            }
+            Ok(c)
+        })?;
+        Ok(CustomerView::from(&c))
+    }
+
+    /// Staff search by name / email / phone / KYC status, paged by id (`after` = the last id
+    /// of the previous page).
+    pub async fn search_customers(
+        &self,
+        actor: &Actor,
+        search: CustomerSearch,
+    ) -> BankResult<Vec<CustomerView>> {
+        if !actor.is_staff() {
+            return Err(BankError::Forbidden("staff only".into()));
+        }
+        check_limit(search.limit)?;
+        let mut s = search;
+        s.name = s
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(|n| text("name", n, SEARCH_NAME_LEN_MAX))
+            .transpose()?;
+        s.email = s
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(|e| Email::parse(e).map(String::from))
+            .transpose()?;
+        s.phone = s
+            .phone
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| Phone::parse(p).map(String::from))
+            .transpose()?;
+        let rows = self
+            .inner
+            .store
+            .begin(TxMode::Read)
+            .await?
+            .search_customers(&s)
+            .await?;
+        Ok(rows.iter().map(CustomerView::from).collect())
+    }
+
+    /// True when `candidate` is the customer's SSN (staff identity check over the phone).
+    /// The SSN itself never leaves the engine.
+    pub async fn verify_customer_ssn(
+        &self,
+        actor: &Actor,
+        id: CustomerId,
+        candidate: &str,
+    ) -> BankResult<bool> {
+        if !actor.is_staff() {
+            return Err(BankError::Forbidden("staff only".into()));
+        }
+        let c = self
+            .inner
+            .store
+            .begin(TxMode::Read)
+            .await?
+            .customer(id)
+            .await?
+            .ok_or_else(not_found)?;
+        let Some(s) = c.ssn else { return Ok(false) };
+        let Ok(candidate) = Ssn::parse(candidate) else {
+            return Ok(false);
+        };
+        let stored = open(&*self.inner.keys, &s.sealed, &ssn_aad(id))?;
+        let matched = crate::crypto::constant_time_eq(&stored, candidate.digits().as_bytes());
+        write_unit!(self, |uow, _ev| {
+            self.audit(
+                uow,
+                actor,
+                AuditEvent::new("customer.ssn_check", "customer", id)
+                    .detail(json!({"matched": matched})),
+            )
+            .await
+        })?;
+        Ok(matched)
+    }
+
+    /// Re-encrypts a customer's SSN under the current key (admin; for key rotation).
+    /// Returns the key id now in use.
+    pub async fn reseal_customer_ssn(
+        &self,
+        actor: &Actor,
+        id: CustomerId,
+    ) -> BankResult<Option<String>> {
+        actor.require_admin()?;
+        write_unit!(self, |uow, _ev| {
+            let mut c = uow.customer(id).await?.ok_or_else(not_found)?;
+            let Some(s) = c.ssn.clone() else {
+                return Ok(None);
+            };
+            let plain = open(&*self.inner.keys, &s.sealed, &ssn_aad(id))?;
+            let sealed = seal(&*self.inner.keys, &plain, &ssn_aad(id))?;
+            let key_id = sealed.key_id.clone();
+            c.ssn = Some(SealedSsn {
+                sealed,
+                last4: s.last4,
+            });
+            c.updated_at = self.now_us();
+            c.version += 1;
+            uow.update_customer(&c).await?;
+            self.audit(
+                uow,
+                actor,
+                AuditEvent::new("customer.ssn_reseal", "customer", id)
+                    .detail(json!({"key_id": key_id})),
+            )
+            .await?;
+            Ok(Some(key_id))
+        })
+    }
+
+    /// Uploads a KYC document (owner or admin): PDF, JPEG or PNG by magic bytes, at most
+    /// 10 MB, while KYC is PENDING or REJECTED.
+    pub async fn upload_document(
+        &self,
+        actor: &Actor,
+        customer: CustomerId,
+        document_type: DocumentType,
+        bytes: &[u8],
+    ) -> BankResult<DocumentRecord> {
+        if bytes.is_empty() || bytes.len() > DOCUMENT_SIZE_MAX_BYTES {
+            return Err(BankError::validation(
+                "file",
+                "a document has 1 byte to 10 MB",
+            ));
+        }
+        let content_type = sniff_content_type(bytes)?;
+        {
+            let mut uow = self.inner.store.begin(TxMode::Read).await?;
+            let c = self.actable_customer(&mut *uow, actor, customer).await?;
+            if !matches!(c.kyc_status, KycStatus::Pending | KycStatus::Rejected) {
+                return Err(BankError::InvalidState(format!(
+                    "documents cannot be added while KYC is {}",
+                    c.kyc_status
+                )));
+            }
+        }
+        let id = DocumentId(self.new_uuid());
+        let key = format!("kyc/{customer}/{id}");
+        // Bytes first: a row never points at missing bytes. If the row fails, remove them.
+        self.inner.documents.put(&key, bytes).await?;
+        let doc = DocumentRecord {
+            id,
+            customer_id: customer,
+            document_type,
+            content_type: content_type.to_string(),
+            size_bytes: bytes.len() as u64,
+            sha256: sha256_hex(&[bytes]),
+            storage_key: key.clone(),
+            status: DocumentStatus::Pending,
+            uploaded_at: self.now_us(),
+            verified_at: None,
+        };
+        let d = &doc;
+        let r = write_unit!(self, |uow, _ev| {
+            let c = self.actable_customer(uow, actor, customer).await?;
+            if !matches!(c.kyc_status, KycStatus::Pending | KycStatus::Rejected) {
+                return Err(BankError::InvalidState(format!(
+                    "documents cannot be added while KYC is {}",
+                    c.kyc_status
+                )));
+            }
+            if uow
+                .documents_of_customer(customer, DOCUMENTS_PER_CUSTOMER_MAX)
+                .await?
+                .len()
+                >= DOCUMENTS_PER_CUSTOMER_MAX as usize
+            {
+                return Err(BankError::LimitExceeded(format!(
+                    "at most {DOCUMENTS_PER_CUSTOMER_MAX} documents per customer"
+                )));
+            }
+            uow.insert_document(d).await
+        });
+        if let Err(e) = r {
+            let _ = self.inner.documents.delete(&key).await;
+            return Err(e);
+        }
+        Ok(doc)
+    }
+
+    /// A customer's documents (owner or staff).
+    pub async fn documents(
+        &self,
+        actor: &Actor,
+        customer: CustomerId,
+    ) -> BankResult<Vec<DocumentRecord>> {
+        let mut uow = self.inner.store.begin(TxMode::Read).await?;
+        self.readable_customer(&mut *uow, actor, customer).await?;
+        uow.documents_of_customer(customer, DOCUMENTS_PER_CUSTOMER_MAX)
+            .await
+    }
+
+    /// A document's bytes (owner or staff; staff reads are audited).
+    pub async fn document_content(
+        &self,
+        actor: &Actor,
+        customer: CustomerId,
+        id: DocumentId,
+    ) -> BankResult<(DocumentRecord, Vec<u8>)> {
+        let doc = {
+            let mut uow = self.inner.store.begin(TxMode::Read).await?;
+            self.readable_customer(&mut *uow, actor, customer).await?;
+            uow.document(id)
+                .await?
+                .filter(|d| d.customer_id == customer)
+                .ok_or(BankError::NotFound {
+                    resource: "document",
+                })?
+        };
+        let bytes = self
+            .inner
+            .documents
+            .get(&doc.storage_key)
+            .await?
+            .ok_or_else(|| BankError::internal("document bytes missing"))?;
+        if actor.is_staff() {
+            write_unit!(self, |uow, _ev| {
+                self.audit(
+                    uow,
+                    actor,
+                    AuditEvent::new("customer.document_read", "document", id),
+                )
+                .await
+            })?;
+        }
+        Ok((doc, bytes))
+    }
+
+    /// Submits KYC for review (owner or admin): PENDING or REJECTED → SUBMITTED; needs at
+    /// least one identity document (passport, driver's license or national id) not rejected.
+    pub async fn submit_kyc(&self, actor: &Actor, id: CustomerId) -> BankResult<KycView> {
+        let c = write_unit!(self, |uow, events| {
+            let mut c = self.actable_customer(uow, actor, id).await?;
+            Self::kyc_transition(&c, KycStatus::Submitted)?;
+            let docs = uow
+                .documents_of_customer(id, DOCUMENTS_PER_CUSTOMER_MAX)
+                .await?;
+            if !docs
+                .iter()
+                .any(|d| d.document_type.proves_identity() && d.status != DocumentStatus::Rejected)
+            {
+                return Err(BankError::validation(
+                    "documents",
+                    "upload a passport, driver's license or national id first",
+                ));
+            }
+            let now = self.now_us();
+            c.kyc_status = KycStatus::Submitted;
+            c.kyc_submitted_at = Some(now);
+            c.kyc_rejection_reason = None;
+            c.updated_at = now;
+            c.version += 1;
+            uow.update_customer(&c).await?;
+            events.push(self.customer_event(
+                EventType::KycSubmitted,
+                &c,
+                json!({"documents": docs.len()}),
+            ));
+            self.audit(uow, actor, AuditEvent::new("kyc.submit", "customer", id))
+                .await?;
+            Ok(c)
+        })?;
+        self.kyc_status(actor, c.id).await
+    }
+
+    fn kyc_transition(c: &CustomerRecord, to: KycStatus) -> BankResult<()> {
+        if c.kyc_status.can_go_to(to) {
+            Ok(())
+        } else {
+            Err(BankError::InvalidState(format!(
+                "KYC cannot go from {} to {to}",
+                c.kyc_status
+            )))
+        }
+    }
+
+    async fn decide_documents(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        id: CustomerId,
+        status: DocumentStatus,
+    ) -> BankResult<()> {
+        let now = self.now_us();
+        for mut d in uow
+            .documents_of_customer(id, DOCUMENTS_PER_CUSTOMER_MAX)
+            .await?
+        {
+            if d.status == DocumentStatus::Pending {
+                d.status = status;
+                d.verified_at = Some(now);
+                uow.update_document(&d).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Approves KYC (admin): SUBMITTED → APPROVED. Unfreezes the onboarding account,
+    /// emits `kyc.approved` and notifies the customer.
+    pub async fn approve_kyc(&self, actor: &Actor, id: CustomerId) -> BankResult<KycView> {
+        actor.require_admin()?;
+        let deliveries = write_unit!(self, |uow, events| {
+            let mut c = uow.customer(id).await?.ok_or_else(not_found)?;
+            Self::kyc_transition(&c, KycStatus::Approved)?;
+            let now = self.now_us();
+            c.kyc_status = KycStatus::Approved;
+            c.kyc_verified_at = Some(now);
+            c.updated_at = now;
+            c.version += 1;
+            uow.update_customer(&c).await?;
+            self.decide_documents(uow, id, DocumentStatus::Verified)
+                .await?;
+            let ev = self.customer_event(
+                EventType::KycApproved,
+                &c,
+                json!({"firstName": c.first_name}),
+            );
+            let ev_id = ev.id;
+            events.push(ev);
+            if let Some(acc) = c.default_account_id {
+                if uow
+                    .account(acc)
+                    .await?
+                    .is_some_and(|a| a.status == AccountStatus::Frozen)
+                {
+                    let cmd = Command::SetStatus {
+                        id: acc,
+                        status: AccountStatus::Active,
+                    };
+                    self.exec(uow, &Actor::system(), &cmd, events).await?;
+                }
+            }
+            self.audit(uow, actor, AuditEvent::new("kyc.approve", "customer", id))
+                .await?;
+            match uow.user(c.user_id).await? {
+                Some(u) => {
+                    self.enqueue_notification(
+                        uow,
+                        &u,
+                        "kyc_approved",
+                        &vars([("first_name", c.first_name.clone())]),
+                        Some(ev_id),
+                    )
+                    .await
+                }
+                None => Ok(Vec::new()),
+            }
+        })?;
+        self.deliver(deliveries).await;
+        self.kyc_status(actor, id).await
+    }
+
+    /// Rejects KYC (admin) with a reason: SUBMITTED → REJECTED. The customer may upload new
+    /// documents and resubmit.
+    pub async fn reject_kyc(
+        &self,
+        actor: &Actor,
+        id: CustomerId,
+        reason: &str,
+    ) -> BankResult<KycView> {
+        actor.require_admin()?;
+        let reason = text("reason", reason, KYC_REASON_LEN_MAX)?;
+        write_unit!(self, |uow, events| {
+            let mut c = uow.customer(id).await?.ok_or_else(not_found)?;
+            Self::kyc_transition(&c, KycStatus::Rejected)?;
+            let now = self.now_us();
+            c.kyc_status = KycStatus::Rejected;
+            c.kyc_rejection_reason = Some(reason.clone());
+            c.updated_at = now;
+            c.version += 1;
+            uow.update_customer(&c).await?;
+            self.decide_documents(uow, id, DocumentStatus::Rejected)
+                .await?;
+            events.push(self.customer_event(EventType::KycRejected, &c, json!({"reason": reason})));
+            self.audit(
+                uow,
+                actor,
+                AuditEvent::new("kyc.reject", "customer", id).detail(json!({"reason": reason})),
+            )
+            .await
+        })?;
+        self.kyc_status(actor, id).await
+    }
+
+    /// KYC status (owner or staff).
+    pub async fn kyc_status(&self, actor: &Actor, id: CustomerId) -> BankResult<KycView> {
+        let mut uow = self.inner.store.begin(TxMode::Read).await?;
+        let c = self.readable_customer(&mut *uow, actor, id).await?;
+        let documents = uow
+            .documents_of_customer(id, DOCUMENTS_PER_CUSTOMER_MAX)
+            .await?
+            .len();
+        Ok(KycView {
+            kyc_status: c.kyc_status,
+            rejection_reason: c.kyc_rejection_reason,
+            submitted_at: c.kyc_submitted_at,
+            verified_at: c.kyc_verified_at,
+            documents,
+        })
+    }
+}

@@ -1,0 +1,16 @@
+//! Identity context: registration, login with lockout and TOTP, refresh-token sessions,
+//! verification codes, password reset, roles and access-token claims.
+//!
+//! Secrets never reach the store in clear: passwords as Argon2id hashes, refresh tokens and
+//! codes as SHA-256, the TOTP secret sealed with AES-256-GCM (see [`crate::crypto`]).
+
+mod model;
+pub mod secrets;
+mod service;
+
+pub use model::*;
+pub use service::{
+    AuthTokens, LoginRequest, MfaSetup, RegisterRequest, SessionView, UserView, VerifyChannel,
+    CODE_ATTEMPTS_MAX, LOCKOUT_MINUTES, LOGIN_FAILURES_MAX, REFRESH_TTL_DAYS,
+    RESET_TOKEN_TTL_MINUTES, SESSIONS_LIST_MAX, TOTP_ISSUER, VERIFY_CODE_TTL_MINUTES,
+};

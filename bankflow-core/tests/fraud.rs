@@ -1,0 +1,696 @@
+//! Fraud through the `Bank` facade on the memory store: rules and lists, every rule type,
+//! BLOCK and REVIEW through the transfer pipeline, case resolution, suspicious accounts,
+//! analyze-only and score lookups.
+
+use std::sync::Arc;
+
+use bankflow_core::fraud::{FraudProposal, FraudRulePatch, NewFraudRule};
+use bankflow_core::ports::TxMode;
+use bankflow_core::*;
+use chrono::{Duration, TimeZone, Utc};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+struct T {
+    bank: Bank,
+    store: MemoryStore,
+    clock: Arc<ManualClock>,
+    admin: Actor,
+    a: AccountId,
+    b: AccountId,
+    n: std::sync::atomic::AtomicU32,
+}
+
+async fn setup() -> T {
+    let store = MemoryStore::new();
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
+    ));
+    let bank = Bank::builder(Arc::new(store.clone()))
+        .clock(clock.clone())
+        .build();
+    let id = bank
+        .ensure_admin("fraud-admin@bank.example", "bootstrap-admin-passphrase")
+        .await
+        .unwrap()
+        .unwrap();
+    let admin = bank.actor_for_user(id).await.unwrap();
+    let sys = Actor::system();
+    let open = |c: u128| OpenAccountRequest {
+        customer_id: CustomerId(uuid::Uuid::from_u128(c)),
+        account_type: AccountType::Checking,
+        currency: Currency::USD,
+        overdraft_limit: None,
+        daily_limit: None,
+    };
+    let a = bank.open_account(&sys, open(1)).await.unwrap().id;
+    let b = bank.open_account(&sys, open(2)).await.unwrap().id;
+    let t = T {
+        bank,
+        store,
+        clock,
+        admin,
+        a,
+        b,
+        n: Default::default(),
+    };
+    t.deposit(a, "200000.00").await;
+    // Accounts are a month old unless a test says otherwise.
+    t.clock.advance(Duration::days(30));
+    t
+}
+
+fn usd(s: &str) -> Money {
+    Money::parse(s, Currency::USD).unwrap()
+}
+
+impl T {
+    fn key(&self) -> IdempotencyKey {
+        let n = self.n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        IdempotencyKey::parse(&format!("k-{n}")).unwrap()
+    }
+
+    async fn deposit(&self, to: AccountId, amount: &str) {
+        let req = BookingRequest {
+            account_id: to,
+            amount: usd(amount),
+            description: None,
+            idempotency_key: self.key(),
+        };
+        self.bank.deposit(&Actor::system(), req).await.unwrap();
+    }
+
+    async fn transfer_ctx(
+        &self,
+        from: AccountId,
+        to: AccountId,
+        amount: &str,
+        ctx: RequestContext,
+    ) -> BankResult<Transaction> {
+        let item = TransferItem {
+            from_account_id: from,
+            to: Destination::Account(to),
+            amount: usd(amount),
+            description: None,
+        };
+        self.bank
+            .transfer(
+                &Actor::system(),
+                TransferRequest {
+                    item,
+                    idempotency_key: self.key(),
+                    context: ctx,
+                },
+            )
+            .await
+    }
+
+    async fn transfer(&self, amount: &str) -> BankResult<Transaction> {
+        self.transfer_ctx(self.a, self.b, amount, RequestContext::default())
+            .await
+    }
+
+    async fn last_txn(&self, account: AccountId) -> Transaction {
+        let q = TransactionQuery {
+            account_id: Some(account),
+            limit: 1,
+            ..Default::default()
+        };
+        self.bank
+            .history(&Actor::system(), &q)
+            .await
+            .unwrap()
+            .remove(0)
+    }
+
+    async fn events(&self, aggregate: uuid::Uuid) -> Vec<EventType> {
+        let mut uow = self.store.begin(TxMode::Read).await.unwrap();
+        uow.events_of_aggregate(aggregate)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event.event_type)
+            .collect()
+    }
+
+    async fn available(&self, id: AccountId) -> Decimal {
+        self.bank
+            .balance(&Actor::system(), id)
+            .await
+            .unwrap()
+            .available_balance
+            .amount()
+    }
+
+    async fn rule(
+        &self,
+        name: &str,
+        ty: RuleType,
+        conditions: serde_json::Value,
+        action: FraudAction,
+    ) -> FraudRule {
+        let r = NewFraudRule {
+            rule_name: name.into(),
+            rule_type: ty,
+            conditions,
+            action,
+            priority: 0,
+            is_active: true,
+        };
+        self.bank.create_fraud_rule(&self.admin, r).await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn without_rules_everything_is_allowed_and_nothing_recorded() {
+    let t = setup().await;
+    let txn = t.transfer("150000.00").await.unwrap();
+    assert_eq!(txn.status, TransactionStatus::Completed);
+    assert_eq!(
+        t.bank
+            .fraud_score(&t.admin, txn.id)
+            .await
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
+    assert_eq!(
+        t.bank.install_default_fraud_rules(&t.admin).await.unwrap(),
+        7
+    );
+    assert_eq!(
+        t.bank.install_default_fraud_rules(&t.admin).await.unwrap(),
+        0
+    );
+    let rules = t.bank.fraud_rules(&t.admin, true).await.unwrap();
+    assert_eq!(
+        rules[0].rule_type,
+        RuleType::BlacklistHit,
+        "highest priority first"
+    );
+    let small = t.transfer("10.00").await.unwrap();
+    let score = t.bank.fraud_score(&t.admin, small.id).await.unwrap();
+    assert_eq!((score.score, score.action), (0, FraudAction::Allow));
+}
+
+#[tokio::test]
+async fn blacklist_blocks_and_whitelist_short_circuits() {
+    let t = setup().await;
+    t.bank.install_default_fraud_rules(&t.admin).await.unwrap();
+    t.bank
+        .add_list_entry(
+            &t.admin,
+            ListKind::Black,
+            ListEntryType::Ip,
+            " 203.0.113.66 ",
+            Some("botnet"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        t.bank
+            .add_list_entry(
+                &t.admin,
+                ListKind::Black,
+                ListEntryType::Ip,
+                "203.0.113.66",
+                None
+            )
+            .await
+            .unwrap_err(),
+        BankError::Duplicate("list entry")
+    );
+    let before = t.available(t.a).await;
+    let ctx = RequestContext {
+        ip: Some("203.0.113.66".into()),
+        device_id: Some("dev-1".into()),
+        ..Default::default()
+    };
+    let err = t
+        .transfer_ctx(t.a, t.b, "25.00", ctx.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "fraud_blocked");
+    let failed = t.last_txn(t.a).await;
+    assert_eq!(failed.status, TransactionStatus::Failed);
+    assert_eq!(failed.failure_code.as_deref(), Some("fraud_blocked"));
+    assert_eq!(t.available(t.a).await, before, "nothing moved");
+    let types = t.events(failed.id.0).await;
+    assert!(
+        types.contains(&EventType::FraudDetected) && types.contains(&EventType::TransactionFailed)
+    );
+    let score = t.bank.fraud_score(&t.admin, failed.id).await.unwrap();
+    assert_eq!((score.score, score.action), (100, FraudAction::Block));
+    assert!(score.flags[0].contains("IP"));
+
+    // A whitelisted device wins over everything.
+    let w = t
+        .bank
+        .add_list_entry(
+            &t.admin,
+            ListKind::White,
+            ListEntryType::Device,
+            "dev-1",
+            None,
+        )
+        .await
+        .unwrap();
+    let ok = t
+        .transfer_ctx(t.a, t.b, "25.00", ctx.clone())
+        .await
+        .unwrap();
+    assert_eq!(ok.status, TransactionStatus::Completed);
+    assert_eq!(
+        t.bank.fraud_score(&t.admin, ok.id).await.unwrap().flags,
+        vec!["whitelist:DEVICE".to_string()]
+    );
+    t.bank.remove_list_entry(&t.admin, w.id).await.unwrap();
+    assert_eq!(
+        t.bank
+            .remove_list_entry(&t.admin, w.id)
+            .await
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
+    assert!(t.transfer_ctx(t.a, t.b, "25.00", ctx).await.is_err());
+
+    // Email domains and counterparties are list keys too.
+    t.bank
+        .add_list_entry(
+            &t.admin,
+            ListKind::Black,
+            ListEntryType::EmailDomain,
+            "@Evil.Example",
+            None,
+        )
+        .await
+        .unwrap();
+    let ctx = RequestContext {
+        email: Some("Mallory@evil.example".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        t.transfer_ctx(t.a, t.b, "5.00", ctx)
+            .await
+            .unwrap_err()
+            .code(),
+        "fraud_blocked"
+    );
+    let entries = t
+        .bank
+        .list_entries(&t.admin, Some(ListKind::Black), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(
+        entries
+            .iter()
+            .find(|e| e.entry_type == ListEntryType::EmailDomain)
+            .unwrap()
+            .value,
+        "evil.example"
+    );
+}
+
+#[tokio::test]
+async fn review_holds_funds_opens_a_case_and_admin_resolves_it() {
+    let t = setup().await;
+    t.bank.install_default_fraud_rules(&t.admin).await.unwrap();
+    let avail_a = t.available(t.a).await;
+    let bal_b = t.available(t.b).await;
+    let held = t.transfer("60000.00").await.unwrap();
+    assert_eq!(held.status, TransactionStatus::Review);
+    assert_eq!(
+        t.available(t.a).await,
+        avail_a - Decimal::from(60000),
+        "funds held"
+    );
+    assert_eq!(t.available(t.b).await, bal_b);
+    let cases = t
+        .bank
+        .fraud_cases(&t.admin, Some(CaseStatus::Open), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(cases.len(), 1);
+    let case = &cases[0];
+    assert_eq!((case.transaction_id, case.account_id), (held.id, t.a));
+    assert!(case.fraud_score >= 60);
+    let case_events = t.events(case.id.0).await;
+    assert_eq!(case_events, vec![EventType::FraudHighRisk]);
+
+    // Only admins decide; then the transfer completes.
+    let cust = Actor::customer(
+        UserId(uuid::Uuid::from_u128(9)),
+        Some(CustomerId(uuid::Uuid::from_u128(1))),
+    );
+    assert_eq!(
+        t.bank
+            .resolve_fraud_case(&cust, case.id, CaseDecision::Release, None)
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    let (c, txn) = t
+        .bank
+        .resolve_fraud_case(
+            &t.admin,
+            case.id,
+            CaseDecision::Release,
+            Some("customer confirmed"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(c.status, CaseStatus::Released);
+    assert_eq!(c.resolved_by, t.admin.user_id);
+    assert_eq!(txn.status, TransactionStatus::Completed);
+    assert_eq!(t.available(t.b).await, bal_b + Decimal::from(60000));
+    assert_eq!(
+        t.bank
+            .resolve_fraud_case(&t.admin, case.id, CaseDecision::Reject, None)
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_state"
+    );
+
+    // Reject: the hold is voided, the transaction FAILED, nothing moved.
+    let avail_a = t.available(t.a).await;
+    let held = t.transfer("70000.00").await.unwrap();
+    let case = t
+        .bank
+        .fraud_cases(&t.admin, Some(CaseStatus::Open), None, 10)
+        .await
+        .unwrap()
+        .remove(0);
+    let (c, txn) = t
+        .bank
+        .resolve_fraud_case(&t.admin, case.id, CaseDecision::Reject, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (c.status, txn.id, txn.status),
+        (CaseStatus::Rejected, held.id, TransactionStatus::Failed)
+    );
+    assert_eq!(t.available(t.a).await, avail_a);
+    assert_eq!(t.bank.verify_ledger().await.unwrap().accounts_checked, 2);
+    let log = t.bank.audit_log(&t.admin, None, 100).await.unwrap();
+    assert!(
+        log.iter().any(|e| e.action == "fraud.case.release")
+            && log.iter().any(|e| e.action == "fraud.case.reject")
+    );
+}
+
+#[tokio::test]
+async fn repeated_cases_mark_the_account_suspicious() {
+    let t = setup().await;
+    t.bank.install_default_fraud_rules(&t.admin).await.unwrap();
+    for i in 0..3 {
+        let txn = t.transfer("55000.00").await.unwrap();
+        assert_eq!(txn.status, TransactionStatus::Review, "case {i}");
+    }
+    let account_events = t.events(t.a.0).await;
+    assert_eq!(
+        account_events
+            .iter()
+            .filter(|e| **e == EventType::AccountSuspicious)
+            .count(),
+        1
+    );
+    // A review that cannot hold (not enough funds) is refused and opens no case.
+    let before = t
+        .bank
+        .fraud_cases(&t.admin, None, None, 100)
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(
+        t.transfer("55000.00").await.unwrap_err().code(),
+        "insufficient_funds"
+    );
+    assert_eq!(
+        t.bank
+            .fraud_cases(&t.admin, None, None, 100)
+            .await
+            .unwrap()
+            .len(),
+        before
+    );
+}
+
+#[tokio::test]
+async fn velocity_rules_count_the_window() {
+    let t = setup().await;
+    t.rule(
+        "four per hour",
+        RuleType::VelocityCount,
+        json!({"max_count": 3, "window_minutes": 60, "score": 90}),
+        FraudAction::Block,
+    )
+    .await;
+    for _ in 0..3 {
+        t.transfer("10.00").await.unwrap();
+    }
+    assert_eq!(
+        t.transfer("10.00").await.unwrap_err().code(),
+        "fraud_blocked"
+    );
+    // Blocked attempts do not count; after the window, transfers flow again.
+    t.clock.advance(Duration::minutes(61));
+    t.transfer("10.00").await.unwrap();
+
+    let t = setup().await;
+    t.rule(
+        "daily cap",
+        RuleType::VelocityAmount,
+        json!({"max_amount": "1000.00", "window_minutes": 1440}),
+        FraudAction::Block,
+    )
+    .await;
+    t.transfer("600.00").await.unwrap();
+    assert_eq!(
+        t.transfer("400.01").await.unwrap_err().code(),
+        "fraud_blocked"
+    );
+    t.transfer("400.00").await.unwrap();
+}
+
+#[tokio::test]
+async fn new_account_and_first_time_payee_rules_and_analyze_only() {
+    let t = setup().await;
+    t.rule(
+        "young account",
+        RuleType::NewAccountLargeTransfer,
+        json!({"max_account_age_days": 7, "min_amount": "2000.00", "score": 40}),
+        FraudAction::Allow,
+    )
+    .await;
+    t.rule(
+        "new payee",
+        RuleType::FirstTimePayeeLargeTransfer,
+        json!({"min_amount": "5000.00", "score": 35}),
+        FraudAction::Allow,
+    )
+    .await;
+    let fresh = t
+        .bank
+        .open_account(
+            &Actor::system(),
+            OpenAccountRequest {
+                customer_id: CustomerId(uuid::Uuid::from_u128(3)),
+                account_type: AccountType::Checking,
+                currency: Currency::USD,
+                overdraft_limit: None,
+                daily_limit: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    t.deposit(fresh, "10000.00").await;
+    let analyze = |from: AccountId, amount: &str| FraudProposal {
+        from_account_id: from,
+        to: Some(Destination::Account(t.b)),
+        amount: usd(amount),
+        context: RequestContext::default(),
+    };
+    let d = t
+        .bank
+        .analyze_transaction(&t.admin, &analyze(fresh, "6000.00"))
+        .await
+        .unwrap();
+    let mut flags = d.flags.clone();
+    flags.sort();
+    assert_eq!(
+        flags,
+        vec!["new payee".to_string(), "young account".to_string()]
+    );
+    // 1 − (1 − 0.40)(1 − 0.35) = 0.61
+    assert_eq!(
+        (d.score, d.risk_level, d.action),
+        (61, RiskLevel::High, FraudAction::Review)
+    );
+    assert_eq!(
+        t.bank
+            .analyze_transaction(&t.admin, &analyze(t.a, "6000.00"))
+            .await
+            .unwrap()
+            .flags,
+        vec!["new payee".to_string()]
+    );
+    assert_eq!(
+        t.bank
+            .analyze_transaction(&t.admin, &analyze(t.a, "100.00"))
+            .await
+            .unwrap()
+            .action,
+        FraudAction::Allow
+    );
+    // Analyze-only moved and recorded nothing; a real payment makes the payee known.
+    assert!(t
+        .bank
+        .fraud_cases(&t.admin, None, None, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    t.transfer("100.00").await.unwrap();
+    t.clock.advance(Duration::seconds(1));
+    assert!(t
+        .bank
+        .analyze_transaction(&t.admin, &analyze(t.a, "6000.00"))
+        .await
+        .unwrap()
+        .flags
+        .is_empty());
+    // Owners may analyze their own account; strangers get not_found.
+    let stranger = Actor::customer(
+        UserId(uuid::Uuid::from_u128(77)),
+        Some(CustomerId(uuid::Uuid::from_u128(77))),
+    );
+    assert_eq!(
+        t.bank
+            .analyze_transaction(&stranger, &analyze(t.a, "1.00"))
+            .await
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
+    t.clock.advance(Duration::days(8));
+    assert!(t
+        .bank
+        .analyze_transaction(&t.admin, &analyze(fresh, "3000.00"))
+        .await
+        .unwrap()
+        .flags
+        .is_empty());
+}
+
+#[tokio::test]
+async fn rules_are_validated_admin_only_and_audited() {
+    let t = setup().await;
+    let r = |conditions: serde_json::Value, ty: RuleType| NewFraudRule {
+        rule_name: "r".into(),
+        rule_type: ty,
+        conditions,
+        action: FraudAction::Review,
+        priority: 1,
+        is_active: true,
+    };
+    for (c, ty) in [
+        (
+            json!({"min_amount": "100", "scor": 5}),
+            RuleType::AmountThreshold,
+        ),
+        (json!({"min_amount": "-1"}), RuleType::AmountThreshold),
+        (
+            json!({"max_count": 0, "window_minutes": 5}),
+            RuleType::VelocityCount,
+        ),
+        (
+            json!({"max_count": 3, "window_minutes": 999999}),
+            RuleType::VelocityCount,
+        ),
+        (json!({"score": 101}), RuleType::BlacklistHit),
+        (json!([1, 2]), RuleType::BlacklistHit),
+    ] {
+        assert_eq!(
+            t.bank
+                .create_fraud_rule(&t.admin, r(c.clone(), ty))
+                .await
+                .unwrap_err()
+                .code(),
+            "validation_error",
+            "{c}"
+        );
+    }
+    let cust = Actor::customer(UserId(uuid::Uuid::from_u128(5)), None);
+    assert_eq!(
+        t.bank
+            .create_fraud_rule(&cust, r(json!({"score": 10}), RuleType::BlacklistHit))
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    assert_eq!(
+        t.bank.fraud_rules(&cust, false).await.unwrap_err().code(),
+        "forbidden"
+    );
+    let rule = t
+        .rule(
+            "big",
+            RuleType::AmountThreshold,
+            json!({"min_amount": 1000, "score": 10}),
+            FraudAction::Block,
+        )
+        .await;
+    assert_eq!(
+        t.bank
+            .create_fraud_rule(
+                &t.admin,
+                NewFraudRule {
+                    rule_name: "big".into(),
+                    ..r(json!({"score": 1}), RuleType::BlacklistHit)
+                }
+            )
+            .await
+            .unwrap_err(),
+        BankError::Duplicate("fraud rule")
+    );
+    assert_eq!(
+        t.transfer("1000.00").await.unwrap_err().code(),
+        "fraud_blocked"
+    );
+    let off = t
+        .bank
+        .update_fraud_rule(
+            &t.admin,
+            rule.id,
+            FraudRulePatch {
+                is_active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!off.is_active);
+    t.transfer("1000.00").await.unwrap();
+    let bad = FraudRulePatch {
+        conditions: Some(json!({"max_count": 1})),
+        ..Default::default()
+    };
+    assert_eq!(
+        t.bank
+            .update_fraud_rule(&t.admin, rule.id, bad)
+            .await
+            .unwrap_err()
+            .code(),
+        "validation_error"
+    );
+    let log = t.bank.audit_log(&t.admin, None, 100).await.unwrap();
+    assert!(
+        log.iter().any(|e| e.action == "fraud.rule.create")
+            && log.iter().any(|e| e.action == "fraud.rule.update")
+    );
+}

@@ -1,0 +1,388 @@
+//! Notifications through the `Bank` facade on the memory store: templates from events,
+//! preferences (security messages cannot be opted out of), retries with backoff, redaction
+//! of secrets, the in-app feed and admin messages.
+
+use std::sync::Arc;
+
+use bankflow_core::notify::{NotificationStatus, NOTIFY_ATTEMPTS_MAX, REDACTED};
+use bankflow_core::ports::TxMode;
+use bankflow_core::*;
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+
+struct T {
+    bank: Bank,
+    store: MemoryStore,
+    clock: Arc<ManualClock>,
+    notifier: Arc<MemoryNotifier>,
+    sink: Arc<MemorySink>,
+}
+
+fn setup() -> T {
+    let store = MemoryStore::new();
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
+    ));
+    let notifier = Arc::new(MemoryNotifier::default());
+    let sink = Arc::new(MemorySink::default());
+    let bank = Bank::builder(Arc::new(store.clone()))
+        .clock(clock.clone())
+        .notifier(notifier.clone())
+        .sink(sink.clone())
+        .config(BankConfig {
+            require_kyc: false,
+            ..BankConfig::default()
+        })
+        .build();
+    T {
+        bank,
+        store,
+        clock,
+        notifier,
+        sink,
+    }
+}
+
+async fn user(t: &T, email: &str) -> Actor {
+    let u = t
+        .bank
+        .register(
+            RegisterRequest {
+                email: email.into(),
+                password: "violet-harbor-lantern-42".into(),
+                phone: None,
+            },
+            &RequestContext::default(),
+        )
+        .await
+        .unwrap();
+    t.bank.actor_for_user(u.id).await.unwrap()
+}
+
+async fn customer(t: &T, me: &Actor) -> (Actor, AccountId) {
+    let p = NewCustomer {
+        first_name: "Nia".into(),
+        last_name: "Lind".into(),
+        date_of_birth: NaiveDate::from_ymd_opt(1985, 1, 1).unwrap(),
+        ssn: None,
+        address_line1: "2 Elm St".into(),
+        address_line2: None,
+        city: "Austin".into(),
+        state: "TX".into(),
+        zip_code: "73301".into(),
+        country: "US".into(),
+    };
+    let c = t.bank.create_customer(me, None, p).await.unwrap();
+    (
+        t.bank.actor_for_user(me.user_id.unwrap()).await.unwrap(),
+        c.default_account_id.unwrap(),
+    )
+}
+
+async fn history(t: &T, me: &Actor) -> Vec<notify::NotificationRecord> {
+    t.bank.notifications(me, None, 100).await.unwrap()
+}
+
+#[tokio::test]
+async fn events_become_templated_notifications_once() {
+    let t = setup();
+    let alice = user(&t, "alice@example.com").await;
+    let bob = user(&t, "bob@example.com").await;
+    let (alice, a) = customer(&t, &alice).await;
+    let (bob, b) = customer(&t, &bob).await;
+    let key = |k: &str| IdempotencyKey::parse(k).unwrap();
+    let usd = |s: &str| Money::parse(s, Currency::USD).unwrap();
+    t.bank
+        .deposit(
+            &Actor::system(),
+            BookingRequest {
+                account_id: a,
+                amount: usd("100.00"),
+                description: None,
+                idempotency_key: key("d1"),
+            },
+        )
+        .await
+        .unwrap();
+    let item = TransferItem {
+        from_account_id: a,
+        to: Destination::Account(b),
+        amount: usd("40.00"),
+        description: None,
+    };
+    t.bank
+        .transfer(
+            &alice,
+            TransferRequest {
+                item,
+                idempotency_key: key("t1"),
+                context: RequestContext::default(),
+            },
+        )
+        .await
+        .unwrap();
+
+    let events = t.sink.events();
+    let made = t.bank.notify_for_events(&events).await.unwrap();
+    assert!(made > 0);
+    // Feeding the same events again notifies nobody twice.
+    assert_eq!(t.bank.notify_for_events(&events).await.unwrap(), 0);
+
+    let mails = t.notifier.sent_to("bob@example.com");
+    assert!(mails
+        .iter()
+        .any(|m| m.subject.as_deref() == Some("Transaction completed")
+            && m.body.contains("40.00 USD (received)")));
+    assert!(mails
+        .iter()
+        .any(|m| m.subject.as_deref() == Some("Your new account")));
+    let alice_mails = t.notifier.sent_to("alice@example.com");
+    assert!(alice_mails.iter().any(|m| m.body.contains("(sent)")));
+    assert!(
+        alice_mails.iter().any(|m| m.body.contains("(received)")),
+        "the deposit"
+    );
+    // The welcome message was made at registration; the user.registered event does not repeat it.
+    assert_eq!(
+        alice_mails
+            .iter()
+            .filter(|m| m.subject.as_deref() == Some("Welcome to BankFlow"))
+            .count(),
+        1
+    );
+    // History carries the seed's fields; the in-app copy is in the feed.
+    let h = history(&t, &bob).await;
+    let n = h
+        .iter()
+        .find(|n| n.template_id == "transaction_completed" && n.channel == Channel::Email)
+        .unwrap();
+    assert_eq!(n.status, NotificationStatus::Sent);
+    assert_eq!(n.recipient, "bob@example.com");
+    assert!(n.sent_at.is_some());
+    assert_eq!(n.metadata["direction"], "received");
+    assert!(h
+        .iter()
+        .any(|n| n.template_id == "transaction_completed" && n.channel == Channel::Push));
+    let sent_events = t
+        .store
+        .begin(TxMode::Read)
+        .await
+        .unwrap()
+        .events_of_aggregate(n.id.0)
+        .await
+        .unwrap();
+    assert_eq!(sent_events[0].event.event_type, EventType::NotificationSent);
+}
+
+#[tokio::test]
+async fn preferences_opt_out_but_not_of_security_messages() {
+    let t = setup();
+    let me = user(&t, "carl@example.com").await;
+    assert_eq!(
+        t.bank
+            .set_notification_preference(&me, "security", Channel::Email, false)
+            .await
+            .unwrap_err()
+            .code(),
+        "validation_error"
+    );
+    assert_eq!(
+        t.bank
+            .set_notification_preference(&me, "nope", Channel::Email, false)
+            .await
+            .unwrap_err()
+            .code(),
+        "validation_error"
+    );
+    t.bank
+        .set_notification_preference(&me, "account.created", Channel::Email, false)
+        .await
+        .unwrap();
+    assert_eq!(t.bank.notification_preferences(&me).await.unwrap().len(), 1);
+    let (me, _) = customer(&t, &me).await;
+    t.bank.notify_for_events(&t.sink.events()).await.unwrap();
+    let h = history(&t, &me).await;
+    assert!(!h
+        .iter()
+        .any(|n| n.template_id == "account_created" && n.channel == Channel::Email));
+    assert!(h
+        .iter()
+        .any(|n| n.template_id == "account_created" && n.channel == Channel::InApp));
+    // Security messages go out whatever the preferences say.
+    t.bank
+        .forgot_password("carl@example.com", &RequestContext::default())
+        .await
+        .unwrap();
+    assert!(t
+        .notifier
+        .sent_to("carl@example.com")
+        .iter()
+        .any(|m| m.subject.as_deref() == Some("Reset your BankFlow password")));
+    assert!(t
+        .bank
+        .notification_templates()
+        .iter()
+        .any(|t| t.id == "new_login" && t.security));
+}
+
+#[tokio::test]
+async fn failed_sends_retry_with_backoff_then_fail() {
+    let t = setup();
+    t.notifier.fail_next(100);
+    let me = user(&t, "dora@example.com").await;
+    let welcome = |h: &[notify::NotificationRecord]| {
+        h.iter()
+            .find(|n| n.template_id == "welcome" && n.channel == Channel::Email)
+            .cloned()
+            .unwrap()
+    };
+    let n = welcome(&history(&t, &me).await);
+    assert_eq!((n.status, n.attempts), (NotificationStatus::Pending, 1));
+    assert_eq!(
+        n.next_attempt_at,
+        Some(t.clock.now() + Duration::seconds(30))
+    );
+    assert!(n.last_error.is_some());
+    // Secret-bearing messages are never retried from storage (which holds them redacted).
+    let code = history(&t, &me)
+        .await
+        .into_iter()
+        .find(|n| n.template_id == "verify_email")
+        .unwrap();
+    assert_eq!(code.status, NotificationStatus::Failed);
+    assert!(code.body.contains(REDACTED));
+
+    assert_eq!(t.bank.retry_notifications().await.unwrap(), 0);
+    let mut delay = 30;
+    for attempt in 2..=NOTIFY_ATTEMPTS_MAX {
+        t.clock.advance(Duration::seconds(delay));
+        assert_eq!(t.bank.retry_notifications().await.unwrap(), 0);
+        let n = welcome(&history(&t, &me).await);
+        assert_eq!(n.attempts, attempt);
+        delay *= 2;
+        if attempt < NOTIFY_ATTEMPTS_MAX {
+            assert_eq!(
+                (n.status, n.next_attempt_at),
+                (
+                    NotificationStatus::Pending,
+                    Some(t.clock.now() + Duration::seconds(delay))
+                )
+            );
+        } else {
+            assert_eq!(
+                (n.status, n.next_attempt_at),
+                (NotificationStatus::Failed, None)
+            );
+        }
+    }
+    t.clock.advance(Duration::hours(1));
+    assert_eq!(t.bank.retry_notifications().await.unwrap(), 0);
+
+    // A transient failure recovers on the next retry.
+    t.notifier.fail_next(1);
+    let admin_id = t
+        .bank
+        .ensure_admin("ops@bank.example", "bootstrap-admin-passphrase")
+        .await
+        .unwrap()
+        .unwrap();
+    let admin = t.bank.actor_for_user(admin_id).await.unwrap();
+    let n = t
+        .bank
+        .send_direct_notification(
+            &admin,
+            me.user_id.unwrap(),
+            Channel::Email,
+            "Hello",
+            "Planned maintenance tonight.",
+        )
+        .await
+        .unwrap();
+    assert_eq!(n.status, NotificationStatus::Pending);
+    t.clock.advance(Duration::seconds(30));
+    assert_eq!(t.bank.retry_notifications().await.unwrap(), 1);
+    let n = history(&t, &me)
+        .await
+        .into_iter()
+        .find(|x| x.id == n.id)
+        .unwrap();
+    assert_eq!((n.status, n.attempts), (NotificationStatus::Sent, 2));
+    assert!(t
+        .notifier
+        .sent_to("dora@example.com")
+        .iter()
+        .any(|m| m.body == "Planned maintenance tonight."));
+    assert_eq!(
+        t.bank
+            .send_direct_notification(&me, admin_id, Channel::Email, "x", "y")
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+}
+
+#[tokio::test]
+async fn in_app_feed_pages_and_marks_read() {
+    let t = setup();
+    let me = user(&t, "eve@example.com").await;
+    let other = user(&t, "finn@example.com").await;
+    let admin_id = t
+        .bank
+        .ensure_admin("ops@bank.example", "bootstrap-admin-passphrase")
+        .await
+        .unwrap()
+        .unwrap();
+    let admin = t.bank.actor_for_user(admin_id).await.unwrap();
+    for i in 0..3 {
+        t.clock.advance(Duration::seconds(1));
+        t.bank
+            .send_direct_notification(
+                &admin,
+                me.user_id.unwrap(),
+                Channel::InApp,
+                "",
+                &format!("note {i}"),
+            )
+            .await
+            .unwrap();
+    }
+    let feed = t.bank.in_app_feed(&me, None, 100).await.unwrap();
+    // Welcome (in-app copy) + 3 notes, oldest first.
+    assert_eq!(feed.len(), 4);
+    assert_eq!(feed[0].template_id, "welcome");
+    assert_eq!(feed[3].body, "note 2");
+    let page = t.bank.in_app_feed(&me, Some(feed[1].id), 1).await.unwrap();
+    assert_eq!(page[0].id, feed[2].id);
+    assert!(t
+        .bank
+        .in_app_feed(&me, Some(feed[3].id), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let read = t
+        .bank
+        .mark_notification_read(&me, feed[3].id)
+        .await
+        .unwrap();
+    assert!(read.read_at.is_some());
+    assert_eq!(
+        t.bank
+            .mark_notification_read(&other, feed[3].id)
+            .await
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
+    assert_eq!(
+        t.bank.in_app_feed(&me, None, 0).await.unwrap_err().code(),
+        "validation_error"
+    );
+    assert_eq!(
+        t.bank
+            .in_app_feed(&Actor::system(), None, 10)
+            .await
+            .unwrap_err()
+            .code(),
+        "unauthorized"
+    );
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Browser journey and API fuzzing against a real `bankflow serve` on a fresh SQLite data dir:
+#   1. the Playwright journey (frontend/e2e) in Debian's headless Chromium;
+#   2. schemathesis (from PyPI) against the served OpenAPI document, authenticated.
+# Needs frontend/dist (built by frontend/scripts/ci.sh) and the `bankflow` binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "e2e: installing Debian's chromium"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+fi
+
+cargo build -q -p bankflow-http --bin bankflow
+bin="$root/target/debug/bankflow"
+data=$(mktemp -d /tmp/bankflow-e2e.XXXXXX)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+export BANKFLOW_ADMIN_EMAIL="admin@e2e.bankflow.test"
+export BANKFLOW_ADMIN_PASSWORD="E2e-admin-passphrase-$(date +%s)"
+export BANKFLOW_JWT_SECRET="e2e-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+# The journey and the fuzzer send far more than 100 requests a minute from one address.
+export BANKFLOW_RATE_LIMIT_PER_MIN=100000 BANKFLOW_AUTH_RATE_LIMIT_PER_MIN=100000
+
+"$bin" serve --data-dir "$data" --bind "127.0.0.1:$port" --static-dir "$root/frontend/dist" >"$data/server.log" 2>&1 &
+server=$!
+cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+  curl -fsS "$base/readyz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fsS "$base/readyz" >/dev/null || { echo "server did not start"; cat "$data/server.log"; exit 1; }
+curl -fsS "$base/" | grep -q '<div id="root">' || { echo "frontend not served at /"; exit 1; }
+
+echo "== Playwright journey against $base"
+(cd frontend && BASE_URL="$base" npm run --silent e2e) || { tail -50 "$data/server.log"; exit 1; }
+
+echo "== schemathesis against $base/api/v1/openapi.json"
+venv="$root/target/schemathesis-venv"
+[ -x "$venv/bin/schemathesis" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q schemathesis; }
+email="fuzz-$(date +%s)@e2e.bankflow.test"
+pass="Fuzz-passphrase-$(date +%s)-x"
+curl -fsS -X POST "$base/api/v1/auth/register" -H 'content-type: application/json' \
+  -d "{\"email\":\"$email\",\"password\":\"$pass\"}" >/dev/null
+token=$(curl -fsS -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
+  -d "{\"email\":\"$email\",\"password\":\"$pass\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+"$venv/bin/schemathesis" run "$base/api/v1/openapi.json" \
+  --checks not_a_server_error,response_schema_conformance \
+  --header "Authorization: Bearer $token" \
+  --max-examples 15 --workers 2 --request-timeout 10 \
+  || { tail -80 "$data/server.log"; exit 1; }
