@@ -1,0 +1,877 @@
+//! The JSON shapes that cross the JS boundary. They mirror the HTTP server's DTOs field for
+//! field (snake_case names, amounts as decimal strings next to their ISO 4217 code), so a
+//! frontend can swap the sandbox for the real server without touching its models.
+//!
+//! Inputs are parsed here into engine types (parse, don't validate): every rule lives in
+//! bankflow-core, this module only translates.
+
+use bankflow_core::account::AccountNumber;
+use bankflow_core::fraud::{
+    FraudProposal, FraudRule, ListEntry, ListEntryType, ListKind, NewFraudRule, RuleType,
+};
+use bankflow_core::idempotency::IdempotencyKey;
+use bankflow_core::ids::{AccountId, CustomerId, TransactionId};
+use bankflow_core::transaction::PAGE_LIMIT_MAX;
+use bankflow_core::{
+    Account, AccountType, Balance, BankError, BankResult, BookingRequest, Currency, Destination,
+    FraudAction, FraudDecision, LedgerReport, Money, OpenAccountRequest, RequestContext, Statement,
+    StatementLine, Transaction, TransactionQuery, TransactionStatus, TransactionType, TransferItem,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// History page size when the caller gives none (the server's default).
+pub const PAGE_LIMIT_DEFAULT: u32 = 20;
+
+fn money_str(m: &Money) -> String {
+    m.amount().to_string()
+}
+
+fn positive_money(amount: &str, currency: &str) -> BankResult<Money> {
+    Money::parse_positive(amount, Currency::parse(currency)?)
+}
+
+fn parse_decimal(field: &str, s: &str) -> BankResult<Decimal> {
+    Decimal::from_str_exact(s.trim())
+        .map_err(|_| BankError::validation(field, format!("{s:?} is not a decimal")))
+}
+
+fn key(s: &str) -> BankResult<IdempotencyKey> {
+    IdempotencyKey::parse(s)
+}
+
+/// Parses `YYYY-MM-DD`.
+pub fn parse_day(field: &str, s: &str) -> BankResult<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| BankError::validation(field, "expected YYYY-MM-DD"))
+}
+
+/// Parses an RFC 3339 instant, or `YYYY-MM-DD` as the start of that day (or, with
+/// `end_of_day`, the start of the next day: the server's inclusive-day convention).
+pub fn parse_instant(field: &str, s: &str, end_of_day: bool) -> BankResult<DateTime<Utc>> {
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let day = if end_of_day {
+            d.succ_opt()
+                .ok_or_else(|| BankError::validation(field, "out of range"))?
+        } else {
+            d
+        };
+        return Ok(day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+    }
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| BankError::validation(field, "expected YYYY-MM-DD or an RFC 3339 time"))
+}
+
+/// Parses a JSON document into `T`, reporting shape errors (unknown field, a number where
+/// a decimal string is expected...) as validation errors on `what`.
+pub fn from_json<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> BankResult<T> {
+    serde_json::from_str(json).map_err(|e| BankError::validation(what, e.to_string()))
+}
+
+// ------------------------------------------------------------------------- sandbox options
+
+/// `new SandboxBank(options)`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxOptions {
+    /// Seed of the id generator: the same seed and the same script give the same ids and
+    /// account numbers. Default: 64 bits from `crypto.getRandomValues`.
+    pub seed: Option<u64>,
+    /// Freezes the clock at this RFC 3339 instant; it then moves only by `advanceTime`.
+    /// Default: the live clock (`Date.now()`).
+    pub start_time: Option<String>,
+}
+
+// ------------------------------------------------------------------------- accounts
+
+/// A customer account (the server's `AccountDto`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountDto {
+    /// Account id.
+    pub id: Uuid,
+    /// 12-digit account number (the last digit is a Luhn check digit).
+    pub account_number: String,
+    /// Owner.
+    pub customer_id: Uuid,
+    /// CHECKING or SAVINGS.
+    pub account_type: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Ledger balance (sum of postings).
+    pub balance: String,
+    /// Balance minus active holds.
+    pub available_balance: String,
+    /// Overdraft allowed below zero.
+    pub overdraft_limit: String,
+    /// Daily outgoing limit, if any.
+    pub daily_limit: Option<String>,
+    /// ACTIVE, FROZEN or CLOSED.
+    pub status: String,
+    /// Opening time.
+    pub opened_at: DateTime<Utc>,
+    /// Closing time.
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl From<Account> for AccountDto {
+    fn from(a: Account) -> AccountDto {
+        AccountDto {
+            id: a.id.0,
+            account_number: a.account_number.to_string(),
+            customer_id: a.customer_id.0,
+            account_type: a.account_type.as_str().to_string(),
+            currency: a.currency.code().to_string(),
+            balance: money_str(&a.balance_money()),
+            available_balance: money_str(&a.available_money()),
+            overdraft_limit: a.overdraft_limit.to_string(),
+            daily_limit: a.daily_limit.map(|d| d.to_string()),
+            status: a.status.as_str().to_string(),
+            opened_at: a.opened_at,
+            closed_at: a.closed_at,
+        }
+    }
+}
+
+/// `openAccount(body)`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenAccountBody {
+    /// CHECKING or SAVINGS.
+    pub account_type: String,
+    /// ISO 4217 code (default USD, as on the server).
+    pub currency: Option<String>,
+    /// Owner; default a fresh customer id (the sandbox has no KYC).
+    pub customer_id: Option<String>,
+    /// Overdraft (checking only).
+    pub overdraft_limit: Option<String>,
+    /// Daily outgoing limit.
+    pub daily_limit: Option<String>,
+}
+
+impl OpenAccountBody {
+    /// The engine request; `fresh_customer` names the owner when the body does not.
+    pub fn into_domain(self, fresh_customer: CustomerId) -> BankResult<OpenAccountRequest> {
+        Ok(OpenAccountRequest {
+            customer_id: match self.customer_id.as_deref() {
+                Some(c) => CustomerId::parse(c)?,
+                None => fresh_customer,
+            },
+            account_type: AccountType::parse(&self.account_type)?,
+            currency: match self.currency.as_deref() {
+                Some(c) => Currency::parse(c)?,
+                None => Currency::USD,
+            },
+            overdraft_limit: self
+                .overdraft_limit
+                .as_deref()
+                .map(|s| parse_decimal("overdraft_limit", s))
+                .transpose()?,
+            daily_limit: self
+                .daily_limit
+                .as_deref()
+                .map(|s| parse_decimal("daily_limit", s))
+                .transpose()?,
+        })
+    }
+}
+
+/// Ledger and available balance read together (the server's `BalanceDto`).
+#[derive(Debug, Clone, Serialize)]
+pub struct BalanceDto {
+    /// Account.
+    pub account_id: Uuid,
+    /// Ledger balance.
+    pub balance: String,
+    /// Balance minus holds.
+    pub available_balance: String,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+impl From<Balance> for BalanceDto {
+    fn from(b: Balance) -> BalanceDto {
+        BalanceDto {
+            account_id: b.account_id.0,
+            balance: money_str(&b.balance),
+            available_balance: money_str(&b.available_balance),
+            currency: b.balance.currency().code().to_string(),
+        }
+    }
+}
+
+// ------------------------------------------------------------------------- transactions
+
+/// A transaction (the server's `TransactionDto`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TransactionDto {
+    /// Id.
+    pub id: Uuid,
+    /// Human-facing reference.
+    pub transaction_ref: String,
+    /// Debited account.
+    pub from_account_id: Option<Uuid>,
+    /// Credited account.
+    pub to_account_id: Option<Uuid>,
+    /// Amount.
+    pub amount: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// DEPOSIT, WITHDRAWAL, TRANSFER, ...
+    pub transaction_type: String,
+    /// PENDING, REVIEW, COMPLETED, FAILED, REVERSED, VOIDED, EXPIRED.
+    pub status: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// Stable error code when FAILED.
+    pub failure_code: Option<String>,
+    /// Failure, void or reversal reason.
+    pub reason: Option<String>,
+    /// Reversal ↔ reversed transaction link.
+    pub parent_id: Option<Uuid>,
+    /// Creation.
+    pub created_at: DateTime<Utc>,
+    /// When money moved or the refusal was decided.
+    pub processed_at: Option<DateTime<Utc>>,
+    /// When it was reversed.
+    pub reversed_at: Option<DateTime<Utc>>,
+}
+
+impl From<Transaction> for TransactionDto {
+    fn from(t: Transaction) -> TransactionDto {
+        TransactionDto {
+            id: t.id.0,
+            transaction_ref: t.transaction_ref,
+            from_account_id: t.from_account_id.map(|a| a.0),
+            to_account_id: t.to_account_id.map(|a| a.0),
+            amount: money_str(&t.amount),
+            currency: t.amount.currency().code().to_string(),
+            transaction_type: t.transaction_type.as_str().to_string(),
+            status: t.status.as_str().to_string(),
+            description: t.description,
+            failure_code: t.failure_code,
+            reason: t.reason,
+            parent_id: t.parent_id.map(|p| p.0),
+            created_at: t.created_at,
+            processed_at: t.processed_at,
+            reversed_at: t.reversed_at,
+        }
+    }
+}
+
+/// `deposit(body)` / `withdraw(body)`: a teller booking against the cash account.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookingBody {
+    /// Customer account.
+    pub account_id: String,
+    /// Positive decimal string.
+    pub amount: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// Idempotency key (the server takes it from the `Idempotency-Key` header).
+    pub idempotency_key: String,
+}
+
+impl BookingBody {
+    /// The engine request.
+    pub fn into_domain(self) -> BankResult<BookingRequest> {
+        Ok(BookingRequest {
+            account_id: AccountId::parse(&self.account_id)?,
+            amount: positive_money(&self.amount, &self.currency)?,
+            description: self.description,
+            idempotency_key: key(&self.idempotency_key)?,
+        })
+    }
+}
+
+/// `transfer(body)` / `transferPending(body)`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferBody {
+    /// Debited account.
+    pub from_account_id: String,
+    /// Credited account by id …
+    pub to_account_id: Option<String>,
+    /// … or by account number (exactly one of the two).
+    pub to_account_number: Option<String>,
+    /// Positive decimal string.
+    pub amount: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// Idempotency key.
+    pub idempotency_key: String,
+    /// Pending transfers only: when the reservation lapses (RFC 3339; default: the
+    /// engine's hold TTL).
+    pub expires_at: Option<String>,
+}
+
+impl TransferBody {
+    /// The transfer, its key, and the optional hold expiry.
+    pub fn into_domain(self) -> BankResult<(TransferItem, IdempotencyKey, Option<DateTime<Utc>>)> {
+        let to = match (
+            self.to_account_id.as_deref(),
+            self.to_account_number.as_deref(),
+        ) {
+            (Some(id), None) => Destination::Account(AccountId::parse(id)?),
+            (None, Some(n)) => Destination::Number(AccountNumber::parse(n)?),
+            _ => {
+                return Err(BankError::validation(
+                    "to_account_id",
+                    "give exactly one of to_account_id and to_account_number",
+                ))
+            }
+        };
+        let item = TransferItem {
+            from_account_id: AccountId::parse(&self.from_account_id)?,
+            to,
+            amount: positive_money(&self.amount, &self.currency)?,
+            description: self.description,
+        };
+        let expires_at = self
+            .expires_at
+            .as_deref()
+            .map(|s| {
+                DateTime::parse_from_rfc3339(s)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|_| BankError::validation("expires_at", "expected an RFC 3339 time"))
+            })
+            .transpose()?;
+        Ok((item, key(&self.idempotency_key)?, expires_at))
+    }
+}
+
+/// `postPending(body)`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostPendingBody {
+    /// The PENDING transaction.
+    pub transaction_id: String,
+    /// Amount to post (≤ reserved); default all of it.
+    pub amount: Option<String>,
+    /// ISO 4217 code of `amount`.
+    pub currency: Option<String>,
+    /// Idempotency key.
+    pub idempotency_key: String,
+}
+
+impl PostPendingBody {
+    /// (transaction, optional partial amount, key).
+    pub fn into_domain(self) -> BankResult<(TransactionId, Option<Money>, IdempotencyKey)> {
+        let amount = match (self.amount.as_deref(), self.currency.as_deref()) {
+            (None, None) => None,
+            (Some(a), Some(c)) => Some(positive_money(a, c)?),
+            _ => {
+                return Err(BankError::validation(
+                    "amount",
+                    "give amount and currency together",
+                ))
+            }
+        };
+        Ok((
+            TransactionId::parse(&self.transaction_id)?,
+            amount,
+            key(&self.idempotency_key)?,
+        ))
+    }
+}
+
+/// `voidPending(body)`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoidPendingBody {
+    /// The PENDING transaction.
+    pub transaction_id: String,
+    /// Idempotency key.
+    pub idempotency_key: String,
+}
+
+impl VoidPendingBody {
+    /// (transaction, key).
+    pub fn into_domain(self) -> BankResult<(TransactionId, IdempotencyKey)> {
+        Ok((
+            TransactionId::parse(&self.transaction_id)?,
+            key(&self.idempotency_key)?,
+        ))
+    }
+}
+
+/// `reverse(body)`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReverseBody {
+    /// The COMPLETED transaction.
+    pub transaction_id: String,
+    /// Why (kept on the reversal).
+    pub reason: String,
+    /// Idempotency key.
+    pub idempotency_key: String,
+}
+
+impl ReverseBody {
+    /// (transaction, reason, key).
+    pub fn into_domain(self) -> BankResult<(TransactionId, String, IdempotencyKey)> {
+        Ok((
+            TransactionId::parse(&self.transaction_id)?,
+            self.reason,
+            key(&self.idempotency_key)?,
+        ))
+    }
+}
+
+/// `history(params)`: the server's history filters.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryParams {
+    /// Only transactions of this account.
+    pub account_id: Option<String>,
+    /// Created on or after (YYYY-MM-DD or RFC 3339).
+    pub from: Option<String>,
+    /// Created before (YYYY-MM-DD: through the end of that day; or RFC 3339, exclusive).
+    pub to: Option<String>,
+    /// Transaction type.
+    #[serde(rename = "type")]
+    pub transaction_type: Option<String>,
+    /// Status.
+    pub status: Option<String>,
+    /// Amount at least.
+    pub min_amount: Option<String>,
+    /// Amount at most.
+    pub max_amount: Option<String>,
+    /// Page size, 1..=100 (default 20).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl HistoryParams {
+    /// The engine query.
+    pub fn into_domain(self) -> BankResult<TransactionQuery> {
+        let limit = match self.limit.unwrap_or(PAGE_LIMIT_DEFAULT) {
+            n @ 1..=PAGE_LIMIT_MAX => n,
+            _ => {
+                return Err(BankError::validation(
+                    "limit",
+                    format!("limit must be 1..={PAGE_LIMIT_MAX}"),
+                ))
+            }
+        };
+        Ok(TransactionQuery {
+            account_id: self
+                .account_id
+                .as_deref()
+                .map(AccountId::parse)
+                .transpose()?,
+            from: self
+                .from
+                .as_deref()
+                .map(|s| parse_instant("from", s, false))
+                .transpose()?,
+            to: self
+                .to
+                .as_deref()
+                .map(|s| parse_instant("to", s, true))
+                .transpose()?,
+            transaction_type: self
+                .transaction_type
+                .as_deref()
+                .map(TransactionType::parse)
+                .transpose()?,
+            status: self
+                .status
+                .as_deref()
+                .map(TransactionStatus::parse)
+                .transpose()?,
+            min_amount: self
+                .min_amount
+                .as_deref()
+                .map(|s| parse_decimal("min_amount", s))
+                .transpose()?,
+            max_amount: self
+                .max_amount
+                .as_deref()
+                .map(|s| parse_decimal("max_amount", s))
+                .transpose()?,
+            after: self
+                .cursor
+                .as_deref()
+                .filter(|c| !c.is_empty())
+                .map(decode_cursor)
+                .transpose()?,
+            limit,
+        })
+    }
+}
+
+/// The server's cursor format: hex of `"<rfc3339>|<id>"`, opaque to clients.
+fn encode_cursor(t: &Transaction) -> String {
+    hex::encode(format!("{}|{}", t.created_at.to_rfc3339(), t.id))
+}
+
+fn decode_cursor(c: &str) -> BankResult<(DateTime<Utc>, TransactionId)> {
+    let malformed = || BankError::validation("cursor", "malformed cursor");
+    let bytes = hex::decode(c).map_err(|_| malformed())?;
+    let pos = String::from_utf8(bytes).map_err(|_| malformed())?;
+    let (at, id) = pos.split_once('|').ok_or_else(malformed)?;
+    let at = DateTime::parse_from_rfc3339(at)
+        .map_err(|_| malformed())?
+        .with_timezone(&Utc);
+    Ok((at, TransactionId::parse(id).map_err(|_| malformed())?))
+}
+
+/// A page of history with the cursor of the next page (null on the last page).
+#[derive(Debug, Clone, Serialize)]
+pub struct TransactionPage {
+    /// This page, newest first.
+    pub items: Vec<TransactionDto>,
+    /// Pass as `cursor` for the next page.
+    pub next_cursor: Option<String>,
+}
+
+impl TransactionPage {
+    /// Builds the page; a full page may have a successor, a short one cannot.
+    pub fn new(items: Vec<Transaction>, limit: u32) -> TransactionPage {
+        let next_cursor = if items.len() == limit as usize {
+            items.last().map(encode_cursor)
+        } else {
+            None
+        };
+        TransactionPage {
+            items: items.into_iter().map(TransactionDto::from).collect(),
+            next_cursor,
+        }
+    }
+}
+
+// ------------------------------------------------------------------------- statements, audit
+
+/// A statement line (the server's `StatementLineDto`).
+#[derive(Debug, Clone, Serialize)]
+pub struct StatementLineDto {
+    /// Transaction.
+    pub transaction_id: Uuid,
+    /// Booking time.
+    pub posted_at: DateTime<Utc>,
+    /// Description.
+    pub description: Option<String>,
+    /// Signed from the account's view.
+    pub amount: String,
+    /// Balance after this line.
+    pub balance_after: String,
+}
+
+impl From<StatementLine> for StatementLineDto {
+    fn from(l: StatementLine) -> StatementLineDto {
+        StatementLineDto {
+            transaction_id: l.transaction_id.0,
+            posted_at: l.posted_at,
+            description: l.description,
+            amount: money_str(&l.amount),
+            balance_after: money_str(&l.balance_after),
+        }
+    }
+}
+
+/// An account statement (the server's `StatementDto`).
+#[derive(Debug, Clone, Serialize)]
+pub struct StatementDto {
+    /// Account.
+    pub account_id: Uuid,
+    /// Account number.
+    pub account_number: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day (inclusive).
+    pub to: NaiveDate,
+    /// Balance at the start of `from`.
+    pub opening_balance: String,
+    /// Balance at the end of `to`.
+    pub closing_balance: String,
+    /// Lines in booking order.
+    pub entries: Vec<StatementLineDto>,
+}
+
+impl From<Statement> for StatementDto {
+    fn from(s: Statement) -> StatementDto {
+        StatementDto {
+            account_id: s.account_id.0,
+            account_number: s.account_number.to_string(),
+            currency: s.opening_balance.currency().code().to_string(),
+            from: s.from,
+            to: s.to,
+            opening_balance: money_str(&s.opening_balance),
+            closing_balance: money_str(&s.closing_balance),
+            entries: s.entries.into_iter().map(StatementLineDto::from).collect(),
+        }
+    }
+}
+
+/// One currency's total over every customer account.
+#[derive(Debug, Clone, Serialize)]
+pub struct CurrencyTotal {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Sum of customer balances.
+    pub total: String,
+}
+
+/// Result of `verifyLedger()`: the audit passed (a failed audit rejects with
+/// `invariant_violated`).
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerReportDto {
+    /// Customer accounts checked.
+    pub accounts_checked: usize,
+    /// Sum of customer balances per currency.
+    pub customer_totals: Vec<CurrencyTotal>,
+}
+
+impl From<LedgerReport> for LedgerReportDto {
+    fn from(r: LedgerReport) -> LedgerReportDto {
+        LedgerReportDto {
+            accounts_checked: r.accounts_checked,
+            customer_totals: r
+                .customer_totals
+                .into_iter()
+                .map(|(c, total)| CurrencyTotal {
+                    currency: c.code().to_string(),
+                    // Shown at the currency's scale like every amount; a bank-wide total can
+                    // exceed the per-command maximum Money enforces, and is then shown as is.
+                    total: Money::new(total, c)
+                        .map(|m| money_str(&m))
+                        .unwrap_or_else(|_| total.to_string()),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A currency the engine accepts.
+#[derive(Debug, Clone, Serialize)]
+pub struct CurrencyDto {
+    /// ISO 4217 code.
+    pub code: String,
+    /// Decimal places of the minor unit (USD 2, JPY 0, KWD 3).
+    pub minor_units: u32,
+}
+
+// ------------------------------------------------------------------------- fraud preview
+
+/// A fraud verdict (the server's `DecisionDto`).
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionDto {
+    /// 0–100.
+    pub score: u8,
+    /// LOW, MEDIUM, HIGH, CRITICAL.
+    pub risk_level: String,
+    /// ALLOW, REVIEW, BLOCK.
+    pub action: String,
+    /// Rules that fired.
+    pub flags: Vec<String>,
+}
+
+impl From<FraudDecision> for DecisionDto {
+    fn from(d: FraudDecision) -> DecisionDto {
+        DecisionDto {
+            score: d.score,
+            risk_level: d.risk_level.as_str().into(),
+            action: d.action.as_str().into(),
+            flags: d.flags,
+        }
+    }
+}
+
+/// `analyzeTransaction(body)`: the server's `AnalyzeBody` plus the request context the
+/// server reads from headers (IP, device, user agent, email).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyzeBody {
+    /// Debited account.
+    pub from_account_id: String,
+    /// Credited account by id …
+    pub to_account_id: Option<String>,
+    /// … or by number; neither for a payment out of the bank.
+    pub to_account_number: Option<String>,
+    /// External counterparty (payments).
+    pub counterparty: Option<String>,
+    /// Positive decimal string.
+    pub amount: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Caller's IP address.
+    pub ip: Option<String>,
+    /// Caller's device id.
+    pub device_id: Option<String>,
+    /// Caller's user agent.
+    pub user_agent: Option<String>,
+    /// Caller's email.
+    pub email: Option<String>,
+}
+
+impl AnalyzeBody {
+    /// The proposal to score.
+    pub fn into_domain(self) -> BankResult<FraudProposal> {
+        let to = match (
+            self.to_account_id.as_deref(),
+            self.to_account_number.as_deref(),
+        ) {
+            (Some(id), None) => Some(Destination::Account(AccountId::parse(id)?)),
+            (None, Some(n)) => Some(Destination::Number(AccountNumber::parse(n)?)),
+            (None, None) => None,
+            _ => {
+                return Err(BankError::validation(
+                    "to_account_id",
+                    "give at most one of to_account_id and to_account_number",
+                ))
+            }
+        };
+        Ok(FraudProposal {
+            from_account_id: AccountId::parse(&self.from_account_id)?,
+            to,
+            amount: positive_money(&self.amount, &self.currency)?,
+            context: RequestContext {
+                ip: self.ip,
+                user_agent: self.user_agent,
+                device_id: self.device_id,
+                email: self.email,
+                counterparty: self.counterparty,
+            },
+        })
+    }
+}
+
+/// A fraud rule (the server's `RuleDto`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleDto {
+    /// Id.
+    pub id: Uuid,
+    /// Unique name.
+    pub rule_name: String,
+    /// AMOUNT_THRESHOLD, VELOCITY_COUNT, ...
+    pub rule_type: String,
+    /// Parameters, per rule type.
+    pub conditions: serde_json::Value,
+    /// ALLOW, REVIEW, BLOCK.
+    pub action: String,
+    /// Higher runs first.
+    pub priority: i32,
+    /// Evaluated?
+    pub is_active: bool,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<FraudRule> for RuleDto {
+    fn from(r: FraudRule) -> RuleDto {
+        RuleDto {
+            id: r.id.0,
+            rule_name: r.rule_name,
+            rule_type: r.rule_type.as_str().into(),
+            conditions: r.conditions,
+            action: r.action.as_str().into(),
+            priority: r.priority,
+            is_active: r.is_active,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// `createFraudRule(body)` (the server's `NewRuleBody`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRuleBody {
+    /// Unique name.
+    pub rule_name: String,
+    /// Rule type.
+    pub rule_type: String,
+    /// Parameters, e.g. `{"min_amount": "10000.00", "score": 40}`.
+    pub conditions: serde_json::Value,
+    /// ALLOW, REVIEW, BLOCK.
+    pub action: String,
+    /// Higher runs first (default 0).
+    pub priority: Option<i32>,
+    /// Evaluated? (default true)
+    pub is_active: Option<bool>,
+}
+
+impl NewRuleBody {
+    /// The rule (its conditions are checked against its type by the engine).
+    pub fn into_domain(self) -> BankResult<NewFraudRule> {
+        Ok(NewFraudRule {
+            rule_name: self.rule_name,
+            rule_type: RuleType::parse(&self.rule_type)?,
+            conditions: self.conditions,
+            action: FraudAction::parse(&self.action)?,
+            priority: self.priority.unwrap_or(0),
+            is_active: self.is_active.unwrap_or(true),
+        })
+    }
+}
+
+/// A black/white-list entry (the server's `ListEntryDto`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ListEntryDto {
+    /// Id.
+    pub id: Uuid,
+    /// BLACK or WHITE.
+    pub list: String,
+    /// ACCOUNT, COUNTERPARTY, EMAIL, EMAIL_DOMAIN, IP, DEVICE.
+    pub list_type: String,
+    /// Normalised value.
+    pub value: String,
+    /// Why.
+    pub reason: Option<String>,
+    /// Added.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<ListEntry> for ListEntryDto {
+    fn from(e: ListEntry) -> ListEntryDto {
+        ListEntryDto {
+            id: e.id.0,
+            list: e.list.as_str().into(),
+            list_type: e.entry_type.as_str().into(),
+            value: e.value,
+            reason: e.reason,
+            created_at: e.created_at,
+        }
+    }
+}
+
+/// `addListEntry(body)`: the server's `ListEntryBody` plus which list (the server has one
+/// route per list).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListEntryBody {
+    /// BLACK or WHITE.
+    pub list: String,
+    /// ACCOUNT, COUNTERPARTY, EMAIL, EMAIL_DOMAIN, IP, DEVICE.
+    #[serde(alias = "entry_type")]
+    pub list_type: String,
+    /// The value to match.
+    pub value: String,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+impl ListEntryBody {
+    /// (list, type, value, reason).
+    pub fn into_domain(self) -> BankResult<(ListKind, ListEntryType, String, Option<String>)> {
+        Ok((
+            ListKind::parse(&self.list)?,
+            ListEntryType::parse(&self.list_type)?,
+            self.value,
+            self.reason,
+        ))
+    }
+}
