@@ -1186,6 +1186,14 @@ impl Bank {
             IdempotentResponse::Transaction(txn.clone()),
         )
         .await?;
+        if !actor.system {
+            // Teller bookings are admin actions; the embedding program's own are not audited.
+            let detail = serde_json::json!({"kind": kind.as_str(), "amount": txn.amount.amount().to_string(),
+                "currency": txn.amount.currency().code(), "status": txn.status.as_str()});
+            let ev =
+                AuditEvent::new("transaction.booking", "account", req.account_id).detail(detail);
+            self.audit(uow, actor, ev).await?;
+        }
         Ok(txn)
     }
 

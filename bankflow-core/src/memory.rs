@@ -796,13 +796,23 @@ pub(crate) struct CustomerState {
     documents: HashMap<DocumentId, DocumentRecord>,
 }
 
+#[derive(Clone, Debug)]
+struct VelocityRow {
+    txn: TransactionId,
+    at: DateTime<Utc>,
+    amount: Decimal,
+    counts: bool,
+}
+
 /// Fraud context state.
 #[derive(Default, Debug)]
 pub(crate) struct FraudState {
     rules: HashMap<RuleId, FraudRule>,
     lists: HashMap<ListEntryId, ListEntry>,
     assessments: HashMap<TransactionId, Assessment>,
-    assessments_by_account: HashMap<AccountId, Vec<TransactionId>>,
+    /// Per debited account, the facts velocity queries need, contiguous so a window scan
+    /// touches no hash map (the fraud step runs on every transfer).
+    assessments_by_account: HashMap<AccountId, Vec<VelocityRow>>,
     cases: HashMap<CaseId, FraudCase>,
     case_by_txn: HashMap<TransactionId, CaseId>,
 }
@@ -964,12 +974,20 @@ fn set_assessment(
     let prev = st.assessments.remove(&id);
     if let Some(a) = prev.as_ref().and_then(|p| p.from_account_id) {
         if let Some(v) = st.assessments_by_account.get_mut(&a) {
-            v.retain(|x| *x != id);
+            v.retain(|r| r.txn != id);
         }
     }
     if let Some(n) = new {
         if let Some(a) = n.from_account_id {
-            st.assessments_by_account.entry(a).or_default().push(id);
+            st.assessments_by_account
+                .entry(a)
+                .or_default()
+                .push(VelocityRow {
+                    txn: id,
+                    at: n.created_at,
+                    amount: n.amount.amount(),
+                    counts: n.action != FraudAction::Block,
+                });
         }
         st.assessments.insert(id, n);
     }
@@ -1592,20 +1610,18 @@ impl FraudRepo for MemoryUow {
         account: AccountId,
         since: DateTime<Utc>,
     ) -> BankResult<VelocityStats> {
-        let st = &self.st().fraud;
         let mut out = VelocityStats::default();
-        for id in st
+        for r in self
+            .st()
+            .fraud
             .assessments_by_account
             .get(&account)
             .into_iter()
             .flatten()
         {
-            let Some(a) = st.assessments.get(id) else {
-                continue;
-            };
-            if a.created_at >= since && a.action != FraudAction::Block {
+            if r.counts && r.at >= since {
                 out.count += 1;
-                out.total += a.amount.amount();
+                out.total += r.amount;
             }
         }
         Ok(out)
@@ -1623,12 +1639,9 @@ impl FraudRepo for MemoryUow {
             .get(&account)
             .into_iter()
             .flatten()
-            .filter_map(|id| st.assessments.get(id))
-            .any(|a| {
-                a.payee.as_deref() == Some(payee)
-                    && a.action != FraudAction::Block
-                    && a.created_at < before
-            }))
+            .filter(|r| r.counts && r.at < before)
+            .filter_map(|r| st.assessments.get(&r.txn))
+            .any(|a| a.payee.as_deref() == Some(payee)))
     }
 
     async fn insert_case(&mut self, case: &FraudCase) -> BankResult<()> {

@@ -76,13 +76,17 @@ pub fn cases() -> &'static [(&'static str, CaseFn)] {
 /// name; prints `conformance[<kind>]: N passed, 0 failed` at the end.
 pub async fn run_conformance(factory: &dyn StoreFactory) {
     let mut kind = "?";
-    for (name, case) in cases() {
+    // One suite: the ledger/transaction cases here and every other context's cases.
+    let all = cases().iter().chain(crate::testkit_contexts::cases());
+    let mut n = 0;
+    for (name, case) in all {
         let store = factory.fresh().await;
         kind = store.kind();
         println!("conformance[{kind}] {name} ...");
         case(store).await;
+        n += 1;
     }
-    println!("conformance[{kind}]: {} passed, 0 failed", cases().len());
+    println!("conformance[{kind}]: {n} passed, 0 failed");
 }
 
 // ------------------------------------------------------------------ fixtures

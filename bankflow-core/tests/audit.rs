@@ -99,6 +99,7 @@ async fn admin_actions_are_recorded_and_chained() {
         actions,
         vec![
             "auth.admin_bootstrap",
+            "transaction.booking",
             "account.freeze",
             "account.unfreeze",
             "account.set_limits",
@@ -140,7 +141,7 @@ async fn admin_actions_are_recorded_and_chained() {
         "validation_error"
     );
     let v = t.bank.verify_audit().await.unwrap();
-    assert_eq!((v.entries_checked, v.first_tampered_seq), (5, None));
+    assert_eq!((v.entries_checked, v.first_tampered_seq), (6, None));
 }
 
 #[tokio::test]
@@ -193,4 +194,57 @@ async fn verify_finds_a_deleted_entry() {
     let t = setup().await;
     t.store.tamper(|s| s.audit_log_mut().clear()).await;
     assert_eq!(t.bank.verify_audit().await.unwrap().entries_checked, 0);
+}
+
+#[tokio::test]
+async fn admin_actions_record_the_adapters_request_context() {
+    let t = setup().await;
+    let a = account(&t, 1).await;
+    let ctx = RequestContext {
+        ip: Some("198.51.100.23".into()),
+        user_agent: Some("admin-console/2.1".into()),
+        ..Default::default()
+    };
+    bankflow_core::audit::with_request_context(ctx, t.bank.freeze_account(&t.admin, a))
+        .await
+        .unwrap();
+    t.bank.unfreeze_account(&t.admin, a).await.unwrap();
+    let log = t.bank.audit_log(&t.admin, None, 100).await.unwrap();
+    let freeze = log.iter().find(|e| e.action == "account.freeze").unwrap();
+    assert_eq!(freeze.ip.as_deref(), Some("198.51.100.23"));
+    assert_eq!(freeze.user_agent.as_deref(), Some("admin-console/2.1"));
+    let unfreeze = log.iter().find(|e| e.action == "account.unfreeze").unwrap();
+    assert_eq!(unfreeze.ip, None, "the context does not outlive its future");
+    assert_eq!(
+        t.bank.verify_audit().await.unwrap().first_tampered_seq,
+        None
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_admin_actions_keep_one_unbroken_chain() {
+    let t = setup().await;
+    let mut ids = Vec::new();
+    for c in 0..8 {
+        ids.push(account(&t, 10 + c).await);
+    }
+    let mut jobs = Vec::new();
+    for id in ids {
+        let bank = t.bank.clone();
+        let admin = t.admin.clone();
+        jobs.push(tokio::spawn(async move {
+            for _ in 0..5 {
+                bank.freeze_account(&admin, id).await.unwrap();
+                bank.unfreeze_account(&admin, id).await.unwrap();
+            }
+        }));
+    }
+    for j in jobs {
+        j.await.unwrap();
+    }
+    let v = t.bank.verify_audit().await.unwrap();
+    assert_eq!(
+        (v.entries_checked, v.first_tampered_seq),
+        (1 + 8 * 10, None)
+    );
 }

@@ -694,3 +694,129 @@ async fn rules_are_validated_admin_only_and_audited() {
             && log.iter().any(|e| e.action == "fraud.rule.update")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fraud_outcomes_survive_group_commit() {
+    // Same pipeline with concurrent commands coalesced into one store transaction: each
+    // command's fraud writes (assessment, case, events) live and die with its savepoint.
+    let store = MemoryStore::new();
+    let bank = Bank::builder(Arc::new(store.clone()))
+        .config(BankConfig {
+            group_commit: Some(true),
+            ..BankConfig::default()
+        })
+        .build();
+    let sys = Actor::system();
+    for (name, ty, conditions, action) in [
+        (
+            "huge",
+            RuleType::AmountThreshold,
+            json!({"min_amount": "50000.00", "score": 70}),
+            FraudAction::Review,
+        ),
+        (
+            "listed",
+            RuleType::BlacklistHit,
+            json!({"score": 100}),
+            FraudAction::Block,
+        ),
+    ] {
+        let r = NewFraudRule {
+            rule_name: name.into(),
+            rule_type: ty,
+            conditions,
+            action,
+            priority: 1,
+            is_active: true,
+        };
+        bank.create_fraud_rule(&sys, r).await.unwrap();
+    }
+    let open = |c: u128| OpenAccountRequest {
+        customer_id: CustomerId(uuid::Uuid::from_u128(c)),
+        account_type: AccountType::Checking,
+        currency: Currency::USD,
+        overdraft_limit: None,
+        daily_limit: None,
+    };
+    let a = bank.open_account(&sys, open(1)).await.unwrap().id;
+    let b = bank.open_account(&sys, open(2)).await.unwrap().id;
+    let fund = BookingRequest {
+        account_id: a,
+        amount: usd("500000.00"),
+        description: None,
+        idempotency_key: IdempotencyKey::parse("f").unwrap(),
+    };
+    bank.deposit(&sys, fund).await.unwrap();
+    bank.add_list_entry(
+        &sys,
+        ListKind::Black,
+        ListEntryType::Device,
+        "stolen-phone",
+        None,
+    )
+    .await
+    .unwrap();
+    let mut jobs = Vec::new();
+    for i in 0..12 {
+        let bank = bank.clone();
+        let sys = sys.clone();
+        jobs.push(tokio::spawn(async move {
+            let (amount, device) = match i % 3 {
+                0 => ("60000.00", None),
+                1 => ("10.00", Some("stolen-phone".to_string())),
+                _ => ("10.00", None),
+            };
+            let item = TransferItem {
+                from_account_id: a,
+                to: Destination::Account(b),
+                amount: usd(amount),
+                description: None,
+            };
+            let ctx = RequestContext {
+                device_id: device,
+                ..Default::default()
+            };
+            let key = IdempotencyKey::parse(&format!("g-{i}")).unwrap();
+            bank.transfer(
+                &sys,
+                TransferRequest {
+                    item,
+                    idempotency_key: key,
+                    context: ctx,
+                },
+            )
+            .await
+        }));
+    }
+    let mut review = 0;
+    let mut blocked = 0;
+    let mut done = 0;
+    for j in jobs {
+        match j.await.unwrap() {
+            Ok(t) if t.status == TransactionStatus::Review => review += 1,
+            Ok(t) if t.status == TransactionStatus::Completed => done += 1,
+            Err(e) if e.code() == "fraud_blocked" => blocked += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((review, blocked, done), (4, 4, 4));
+    let cases = bank
+        .fraud_cases(&sys, Some(CaseStatus::Open), None, 100)
+        .await
+        .unwrap();
+    assert_eq!(cases.len(), 4, "one case per REVIEW, none for refusals");
+    for c in &cases {
+        let mut uow = store.begin(TxMode::Read).await.unwrap();
+        let t = uow.transaction(c.transaction_id).await.unwrap().unwrap();
+        assert_eq!(t.status, TransactionStatus::Review);
+        let types: Vec<EventType> = uow
+            .events_of_aggregate(c.id.0)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event.event_type)
+            .collect();
+        assert_eq!(types, vec![EventType::FraudHighRisk]);
+    }
+    bank.verify_ledger().await.unwrap();
+}

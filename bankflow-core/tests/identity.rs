@@ -74,11 +74,10 @@ fn last_secret(t: &T, recipient: &str) -> String {
     let body = &msgs.last().expect("a message").body;
     body.split(|c: char| c.is_whitespace() || c == ':' || c == '(' || c == ')')
         .map(|w| w.trim_end_matches('.'))
-        .filter(|w| {
+        .rfind(|w| {
             (w.len() == 6 && w.bytes().all(|b| b.is_ascii_digit()))
                 || (w.len() == 64 && w.bytes().all(|b| b.is_ascii_hexdigit()))
         })
-        .last()
         .expect("a code in the message")
         .to_string()
 }
@@ -684,4 +683,37 @@ async fn no_plaintext_password_in_stored_state() {
     let dump = t.store.inspect(|s| s.debug_dump()).await;
     assert!(!dump.contains(PW));
     assert!(dump.contains("PasswordHash(<argon2id>)"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_refreshes_of_one_token_cannot_both_win() {
+    let t = setup();
+    register(&t, "race@example.com", None).await;
+    let s = t
+        .bank
+        .login(login_req("race@example.com", PW, None), &CTX())
+        .await
+        .unwrap();
+    let mut jobs = Vec::new();
+    for _ in 0..4 {
+        let bank = t.bank.clone();
+        let token = s.refresh_token.clone();
+        jobs.push(tokio::spawn(async move {
+            bank.refresh(&token, &RequestContext::default()).await
+        }));
+    }
+    let mut winners = Vec::new();
+    for j in jobs {
+        if let Ok(tokens) = j.await.unwrap() {
+            winners.push(tokens);
+        }
+    }
+    // The first refresh rotates; every later one is a reuse and revokes the family, so even
+    // the winner's new token is dead afterwards.
+    assert_eq!(winners.len(), 1);
+    assert!(t
+        .bank
+        .refresh(&winners[0].refresh_token, &CTX())
+        .await
+        .is_err());
 }

@@ -5,12 +5,14 @@
 //! must be remembered even though the command fails — a wrong password, a lockout — are
 //! committed by their use case on purpose before it returns the error.
 
+mod context;
 mod model;
 
 use chrono::{DurationRound, TimeDelta};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use context::{with_request_context, WithRequestContext};
 pub use model::*;
 
 use crate::auth::Actor;
@@ -106,6 +108,9 @@ impl Bank {
     ) -> BankResult<()> {
         let head = uow.lock_audit_head().await?;
         let (prev_seq, prev_hash) = head.unwrap_or_else(|| (0, GENESIS_HASH.to_string()));
+        // An explicit context wins; otherwise the adapter's `with_request_context`, if any.
+        let installed = context::current_request_context();
+        let ctx: Option<&RequestContext> = ev.ctx.or(installed.as_deref());
         let mut entry = AuditRecord {
             seq: prev_seq + 1,
             id: AuditId(self.new_uuid()),
@@ -117,8 +122,8 @@ impl Bank {
             target_id: ev.target_id.as_deref().map(clip),
             outcome: ev.outcome,
             detail: ev.detail,
-            ip: ev.ctx.and_then(|c| c.ip.as_deref()).map(clip),
-            user_agent: ev.ctx.and_then(|c| c.user_agent.as_deref()).map(clip),
+            ip: ctx.as_ref().and_then(|c| c.ip.as_deref()).map(clip),
+            user_agent: ctx.as_ref().and_then(|c| c.user_agent.as_deref()).map(clip),
             prev_hash,
             hash: String::new(),
         };

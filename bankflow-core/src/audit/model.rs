@@ -66,8 +66,8 @@ impl AuditRecord {
             .actor_user_id
             .map(|u| u.to_string())
             .unwrap_or_default();
-        // serde_json's default map is sorted, so this is canonical.
-        let detail = serde_json::to_string(&self.detail).unwrap_or_default();
+        let mut detail = String::new();
+        canonical_json(&self.detail, &mut detail);
         let opt = |o: &Option<String>| o.clone().unwrap_or_default();
         sha256_hex(&[
             self.prev_hash.as_bytes(),
@@ -84,5 +84,51 @@ impl AuditRecord {
             opt(&self.ip).as_bytes(),
             opt(&self.user_agent).as_bytes(),
         ])
+    }
+}
+
+/// Writes `v` as JSON with object keys sorted at every level, whatever map type serde_json
+/// was built with (`preserve_order` may be on through feature unification) and whatever
+/// order a store hands keys back in (PostgreSQL JSONB reorders them).
+fn canonical_json(v: &serde_json::Value, out: &mut String) {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::Value::String(k.clone()).to_string());
+                out.push(':');
+                canonical_json(&m[k], out);
+            }
+            out.push('}');
+        }
+        serde_json::Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical_json(x, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_json_sorts_keys_at_every_level() {
+        let v = serde_json::json!({"b": 1, "a": {"d": [1, {"z": null, "y": "x"}], "c": true}});
+        let mut s = String::new();
+        canonical_json(&v, &mut s);
+        assert_eq!(s, r#"{"a":{"c":true,"d":[1,{"y":"x","z":null}]},"b":1}"#);
     }
 }

@@ -508,7 +508,11 @@ impl Bank {
             amount,
             context: &context,
         };
-        rules::score(&mut *uow, &input, &rules, self.now_us()).await
+        let compiled = rules
+            .iter()
+            .map(|r| rules::CompiledRule::compile(r).map(std::sync::Arc::new))
+            .collect::<BankResult<Vec<_>>>()?;
+        rules::score(&mut *uow, &input, &compiled, self.now_us()).await
     }
 
     /// Resolves an OPEN case (admin): `Release` posts the held transfer, `Reject` voids the

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -17,7 +17,7 @@ use crate::fraud::{
     Assessment, CaseStatus, FraudCase, FraudRule, ListEntryType, ListKind, RuleType,
 };
 use crate::fraud_port::{FraudAction, FraudCheck, FraudDecision, FraudInput, RiskLevel};
-use crate::ids::{CaseId, EventId, IdGenerator};
+use crate::ids::{CaseId, EventId, IdGenerator, RuleId};
 use crate::ports::UnitOfWork;
 
 /// Most active rules evaluated per check (rules beyond it, by priority, are ignored).
@@ -261,11 +261,42 @@ pub(crate) fn payee_of(input: &FraudInput<'_>) -> Option<String> {
     })
 }
 
+/// A rule ready to evaluate: its conditions parsed once.
+#[derive(Debug)]
+pub(crate) struct CompiledRule {
+    name: String,
+    action: FraudAction,
+    spec: RuleSpec,
+    rule_type: RuleType,
+    conditions: Value,
+}
+
+impl CompiledRule {
+    pub(crate) fn compile(rule: &FraudRule) -> BankResult<CompiledRule> {
+        Ok(CompiledRule {
+            name: rule.rule_name.clone(),
+            action: rule.action,
+            spec: RuleSpec::parse(rule.rule_type, &rule.conditions)?,
+            rule_type: rule.rule_type,
+            conditions: rule.conditions.clone(),
+        })
+    }
+
+    /// Still the compiled form of `rule` (compared by content, not by timestamp: two edits
+    /// within one clock tick must not leave a stale rule behind).
+    fn matches(&self, rule: &FraudRule) -> bool {
+        self.rule_type == rule.rule_type
+            && self.action == rule.action
+            && self.name == rule.rule_name
+            && self.conditions == rule.conditions
+    }
+}
+
 /// Scores a movement against `rules` (already ordered by priority). Reads only.
 pub(crate) async fn score(
     uow: &mut dyn UnitOfWork,
     input: &FraudInput<'_>,
-    rules: &[FraudRule],
+    rules: &[Arc<CompiledRule>],
     now: DateTime<Utc>,
 ) -> BankResult<FraudDecision> {
     let hits = uow.find_list_entries(&list_keys(input)).await?;
@@ -293,8 +324,8 @@ pub(crate) async fn score(
     let mut rule_action = FraudAction::Allow;
     let mut flags = Vec::new();
     for rule in rules {
-        let spec = RuleSpec::parse(rule.rule_type, &rule.conditions)?;
-        let fired = match &spec {
+        let spec = &rule.spec;
+        let fired = match spec {
             RuleSpec::AmountThreshold { min_amount, .. } => amount >= *min_amount,
             RuleSpec::VelocityCount {
                 max_count,
@@ -344,9 +375,9 @@ pub(crate) async fn score(
         }
         keep_ppm = keep_ppm * u64::from(100 - spec.score().min(100)) / 100;
         if matches!(spec, RuleSpec::BlacklistHit { .. }) {
-            flags.push(format!("{} ({})", rule.rule_name, black.join(",")));
+            flags.push(format!("{} ({})", rule.name, black.join(",")));
         } else {
-            flags.push(rule.rule_name.clone());
+            flags.push(rule.name.clone());
         }
         if severity(rule.action) > severity(rule_action) {
             rule_action = rule.action;
@@ -396,12 +427,41 @@ async fn velocity_in(
 pub struct RulesFraudCheck {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    /// Parsed conditions by rule id, reused while the rule's content is unchanged.
+    compiled: Mutex<HashMap<RuleId, Arc<CompiledRule>>>,
 }
 
 impl RulesFraudCheck {
     /// A rules check using the engine's clock and id generator.
     pub fn new(clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
-        RulesFraudCheck { clock, ids }
+        RulesFraudCheck {
+            clock,
+            ids,
+            compiled: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn compile_cached(&self, rules: &[FraudRule]) -> BankResult<Vec<Arc<CompiledRule>>> {
+        let mut cache = self
+            .compiled
+            .lock()
+            .map_err(|_| BankError::internal("rule cache poisoned"))?;
+        if cache.len() > 4 * ACTIVE_RULES_MAX as usize {
+            // Deleted or deactivated rules linger otherwise; rebuilding is cheap.
+            cache.clear();
+        }
+        let mut out = Vec::with_capacity(rules.len());
+        for r in rules {
+            match cache.get(&r.id) {
+                Some(c) if c.matches(r) => out.push(c.clone()),
+                _ => {
+                    let c = Arc::new(CompiledRule::compile(r)?);
+                    cache.insert(r.id, c.clone());
+                    out.push(c);
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn event(
@@ -447,7 +507,8 @@ impl FraudCheck for RulesFraudCheck {
         let now = now
             .duration_trunc(chrono::TimeDelta::microseconds(1))
             .unwrap_or(now);
-        let decision = score(uow, input, &rules, now).await?;
+        let compiled = self.compile_cached(&rules)?;
+        let decision = score(uow, input, &compiled, now).await?;
         uow.insert_assessment(&Assessment {
             transaction_id: input.transaction_id,
             from_account_id: input.from.map(|a| a.id),

@@ -150,6 +150,15 @@ pub fn otpauth_url(issuer: &str, account: &str, secret_base32: &str) -> String {
     )
 }
 
+/// The current code for a base32 secret at a Unix time, as an authenticator app shows it
+/// (for tests, simulations and scripted clients).
+pub fn totp_code_base32(secret_base32: &str, unix_seconds: i64) -> BankResult<String> {
+    let secret = Secret::Encoded(secret_base32.to_string())
+        .to_bytes()
+        .map_err(|_| BankError::validation("secret", "not base32"))?;
+    totp_code_at_step(&secret, totp_step(unix_seconds))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,13 +202,4 @@ mod tests {
         assert!(!verify_password("correct horse batterz", &h));
         assert!(!verify_password("x", dummy_hash()));
     }
-}
-
-/// The current code for a base32 secret at a Unix time, as an authenticator app shows it
-/// (for tests, simulations and scripted clients).
-pub fn totp_code_base32(secret_base32: &str, unix_seconds: i64) -> BankResult<String> {
-    let secret = Secret::Encoded(secret_base32.to_string())
-        .to_bytes()
-        .map_err(|_| BankError::validation("secret", "not base32"))?;
-    totp_code_at_step(&secret, totp_step(unix_seconds))
 }
