@@ -228,6 +228,11 @@ pub fn random_digits(digits: u32) -> BankResult<String> {
     ))
 }
 
+/// Plain SHA-256 of `bytes`, hex-encoded (the checksum anyone can recompute from a file).
+pub fn sha256_hex_plain(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// SHA-256 of the parts (length-prefixed, so part boundaries matter), hex-encoded.
 pub fn sha256_hex(parts: &[&[u8]]) -> String {
     let mut h = Sha256::new();

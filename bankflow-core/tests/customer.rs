@@ -286,6 +286,9 @@ async fn documents_and_the_kyc_state_machine() {
         .await
         .unwrap();
     assert_eq!(bill.content_type, "application/pdf");
+    // The stored checksum is the plain SHA-256 of the file, recomputable by anyone.
+    use sha2::Digest;
+    assert_eq!(bill.sha256, hex::encode(sha2::Sha256::digest(PDF)));
     assert_eq!(
         t.bank.submit_kyc(&me, c.id).await.unwrap_err().code(),
         "validation_error",

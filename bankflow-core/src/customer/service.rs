@@ -8,7 +8,7 @@ use crate::account::{AccountStatus, AccountType};
 use crate::audit::{write_unit, AuditEvent};
 use crate::auth::Actor;
 use crate::bank::{Bank, Command, OpenAccountRequest};
-use crate::crypto::{open, seal, sha256_hex};
+use crate::crypto::{open, seal, sha256_hex_plain};
 use crate::customer::documents::{sniff_content_type, DOCUMENT_SIZE_MAX_BYTES};
 use crate::customer::{
     CustomerRecord, CustomerSearch, DocumentRecord, DocumentStatus, DocumentType, KycStatus,
@@ -710,7 +710,7 @@ impl Bank {
             document_type,
             content_type: content_type.to_string(),
             size_bytes: bytes.len() as u64,
-            sha256: sha256_hex(&[bytes]),
+            sha256: sha256_hex_plain(bytes),
             storage_key: key.clone(),
             status: DocumentStatus::Pending,
             uploaded_at: self.now_us(),
