@@ -16,7 +16,11 @@ async fn main() -> Result<(), BankError> {
     // Onboard: register a user, create the customer profile, KYC with one identity document.
     let user = bank
         .register(
-            RegisterRequest { email: "ada@example.com".into(), password: "correct horse battery staple".into(), phone: None },
+            RegisterRequest {
+                email: "ada@example.com".into(),
+                password: "correct horse battery staple".into(),
+                phone: None,
+            },
             &RequestContext::default(),
         )
         .await?;
@@ -40,7 +44,8 @@ async fn main() -> Result<(), BankError> {
         )
         .await?;
     let passport = b"%PDF-1.4\n% a scanned passport\n";
-    bank.upload_document(&me, customer.id, DocumentType::Passport, passport).await?;
+    bank.upload_document(&me, customer.id, DocumentType::Passport, passport)
+        .await?;
     bank.submit_kyc(&me, customer.id).await?;
     bank.approve_kyc(&admin, customer.id).await?;
     let me = bank.actor_for_user(user.id).await?; // now carries the customer id
@@ -61,17 +66,45 @@ async fn main() -> Result<(), BankError> {
         .await?;
 
     // Money moves: a teller deposit, then a transfer by the customer.
-    let deposit = BookingRequest { account_id: checking.id, amount: usd("250.00")?, description: Some("Cash".into()), idempotency_key: key("dep-1")? };
+    let deposit = BookingRequest {
+        account_id: checking.id,
+        amount: usd("250.00")?,
+        description: Some("Cash".into()),
+        idempotency_key: key("dep-1")?,
+    };
     bank.deposit(&admin, deposit).await?;
-    let item = TransferItem { from_account_id: checking.id, to: Destination::Account(savings.id), amount: usd("100.50")?, description: Some("Saving up".into()) };
-    bank.transfer(&me, TransferRequest { item, idempotency_key: key("t-1")?, context: RequestContext::default() }).await?;
+    let item = TransferItem {
+        from_account_id: checking.id,
+        to: Destination::Account(savings.id),
+        amount: usd("100.50")?,
+        description: Some("Saving up".into()),
+    };
+    bank.transfer(
+        &me,
+        TransferRequest {
+            item,
+            idempotency_key: key("t-1")?,
+            context: RequestContext::default(),
+        },
+    )
+    .await?;
 
     let today = bank.clock().now().date_naive();
     let st = bank.statement(&me, checking.id, today, today).await?;
-    println!("Statement {} ({} .. {})", st.account_number.masked(), st.from, st.to);
+    println!(
+        "Statement {} ({} .. {})",
+        st.account_number.masked(),
+        st.from,
+        st.to
+    );
     println!("  opening {}", st.opening_balance);
     for e in &st.entries {
-        println!("  {:>10}  {:>10}  {}", e.amount.amount(), e.balance_after.amount(), e.description.as_deref().unwrap_or(""));
+        println!(
+            "  {:>10}  {:>10}  {}",
+            e.amount.amount(),
+            e.balance_after.amount(),
+            e.description.as_deref().unwrap_or("")
+        );
     }
     println!("  closing {}", st.closing_balance);
     assert_eq!(st.closing_balance, usd("149.50")?);
