@@ -1,0 +1,311 @@
+//! Account context: `accounts` and `holds`. No other module touches these tables.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+
+use bankflow_core::account::{
+    Account, AccountNumber, AccountStatus, AccountType, Hold, HoldStatus,
+};
+use bankflow_core::ids::{AccountId, CustomerId, HoldId, TransactionId};
+use bankflow_core::ports::AccountRepo;
+use bankflow_core::{BankError, BankResult};
+
+use crate::codec::{self, dec, id, opt_ts, ts, Col};
+use crate::uow::SqliteUow;
+
+/// Ids one `lock_accounts` call may name (the engine's largest batch is 100 transfers).
+pub const LOCK_IDS_MAX: usize = 1_000;
+
+macro_rules! account_cols {
+    () => {
+        "id, account_number, customer_id, account_type, currency, balance, held, overdraft_limit, \
+     daily_limit, daily_out_date, daily_out_total, status, opened_at, closed_at, updated_at, version"
+    };
+}
+
+fn account_row(r: &SqliteRow) -> BankResult<Account> {
+    Ok(Account {
+        id: AccountId(r.uuid("id")?),
+        account_number: r.parsed("account_number", AccountNumber::parse)?,
+        customer_id: CustomerId(r.uuid("customer_id")?),
+        account_type: r.parsed("account_type", AccountType::parse)?,
+        currency: r.currency("currency")?,
+        balance: r.dec("balance")?,
+        held: r.dec("held")?,
+        overdraft_limit: r.dec("overdraft_limit")?,
+        daily_limit: r.opt_dec("daily_limit")?,
+        daily_out_date: r.date("daily_out_date")?,
+        daily_out_total: r.dec("daily_out_total")?,
+        status: r.parsed("status", AccountStatus::parse)?,
+        opened_at: r.time("opened_at")?,
+        closed_at: r.opt_time("closed_at")?,
+        updated_at: r.time("updated_at")?,
+        version: r.int("version")?,
+    })
+}
+
+macro_rules! hold_cols {
+    () => {
+        "id, account_id, transaction_id, amount_minor, currency, status, expires_at, created_at, resolved_at"
+    };
+}
+
+fn hold_row(r: &SqliteRow) -> BankResult<Hold> {
+    Ok(Hold {
+        id: HoldId(r.uuid("id")?),
+        account_id: AccountId(r.uuid("account_id")?),
+        transaction_id: TransactionId(r.uuid("transaction_id")?),
+        amount: r.money_minor("amount_minor", "currency")?,
+        status: r.parsed("status", HoldStatus::parse)?,
+        expires_at: r.time("expires_at")?,
+        created_at: r.time("created_at")?,
+        resolved_at: r.opt_time("resolved_at")?,
+    })
+}
+
+#[async_trait]
+impl AccountRepo for SqliteUow {
+    async fn insert_account(&mut self, a: &Account) -> BankResult<()> {
+        sqlx::query(
+            "INSERT INTO accounts (id, account_number, customer_id, account_type, currency, balance, held, \
+             available_balance, overdraft_limit, daily_limit, daily_out_date, daily_out_total, status, opened_at, \
+             closed_at, created_at, updated_at, version) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id(a.id.0))
+        .bind(a.account_number.as_str().to_string())
+        .bind(id(a.customer_id.0))
+        .bind(a.account_type.as_str())
+        .bind(a.currency.code().to_string())
+        .bind(dec(&a.balance))
+        .bind(dec(&a.held))
+        .bind(dec(&a.available_balance()))
+        .bind(dec(&a.overdraft_limit))
+        .bind(a.daily_limit.as_ref().map(dec))
+        .bind(a.daily_out_date.format("%Y-%m-%d").to_string())
+        .bind(dec(&a.daily_out_total))
+        .bind(a.status.as_str())
+        .bind(ts(&a.opened_at))
+        .bind(opt_ts(&a.closed_at))
+        .bind(ts(&a.opened_at))
+        .bind(ts(&a.updated_at))
+        .bind(a.version)
+        .execute(self.w()?)
+        .await
+        .map_err(codec::err(Some("account")))?;
+        Ok(())
+    }
+
+    async fn account(&mut self, account: AccountId) -> BankResult<Option<Account>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM accounts WHERE id = ?"
+        ))
+        .bind(id(account.0))
+        .fetch_optional(self.c()?)
+        .await
+        .map_err(codec::err(None))?;
+        row.as_ref().map(account_row).transpose()
+    }
+
+    async fn account_by_number(&mut self, number: &AccountNumber) -> BankResult<Option<Account>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM accounts WHERE account_number = ?"
+        ))
+        .bind(number.as_str().to_string())
+        .fetch_optional(self.c()?)
+        .await
+        .map_err(codec::err(None))?;
+        row.as_ref().map(account_row).transpose()
+    }
+
+    async fn lock_accounts(&mut self, ids: &[AccountId]) -> BankResult<Vec<Account>> {
+        debug_assert!(
+            ids.windows(2).all(|w| w[0] < w[1]),
+            "lock order: sorted, distinct ids"
+        );
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        if ids.len() > LOCK_IDS_MAX {
+            return Err(BankError::LimitExceeded(format!(
+                "at most {LOCK_IDS_MAX} accounts per unit"
+            )));
+        }
+        // The write lock is already held (BEGIN IMMEDIATE): reading is locking. Text order of
+        // hyphenated UUIDs is the engine's id order, so ORDER BY id returns them as asked.
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM accounts WHERE id IN ("
+        ));
+        let mut sep = qb.separated(", ");
+        for a in ids {
+            sep.push_bind(id(a.0));
+        }
+        qb.push(") ORDER BY id");
+        let rows = qb
+            .build()
+            .fetch_all(self.c()?)
+            .await
+            .map_err(codec::err(None))?;
+        rows.iter().map(account_row).collect()
+    }
+
+    async fn update_account(&mut self, a: &Account) -> BankResult<()> {
+        // Only the columns an account's life changes are SET: SQLite rewrites the entries of
+        // every index whose columns appear in SET, so naming the immutable, indexed ones
+        // (number, owner) would cost two index updates per account per transfer. They are
+        // checked in WHERE instead, so a changed one is refused rather than silently lost.
+        let done = sqlx::query(
+            "UPDATE accounts SET balance = ?, held = ?, available_balance = ?, overdraft_limit = ?, daily_limit = ?, \
+             daily_out_date = ?, daily_out_total = ?, status = ?, closed_at = ?, updated_at = ?, version = ? \
+             WHERE id = ? AND account_number = ? AND customer_id = ? AND account_type = ? AND currency = ? \
+             AND opened_at = ?",
+        )
+        .bind(dec(&a.balance))
+        .bind(dec(&a.held))
+        .bind(dec(&a.available_balance()))
+        .bind(dec(&a.overdraft_limit))
+        .bind(a.daily_limit.as_ref().map(dec))
+        .bind(a.daily_out_date.format("%Y-%m-%d").to_string())
+        .bind(dec(&a.daily_out_total))
+        .bind(a.status.as_str())
+        .bind(opt_ts(&a.closed_at))
+        .bind(ts(&a.updated_at))
+        .bind(a.version)
+        .bind(id(a.id.0))
+        .bind(a.account_number.as_str().to_string())
+        .bind(id(a.customer_id.0))
+        .bind(a.account_type.as_str())
+        .bind(a.currency.code().to_string())
+        .bind(ts(&a.opened_at))
+        .execute(self.w()?)
+        .await
+        .map_err(codec::err(Some("account")))?;
+        if done.rows_affected() == 0 {
+            if self.account(a.id).await?.is_some() {
+                return Err(BankError::Invariant(format!(
+                    "account {}: number, owner, type, currency and opening time never change",
+                    a.id
+                )));
+            }
+            return Err(BankError::NotFound {
+                resource: "account",
+            });
+        }
+        Ok(())
+    }
+
+    async fn accounts_of_customer(&mut self, customer: CustomerId) -> BankResult<Vec<Account>> {
+        // Insertion order (rowid) is "oldest first", exactly as the reference store keeps it.
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM accounts WHERE customer_id = ? ORDER BY rowid"
+        ))
+        .bind(id(customer.0))
+        .fetch_all(self.c()?)
+        .await
+        .map_err(codec::err(None))?;
+        rows.iter().map(account_row).collect()
+    }
+
+    async fn list_accounts(
+        &mut self,
+        after: Option<AccountId>,
+        limit: u32,
+    ) -> BankResult<Vec<Account>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM accounts WHERE id > ? ORDER BY id LIMIT ?"
+        ))
+        // "" sorts before every id: no cursor means from the start.
+        .bind(after.map(|a| id(a.0)).unwrap_or_default())
+        .bind(i64::from(limit))
+        .fetch_all(self.c()?)
+        .await
+        .map_err(codec::err(None))?;
+        rows.iter().map(account_row).collect()
+    }
+
+    async fn insert_hold(&mut self, h: &Hold) -> BankResult<()> {
+        sqlx::query(
+            "INSERT INTO holds (id, account_id, transaction_id, amount_minor, currency, status, expires_at, \
+             created_at, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id(h.id.0))
+        .bind(id(h.account_id.0))
+        .bind(id(h.transaction_id.0))
+        .bind(h.amount.amount_minor())
+        .bind(h.amount.currency().code().to_string())
+        .bind(h.status.as_str())
+        .bind(ts(&h.expires_at))
+        .bind(ts(&h.created_at))
+        .bind(opt_ts(&h.resolved_at))
+        .execute(self.w()?)
+        .await
+        .map_err(codec::err(Some("hold")))?;
+        Ok(())
+    }
+
+    async fn hold(&mut self, hold: HoldId) -> BankResult<Option<Hold>> {
+        let row = sqlx::query(concat!("SELECT ", hold_cols!(), " FROM holds WHERE id = ?"))
+            .bind(id(hold.0))
+            .fetch_optional(self.c()?)
+            .await
+            .map_err(codec::err(None))?;
+        row.as_ref().map(hold_row).transpose()
+    }
+
+    async fn update_hold(&mut self, h: &Hold) -> BankResult<()> {
+        let done = sqlx::query(
+            "UPDATE holds SET account_id = ?, transaction_id = ?, amount_minor = ?, currency = ?, status = ?, \
+             expires_at = ?, created_at = ?, resolved_at = ? WHERE id = ?",
+        )
+        .bind(id(h.account_id.0))
+        .bind(id(h.transaction_id.0))
+        .bind(h.amount.amount_minor())
+        .bind(h.amount.currency().code().to_string())
+        .bind(h.status.as_str())
+        .bind(ts(&h.expires_at))
+        .bind(ts(&h.created_at))
+        .bind(opt_ts(&h.resolved_at))
+        .bind(id(h.id.0))
+        .execute(self.w()?)
+        .await
+        .map_err(codec::err(Some("hold")))?;
+        if done.rows_affected() == 0 {
+            return Err(BankError::NotFound { resource: "hold" });
+        }
+        Ok(())
+    }
+
+    async fn active_holds(&mut self, account: AccountId) -> BankResult<Vec<Hold>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            hold_cols!(),
+            " FROM holds WHERE account_id = ? AND status = 'ACTIVE' ORDER BY created_at, id"
+        ))
+        .bind(id(account.0))
+        .fetch_all(self.c()?)
+        .await
+        .map_err(codec::err(None))?;
+        rows.iter().map(hold_row).collect()
+    }
+
+    async fn expired_holds(&mut self, now: DateTime<Utc>, limit: u32) -> BankResult<Vec<Hold>> {
+        let rows = sqlx::query(concat!("SELECT ", hold_cols!(), " FROM holds WHERE status = 'ACTIVE' AND expires_at <= ? ORDER BY expires_at, id LIMIT ?"))
+        .bind(ts(&now))
+        .bind(i64::from(limit))
+        .fetch_all(self.c()?)
+        .await
+        .map_err(codec::err(None))?;
+        rows.iter().map(hold_row).collect()
+    }
+}

@@ -1,0 +1,181 @@
+//! Ledger context: `journal_entries` and `postings` (joined only with each other).
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sqlx::Row;
+
+use bankflow_core::ids::{AccountId, JournalId, TransactionId};
+use bankflow_core::ledger::{JournalEntry, Posting, PostingLine};
+use bankflow_core::money::Currency;
+use bankflow_core::ports::LedgerRepo;
+use bankflow_core::BankResult;
+
+use crate::codec::{self, corrupt, id, ts, Col};
+use crate::uow::SqliteUow;
+
+/// Journals read back per transaction, at most (a transaction has one booking, plus one per
+/// partial post or reversal).
+pub const JOURNALS_PER_TRANSACTION_MAX: i64 = 1_000;
+
+#[async_trait]
+impl LedgerRepo for SqliteUow {
+    async fn insert_journal(&mut self, j: &JournalEntry) -> BankResult<()> {
+        // The engine validated it; checking again here keeps an unbalanced entry out of the
+        // table whatever the caller (pair assertion with the reference store).
+        j.validate()?;
+        let c = self.w()?;
+        let journal_seq: i64 = sqlx::query_scalar(
+            "INSERT INTO journal_entries (id, transaction_id, posted_at, description) VALUES (?, ?, ?, ?) RETURNING seq",
+        )
+        .bind(id(j.id.0))
+        .bind(id(j.transaction_id.0))
+        .bind(ts(&j.posted_at))
+        .bind(j.description.clone())
+        .fetch_one(&mut *c)
+        .await
+        .map_err(codec::err(None))?;
+        let posted_at = ts(&j.posted_at);
+        // One multi-row INSERT: postings of a journal land in order, in one round trip.
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO postings (journal_seq, account_id, currency, amount_minor, posted_at) ",
+        );
+        qb.push_values(&j.postings, |mut row, p| {
+            row.push_bind(journal_seq)
+                .push_bind(id(p.account_id.0))
+                .push_bind(p.amount.currency().code().to_string())
+                .push_bind(p.amount.amount_minor())
+                .push_bind(posted_at.clone());
+        });
+        qb.build()
+            .execute(&mut *c)
+            .await
+            .map_err(codec::err(None))?;
+        Ok(())
+    }
+
+    async fn journals_of_transaction(
+        &mut self,
+        txn: TransactionId,
+    ) -> BankResult<Vec<JournalEntry>> {
+        let c = self.c()?;
+        let heads = sqlx::query(
+            "SELECT seq, id, transaction_id, posted_at, description FROM journal_entries \
+             WHERE transaction_id = ? ORDER BY seq LIMIT ?",
+        )
+        .bind(id(txn.0))
+        .bind(JOURNALS_PER_TRANSACTION_MAX)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(codec::err(None))?;
+        let mut out = Vec::with_capacity(heads.len());
+        for h in &heads {
+            let seq = h.int("seq")?;
+            let lines = sqlx::query(
+                "SELECT account_id, currency, amount_minor FROM postings WHERE journal_seq = ? ORDER BY seq",
+            )
+            .bind(seq)
+            .fetch_all(&mut *c)
+            .await
+            .map_err(codec::err(None))?;
+            let postings = lines
+                .iter()
+                .map(|r| {
+                    Ok(Posting {
+                        account_id: AccountId(r.uuid("account_id")?),
+                        amount: r.money_minor("amount_minor", "currency")?,
+                    })
+                })
+                .collect::<BankResult<Vec<_>>>()?;
+            out.push(JournalEntry {
+                id: JournalId(h.uuid("id")?),
+                transaction_id: TransactionId(h.uuid("transaction_id")?),
+                postings,
+                posted_at: h.time("posted_at")?,
+                description: h.opt_text("description")?,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn posting_sum(
+        &mut self,
+        account: AccountId,
+        before: Option<DateTime<Utc>>,
+    ) -> BankResult<Decimal> {
+        // Integer minor units summed in SQL (exact; SQLite raises on i64 overflow rather than
+        // going to floating point). One account has one currency, but grouping keeps the
+        // scale right without trusting that.
+        let rows = sqlx::query(
+            "SELECT currency, SUM(amount_minor) AS total FROM postings \
+             WHERE account_id = ?1 AND (?2 IS NULL OR posted_at < ?2) GROUP BY currency",
+        )
+        .bind(id(account.0))
+        .bind(before.as_ref().map(ts))
+        .fetch_all(self.c()?)
+        .await
+        .map_err(codec::err(None))?;
+        let mut sum = Decimal::ZERO;
+        for r in &rows {
+            let currency = r.currency("currency")?;
+            sum += Decimal::new(r.int("total")?, currency.minor_units());
+        }
+        Ok(sum)
+    }
+
+    async fn postings(
+        &mut self,
+        account: AccountId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        after_seq: Option<i64>,
+        limit: u32,
+    ) -> BankResult<Vec<PostingLine>> {
+        let rows = sqlx::query(
+            "SELECT p.seq, p.account_id, p.currency, p.amount_minor, j.id AS journal_id, j.transaction_id, \
+             j.posted_at, j.description \
+             FROM postings p JOIN journal_entries j ON j.seq = p.journal_seq \
+             WHERE p.account_id = ? AND p.posted_at >= ? AND p.posted_at < ? AND p.seq > ? \
+             ORDER BY p.seq LIMIT ?",
+        )
+        .bind(id(account.0))
+        .bind(ts(&from))
+        .bind(ts(&to))
+        .bind(after_seq.unwrap_or(0))
+        .bind(i64::from(limit))
+        .fetch_all(self.c()?)
+        .await
+        .map_err(codec::err(None))?;
+        rows.iter()
+            .map(|r| {
+                Ok(PostingLine {
+                    seq: r.int("seq")?,
+                    journal_id: JournalId(r.uuid("journal_id")?),
+                    transaction_id: TransactionId(r.uuid("transaction_id")?),
+                    account_id: AccountId(r.uuid("account_id")?),
+                    amount: r.money_minor("amount_minor", "currency")?,
+                    posted_at: r.time("posted_at")?,
+                    description: r.opt_text("description")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn ledger_totals(&mut self) -> BankResult<Vec<(Currency, Decimal)>> {
+        let rows = sqlx::query(
+            "SELECT currency, SUM(amount_minor) AS total FROM postings GROUP BY currency",
+        )
+        .fetch_all(self.c()?)
+        .await
+        .map_err(codec::err(None))?;
+        let mut sums: BTreeMap<Currency, Decimal> = BTreeMap::new();
+        for r in &rows {
+            let currency = r.currency("currency")?;
+            let total: i64 = r.try_get("total").map_err(|_| corrupt("total"))?;
+            *sums.entry(currency).or_default() += Decimal::new(total, currency.minor_units());
+        }
+        Ok(sums.into_iter().collect())
+    }
+}

@@ -1,0 +1,177 @@
+//! Transaction context: the `transactions` read model. No other module touches it.
+
+use async_trait::async_trait;
+use sqlx::sqlite::SqliteRow;
+
+use bankflow_core::ids::{AccountId, HoldId, TransactionId};
+use bankflow_core::ports::TransactionRepo;
+use bankflow_core::transaction::{
+    Transaction, TransactionQuery, TransactionStatus, TransactionType,
+};
+use bankflow_core::{BankError, BankResult};
+
+use crate::codec::{self, id, milli, milli_ceil, milli_floor, opt_id, opt_ts, ts, Col};
+use crate::uow::SqliteUow;
+
+macro_rules! txn_cols {
+    () => {
+        "id, transaction_ref, from_account_id, to_account_id, amount_milli, currency, transaction_type, status, \
+         description, failure_code, reason, hold_id, parent_id, created_at, processed_at, reversed_at"
+    };
+}
+
+fn txn_row(r: &SqliteRow) -> BankResult<Transaction> {
+    Ok(Transaction {
+        id: TransactionId(r.uuid("id")?),
+        transaction_ref: r.text("transaction_ref")?,
+        from_account_id: r.opt_uuid("from_account_id")?.map(AccountId),
+        to_account_id: r.opt_uuid("to_account_id")?.map(AccountId),
+        amount: r.money_milli("amount_milli", "currency")?,
+        transaction_type: r.parsed("transaction_type", TransactionType::parse)?,
+        status: r.parsed("status", TransactionStatus::parse)?,
+        description: r.opt_text("description")?,
+        failure_code: r.opt_text("failure_code")?,
+        reason: r.opt_text("reason")?,
+        hold_id: r.opt_uuid("hold_id")?.map(HoldId),
+        parent_id: r.opt_uuid("parent_id")?.map(TransactionId),
+        created_at: r.time("created_at")?,
+        processed_at: r.opt_time("processed_at")?,
+        reversed_at: r.opt_time("reversed_at")?,
+    })
+}
+
+async fn fetch(uow: &mut SqliteUow, txn: TransactionId) -> BankResult<Option<Transaction>> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        txn_cols!(),
+        " FROM transactions WHERE id = ?"
+    ))
+    .bind(id(txn.0))
+    .fetch_optional(uow.c()?)
+    .await
+    .map_err(codec::err(None))?;
+    row.as_ref().map(txn_row).transpose()
+}
+
+#[async_trait]
+impl TransactionRepo for SqliteUow {
+    async fn insert_transaction(&mut self, t: &Transaction) -> BankResult<()> {
+        sqlx::query(concat!(
+            "INSERT INTO transactions (",
+            txn_cols!(),
+            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(id(t.id.0))
+        .bind(t.transaction_ref.clone())
+        .bind(opt_id(t.from_account_id.map(|a| a.0)))
+        .bind(opt_id(t.to_account_id.map(|a| a.0)))
+        .bind(milli(&t.amount))
+        .bind(t.amount.currency().code().to_string())
+        .bind(t.transaction_type.as_str())
+        .bind(t.status.as_str())
+        .bind(t.description.clone())
+        .bind(t.failure_code.clone())
+        .bind(t.reason.clone())
+        .bind(opt_id(t.hold_id.map(|h| h.0)))
+        .bind(opt_id(t.parent_id.map(|p| p.0)))
+        .bind(ts(&t.created_at))
+        .bind(opt_ts(&t.processed_at))
+        .bind(opt_ts(&t.reversed_at))
+        .execute(self.w()?)
+        .await
+        .map_err(codec::err(Some("transaction")))?;
+        Ok(())
+    }
+
+    async fn update_transaction(&mut self, t: &Transaction) -> BankResult<()> {
+        let done = sqlx::query(
+            "UPDATE transactions SET transaction_ref = ?, from_account_id = ?, to_account_id = ?, amount_milli = ?, \
+             currency = ?, transaction_type = ?, status = ?, description = ?, failure_code = ?, reason = ?, \
+             hold_id = ?, parent_id = ?, created_at = ?, processed_at = ?, reversed_at = ? WHERE id = ?",
+        )
+        .bind(t.transaction_ref.clone())
+        .bind(opt_id(t.from_account_id.map(|a| a.0)))
+        .bind(opt_id(t.to_account_id.map(|a| a.0)))
+        .bind(milli(&t.amount))
+        .bind(t.amount.currency().code().to_string())
+        .bind(t.transaction_type.as_str())
+        .bind(t.status.as_str())
+        .bind(t.description.clone())
+        .bind(t.failure_code.clone())
+        .bind(t.reason.clone())
+        .bind(opt_id(t.hold_id.map(|h| h.0)))
+        .bind(opt_id(t.parent_id.map(|p| p.0)))
+        .bind(ts(&t.created_at))
+        .bind(opt_ts(&t.processed_at))
+        .bind(opt_ts(&t.reversed_at))
+        .bind(id(t.id.0))
+        .execute(self.w()?)
+        .await
+        .map_err(codec::err(Some("transaction")))?;
+        if done.rows_affected() == 0 {
+            return Err(BankError::NotFound {
+                resource: "transaction",
+            });
+        }
+        Ok(())
+    }
+
+    async fn transaction(&mut self, txn: TransactionId) -> BankResult<Option<Transaction>> {
+        fetch(self, txn).await
+    }
+
+    async fn lock_transaction(&mut self, txn: TransactionId) -> BankResult<Option<Transaction>> {
+        // A write unit's BEGIN IMMEDIATE already holds the database write lock: the row cannot
+        // change under this unit.
+        fetch(self, txn).await
+    }
+
+    async fn list_transactions(
+        &mut self,
+        query: &TransactionQuery,
+    ) -> BankResult<Vec<Transaction>> {
+        query.validate()?;
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(concat!(
+            "SELECT ",
+            txn_cols!(),
+            " FROM transactions WHERE 1 = 1"
+        ));
+        if let Some(a) = query.account_id {
+            qb.push(" AND (from_account_id = ").push_bind(id(a.0));
+            qb.push(" OR to_account_id = ").push_bind(id(a.0)).push(")");
+        }
+        if let Some(f) = &query.from {
+            qb.push(" AND created_at >= ").push_bind(ts(f));
+        }
+        if let Some(t) = &query.to {
+            qb.push(" AND created_at < ").push_bind(ts(t));
+        }
+        if let Some(ty) = query.transaction_type {
+            qb.push(" AND transaction_type = ").push_bind(ty.as_str());
+        }
+        if let Some(s) = query.status {
+            qb.push(" AND status = ").push_bind(s.as_str());
+        }
+        if let Some(m) = query.min_amount {
+            qb.push(" AND amount_milli >= ").push_bind(milli_ceil(m));
+        }
+        if let Some(m) = query.max_amount {
+            qb.push(" AND amount_milli <= ").push_bind(milli_floor(m));
+        }
+        if let Some((at, t)) = &query.after {
+            qb.push(" AND (created_at, id) < (")
+                .push_bind(ts(at))
+                .push(", ")
+                .push_bind(id(t.0))
+                .push(")");
+        }
+        qb.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+            .push_bind(i64::from(query.limit));
+        let rows = qb
+            .build()
+            .fetch_all(self.c()?)
+            .await
+            .map_err(codec::err(None))?;
+        rows.iter().map(txn_row).collect()
+    }
+}
