@@ -1,0 +1,18 @@
+local f = io.open("env.json"); local s = f:read("*a"); f:close()
+local tok = s:match('"token": "([^"]+)"'); local a = s:match('"a": "([^"]+)"'); local b = s:match('"b": "([^"]+)"')
+local counter = 0
+tid = tostring(math.random(1, 1e9))
+wrk.method = "POST"
+wrk.body = '{"from_account_id":"' .. a .. '","to_account_id":"' .. b .. '","amount":"0.01","currency":"USD"}'
+wrk.headers["content-type"] = "application/json"
+wrk.headers["authorization"] = "Bearer " .. tok
+function setup(thread) thread:set("tid", tostring(math.random(1, 1e12))) end
+request = function()
+  counter = counter + 1
+  wrk.headers["idempotency-key"] = "bench-" .. tid .. "-" .. counter
+  return wrk.format()
+end
+done = function(summary, latency, requests)
+  io.write(string.format("p50=%.2fms p99=%.2fms rps=%.0f non2xx=%d\n", latency:percentile(50)/1000, latency:percentile(99)/1000,
+    summary.requests / (summary.duration/1e6), summary.errors.status))
+end

@@ -1,0 +1,199 @@
+//! The server's port adapters: document bytes on the filesystem, outgoing messages as files
+//! in a mail drop (a real deployment plugs in its email/SMS provider here), and the data
+//! encryption key kept in the data directory.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use bankflow_core::crypto::{DataKey, StaticKeyRing};
+use bankflow_core::customer::DocumentStore;
+use bankflow_core::notify::Notifier;
+use bankflow_core::notify::OutgoingMessage;
+use bankflow_core::{BankError, BankResult};
+
+use crate::jwt::write_private;
+
+/// Id of the key generated on first start.
+pub const DATA_KEY_ID: &str = "k1";
+const DATA_KEY_FILE: &str = "data_key";
+/// Most messages kept in the mail drop; older files are removed first.
+pub const MAIL_DROP_KEEP_MAX: usize = 10_000;
+
+/// The key ring sealing sensitive fields (SSNs): `BANKFLOW_DATA_KEY` (64 hex digits) or a key
+/// generated once into the data dir (mode 0600). Losing it makes sealed data unreadable.
+pub fn load_or_create_keys(
+    env_key: Option<&str>,
+    data_dir: &Path,
+) -> std::io::Result<StaticKeyRing> {
+    let invalid =
+        |e: BankError| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string());
+    let key = match env_key {
+        Some(hex) => DataKey::from_hex(hex.trim()).map_err(invalid)?,
+        None => {
+            let path = data_dir.join(DATA_KEY_FILE);
+            match std::fs::read_to_string(&path) {
+                Ok(hex) => DataKey::from_hex(hex.trim()).map_err(invalid)?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    let mut bytes = [0u8; 32];
+                    getrandom::fill(&mut bytes)
+                        .map_err(|e| std::io::Error::other(e.to_string()))?;
+                    write_private(&path, hex::encode(bytes).as_bytes())?;
+                    DataKey::from_bytes(bytes)
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    StaticKeyRing::new(DATA_KEY_ID, key).map_err(invalid)
+}
+
+/// Document bytes as files under one directory. Keys are hex-encoded into file names, so no
+/// key can name a path outside the directory.
+#[derive(Debug, Clone)]
+pub struct FsDocumentStore {
+    dir: PathBuf,
+}
+
+impl FsDocumentStore {
+    /// A store under `dir` (created if missing).
+    pub fn new(dir: PathBuf) -> std::io::Result<FsDocumentStore> {
+        std::fs::create_dir_all(&dir)?;
+        Ok(FsDocumentStore { dir })
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.dir.join(hex::encode(key.as_bytes()))
+    }
+}
+
+fn io_err(e: std::io::Error) -> BankError {
+    BankError::internal(format!("document store: {}", e.kind()))
+}
+
+#[async_trait]
+impl DocumentStore for FsDocumentStore {
+    async fn put(&self, key: &str, bytes: &[u8]) -> BankResult<()> {
+        let path = self.path(key);
+        let tmp = path.with_extension("tmp");
+        let bytes = bytes.to_vec();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            // Write then rename: a crash never leaves a half-written document under the key.
+            let _ = std::fs::remove_file(&tmp);
+            write_private(&tmp, &bytes)?;
+            std::fs::rename(&tmp, &path)
+        })
+        .await
+        .map_err(BankError::internal)?
+        .map_err(io_err)
+    }
+
+    async fn get(&self, key: &str) -> BankResult<Option<Vec<u8>>> {
+        match tokio::fs::read(self.path(key)).await {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err(e)),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> BankResult<()> {
+        match tokio::fs::remove_file(self.path(key)).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err(e)),
+        }
+    }
+}
+
+/// Delivers messages as files in a mail-drop directory (one file per message, mode 0600),
+/// the way development mail backends do: operators read verification codes and reset links
+/// there until a real provider is configured. Message bodies never go to the log.
+#[derive(Debug, Clone)]
+pub struct MailDropNotifier {
+    dir: PathBuf,
+}
+
+impl MailDropNotifier {
+    /// A mail drop under `dir` (created if missing).
+    pub fn new(dir: PathBuf) -> std::io::Result<MailDropNotifier> {
+        std::fs::create_dir_all(&dir)?;
+        Ok(MailDropNotifier { dir })
+    }
+}
+
+#[async_trait]
+impl Notifier for MailDropNotifier {
+    async fn send(&self, m: &OutgoingMessage) -> BankResult<()> {
+        let name = format!(
+            "{}-{}.txt",
+            chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"),
+            uuid::Uuid::new_v4().simple()
+        );
+        let text = format!(
+            "Channel: {}\nTo: {}\nSubject: {}\n\n{}\n",
+            m.channel,
+            m.recipient,
+            m.subject.as_deref().unwrap_or(""),
+            m.body
+        );
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            let mut files: Vec<_> = std::fs::read_dir(&dir)?
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .collect();
+            if files.len() >= MAIL_DROP_KEEP_MAX {
+                files.sort();
+                for old in files.iter().take(files.len() + 1 - MAIL_DROP_KEEP_MAX) {
+                    let _ = std::fs::remove_file(old);
+                }
+            }
+            write_private(&dir.join(name), text.as_bytes())
+        })
+        .await
+        .map_err(BankError::internal)?
+        .map_err(|e| BankError::internal(format!("mail drop: {}", e.kind())))?;
+        tracing::info!(channel = %m.channel, "notification delivered to the mail drop");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp() -> PathBuf {
+        let d = std::env::temp_dir().join(format!("bankflow-adapters-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[tokio::test]
+    async fn documents_round_trip_and_stay_inside_their_dir() {
+        let d = tmp();
+        let s = FsDocumentStore::new(d.join("docs")).unwrap();
+        s.put("../../etc/passwd", b"%PDF-1.4 x").await.unwrap();
+        assert_eq!(
+            s.get("../../etc/passwd").await.unwrap().unwrap(),
+            b"%PDF-1.4 x"
+        );
+        assert_eq!(std::fs::read_dir(d.join("docs")).unwrap().count(), 1);
+        s.delete("../../etc/passwd").await.unwrap();
+        assert!(s.get("../../etc/passwd").await.unwrap().is_none());
+        s.delete("never-there").await.unwrap();
+        std::fs::remove_dir_all(d).ok();
+    }
+
+    #[test]
+    fn data_key_is_created_once() {
+        let d = tmp();
+        load_or_create_keys(None, &d).unwrap();
+        let first = std::fs::read_to_string(d.join(DATA_KEY_FILE)).unwrap();
+        load_or_create_keys(None, &d).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(d.join(DATA_KEY_FILE)).unwrap(),
+            first
+        );
+        assert!(load_or_create_keys(Some("zz"), &d).is_err());
+        std::fs::remove_dir_all(d).ok();
+    }
+}

@@ -1,0 +1,45 @@
+//! Lookups between users and customers, and the first-start admin.
+
+use bankflow_core::{BankError, CustomerId, UserId};
+
+use crate::error::ApiResult;
+use crate::state::{AppState, Auth};
+
+/// The customer profile of `user`, as the caller may see it (`not_found` otherwise).
+pub async fn customer_of_user(
+    state: &AppState,
+    auth: &Auth,
+    user: UserId,
+) -> ApiResult<CustomerId> {
+    if auth.actor.user_id == Some(user) {
+        if let Some(c) = auth.actor.customer_id {
+            return Ok(c);
+        }
+    }
+    match state.bank.customer_of_user(&auth.actor, user).await {
+        Ok(c) => Ok(c.id),
+        Err(BankError::Forbidden(_)) => Err(BankError::NotFound {
+            resource: "customer",
+        }
+        .into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Creates the first admin from the configured email and password when no admin exists.
+pub async fn bootstrap_admin(
+    state: &AppState,
+    email: Option<&str>,
+    password: Option<&str>,
+) -> Result<(), crate::serve::CliError> {
+    match (email, password) {
+        (Some(e), Some(p)) => {
+            if let Some(id) = state.bank.ensure_admin(e, p).await? {
+                tracing::info!(user_id = %id, "created the first admin");
+            }
+            Ok(())
+        }
+        (None, None) => Ok(()),
+        _ => Err("set both BANKFLOW_ADMIN_EMAIL and BANKFLOW_ADMIN_PASSWORD, or neither".into()),
+    }
+}

@@ -1,0 +1,347 @@
+//! # bankflow-http
+//!
+//! BankFlow's reference REST server: the seed's `/api/v1` over the [`bankflow_core::Bank`]
+//! engine, with JWT authentication, per-caller rate limits, problem+json errors, an OpenAPI
+//! 3.1 document and Swagger UI. [`app`] builds the whole [`axum::Router`] so tests drive it
+//! without a socket; the `bankflow` binary serves it.
+//!
+//! Architecture invariant: handlers only translate. Every rule (who may see what, what may
+//! move) lives in the engine, which receives the caller as an [`bankflow_core::Actor`].
+#![warn(missing_docs)]
+
+pub mod adapters;
+pub mod dto;
+pub mod error;
+pub mod events;
+pub mod identity;
+pub mod jwt;
+pub mod metrics;
+pub mod openapi;
+pub mod ratelimit;
+pub mod render;
+pub mod routes;
+pub mod serve;
+pub mod state;
+pub mod worker;
+
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::Router;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use error::{ApiError, ApiResult, Problem};
+pub use state::{AppState, Auth, HttpConfig};
+
+use ratelimit::LimitClass;
+use routes::{accounts, admin, auth, customers, fraud, notifications, system, transactions};
+use state::ClientIp;
+
+/// Largest request body accepted outside document uploads.
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+/// Largest document upload request (a 10 MB document plus multipart framing).
+pub const UPLOAD_LIMIT_BYTES: usize = 12 * 1024 * 1024;
+
+/// Content-Security-Policy for everything we serve: our own scripts only; inline styles are
+/// allowed because the SPA's component library and Swagger UI inject them.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+
+/// The API routes, relative to `/api/v1`.
+fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/register", post(auth::register))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/refresh", post(auth::refresh))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/me", get(auth::me))
+        .route("/auth/forgot", post(auth::forgot))
+        .route("/auth/reset", post(auth::reset))
+        .route("/auth/verify", post(auth::verify))
+        .route("/auth/verify/resend", post(auth::resend))
+        .route("/auth/mfa/setup", post(auth::mfa_setup))
+        .route("/auth/mfa/enable", post(auth::mfa_enable))
+        .route("/auth/mfa/disable", post(auth::mfa_disable))
+        .route("/auth/sessions", get(auth::sessions))
+        .route("/auth/sessions/{id}", delete(auth::revoke_session))
+        .route("/customers", post(customers::create))
+        .route("/customers/search", get(customers::search))
+        .route(
+            "/customers/{id}",
+            get(customers::get).put(customers::update),
+        )
+        .route(
+            "/customers/{id}/documents",
+            post(customers::upload)
+                .layer(DefaultBodyLimit::max(UPLOAD_LIMIT_BYTES))
+                .get(customers::documents),
+        )
+        .route(
+            "/customers/{id}/documents/{doc_id}/content",
+            get(customers::document_content),
+        )
+        .route("/customers/{id}/kyc", post(customers::submit_kyc))
+        .route("/customers/{id}/kyc/status", get(customers::kyc_status))
+        .route(
+            "/admin/customers/{id}/kyc/approve",
+            post(customers::approve_kyc),
+        )
+        .route(
+            "/admin/customers/{id}/kyc/reject",
+            post(customers::reject_kyc),
+        )
+        .route("/admin/kyc/queue", get(customers::kyc_queue))
+        .route("/admin/audit", get(admin::audit))
+        .route("/admin/audit/verify", get(admin::verify_audit))
+        .route("/admin/users/{id}/roles", put(admin::set_roles))
+        .route("/notifications", get(notifications::mine))
+        .route("/notifications/user/{user_id}", get(notifications::of_user))
+        .route("/notifications/{id}/read", post(notifications::read))
+        .route(
+            "/notifications/preferences",
+            get(notifications::preferences).put(notifications::set_preferences),
+        )
+        .route("/notifications/templates", get(notifications::templates))
+        .route("/notifications/stream", get(notifications::stream))
+        .route("/notifications/email", post(notifications::send_email))
+        .route("/notifications/sms", post(notifications::send_sms))
+        .route("/notifications/push", post(notifications::send_push))
+        .route("/notifications/in_app", post(notifications::send_in_app))
+        .route("/accounts", post(accounts::open).get(accounts::list))
+        .route("/accounts/{id}", get(accounts::get).delete(accounts::close))
+        .route("/accounts/user/{user_id}", get(accounts::of_user))
+        .route(
+            "/accounts/customer/{customer_id}",
+            get(accounts::of_customer),
+        )
+        .route("/accounts/{id}/balance", get(accounts::balance))
+        .route("/accounts/{id}/statement", get(accounts::statement))
+        .route("/accounts/{id}/freeze", post(accounts::freeze))
+        .route("/accounts/{id}/unfreeze", post(accounts::unfreeze))
+        .route("/accounts/{id}/limits", put(accounts::limits))
+        .route("/transactions/deposit", post(transactions::deposit))
+        .route("/transactions/withdraw", post(transactions::withdraw))
+        .route("/transactions/transfer", post(transactions::transfer))
+        .route("/transactions/pending", post(transactions::pending))
+        .route("/transactions/batch", post(transactions::batch))
+        .route("/transactions/payment", post(transactions::payment))
+        .route("/transactions/search", get(transactions::search))
+        .route(
+            "/transactions/account/{account_id}",
+            get(transactions::of_account),
+        )
+        .route("/transactions/{id}", get(transactions::get))
+        .route("/transactions/{id}/post", post(transactions::post_pending))
+        .route("/transactions/{id}/void", post(transactions::void_pending))
+        .route("/transactions/{id}/reverse", post(transactions::reverse))
+        .route("/fraud/analyze", post(fraud::analyze))
+        .route("/fraud/score/{txn_id}", get(fraud::score))
+        .route(
+            "/fraud/rules",
+            post(fraud::create_rule).get(fraud::list_rules),
+        )
+        .route("/fraud/rules/defaults", post(fraud::install_defaults))
+        .route("/fraud/rules/{id}", put(fraud::update_rule))
+        .route(
+            "/fraud/whitelist",
+            post(fraud::add_whitelist).get(fraud::whitelist),
+        )
+        .route(
+            "/fraud/blacklist",
+            post(fraud::add_blacklist).get(fraud::blacklist),
+        )
+        .route("/fraud/lists/{id}", delete(fraud::remove_entry))
+        .route("/fraud/cases", get(fraud::cases))
+        .route("/fraud/cases/{id}", get(fraud::case))
+        .route("/fraud/cases/{id}/resolve", post(fraud::resolve))
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let api = api_routes()
+        .fallback(routes::api_not_found)
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_metrics,
+        ))
+        .layer(middleware::from_fn(problem_fallback))
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit));
+
+    let mut router = Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(system::healthz))
+        .route("/readyz", get(system::readyz))
+        .route("/metrics", get(system::metrics))
+        .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES));
+
+    if let Some(dir) = state.config.static_dir.clone() {
+        let index = dir.join("index.html");
+        // Vite puts content-hashed files under /assets: a name never changes content, so
+        // browsers may keep them; everything else (index.html) is always revalidated.
+        let assets = tower::ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            ))
+            .service(ServeDir::new(dir.join("assets")));
+        router = router
+            .nest_service("/assets", assets)
+            .fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)));
+    }
+
+    let router = router
+        .layer(middleware::from_fn(client_ip))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    match cors(&state.config.cors_origins) {
+        Some(c) => router.layer(c).with_state(state),
+        None => router.with_state(state),
+    }
+}
+
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    let list: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.trim()).ok())
+        .collect();
+    if list.is_empty() {
+        return None;
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(list))
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static(state::IDEMPOTENCY_KEY),
+                HeaderName::from_static("x-device-id"),
+            ])
+            .expose_headers([header::RETRY_AFTER, header::CONTENT_DISPOSITION])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
+}
+
+/// Every error under the API is problem+json, including those axum produces itself
+/// (405, 415, extractor rejections); other headers (such as `Allow`) are kept.
+async fn problem_fallback(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_problem = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return resp;
+    }
+    let (mut parts, _) = resp.into_parts();
+    let mut problem = ApiError::from_status(status).into_response();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    for (name, value) in problem.headers() {
+        parts.headers.insert(name.clone(), value.clone());
+    }
+    std::mem::swap(problem.headers_mut(), &mut parts.headers);
+    problem
+}
+
+/// Puts the peer address (when served over a socket) where extractors find it.
+async fn client_ip(mut req: Request, next: Next) -> Response {
+    if let Some(ConnectInfo(addr)) = req
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .copied()
+    {
+        req.extensions_mut().insert(ClientIp(addr.ip()));
+    }
+    next.run(req).await
+}
+
+/// Paths whose stricter limit applies (credential guessing targets).
+fn limit_class(path: &str) -> LimitClass {
+    const AUTH_PATHS: [&str; 6] = [
+        "/auth/login",
+        "/auth/register",
+        "/auth/forgot",
+        "/auth/reset",
+        "/auth/verify",
+        "/auth/refresh",
+    ];
+    if AUTH_PATHS.iter().any(|p| path.ends_with(p)) {
+        LimitClass::Auth
+    } else {
+        LimitClass::General
+    }
+}
+
+/// Per-caller token buckets: by user when a valid token is presented, else by client IP.
+async fn rate_limit(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let user = state::bearer_token(&parts)
+        .and_then(|t| s.jwt.verify(&t).ok())
+        .map(|c| c.sub);
+    let ip = parts
+        .extensions
+        .get::<ClientIp>()
+        .map(|c| c.0.to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let class = limit_class(parts.uri.path());
+    let key = match (class, user) {
+        (LimitClass::General, Some(u)) => format!("user:{u}"),
+        _ => format!("ip:{ip}"),
+    };
+    let now = Instant::now();
+    let mut verdict = s.limiter.check(class, &key, now);
+    if verdict.is_ok() && class == LimitClass::Auth {
+        // Credential endpoints also count against the general budget.
+        verdict = s.limiter.check(LimitClass::General, &key, now);
+    }
+    if let Err(wait) = verdict {
+        return ApiError::rate_limited(wait.as_secs().max(1)).into_response();
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+async fn record_metrics(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let resp = next.run(req).await;
+    s.metrics.record(
+        &method,
+        &route,
+        resp.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    resp
+}

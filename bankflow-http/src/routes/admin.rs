@@ -1,0 +1,166 @@
+//! `/api/v1/admin`: audit log, its verification, user roles.
+
+use axum::extract::State;
+use bankflow_core::audit::AuditRecord;
+use bankflow_core::{BankError, Role, UserId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::dto::{decode_cursor, encode_cursor, page_limit, Page};
+use crate::error::ApiResult;
+use crate::routes::auth::MeDto;
+use crate::routes::{detached, CommonErrors};
+use crate::state::{AppState, Auth, Json, PathId, Query};
+
+/// One audit-log entry.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditDto {
+    /// Id.
+    pub id: Uuid,
+    /// Position in the hash chain.
+    pub seq: i64,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+    /// `system`, `user:<id>` or `anonymous`.
+    pub actor: String,
+    /// Acting user.
+    pub actor_id: Option<Uuid>,
+    /// What was done.
+    pub action: String,
+    /// Kind of object acted on.
+    pub entity_type: String,
+    /// Its id.
+    pub entity_id: Option<String>,
+    /// SUCCESS or FAILURE.
+    pub outcome: String,
+    /// Extra facts.
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    /// Source IP.
+    pub ip: Option<String>,
+    /// User agent.
+    pub user_agent: Option<String>,
+    /// This entry's hash.
+    pub hash: String,
+    /// The previous entry's hash.
+    pub prev_hash: String,
+}
+
+impl From<AuditRecord> for AuditDto {
+    fn from(a: AuditRecord) -> AuditDto {
+        AuditDto {
+            id: a.id.0,
+            seq: a.seq,
+            occurred_at: a.at,
+            actor: a.actor,
+            actor_id: a.actor_user_id.map(|u| u.0),
+            action: a.action,
+            entity_type: a.target_type,
+            entity_id: a.target_id,
+            outcome: a.outcome.as_str().into(),
+            details: a.detail,
+            ip: a.ip,
+            user_agent: a.user_agent,
+            hash: a.hash,
+            prev_hash: a.prev_hash,
+        }
+    }
+}
+
+/// Result of checking the audit hash chain.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditVerificationDto {
+    /// True when no entry was altered, removed or reordered.
+    pub valid: bool,
+    /// Entries checked.
+    pub checked: u64,
+    /// The first bad entry.
+    pub first_invalid_seq: Option<i64>,
+}
+
+/// Paging of the audit log (oldest first, by position in the chain).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    /// Page size 1..=100.
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// Opaque cursor.
+    pub cursor: Option<String>,
+}
+
+/// New roles for a user.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RolesBody {
+    /// `customer`, `admin`, `support`.
+    pub roles: Vec<String>,
+}
+
+/// The audit log (admin), in chain order.
+#[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin", params(AuditParams),
+    responses((status = 200, description = "Entries", body = Page<AuditDto>), CommonErrors), security(("bearer" = [])))]
+pub async fn audit(
+    State(s): State<AppState>,
+    auth: Auth,
+    Query(p): Query<AuditParams>,
+) -> ApiResult<axum::Json<Page<AuditDto>>> {
+    let limit = page_limit(p.limit)?;
+    let after = match p.cursor.as_deref() {
+        None | Some("") => None,
+        Some(c) => Some(
+            decode_cursor(c)?
+                .parse::<i64>()
+                .map_err(|_| BankError::validation("cursor", "malformed cursor"))?,
+        ),
+    };
+    let items = s.bank.audit_log(&auth.actor, after, limit).await?;
+    let next_cursor = (items.len() as u32 == limit)
+        .then(|| items.last().map(|a| encode_cursor(&a.seq.to_string())))
+        .flatten();
+    Ok(axum::Json(Page {
+        items: items.into_iter().map(AuditDto::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// Verifies the audit hash chain (admin).
+#[utoipa::path(get, path = "/api/v1/admin/audit/verify", tag = "admin",
+    responses((status = 200, description = "Verification", body = AuditVerificationDto), CommonErrors), security(("bearer" = [])))]
+pub async fn verify_audit(
+    State(s): State<AppState>,
+    auth: Auth,
+) -> ApiResult<axum::Json<AuditVerificationDto>> {
+    auth.actor.require_admin()?;
+    let v = s.bank.verify_audit().await?;
+    Ok(axum::Json(AuditVerificationDto {
+        valid: v.first_tampered_seq.is_none(),
+        checked: v.entries_checked,
+        first_invalid_seq: v.first_tampered_seq,
+    }))
+}
+
+/// Replaces a user's roles (admin).
+#[utoipa::path(put, path = "/api/v1/admin/users/{id}/roles", tag = "admin", params(("id" = Uuid, Path, description = "User id")),
+    request_body = RolesBody,
+    responses((status = 200, description = "The user", body = MeDto), CommonErrors), security(("bearer" = [])))]
+pub async fn set_roles(
+    State(s): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId<UserId>,
+    Json(b): Json<RolesBody>,
+) -> ApiResult<axum::Json<MeDto>> {
+    let roles = b
+        .roles
+        .iter()
+        .map(|r| Role::parse(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let bank = s.bank.clone();
+    Ok(axum::Json(
+        detached(async move { bank.set_user_roles(&auth.actor, id, roles).await })
+            .await?
+            .into(),
+    ))
+}

@@ -1,0 +1,227 @@
+//! The `bankflow` command line: `serve` and `migrate`, configured by flags or `BANKFLOW_*`
+//! environment variables.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bankflow_core::{Bank, MemoryStore, Store};
+use bankflow_store_postgres::{PgOptions, PgStore};
+use bankflow_store_sqlite::{SqliteOptions, SqliteStore};
+use clap::{Args, Parser, Subcommand};
+use tokio::sync::watch;
+
+use crate::jwt::JwtKeys;
+use crate::ratelimit::RateLimits;
+use crate::state::{AppState, HttpConfig};
+
+/// BankFlow reference server.
+#[derive(Debug, Parser)]
+#[command(
+    name = "bankflow",
+    version,
+    about = "BankFlow banking engine: REST server and tools"
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API, Swagger UI, metrics and the web app.
+    Serve(ServeArgs),
+    /// Create or upgrade the database schema, then exit.
+    Migrate(StoreArgs),
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Directory for the SQLite database, the JWT secret and uploaded documents.
+    #[arg(long, env = "BANKFLOW_DATA_DIR", default_value = "./bankflow-data")]
+    pub data_dir: PathBuf,
+    /// `postgres://…` selects PostgreSQL; `memory:` an in-memory store (nothing persists);
+    /// `sqlite:…` or a path selects SQLite; unset: SQLite in the data dir.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+/// `bankflow serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Store settings.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address to listen on.
+    #[arg(long, env = "BANKFLOW_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Built web app to serve at `/` (default: frontend/dist when it exists).
+    #[arg(long, env = "BANKFLOW_STATIC_DIR")]
+    pub static_dir: Option<PathBuf>,
+    /// Comma-separated origins allowed by CORS (default: none, same-origin only).
+    #[arg(long, env = "BANKFLOW_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Requests per minute per user (per IP when anonymous).
+    #[arg(long, env = "BANKFLOW_RATE_LIMIT_PER_MIN", default_value_t = 100)]
+    pub rate_limit_per_min: u32,
+    /// Requests per minute per IP on login/register/forgot/reset/verify/refresh.
+    #[arg(long, env = "BANKFLOW_AUTH_RATE_LIMIT_PER_MIN", default_value_t = 10)]
+    pub auth_rate_limit_per_min: u32,
+    /// HS256 signing secret (≥ 32 bytes); default: generated once and kept in the data dir.
+    #[arg(long, env = "BANKFLOW_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Email of the admin created on first start when no admin exists.
+    #[arg(long, env = "BANKFLOW_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+    /// Password of that admin.
+    #[arg(long, env = "BANKFLOW_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// AES-256 key (64 hex digits) sealing SSNs at rest; default: generated once in the data dir.
+    #[arg(long, env = "BANKFLOW_DATA_KEY", hide_env_values = true)]
+    pub data_key: Option<String>,
+}
+
+/// Boxed error for the binary's top level.
+pub type CliError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Opens the configured store and brings its schema up to date: PostgreSQL for a
+/// `postgres://` URL, an in-memory store for `memory:` (nothing persists; demos and load
+/// tests), otherwise SQLite (the URL or path given, or `bankflow.db` in the data dir).
+pub async fn open_store(args: &StoreArgs) -> Result<Arc<dyn Store>, CliError> {
+    let url = args
+        .database_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty());
+    Ok(match url {
+        Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+            tracing::info!("store: PostgreSQL");
+            Arc::new(PgStore::connect(u, PgOptions::default()).await?)
+        }
+        Some("memory:") => {
+            tracing::warn!("store: in memory; nothing is kept after the process ends");
+            Arc::new(MemoryStore::new())
+        }
+        Some(u) => {
+            tracing::info!("store: SQLite");
+            Arc::new(SqliteStore::open(u, SqliteOptions::default()).await?)
+        }
+        None => {
+            create_private_dir(&args.data_dir)?;
+            let path = sqlite_path(&args.data_dir);
+            let path = path
+                .to_str()
+                .ok_or("the data dir path is not valid UTF-8")?;
+            tracing::info!(path, "store: SQLite");
+            Arc::new(SqliteStore::open(path, SqliteOptions::default()).await?)
+        }
+    })
+}
+
+/// Creates the data dir readable by its owner only: it holds the database, the signing
+/// secret, the data key, documents and the mail drop.
+/// An existing directory keeps the permissions its owner chose.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// The default SQLite database file in the data dir.
+pub fn sqlite_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("bankflow.db")
+}
+
+/// `bankflow migrate`.
+pub async fn migrate(args: StoreArgs) -> Result<(), CliError> {
+    open_store(&args).await?;
+    tracing::info!("schema is up to date");
+    Ok(())
+}
+
+/// `bankflow serve`: runs until ctrl-c or SIGTERM, then drains in-flight requests.
+pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
+    let store = open_store(&args.store).await?;
+    let dir = &args.store.data_dir;
+    create_private_dir(dir)?;
+    let keys = crate::adapters::load_or_create_keys(args.data_key.as_deref(), dir)?;
+    let builder = Bank::builder(store)
+        .keys(Arc::new(keys))
+        .documents(Arc::new(crate::adapters::FsDocumentStore::new(
+            dir.join("documents"),
+        )?))
+        .notifier(Arc::new(crate::adapters::MailDropNotifier::new(
+            dir.join("mail"),
+        )?));
+    let jwt = JwtKeys::load_or_create(args.jwt_secret.as_deref(), &args.store.data_dir)?;
+    let static_dir = args.static_dir.clone().or_else(|| {
+        let d = PathBuf::from("frontend/dist");
+        d.join("index.html").exists().then_some(d)
+    });
+    let config = HttpConfig {
+        rate_limits: RateLimits {
+            general_per_min: args.rate_limit_per_min,
+            auth_per_min: args.auth_rate_limit_per_min,
+        },
+        cors_origins: args.cors_origins.clone(),
+        static_dir,
+    };
+    let state = AppState::start(builder, jwt, config);
+    let bank = state.bank.clone();
+    crate::identity::bootstrap_admin(
+        &state,
+        args.admin_email.as_deref(),
+        args.admin_password.as_deref(),
+    )
+    .await?;
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let worker = tokio::spawn(crate::worker::run(bank.clone(), stop_rx));
+    let listener = tokio::net::TcpListener::bind(args.bind).await?;
+    tracing::info!(addr = %listener.local_addr()?, "bankflow listening");
+    let app = crate::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let stopping = state.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Long-lived streams end now, so draining does not wait for them.
+            stopping.shut_down();
+        })
+        .await?;
+    let _ = stop_tx.send(true);
+    let _ = worker.await;
+    tracing::info!("bankflow stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutdown requested; draining requests");
+}

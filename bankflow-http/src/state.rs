@@ -1,0 +1,330 @@
+//! Shared server state and the request extractors every handler uses: the caller
+//! ([`Auth`]), the idempotency key ([`IdemKey`]), the request context ([`Ctx`]) and
+//! JSON/query bodies that answer problem+json on malformed input.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use bankflow_core::{Actor, Bank, BankBuilder, IdempotencyKey, RequestContext};
+use tokio::sync::watch;
+
+use crate::events::FeedSignal;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::jwt::{Claims, JwtKeys};
+use crate::metrics::Metrics;
+use crate::ratelimit::{RateLimiter, RateLimits};
+
+/// Everything handlers share. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The engine.
+    pub bank: Bank,
+    /// Access-token keys.
+    pub jwt: Arc<JwtKeys>,
+    /// Rate limiter.
+    pub limiter: Arc<RateLimiter>,
+    /// Request metrics.
+    pub metrics: Arc<Metrics>,
+    /// Server settings.
+    pub config: Arc<HttpConfig>,
+    /// Wakes notification streams.
+    pub feed: Arc<FeedSignal>,
+    /// Turns true when the server shuts down (ends long-lived streams).
+    pub shutdown: watch::Receiver<bool>,
+    shutdown_tx: Arc<watch::Sender<bool>>,
+}
+
+impl AppState {
+    /// State over an engine with the given keys and settings. Notifications are made only
+    /// by whoever drives [`Bank::notify_for_events`]; see [`AppState::start`].
+    pub fn new(bank: Bank, jwt: JwtKeys, config: HttpConfig) -> AppState {
+        let (shutdown_tx, shutdown) = watch::channel(false);
+        AppState {
+            bank,
+            jwt: Arc::new(jwt),
+            limiter: Arc::new(RateLimiter::new(config.rate_limits)),
+            metrics: Arc::new(Metrics::default()),
+            config: Arc::new(config),
+            feed: Arc::new(FeedSignal::new()),
+            shutdown,
+            shutdown_tx: Arc::new(shutdown_tx),
+        }
+    }
+
+    /// Builds the engine with the server's event sink and starts the pump that turns
+    /// committed events into notifications (needs a tokio runtime).
+    pub fn start(builder: BankBuilder, jwt: JwtKeys, config: HttpConfig) -> AppState {
+        let (sink, pump) = crate::events::channel();
+        let bank = builder.sink(Arc::new(sink)).build();
+        let state = AppState::new(bank, jwt, config);
+        pump.spawn(state.bank.clone(), state.feed.clone());
+        state
+    }
+
+    /// Ends long-lived streams (server shutdown).
+    pub fn shut_down(&self) {
+        let _ = self.shutdown_tx.send(true);
+    }
+}
+
+/// Settings of the HTTP layer (not of the engine).
+#[derive(Debug, Clone, Default)]
+pub struct HttpConfig {
+    /// Requests per minute per caller.
+    pub rate_limits: RateLimits,
+    /// Origins allowed by CORS (empty: same-origin only).
+    pub cors_origins: Vec<String>,
+    /// Built single-page app to serve at `/` (with fallback to its index.html).
+    pub static_dir: Option<std::path::PathBuf>,
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    /// The engine principal.
+    pub actor: Actor,
+    /// The verified token claims.
+    pub claims: Claims,
+}
+
+/// The bearer token of a request: `Authorization: Bearer …`, or for event streams (which
+/// browsers open without headers) the `access_token` query parameter.
+pub fn bearer_token(parts: &Parts) -> Option<String> {
+    if let Some(v) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let mut it = v.splitn(2, ' ');
+        let scheme = it.next().unwrap_or_default();
+        let token = it.next().unwrap_or_default().trim();
+        return (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty())
+            .then(|| token.to_string());
+    }
+    if parts.uri.path().ends_with("/notifications/stream") {
+        let q = parts.uri.query().unwrap_or_default();
+        for pair in q.split('&') {
+            if let Some(t) = pair.strip_prefix("access_token=") {
+                return (!t.is_empty()).then(|| t.to_string());
+            }
+        }
+    }
+    None
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(a) = parts.extensions.get::<Auth>() {
+            return Ok(a.clone());
+        }
+        let token =
+            bearer_token(parts).ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
+        let claims = state.jwt.verify(&token)?;
+        let mut actor = claims.actor()?;
+        if actor.customer_id.is_none() && !actor.is_staff() {
+            // A token signed before the user created their customer profile: use the current
+            // one, so the profile works at once and not only after the next refresh.
+            if let Some(user) = actor.user_id {
+                match state.bank.actor_for_user(user).await {
+                    Ok(current) => actor.customer_id = current.customer_id,
+                    Err(bankflow_core::BankError::Unauthorized(_)) => {
+                        return Err(ApiError::unauthorized("invalid or expired access token"))
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        let auth = Auth { actor, claims };
+        parts.extensions.insert(auth.clone());
+        Ok(auth)
+    }
+}
+
+/// The caller if a valid token is present; anonymous otherwise. Used where both are served.
+#[derive(Debug, Clone)]
+pub struct MaybeAuth(pub Option<Auth>);
+
+impl FromRequestParts<AppState> for MaybeAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if bearer_token(parts).is_none() {
+            return Ok(MaybeAuth(None));
+        }
+        Auth::from_request_parts(parts, state)
+            .await
+            .map(|a| MaybeAuth(Some(a)))
+    }
+}
+
+/// The `Idempotency-Key` header, required on every money-moving POST.
+#[derive(Debug, Clone)]
+pub struct IdemKey(pub IdempotencyKey);
+
+/// Header name.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+impl<S: Send + Sync> FromRequestParts<S> for IdemKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let v = parts.headers.get(IDEMPOTENCY_KEY).ok_or_else(|| {
+            ApiError::bad_request("idempotency_key", "the Idempotency-Key header is required")
+        })?;
+        let s = v
+            .to_str()
+            .map_err(|_| ApiError::bad_request("idempotency_key", "must be printable ASCII"))?;
+        IdempotencyKey::parse(s)
+            .map(IdemKey)
+            .map_err(|e| ApiError::bad_request("idempotency_key", e.to_string()))
+    }
+}
+
+/// Caller context for fraud rules and the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct Ctx(pub RequestContext);
+
+/// The client address the server saw (set by the connection layer; absent in tests).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let header_text = |name: header::HeaderName| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(256).collect::<String>())
+        };
+        let ip = parts.extensions.get::<ClientIp>().map(|c| c.0.to_string());
+        let device_id = parts
+            .headers
+            .get("x-device-id")
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(128).collect::<String>());
+        let email = parts
+            .extensions
+            .get::<Auth>()
+            .map(|a| a.claims.email.clone());
+        Ok(Ctx(RequestContext {
+            ip,
+            user_agent: header_text(header::USER_AGENT),
+            device_id,
+            email,
+            counterparty: None,
+        }))
+    }
+}
+
+/// A JSON body whose syntax or shape errors are problem+json 400s.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::bad_request(
+                "body",
+                "expected Content-Type: application/json",
+            )),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::payload_too_large(crate::BODY_LIMIT_BYTES))
+            }
+            Err(e) => Err(ApiError::bad_request("body", e.body_text())),
+        }
+    }
+}
+
+/// Query parameters whose errors are problem+json 400s.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e: QueryRejection| ApiError::bad_request("query", e.body_text()))
+    }
+}
+
+/// A path segment parsed as an engine id; malformed ids are 404 (no such resource), which
+/// also keeps the answer identical to that for someone else's resource.
+pub struct PathId<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for PathId<T>
+where
+    T: std::str::FromStr + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::not_found("resource"))?;
+        raw.parse::<T>()
+            .map(PathId)
+            .map_err(|_| ApiError::not_found("resource"))
+    }
+}
+
+/// An optional JSON body: an empty body is `None` (for POSTs whose body may be omitted).
+#[derive(Debug, Clone, Default)]
+pub struct OptJson<T>(pub Option<T>);
+
+impl<T, S> FromRequest<S> for OptJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::payload_too_large(crate::BODY_LIMIT_BYTES)
+                } else {
+                    ApiError::bad_request("body", e.body_text())
+                }
+            })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptJson(None));
+        }
+        serde_json::from_slice(&bytes)
+            .map(|v| OptJson(Some(v)))
+            .map_err(|e| ApiError::bad_request("body", e.to_string()))
+    }
+}

@@ -1,0 +1,392 @@
+//! What the API refuses, and that a refusal changes nothing.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use bankflow_core::{MemoryStore, Role, UserId};
+use bankflow_http::jwt::{JwtKeys, Subject};
+use bankflow_http::ratelimit::RateLimits;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::Utc;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::helpers::{key, TestApp};
+
+#[tokio::test]
+async fn missing_expired_forged_and_alg_none_tokens_are_401() {
+    let app = TestApp::new();
+    let r = app
+        .call(Method::GET, "/api/v1/accounts", None, None, &[])
+        .await;
+    r.assert_problem(401, "unauthorized");
+
+    let subject = Subject {
+        user_id: UserId(Uuid::now_v7()),
+        email: "x@example.com".into(),
+        roles: vec![Role::Admin],
+        customer_id: None,
+        session_id: None,
+    };
+    let expired = app
+        .state
+        .jwt
+        .issue_with_ttl(&subject, Utc::now() - chrono::Duration::minutes(30), 60)
+        .unwrap();
+    app.get("/api/v1/accounts", &expired)
+        .await
+        .assert_problem(401, "unauthorized");
+
+    let forged = JwtKeys::random().issue(&subject, Utc::now()).unwrap();
+    app.get("/api/v1/accounts", &forged)
+        .await
+        .assert_problem(401, "unauthorized");
+
+    // alg: none with otherwise valid claims, and an HS512 token.
+    let valid = app.state.jwt.issue(&subject, Utc::now()).unwrap();
+    let payload = valid.split('.').nth(1).unwrap();
+    let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    app.get("/api/v1/accounts", &format!("{none_header}.{payload}."))
+        .await
+        .assert_problem(401, "unauthorized");
+    let hs512_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS512","typ":"JWT"}"#);
+    let sig = valid.split('.').nth(2).unwrap();
+    app.get(
+        "/api/v1/accounts",
+        &format!("{hs512_header}.{payload}.{sig}"),
+    )
+    .await
+    .assert_problem(401, "unauthorized");
+
+    // Garbage and a wrong scheme.
+    app.get("/api/v1/accounts", "not-a-jwt")
+        .await
+        .assert_problem(401, "unauthorized");
+    app.call(
+        Method::GET,
+        "/api/v1/accounts",
+        None,
+        None,
+        &[("authorization", &format!("Basic {valid}"))],
+    )
+    .await
+    .assert_problem(401, "unauthorized");
+    // The genuine token works.
+    assert_eq!(
+        app.get("/api/v1/accounts", &valid).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn another_customers_resources_are_404() {
+    let app = TestApp::new();
+    let admin = app.admin_token();
+    let (alice, _) = app.customer_token().await;
+    let (mallory, _) = app.customer_token().await;
+    let a = app.open_account(&alice, "CHECKING").await;
+    let a_id = a["id"].as_str().unwrap();
+    let dep = app.deposit(&admin, a_id, "10.00").await;
+    let m = app.open_account(&mallory, "CHECKING").await;
+
+    app.get(&format!("/api/v1/accounts/{a_id}"), &mallory)
+        .await
+        .assert_problem(404, "not_found");
+    app.get(&format!("/api/v1/accounts/{a_id}/balance"), &mallory)
+        .await
+        .assert_problem(404, "not_found");
+    app.get(&format!("/api/v1/transactions/account/{a_id}"), &mallory)
+        .await
+        .assert_problem(404, "not_found");
+    app.get(
+        &format!("/api/v1/transactions/{}", dep["id"].as_str().unwrap()),
+        &mallory,
+    )
+    .await
+    .assert_problem(404, "not_found");
+    let today = Utc::now().date_naive();
+    app.get(
+        &format!("/api/v1/accounts/{a_id}/statement?from={today}&to={today}"),
+        &mallory,
+    )
+    .await
+    .assert_problem(404, "not_found");
+    // Moving money out of someone else's account: 404, and nothing moves.
+    app.post_idem("/api/v1/transactions/transfer", &mallory, &key(),
+        json!({"from_account_id": a_id, "to_account_id": m["id"], "amount": "5.00", "currency": "USD"}))
+        .await
+        .assert_problem(404, "not_found");
+    app.call(
+        Method::DELETE,
+        &format!("/api/v1/accounts/{a_id}"),
+        Some(&mallory),
+        None,
+        &[],
+    )
+    .await
+    .assert_problem(404, "not_found");
+    assert_eq!(app.balance(&alice, a_id).await, "10.00");
+    // Opening an account for someone else's customer profile.
+    app.post(
+        "/api/v1/accounts",
+        &mallory,
+        json!({"account_type": "CHECKING", "customer_id": a["customer_id"]}),
+    )
+    .await
+    .assert_problem(404, "not_found");
+    // A malformed id is indistinguishable from a missing one.
+    app.get("/api/v1/accounts/not-a-uuid", &alice)
+        .await
+        .assert_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn non_admins_are_403_on_admin_actions() {
+    let app = TestApp::new();
+    let admin = app.admin_token();
+    let (alice, _) = app.customer_token().await;
+    let a = app.open_account(&alice, "CHECKING").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let dep = app.deposit(&admin, &a, "10.00").await;
+
+    app.post_idem(
+        "/api/v1/transactions/deposit",
+        &alice,
+        &key(),
+        json!({"account_id": a, "amount": "1.00", "currency": "USD"}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    app.post(&format!("/api/v1/accounts/{a}/freeze"), &alice, json!({}))
+        .await
+        .assert_problem(403, "forbidden");
+    app.post_idem(
+        &format!(
+            "/api/v1/transactions/{}/reverse",
+            dep["id"].as_str().unwrap()
+        ),
+        &alice,
+        &key(),
+        json!({"reason": "x"}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    app.get("/api/v1/accounts", &alice)
+        .await
+        .assert_problem(403, "forbidden");
+    app.get("/api/v1/transactions/search", &alice)
+        .await
+        .assert_problem(403, "forbidden");
+    assert_eq!(app.balance(&alice, &a).await, "10.00");
+}
+
+#[tokio::test]
+async fn idempotent_replay_returns_the_first_response_and_conflicts_are_409() {
+    let app = TestApp::new();
+    let admin = app.admin_token();
+    let (alice, _) = app.customer_token().await;
+    let a = app.open_account(&alice, "CHECKING").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = app.open_account(&alice, "SAVINGS").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.deposit(&admin, &a, "100.00").await;
+
+    let body =
+        json!({"from_account_id": a, "to_account_id": b, "amount": "30.00", "currency": "USD"});
+    let k = key();
+    let first = app
+        .post_idem("/api/v1/transactions/transfer", &alice, &k, body.clone())
+        .await;
+    let again = app
+        .post_idem("/api/v1/transactions/transfer", &alice, &k, body.clone())
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    assert_eq!(again.status, first.status);
+    assert_eq!(again.json(), first.json());
+    assert_eq!(app.balance(&alice, &a).await, "70.00", "moved once");
+
+    let other =
+        json!({"from_account_id": a, "to_account_id": b, "amount": "31.00", "currency": "USD"});
+    app.post_idem("/api/v1/transactions/transfer", &alice, &k, other)
+        .await
+        .assert_problem(409, "idempotency_conflict");
+    assert_eq!(app.balance(&alice, &a).await, "70.00");
+
+    // The header is required, and must be a valid key.
+    app.post("/api/v1/transactions/transfer", &alice, body.clone())
+        .await
+        .assert_problem(400, "validation_error");
+    app.post_idem("/api/v1/transactions/transfer", &alice, "has space", body)
+        .await
+        .assert_problem(400, "validation_error");
+}
+
+#[tokio::test]
+async fn insufficient_funds_and_frozen_accounts_move_nothing() {
+    let app = TestApp::new();
+    let admin = app.admin_token();
+    let (alice, _) = app.customer_token().await;
+    let a = app.open_account(&alice, "CHECKING").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = app.open_account(&alice, "SAVINGS").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.deposit(&admin, &a, "10.00").await;
+    let transfer = |amount: &str| json!({"from_account_id": a, "to_account_id": b, "amount": amount, "currency": "USD"});
+
+    app.post_idem(
+        "/api/v1/transactions/transfer",
+        &alice,
+        &key(),
+        transfer("10.01"),
+    )
+    .await
+    .assert_problem(422, "insufficient_funds");
+    assert_eq!(app.balance(&alice, &a).await, "10.00");
+
+    let frozen = app
+        .post(&format!("/api/v1/accounts/{a}/freeze"), &admin, json!({}))
+        .await;
+    assert_eq!(frozen.status, StatusCode::OK, "{}", frozen.text());
+    assert_eq!(frozen.json()["status"], "FROZEN");
+    app.post_idem(
+        "/api/v1/transactions/transfer",
+        &alice,
+        &key(),
+        transfer("1.00"),
+    )
+    .await
+    .assert_problem(422, "account_frozen");
+    assert_eq!(app.balance(&alice, &a).await, "10.00");
+    let thawed = app
+        .post(&format!("/api/v1/accounts/{a}/unfreeze"), &admin, json!({}))
+        .await;
+    assert_eq!(thawed.json()["status"], "ACTIVE");
+    let ok = app
+        .post_idem(
+            "/api/v1/transactions/transfer",
+            &alice,
+            &key(),
+            transfer("1.00"),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.text());
+
+    // Bad input: typed 4xx, nothing changes.
+    app.post_idem(
+        "/api/v1/transactions/transfer",
+        &alice,
+        &key(),
+        transfer("1.001"),
+    )
+    .await
+    .assert_problem(422, "validation_error");
+    app.post_idem(
+        "/api/v1/transactions/transfer",
+        &alice,
+        &key(),
+        transfer("-1"),
+    )
+    .await
+    .assert_problem(422, "validation_error");
+    app.post_idem(
+        "/api/v1/transactions/transfer",
+        &alice,
+        &key(),
+        transfer("1e3"),
+    )
+    .await
+    .assert_problem(422, "validation_error");
+    app.post_idem(
+        "/api/v1/transactions/transfer",
+        &alice,
+        &key(),
+        json!({"from_account_id": a, "to_account_id": b, "amount": "1.00", "currency": "EUR"}),
+    )
+    .await
+    .assert_problem(422, "currency_mismatch");
+    app.post_idem("/api/v1/transactions/transfer", &alice, &key(),
+        json!({"from_account_id": a, "to_account_number": "123456789012", "amount": "1.00", "currency": "USD"}))
+        .await
+        .assert_problem(422, "validation_error");
+    app.post_idem(
+        "/api/v1/transactions/transfer",
+        &alice,
+        &key(),
+        json!({"from_account_id": a, "amount": 1}),
+    )
+    .await
+    .assert_problem(400, "validation_error");
+    assert_eq!(app.balance(&alice, &a).await, "9.00");
+}
+
+#[tokio::test]
+async fn rate_limit_answers_429_with_retry_after() {
+    let app = TestApp::with(
+        Arc::new(MemoryStore::new()),
+        RateLimits {
+            general_per_min: 5,
+            auth_per_min: 2,
+        },
+    );
+    let admin = app.admin_token();
+    for _ in 0..5 {
+        assert_eq!(
+            app.get("/api/v1/accounts", &admin).await.status,
+            StatusCode::OK
+        );
+    }
+    let r = app.get("/api/v1/accounts", &admin).await;
+    r.assert_problem(429, "rate_limited");
+    let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait));
+    // Another caller has its own bucket.
+    assert_eq!(
+        app.get("/api/v1/accounts", &app.admin_token()).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn oversized_and_malformed_bodies_are_refused() {
+    let app = TestApp::new();
+    let (alice, _) = app.customer_token().await;
+    let big = "x".repeat(bankflow_http::BODY_LIMIT_BYTES + 1);
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/accounts")
+        .header("authorization", format!("Bearer {alice}"))
+        .header("content-type", "application/json")
+        .body(Body::from(format!("{{\"account_type\":\"{big}\"}}")))
+        .unwrap();
+    app.send(req).await.assert_problem(413, "limit_exceeded");
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/accounts")
+        .header("authorization", format!("Bearer {alice}"))
+        .header("content-type", "application/json")
+        .body(Body::from("{not json"))
+        .unwrap();
+    app.send(req).await.assert_problem(400, "validation_error");
+    app.post("/api/v1/accounts", &alice, json!({"account_type": "GOLD"}))
+        .await
+        .assert_problem(422, "validation_error");
+    app.post(
+        "/api/v1/accounts",
+        &alice,
+        json!({"account_type": "CHECKING", "overdraft_limit": "500"}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+}

@@ -1,0 +1,164 @@
+//! Operational endpoints, documentation and cross-cutting headers.
+
+use axum::http::{Method, StatusCode};
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let app = TestApp::new();
+    let h = app.call(Method::GET, "/healthz", None, None, &[]).await;
+    assert_eq!(h.status, StatusCode::OK);
+    assert_eq!(h.json()["status"], "ok");
+    let r = app.call(Method::GET, "/readyz", None, None, &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let admin = app.admin_token();
+    app.get("/api/v1/accounts", &admin).await;
+    let m = app.call(Method::GET, "/metrics", None, None, &[]).await;
+    assert_eq!(m.status, StatusCode::OK);
+    assert!(m.header("content-type").unwrap().starts_with("text/plain"));
+    assert!(
+        m.text().contains("bankflow_http_requests_total{method=\"GET\",route=\"/api/v1/accounts\",status=\"200\"} 1"),
+        "{}",
+        m.text()
+    );
+}
+
+#[tokio::test]
+async fn security_headers_and_problem_404s() {
+    let app = TestApp::new();
+    let r = app
+        .call(Method::GET, "/api/v1/no-such-thing", None, None, &[])
+        .await;
+    r.assert_problem(404, "not_found");
+    for (h, v) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+    ] {
+        assert_eq!(r.header(h).as_deref(), Some(v), "{h}");
+    }
+    assert!(r
+        .header("content-security-policy")
+        .unwrap()
+        .contains("default-src 'self'"));
+}
+
+#[tokio::test]
+async fn openapi_documents_every_route_with_security_and_errors() {
+    let app = TestApp::new();
+    let r = app
+        .call(Method::GET, "/api/v1/openapi.json", None, None, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let doc = r.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, ops) in paths {
+        for (method, op) in ops.as_object().unwrap() {
+            if path.starts_with("/api/v1/") && !path.starts_with("/api/v1/auth/") {
+                assert!(op["security"].is_array(), "{method} {path} has no security");
+            }
+            if path.starts_with("/api/v1/") {
+                assert!(
+                    op["responses"]["401"].is_object() || path.starts_with("/api/v1/auth/"),
+                    "{method} {path} lacks 401"
+                );
+                assert!(
+                    op["responses"]["500"].is_object(),
+                    "{method} {path} lacks 500"
+                );
+            }
+        }
+    }
+    for p in [
+        "/api/v1/accounts",
+        "/api/v1/accounts/{id}",
+        "/api/v1/accounts/{id}/balance",
+        "/api/v1/accounts/{id}/statement",
+        "/api/v1/transactions/transfer",
+        "/api/v1/transactions/{id}/reverse",
+        "/api/v1/transactions/account/{account_id}",
+    ] {
+        assert!(paths.contains_key(p), "{p} is not documented");
+    }
+    let ui = app.call(Method::GET, "/docs/", None, None, &[]).await;
+    assert_eq!(ui.status, StatusCode::OK);
+    assert!(ui.text().contains("swagger"), "{}", ui.text());
+}
+
+#[tokio::test]
+async fn the_web_app_is_served_with_spa_fallback() {
+    use std::sync::Arc;
+
+    use bankflow_core::{Bank, MemoryStore};
+    use bankflow_http::jwt::JwtKeys;
+    use bankflow_http::{app, AppState, HttpConfig};
+
+    let dir = std::env::temp_dir().join(format!("bankflow-spa-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(dir.join("assets")).unwrap();
+    std::fs::write(
+        dir.join("index.html"),
+        "<!doctype html><title>BankFlow</title>",
+    )
+    .unwrap();
+    std::fs::write(dir.join("assets/app-1234.js"), "console.log(1)").unwrap();
+    let config = HttpConfig {
+        static_dir: Some(dir.clone()),
+        ..HttpConfig::default()
+    };
+    let state = AppState::new(
+        Bank::builder(Arc::new(MemoryStore::new())).build(),
+        JwtKeys::random(),
+        config,
+    );
+    let t = crate::helpers::TestApp {
+        router: app(state.clone()),
+        state,
+    };
+
+    let index = t.call(Method::GET, "/", None, None, &[]).await;
+    assert_eq!(index.status, StatusCode::OK);
+    assert!(index.text().contains("BankFlow"));
+    let deep = t.call(Method::GET, "/accounts/123", None, None, &[]).await;
+    assert_eq!(
+        deep.status,
+        StatusCode::OK,
+        "client-side routes fall back to index.html"
+    );
+    assert!(deep.text().contains("BankFlow"));
+    assert_eq!(deep.header("cache-control").as_deref(), Some("no-store"));
+    let asset = t
+        .call(Method::GET, "/assets/app-1234.js", None, None, &[])
+        .await;
+    assert_eq!(asset.status, StatusCode::OK);
+    assert!(asset.header("cache-control").unwrap().contains("immutable"));
+    // The API keeps answering problem+json, never the SPA.
+    t.call(Method::GET, "/api/v1/nope", None, None, &[])
+        .await
+        .assert_problem(404, "not_found");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn errors_below_the_handlers_are_problems_too() {
+    let app = TestApp::new();
+    let admin = app.admin_token();
+    let r = app
+        .call(Method::PATCH, "/api/v1/accounts", Some(&admin), None, &[])
+        .await;
+    r.assert_problem(405, "method_not_allowed");
+    assert!(r.header("allow").is_some());
+    let (alice, c) = app.customer_token().await;
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri(format!("/api/v1/customers/{c}/documents"))
+        .header("authorization", format!("Bearer {alice}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    app.send(req).await.assert_problem(400, "validation_error");
+}
