@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 
 /// Port: the current time.
 pub trait Clock: Send + Sync + 'static {
@@ -17,7 +17,9 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        // Microseconds: what PostgreSQL's timestamptz keeps, so every store round-trips
+        // every timestamp exactly (and hashes over timestamps stay stable).
+        Utc::now().trunc_subsecs(6)
     }
 }
 
@@ -45,6 +47,19 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().expect("clock lock")
+        self.0.lock().expect("clock lock").trunc_subsecs(6)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clocks_keep_microseconds_only() {
+        let t = SystemClock.now();
+        assert_eq!(t.timestamp_subsec_nanos() % 1_000, 0);
+        let m = ManualClock::new(t + Duration::nanoseconds(1_234_567));
+        assert_eq!(m.now().timestamp_subsec_nanos() % 1_000, 0);
     }
 }
