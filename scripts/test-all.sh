@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every test suite in the repository: the README's "run all tests" command, and what
+# .ci/run calls. Installs and starts what the tests need (PostgreSQL from Debian's packages
+# when none is reachable, Chromium for the browser journey). Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never CI="${CI:-true}"
+started=$(date +%s)
+section() { printf '\n======== %s (t+%ss) ========\n' "$*" "$(( $(date +%s) - started ))"; }
+
+section "PostgreSQL"
+# shellcheck source=scripts/pg-test-env.sh
+source scripts/pg-test-env.sh
+echo "DATABASE_URL=${DATABASE_URL%%@*}@…"
+
+section "Rust: format, lints, core purity"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
+bash scripts/check-core-purity.sh
+
+section "Rust: tests (core, stores, http, examples)"
+cargo test --workspace --no-fail-fast
+
+section "Rust examples (quickstart, cross-language parity)"
+cargo run -q -p bankflow-examples --example quickstart
+cargo run -q -p bankflow-examples --example parity
+
+section "Python binding (maturin wheel in a fresh venv, pytest)"
+bash bankflow-py/scripts/ci.sh
+
+section "Node binding (napi-rs, tsc, node --test)"
+bash bankflow-node/scripts/ci.sh
+
+section "WebAssembly binding (wasm32 build, node --test)"
+bash scripts/build-wasm.sh --test
+
+section "Frontend (typecheck, lint, vitest, build)"
+bash frontend/scripts/ci.sh
+
+section "Browser journey and API fuzzing against bankflow serve"
+bash scripts/e2e.sh
+
+section "done in $(( $(date +%s) - started ))s"
