@@ -39,6 +39,9 @@ pub const STATEMENT_LINES_MAX: usize = 10_000;
 /// Whole-unit retries on transient store failures (serialization, busy) or a lost
 /// idempotency-key race.
 pub const WRITE_RETRIES_MAX: u32 = 8;
+/// Events a transfer emits (initiated, fraud passed, reserved, completed, balance x2...):
+/// the capacity reserved for a command's event list.
+pub(crate) const EVENTS_PER_COMMAND_TYPICAL: usize = 8;
 /// Holds expired per call of [`Bank::expire_holds`].
 pub const EXPIRE_BATCH_MAX: u32 = 500;
 
@@ -513,7 +516,8 @@ impl Bank {
         loop {
             attempt += 1;
             let mut uow = self.inner.store.begin(TxMode::Write).await?;
-            let mut events = Vec::new();
+            // A transfer emits about seven events; reserve once instead of growing 1-2-4-8.
+            let mut events = Vec::with_capacity(EVENTS_PER_COMMAND_TYPICAL);
             let result = self.exec(&mut *uow, actor, &cmd, &mut events).await;
             let result = match result {
                 Ok(out) => match self.finish(uow, &events).await {

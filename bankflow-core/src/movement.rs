@@ -306,13 +306,14 @@ pub fn plan(
     hold_ttl_default: chrono::Duration,
 ) -> BankResult<Planned> {
     let today = stamp.today();
-    let mut events = vec![txn_event(
+    let mut events = Vec::with_capacity(crate::bank::EVENTS_PER_COMMAND_TYPICAL);
+    events.push(txn_event(
         stamp,
         EventType::TransactionInitiated,
         m,
         TransactionStatus::Pending,
         m.amount,
-    )];
+    ));
     if fraud == FraudOutcome::Passed {
         events.push(txn_event(
             stamp,

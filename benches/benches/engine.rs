@@ -5,14 +5,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bankflow_core::{
-    AccountId, AccountType, Actor, Bank, BankConfig, BookingRequest, Currency, CustomerId, Destination, IdempotencyKey,
-    MemoryStore, Money, OpenAccountRequest, RequestContext, TransferItem, TransferRequest,
+    AccountId, AccountType, Actor, Bank, BankConfig, BookingRequest, Currency, CustomerId,
+    Destination, IdempotencyKey, MemoryStore, Money, OpenAccountRequest, RequestContext,
+    TransferItem, TransferRequest,
 };
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 async fn setup() -> (Bank, AccountId, AccountId) {
     let bank = Bank::builder(Arc::new(MemoryStore::new()))
-        .config(BankConfig { group_commit: Some(false), ..BankConfig::default() })
+        .config(BankConfig {
+            group_commit: Some(false),
+            ..BankConfig::default()
+        })
         .build();
     let sys = Actor::system();
     let mut ids = Vec::new();
@@ -52,7 +56,12 @@ async fn run(bank: &Bank, a: AccountId, b: AccountId, prefix: &str, n: u64) {
     for i in 0..n {
         let (from, to) = if i % 2 == 0 { (a, b) } else { (b, a) };
         let req = TransferRequest {
-            item: TransferItem { from_account_id: from, to: Destination::Account(to), amount, description: None },
+            item: TransferItem {
+                from_account_id: from,
+                to: Destination::Account(to),
+                amount,
+                description: None,
+            },
             idempotency_key: IdempotencyKey::parse(&format!("{prefix}-{i}")).unwrap(),
             context: RequestContext::default(),
         };
@@ -64,7 +73,9 @@ fn transfers(c: &mut Criterion) {
     let mut g = c.benchmark_group("memory_transfer");
     g.throughput(Throughput::Elements(1));
     g.measurement_time(Duration::from_secs(5));
-    let st = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let st = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let (bank, a, b) = st.block_on(setup());
     let mut round = 0u64;
     g.bench_function("single_thread", |bn| {
@@ -75,7 +86,10 @@ fn transfers(c: &mut Criterion) {
             start.elapsed()
         })
     });
-    let mt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let mt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
     let (bank, a, b) = mt.block_on(setup());
     let mut round = 0u64;
     g.bench_function("two_threads_contended", |bn| {
