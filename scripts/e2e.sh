@@ -35,7 +35,8 @@ curl -fsS "$base/readyz" >/dev/null || { echo "server did not start"; cat "$data
 curl -fsS "$base/" | grep -q '<div id="root">' || { echo "frontend not served at /"; exit 1; }
 
 echo "== Playwright journey against $base"
-(cd frontend && BASE_URL="$base" npm run --silent e2e) || { tail -50 "$data/server.log"; exit 1; }
+# BANKFLOW_DATA_DIR lets the journey read what the server writes there (mail drop: <data>/mail/).
+(cd frontend && BASE_URL="$base" BANKFLOW_DATA_DIR="$data" npm run --silent e2e) || { tail -50 "$data/server.log"; exit 1; }
 
 echo "== schemathesis against $base/api/v1/openapi.json"
 venv="$root/target/schemathesis-venv"

@@ -27,6 +27,7 @@ pub mod memory;
 pub mod money;
 pub mod movement;
 pub mod notify;
+pub mod overview;
 pub mod ports;
 pub mod schedule;
 #[cfg(feature = "testkit")]
@@ -67,6 +68,7 @@ pub use ledger::SystemAccount;
 pub use memory::MemoryStore;
 pub use money::{Currency, Money};
 pub use notify::{Channel, MemoryNotifier, Notifier, OutgoingMessage};
+pub use overview::{CurrencyTotal, DayVolume, Overview};
 pub use ports::{
     AuditRepo, CustomerRepo, FraudRepo, IdentityRepo, NotificationRepo, Store, TxMode, UnitOfWork,
 };

@@ -4,8 +4,8 @@
 
 use bankflow_core::{
     Account, AccountId, AccountNumber, AccountType, Balance, BankError, BankResult, Currency,
-    CustomerId, Destination, Money, Statement, StatementLine, Transaction, TransactionId,
-    TransactionQuery, TransactionStatus, TransactionType, TransferItem,
+    CustomerId, Destination, ExternalPayee, Money, PaymentRail, Statement, StatementLine,
+    Transaction, TransactionId, TransactionQuery, TransactionStatus, TransactionType, TransferItem,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -73,7 +73,8 @@ fn currency(code: Option<&str>) -> BankResult<Currency> {
     }
 }
 
-fn positive_money(amount: &str, code: &str) -> BankResult<Money> {
+/// A positive amount in a known currency, from its wire strings.
+pub fn positive_money(amount: &str, code: &str) -> BankResult<Money> {
     Money::parse_positive(amount, Currency::parse(code)?)
 }
 
@@ -461,57 +462,114 @@ pub struct PaymentBody {
     pub description: Option<String>,
 }
 
-/// Longest payee field accepted.
-pub const PAYEE_FIELD_LEN_MAX: usize = 140;
+/// How money leaves the bank for `POST /transactions/external`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RailDto {
+    /// Outgoing ACH transfer.
+    Ach,
+    /// Outgoing wire.
+    Wire,
+}
 
-/// A validated payment: the booking, and the payee for fraud rules (first-time payee).
-#[derive(Debug, Clone)]
-pub struct Payment {
-    /// Debited account.
-    pub account_id: AccountId,
-    /// Amount.
-    pub amount: Money,
-    /// Description shown on statements: the caller's, else "Payment to <payee>".
+impl From<RailDto> for PaymentRail {
+    fn from(r: RailDto) -> Self {
+        match r {
+            RailDto::Ach => PaymentRail::Ach,
+            RailDto::Wire => PaymentRail::Wire,
+        }
+    }
+}
+
+/// An ACH transfer or a wire to a beneficiary outside the bank.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalTransferBody {
+    /// `ACH` or `WIRE`.
+    pub rail: RailDto,
+    /// Debited account (yours).
+    pub from_account_id: Uuid,
+    /// Beneficiary name (1 to 140 characters).
+    #[schema(example = "Jane Roe")]
+    pub payee_name: String,
+    /// Beneficiary account: IBAN, account number or routing/account (4 to 34 letters, digits, `-`, `/`).
+    #[schema(example = "021000021/123456789")]
+    pub payee_account_number: String,
+    /// Reference the beneficiary sees (at most 140 characters).
+    pub payee_reference: Option<String>,
+    /// Positive decimal string.
+    #[schema(example = "250.00")]
+    pub amount: String,
+    /// ISO 4217 code.
+    #[schema(example = "USD")]
+    pub currency: String,
+    /// Free text.
     pub description: Option<String>,
-    /// Payee account identifier.
-    pub payee: String,
+}
+
+/// The transfer item of a payment out of the bank; the engine validates the payee
+/// (one rule set for every rail) and shows the payee account to fraud as the counterparty.
+fn external_item(
+    from_account_id: Uuid,
+    payee: ExternalPayee,
+    amount: &str,
+    currency: &str,
+    description: Option<String>,
+) -> BankResult<TransferItem> {
+    let payee = ExternalPayee {
+        name: payee.name.trim().to_string(),
+        account: payee.account.trim().to_string(),
+        ..payee
+    };
+    let description = description.or_else(|| {
+        Some(match &payee.reference {
+            Some(r) => format!("Payment to {} ({r})", payee.name),
+            None => format!("Payment to {}", payee.name),
+        })
+    });
+    Ok(TransferItem {
+        from_account_id: AccountId(from_account_id),
+        amount: positive_money(amount, currency)?,
+        to: Destination::External(payee),
+        description,
+    })
 }
 
 impl PaymentBody {
-    /// The validated payment.
-    pub fn try_into_domain(self) -> BankResult<Payment> {
-        let field = |name: &str, v: &str| -> BankResult<String> {
-            let v = v.trim();
-            if v.is_empty()
-                || v.chars().count() > PAYEE_FIELD_LEN_MAX
-                || v.chars().any(char::is_control)
-            {
-                return Err(BankError::validation(
-                    name,
-                    format!("1 to {PAYEE_FIELD_LEN_MAX} printable characters"),
-                ));
-            }
-            Ok(v.to_string())
+    /// The transfer item: a bill payment out of the bank.
+    pub fn try_into_domain(self) -> BankResult<TransferItem> {
+        let payee = ExternalPayee {
+            rail: PaymentRail::Payment,
+            name: self.payee_name,
+            account: self.payee_account_number,
+            reference: self.payee_reference,
         };
-        let name = field("payee_name", &self.payee_name)?;
-        let payee = field("payee_account_number", &self.payee_account_number)?;
-        let reference = self
-            .payee_reference
-            .as_deref()
-            .map(|r| field("payee_reference", r))
-            .transpose()?;
-        let description = self.description.or_else(|| {
-            Some(match reference {
-                Some(r) => format!("Payment to {name} ({r})"),
-                None => format!("Payment to {name}"),
-            })
-        });
-        Ok(Payment {
-            account_id: AccountId(self.from_account_id),
-            amount: positive_money(&self.amount, &self.currency)?,
-            description,
+        external_item(
+            self.from_account_id,
             payee,
-        })
+            &self.amount,
+            &self.currency,
+            self.description,
+        )
+    }
+}
+
+impl ExternalTransferBody {
+    /// The transfer item: an ACH transfer or wire out of the bank.
+    pub fn try_into_domain(self) -> BankResult<TransferItem> {
+        let payee = ExternalPayee {
+            rail: self.rail.into(),
+            name: self.payee_name,
+            account: self.payee_account_number,
+            reference: self.payee_reference,
+        };
+        external_item(
+            self.from_account_id,
+            payee,
+            &self.amount,
+            &self.currency,
+            self.description,
+        )
     }
 }
 

@@ -42,7 +42,9 @@ pub use error::{ApiError, ApiResult, Problem};
 pub use state::{AppState, Auth, HttpConfig};
 
 use ratelimit::LimitClass;
-use routes::{accounts, admin, auth, customers, fraud, notifications, system, transactions};
+use routes::{
+    accounts, admin, auth, customers, fraud, notifications, scheduled, system, transactions,
+};
 use state::ClientIp;
 
 /// Largest request body accepted outside document uploads.
@@ -99,6 +101,7 @@ fn api_routes() -> Router<AppState> {
             post(customers::reject_kyc),
         )
         .route("/admin/kyc/queue", get(customers::kyc_queue))
+        .route("/admin/overview", get(admin::overview))
         .route("/admin/audit", get(admin::audit))
         .route("/admin/audit/verify", get(admin::verify_audit))
         .route("/admin/users/{id}/roles", put(admin::set_roles))
@@ -133,6 +136,15 @@ fn api_routes() -> Router<AppState> {
         .route("/transactions/pending", post(transactions::pending))
         .route("/transactions/batch", post(transactions::batch))
         .route("/transactions/payment", post(transactions::payment))
+        .route("/transactions/external", post(transactions::external))
+        .route(
+            "/transactions/scheduled",
+            post(scheduled::create).get(scheduled::list),
+        )
+        .route(
+            "/transactions/scheduled/{id}",
+            get(scheduled::get).delete(scheduled::cancel),
+        )
         .route("/transactions/search", get(transactions::search))
         .route(
             "/transactions/account/{account_id}",

@@ -5,7 +5,9 @@ use utoipa::{Modify, OpenApi};
 
 use crate::dto;
 use crate::error::Problem;
-use crate::routes::{accounts, admin, auth, customers, fraud, notifications, system, transactions};
+use crate::routes::{
+    accounts, admin, auth, customers, fraud, notifications, scheduled, system, transactions,
+};
 
 /// Adds the bearer-JWT security scheme.
 struct BearerAuth;
@@ -36,7 +38,7 @@ impl Modify for BearerAuth {
         customers::create, customers::search, customers::get, customers::update, customers::upload, customers::documents,
         customers::document_content, customers::submit_kyc, customers::kyc_status, customers::approve_kyc,
         customers::reject_kyc, customers::kyc_queue,
-        admin::audit, admin::verify_audit, admin::set_roles,
+        admin::overview, admin::audit, admin::verify_audit, admin::set_roles,
         notifications::mine, notifications::of_user, notifications::read, notifications::preferences,
         notifications::set_preferences, notifications::templates, notifications::stream, notifications::send_email,
         notifications::send_sms, notifications::send_push, notifications::send_in_app,
@@ -44,7 +46,8 @@ impl Modify for BearerAuth {
         accounts::open, accounts::list, accounts::get, accounts::of_user, accounts::of_customer, accounts::balance,
         accounts::statement, accounts::freeze, accounts::unfreeze, accounts::limits, accounts::close,
         transactions::deposit, transactions::withdraw, transactions::transfer, transactions::pending,
-        transactions::post_pending, transactions::void_pending, transactions::batch, transactions::payment,
+        transactions::post_pending, transactions::void_pending, transactions::batch, transactions::payment, transactions::external,
+        scheduled::create, scheduled::list, scheduled::get, scheduled::cancel,
         transactions::get, transactions::of_account, transactions::search, transactions::reverse,
         fraud::analyze, fraud::score, fraud::create_rule, fraud::list_rules, fraud::update_rule, fraud::install_defaults,
         fraud::add_whitelist, fraud::add_blacklist, fraud::whitelist, fraud::blacklist, fraud::remove_entry,
@@ -53,7 +56,7 @@ impl Modify for BearerAuth {
     components(schemas(
         Problem, dto::AccountDto, dto::BalanceDto, dto::TransactionDto, dto::StatementDto, dto::StatementLineDto,
         dto::OpenAccountBody, dto::LimitsBody, dto::DepositBody, dto::TransferBody, dto::PendingTransferBody,
-        dto::PostPendingBody, dto::BatchBody, dto::PaymentBody, dto::ReverseBody, dto::HealthDto,
+        dto::PostPendingBody, dto::BatchBody, dto::PaymentBody, dto::ExternalTransferBody, dto::RailDto, scheduled::ScheduleBody, scheduled::ScheduleDto, dto::ReverseBody, dto::HealthDto,
     )),
     tags(
         (name = "auth", description = "Registration, login, tokens, MFA"),

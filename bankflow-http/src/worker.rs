@@ -1,4 +1,4 @@
-//! The background worker: expires due holds, relays the outbox (whose sink turns events into
+//! The background worker: runs due scheduled transfers, expires due holds, relays the outbox (whose sink turns events into
 //! notifications) and retries failed notification deliveries. Several replicas may run it
 //! against one database: each step claims its work under a lease or re-checks state inside
 //! its own transaction, so no job runs twice.
@@ -20,6 +20,12 @@ pub const ROUNDS_PER_TICK_MAX: u32 = 20;
 /// One round of every job; returns how many items were handled.
 pub async fn run_once(bank: &Bank) -> usize {
     let mut handled = 0;
+    // Due occurrences are claimed under a lease and keyed by (schedule, occurrence), so a
+    // replica racing on the same schedule can only replay the transfer, never repeat it.
+    match bank.run_due_scheduled_transfers().await {
+        Ok(r) => handled += r.completed + r.failed,
+        Err(e) => tracing::warn!(error = %e, "scheduled transfers failed"),
+    }
     match bank.expire_holds().await {
         Ok(n) => handled += n,
         Err(e) => tracing::warn!(error = %e, "hold expiry failed"),

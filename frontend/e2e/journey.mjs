@@ -1,5 +1,7 @@
 // End-to-end journey against a running `bankflow serve` (fresh data dir).
 //   BASE_URL=http://127.0.0.1:8080 BANKFLOW_ADMIN_EMAIL=… BANKFLOW_ADMIN_PASSWORD=… npm run e2e
+// (scripts/e2e.sh also passes BANKFLOW_DATA_DIR, where the server's mail drop lives, for
+// journeys that need a verification code or reset link; this one does not.)
 // Uses playwright-core with Debian's Chromium (/usr/bin/chromium, or CHROMIUM_PATH); never downloads a browser.
 // Selectors are roles and labels only. Screenshots go to e2e/artifacts/.
 import { chromium } from 'playwright-core';
@@ -172,11 +174,13 @@ try {
     await application.waitFor({ state: 'detached' });
   });
 
-  await step('customer sees APPROVED and opens a checking and a savings account', async () => {
+  await step('customer sees APPROVED, has the onboarding checking account and opens a savings account', async () => {
     await c.getByRole('button', { name: 'Refresh status' }).click();
     await expectVisible(c.getByText('KYC status: APPROVED'), 'the APPROVED status');
     await nav(c, 'Accounts');
-    for (const type of ['Checking', 'Savings']) {
+    // Onboarding opens a checking account (frozen until KYC approval); the customer adds savings.
+    await expectVisible(c.getByRole('article', { name: /^Checking account/ }), 'the onboarding checking account');
+    for (const type of ['Savings']) {
       await c.getByRole('button', { name: 'Open account' }).click();
       const dialog = c.getByRole('dialog', { name: 'Open an account' });
       await chooseOption(c, 'Account type', type);
@@ -244,11 +248,29 @@ try {
     if (!csv.some((l) => l.includes('250.00'))) throw new Error('statement does not show the 250.00 transfer');
   });
 
+  await step('customer pays a payee, and sees the scheduled transfers and the history', async () => {
+    await nav(c, 'Payments');
+    await chooseOption(c, 'From account', /^Checking/);
+    await c.getByLabel('Payee name').fill('ACME Utilities');
+    await c.getByLabel('Payee account number').fill('DE89370400440532013000');
+    await c.getByLabel(/^Amount/).fill('20.00');
+    await c.getByRole('button', { name: 'Pay', exact: true }).dblclick();
+    // a first-time payee may be held for fraud review; either outcome is a clear answer
+    await expectVisible(c.getByText(/Paid \$20\.00|held for review/), 'the payment confirmation');
+    await shot(c, '09-payment');
+    await nav(c, 'Scheduled');
+    await expectVisible(c.getByRole('heading', { name: 'Scheduled transfers' }), 'the scheduled transfers page');
+    await shot(c, '10-scheduled');
+    await nav(c, 'Transactions');
+    await expectVisible(c.getByText(/250\.00/), 'the transfer in the history');
+    await shot(c, '11-transactions');
+  });
+
   await step('admin freezes the checking account', async () => {
     const section = a.getByRole('region', { name: `Accounts of ${fullName}` });
     await section.getByRole('button', { name: /^Freeze CHECKING/ }).click();
     await expectVisible(section.getByRole('button', { name: /^Unfreeze CHECKING/ }), 'the account frozen');
-    await shot(a, '09-admin-frozen');
+    await shot(a, '12-admin-frozen');
   });
 
   await step('customer sees the account_frozen refusal', async () => {
@@ -262,7 +284,7 @@ try {
     await expectVisible(alert, 'the account_frozen refusal');
     const code = await alert.first().getAttribute('data-code');
     if (code !== 'account_frozen') throw new Error(`expected problem code account_frozen, got ${code}`);
-    await shot(c, '10-frozen-refusal');
+    await shot(c, '13-frozen-refusal');
   });
 } catch (e) {
   failed += 1;

@@ -164,3 +164,112 @@ pub async fn set_roles(
             .into(),
     ))
 }
+
+/// Balances held in one currency.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CurrencyTotalDto {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Sum of account balances (decimal string).
+    pub balance: String,
+    /// Accounts in that currency.
+    pub accounts: u64,
+}
+
+/// Completed volume of one day in one currency.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DayVolumeDto {
+    /// Day (UTC), `YYYY-MM-DD`.
+    pub date: chrono::NaiveDate,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Completed transactions.
+    pub count: u64,
+    /// Sum of their amounts (decimal string).
+    pub amount: String,
+}
+
+/// Transactions of one status among those scanned.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StatusCountDto {
+    /// Transaction status.
+    pub status: String,
+    /// How many.
+    pub count: u64,
+}
+
+/// The bank at a glance.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OverviewDto {
+    /// Accounts (any status).
+    pub accounts_total: u64,
+    /// Frozen accounts.
+    pub accounts_frozen: u64,
+    /// Balances per currency.
+    pub totals: Vec<CurrencyTotalDto>,
+    /// KYC applications waiting for review.
+    pub pending_kyc: u64,
+    /// Fraud cases waiting for a decision.
+    pub open_fraud_cases: u64,
+    /// Completed volume per day, oldest first.
+    pub volume_by_day: Vec<DayVolumeDto>,
+    /// Scanned transactions per status.
+    pub transactions_by_status: Vec<StatusCountDto>,
+    /// How many recent transactions the figures cover.
+    pub transactions_scanned: u64,
+    /// True when a scan cap was hit: the figures cover only part of the bank.
+    pub truncated: bool,
+    /// When computed.
+    pub generated_at: DateTime<Utc>,
+}
+
+impl From<bankflow_core::Overview> for OverviewDto {
+    fn from(o: bankflow_core::Overview) -> Self {
+        OverviewDto {
+            accounts_total: o.accounts_total,
+            accounts_frozen: o.accounts_frozen,
+            totals: o
+                .totals
+                .into_iter()
+                .map(|t| CurrencyTotalDto {
+                    currency: t.currency.to_string(),
+                    balance: t.balance.to_string(),
+                    accounts: t.accounts,
+                })
+                .collect(),
+            pending_kyc: o.pending_kyc,
+            open_fraud_cases: o.open_fraud_cases,
+            volume_by_day: o
+                .volume_by_day
+                .into_iter()
+                .map(|d| DayVolumeDto {
+                    date: d.date,
+                    currency: d.currency.to_string(),
+                    count: d.count,
+                    amount: d.amount.to_string(),
+                })
+                .collect(),
+            transactions_by_status: o
+                .transactions_by_status
+                .into_iter()
+                .map(|(status, count)| StatusCountDto { status, count })
+                .collect(),
+            transactions_scanned: o.transactions_scanned,
+            truncated: o.truncated,
+            generated_at: o.generated_at,
+        }
+    }
+}
+
+/// Totals and activity for the admin dashboard (admin only; scans are capped, see `truncated`).
+#[utoipa::path(get, path = "/api/v1/admin/overview", tag = "admin",
+    responses((status = 200, description = "The overview", body = OverviewDto), CommonErrors),
+    security(("bearer" = [])))]
+pub async fn overview(State(s): State<AppState>, auth: Auth) -> ApiResult<axum::Json<OverviewDto>> {
+    let bank = s.bank.clone();
+    Ok(axum::Json(
+        detached(async move { bank.overview(&auth.actor).await })
+            .await?
+            .into(),
+    ))
+}

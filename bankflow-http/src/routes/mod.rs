@@ -7,6 +7,7 @@ pub mod auth;
 pub mod customers;
 pub mod fraud;
 pub mod notifications;
+pub mod scheduled;
 pub mod system;
 pub mod transactions;
 

@@ -4,13 +4,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bankflow_core::{
-    AccountId, BankError, BookingRequest, TransactionId, TransactionStatus, TransactionType,
-    TransferRequest,
+    AccountId, BankError, BookingRequest, TransactionId, TransactionStatus, TransferRequest,
 };
 
 use crate::dto::{
-    transaction_id_of, transaction_page, BatchBody, DepositBody, HistoryParams, Page, PaymentBody,
-    PendingTransferBody, PostPendingBody, ReverseBody, TransactionDto, TransferBody,
+    transaction_id_of, transaction_page, BatchBody, DepositBody, ExternalTransferBody,
+    HistoryParams, Page, PaymentBody, PendingTransferBody, PostPendingBody, ReverseBody,
+    TransactionDto, TransferBody,
 };
 use crate::error::ApiResult;
 use crate::routes::{detached, CommonErrors};
@@ -194,25 +194,49 @@ pub async fn batch(
 /// A payment to a payee outside the bank.
 #[utoipa::path(post, path = "/api/v1/transactions/payment", tag = "transactions", request_body = PaymentBody,
     params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Client-chosen key (1-255 printable ASCII); a replay returns the first response")),
-    responses((status = 201, description = "Paid", body = TransactionDto), CommonErrors),
+    responses((status = 201, description = "Paid", body = TransactionDto),
+        (status = 202, description = "Held for fraud review", body = TransactionDto), CommonErrors),
     security(("bearer" = [])))]
 pub async fn payment(
     State(s): State<AppState>,
     auth: Auth,
     IdemKey(key): IdemKey,
+    Ctx(context): Ctx,
     Json(body): Json<PaymentBody>,
 ) -> ApiResult<Response> {
-    let p = body.try_into_domain()?;
-    let req = BookingRequest {
-        account_id: p.account_id,
-        amount: p.amount,
-        description: p.description,
+    let req = TransferRequest {
+        item: body.try_into_domain()?,
         idempotency_key: key,
+        context,
     };
     let bank = s.bank.clone();
     Ok(created(
-        detached(async move { bank.book(&auth.actor, TransactionType::Payment, req).await })
-            .await?,
+        detached(async move { bank.transfer(&auth.actor, req).await }).await?,
+    ))
+}
+
+/// An ACH transfer or a wire out of the bank, from the caller's account, through the same
+/// pipeline as transfers (limits, fraud with the beneficiary account as counterparty).
+#[utoipa::path(post, path = "/api/v1/transactions/external", tag = "transactions", request_body = ExternalTransferBody,
+    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Client-chosen key (1-255 printable ASCII); a replay returns the first response")),
+    responses((status = 201, description = "Sent", body = TransactionDto),
+        (status = 202, description = "Held for fraud review", body = TransactionDto), CommonErrors),
+    security(("bearer" = [])))]
+pub async fn external(
+    State(s): State<AppState>,
+    auth: Auth,
+    IdemKey(key): IdemKey,
+    Ctx(context): Ctx,
+    Json(body): Json<ExternalTransferBody>,
+) -> ApiResult<Response> {
+    let req = TransferRequest {
+        item: body.try_into_domain()?,
+        idempotency_key: key,
+        context,
+    };
+    let bank = s.bank.clone();
+    Ok(created(
+        detached(async move { bank.transfer(&auth.actor, req).await }).await?,
     ))
 }
 

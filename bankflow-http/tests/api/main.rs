@@ -4,6 +4,8 @@ mod fraud;
 mod helpers;
 mod journey;
 mod notifications;
+mod payments;
 mod refusals;
+mod scheduled;
 mod stores;
 mod system;

@@ -1,4 +1,4 @@
-import { Alert, Box, Button, Paper, Stack, TextField } from '@mui/material';
+import { Alert, Box, Button, MenuItem, Paper, Stack, TextField } from '@mui/material';
 import { useState } from 'react';
 import { Controller, useForm } from 'react-hook-form';
 import { AccountSelect } from '../components/common/AccountSelect';
@@ -6,11 +6,12 @@ import { ErrorAlert, PageHeader } from '../components/common/States';
 import { useAccounts } from '../hooks/useAccounts';
 import { useIdempotentSubmit } from '../hooks/useIdempotentSubmit';
 import { transactionService } from '../services/transactionService';
-import type { PaymentRequest } from '../types';
+import type { PaymentRail, PaymentRequest } from '../types';
 import { errorMessage } from '../utils/errors';
 import { formatMoney, normalizeAmount, validateAmountInput } from '../utils/money';
 
 interface V {
+  rail: PaymentRail;
   from_account_id: string;
   payee_name: string;
   payee_account_number: string;
@@ -26,7 +27,7 @@ export default function PaymentsPage() {
   const [ok, setOk] = useState<string | null>(null);
   const { submit, submitting, reset } = useIdempotentSubmit((key: string, body: PaymentRequest) => transactionService.payment(body, key));
   const { control, register, handleSubmit, watch, reset: resetForm, formState } = useForm<V>({
-    defaultValues: { from_account_id: '', payee_name: '', payee_account_number: '', payee_reference: '', amount: '', description: '' },
+    defaultValues: { rail: 'PAYMENT', from_account_id: '', payee_name: '', payee_account_number: '', payee_reference: '', amount: '', description: '' },
   });
   const e = formState.errors;
   const currency = usable.find((a) => a.id === watch('from_account_id'))?.currency ?? 'USD';
@@ -36,6 +37,7 @@ export default function PaymentsPage() {
     setOk(null);
     try {
       const tx = await submit({
+        rail: v.rail,
         from_account_id: v.from_account_id,
         payee_name: v.payee_name.trim(),
         payee_account_number: v.payee_account_number.trim(),
@@ -61,9 +63,20 @@ export default function PaymentsPage() {
         <form onSubmit={handleSubmit(onSubmit)} noValidate aria-label="Payment" onChange={() => reset()}>
           <Box display="grid" gridTemplateColumns={{ xs: '1fr', md: '1fr 1fr' }} gap={2}>
             <Controller name="from_account_id" control={control} rules={{ required: 'Choose an account' }} render={({ field }) => <AccountSelect accounts={usable} label="From account" {...field} error={!!e.from_account_id} helperText={e.from_account_id?.message} />} />
-            <TextField label="Payee name" {...register('payee_name', { required: 'Required', maxLength: { value: 100, message: 'Too long' } })} error={!!e.payee_name} helperText={e.payee_name?.message} />
-            <TextField label="Payee account number" {...register('payee_account_number', { required: 'Required', pattern: { value: /^[A-Za-z0-9]{6,34}$/, message: '6–34 letters or digits' } })} error={!!e.payee_account_number} helperText={e.payee_account_number?.message} />
-            <TextField label="Payee reference (optional)" {...register('payee_reference')} />
+            <Controller
+              name="rail"
+              control={control}
+              render={({ field }) => (
+                <TextField select label="Payment type" {...field}>
+                  <MenuItem value="PAYMENT">Bill payment</MenuItem>
+                  <MenuItem value="ACH">ACH transfer</MenuItem>
+                  <MenuItem value="WIRE">Wire</MenuItem>
+                </TextField>
+              )}
+            />
+            <TextField label="Payee name" {...register('payee_name', { required: 'Required', maxLength: { value: 140, message: 'At most 140 characters' } })} error={!!e.payee_name} helperText={e.payee_name?.message} />
+            <TextField label="Payee account number" {...register('payee_account_number', { required: 'Required', pattern: { value: /^[A-Za-z0-9/-]{4,34}$/, message: "4–34 letters, digits, '-' or '/'" } })} error={!!e.payee_account_number} helperText={e.payee_account_number?.message} />
+            <TextField label="Payee reference (optional)" {...register('payee_reference', { maxLength: { value: 140, message: 'At most 140 characters' } })} error={!!e.payee_reference} helperText={e.payee_reference?.message} />
             <TextField label={`Amount (${currency})`} inputMode="decimal" {...register('amount', { validate: (v) => validateAmountInput(v, currency) ?? true })} error={!!e.amount} helperText={e.amount?.message} />
             <TextField label="Description (optional)" {...register('description')} />
           </Box>

@@ -24,6 +24,12 @@ interface V {
   description: string;
 }
 
+/** A start date today means "now" (the server refuses a start in the past); a later date
+ * runs at 09:00 local time that day. */
+export function startInstant(date: string, now: Date = new Date()): string {
+  return date === isoDate(now) ? now.toISOString() : new Date(`${date}T09:00:00`).toISOString();
+}
+
 export default function ScheduledPage() {
   const { accounts } = useAccounts();
   const usable = accounts.filter((a) => a.status === 'ACTIVE');
@@ -48,8 +54,8 @@ export default function ScheduledPage() {
       amount: normalizeAmount(v.amount, currency),
       currency,
       frequency: v.frequency,
-      start_date: v.start_date,
-      end_date: v.end_date || undefined,
+      start_at: startInstant(v.start_date),
+      end_at: v.end_date ? new Date(`${v.end_date}T23:59:59`).toISOString() : undefined,
       description: v.description.trim() || undefined,
     };
     try {
@@ -137,11 +143,16 @@ export default function ScheduledPage() {
               <TableBody>
                 {list.data.map((s) => (
                   <TableRow key={s.id}>
-                    <TableCell>{s.to_account_number ?? accounts.find((a) => a.id === s.to_account_id)?.account_number ?? s.to_account_id}</TableCell>
+                    <TableCell>{accounts.find((a) => a.id === s.to_account_id)?.account_number ?? s.to_account_id}</TableCell>
                     <TableCell>{s.frequency}</TableCell>
                     <TableCell>{formatDate(s.next_run_at)}</TableCell>
                     <TableCell>
                       <StatusChip status={s.status} />
+                      {s.last_error && (
+                        <Typography variant="caption" color="error" display="block">
+                          Last run refused: {s.last_error}
+                        </Typography>
+                      )}
                     </TableCell>
                     <TableCell align="right">
                       <MoneyText amount={s.amount} currency={s.currency} />

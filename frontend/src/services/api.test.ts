@@ -68,10 +68,10 @@ describe('api interceptors', () => {
   });
 
   it('does not try to refresh when login itself answers 401', async () => {
-    api.defaults.adapter = mockAdapter(() => ({ status: 401, data: { code: 'invalid_credentials', title: 'Invalid credentials' } }), calls);
+    api.defaults.adapter = mockAdapter(() => ({ status: 401, data: { code: 'unauthorized', title: 'Unauthorized' } }), calls);
     const err = await api.post('/auth/login', { email: 'a@b.c', password: 'x' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
-    expect((err as ApiError).code).toBe('invalid_credentials');
+    expect((err as ApiError).code).toBe('unauthorized');
     expect(calls).toHaveLength(1);
   });
 

@@ -28,6 +28,17 @@ describe('transactionService idempotency', () => {
     expect(body(calls[0]).amount).toBe('25.00');
   });
 
+  it('sends bill payments to /payment and ACH or wires to /external with their rail', async () => {
+    api.defaults.adapter = mockAdapter(() => ({ status: 201, data: tx }), calls);
+    const payment = { from_account_id: 'a', payee_name: 'ACME', payee_account_number: '12345678', amount: '5.00', currency: 'USD' };
+    await transactionService.payment({ ...payment, rail: 'PAYMENT' }, 'k1');
+    await transactionService.payment({ ...payment, rail: 'WIRE' }, 'k2');
+    expect(calls.map((c) => c.url)).toEqual(['/transactions/payment', '/transactions/external']);
+    expect(body(calls[0]).rail).toBeUndefined();
+    expect(body(calls[1]).rail).toBe('WIRE');
+    expect(header(calls[1], 'Idempotency-Key')).toBe('k2');
+  });
+
   it('keeps the same key when the request is retried after a token refresh', async () => {
     api.defaults.adapter = mockAdapter((c) => {
       if (c.url?.endsWith('/auth/refresh')) return { status: 200, data: { access_token: 'a2', refresh_token: 'r2' } };

@@ -20,8 +20,13 @@ export const transactionService = {
   async transfer(body: TransferRequest, idempotencyKey: string): Promise<Transaction> {
     return (await api.post<Transaction>('/transactions/transfer', body, idem(idempotencyKey))).data;
   },
+  /** Bill payments go to `/transactions/payment`; ACH and wires to `/transactions/external` with their rail. */
   async payment(body: PaymentRequest, idempotencyKey: string): Promise<Transaction> {
-    return (await api.post<Transaction>('/transactions/payment', body, idem(idempotencyKey))).data;
+    const { rail, ...rest } = body;
+    if (rail === 'ACH' || rail === 'WIRE') {
+      return (await api.post<Transaction>('/transactions/external', { ...rest, rail }, idem(idempotencyKey))).data;
+    }
+    return (await api.post<Transaction>('/transactions/payment', rest, idem(idempotencyKey))).data;
   },
   async deposit(body: DepositRequest, idempotencyKey: string): Promise<Transaction> {
     return (await api.post<Transaction>('/transactions/deposit', body, idem(idempotencyKey))).data;

@@ -22,10 +22,16 @@ export const login = createAsyncThunk<User, { email: string; password: string; m
       await authService.login(creds);
       return await authService.me();
     } catch (e) {
-      return rejectWithValue({ message: errorMessage(e), code: e instanceof ApiError ? e.code : undefined });
+      const code = e instanceof ApiError ? e.code : undefined;
+      // The server answers a failed sign-in with the engine's generic `unauthorized`
+      // (it never says whether the email or the password was wrong), so login has its own message.
+      const message = code === 'unauthorized' ? LOGIN_FAILED : errorMessage(e);
+      return rejectWithValue({ message, code });
     }
   },
 );
+
+export const LOGIN_FAILED = 'Email, password or authentication code is incorrect.';
 
 export const fetchMe = createAsyncThunk<User, void, { rejectValue: string }>('auth/me', async (_, { rejectWithValue }) => {
   try {
@@ -79,7 +85,6 @@ const authSlice = createSlice({
           s.mfaRequired = true;
           s.error = null;
         } else {
-          if (code === 'invalid_mfa_code') s.mfaRequired = true;
           s.error = a.payload?.message ?? 'Sign-in failed';
         }
       })

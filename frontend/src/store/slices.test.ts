@@ -53,7 +53,7 @@ describe('authSlice', () => {
   });
 
   it('reports wrong credentials', async () => {
-    api.defaults.adapter = mockAdapter(() => ({ status: 401, data: { code: 'invalid_credentials' } }));
+    api.defaults.adapter = mockAdapter(() => ({ status: 401, data: { code: 'unauthorized' } }));
     const store = makeStore();
     await store.dispatch(login({ email: 'a@b.c', password: 'bad' }));
     expect(store.getState().auth.error).toMatch(/incorrect/);

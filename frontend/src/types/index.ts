@@ -84,7 +84,7 @@ export interface KycStatusResponse {
   reason?: string | null;
 }
 
-export type DocumentType = 'PASSPORT' | 'DRIVERS_LICENSE' | 'NATIONAL_ID' | 'PROOF_OF_ADDRESS';
+export type DocumentType = 'PASSPORT' | 'DRIVERS_LICENSE' | 'NATIONAL_ID' | 'UTILITY_BILL' | 'BANK_STATEMENT';
 
 export interface KycDocument {
   id: Uuid;
@@ -163,7 +163,11 @@ export interface TransferRequest {
   description?: string;
 }
 
+/** How money leaves the bank: a bill payment, or an ACH transfer / wire (`/transactions/external`). */
+export type PaymentRail = 'PAYMENT' | 'ACH' | 'WIRE';
+
 export interface PaymentRequest {
+  rail?: PaymentRail;
   from_account_id: Uuid;
   payee_name: string;
   payee_account_number: string;
@@ -190,16 +194,31 @@ export interface ScheduledTransferRequest {
   currency: string;
   description?: string;
   frequency: Frequency;
-  start_date: string;
-  end_date?: string;
+  /** First run, RFC 3339. */
+  start_at: string;
+  /** No run after this instant, RFC 3339. */
+  end_at?: string;
 }
 
-export interface ScheduledTransfer extends ScheduledTransferRequest {
+export interface ScheduledTransfer {
   id: Uuid;
-  status: 'ACTIVE' | 'CANCELLED' | 'COMPLETED' | 'FAILED' | string;
-  next_run_at: string | null;
-  last_run_at?: string | null;
+  customer_id: Uuid;
+  from_account_id: Uuid;
+  to_account_id: Uuid;
+  amount: Amount;
+  currency: string;
+  description: string | null;
+  frequency: Frequency;
+  start_at: string;
+  end_at: string | null;
+  next_run_at: string;
+  occurrence: number;
+  status: 'ACTIVE' | 'CANCELLED' | 'COMPLETED';
+  last_transaction_id: Uuid | null;
+  last_status: string | null;
+  last_error: string | null;
   created_at: string;
+  updated_at: string;
 }
 
 export interface TransactionFilters {
@@ -279,16 +298,18 @@ export interface FraudListEntry {
   created_at: string;
 }
 
+/** `GET /admin/overview`: figures over capped scans (`truncated` says a cap was hit). */
 export interface AdminOverview {
-  customers_total: number;
   accounts_total: number;
   accounts_frozen: number;
+  totals: { currency: string; balance: Amount; accounts: number }[];
   pending_kyc: number;
   open_fraud_cases: number;
-  total_deposits: Amount;
-  currency: string;
-  volume_by_day: { date: string; count: number; amount: Amount }[];
-  transfers_by_status: { status: string; count: number }[];
+  volume_by_day: { date: string; currency: string; count: number; amount: Amount }[];
+  transactions_by_status: { status: string; count: number }[];
+  transactions_scanned: number;
+  truncated: boolean;
+  generated_at: string;
 }
 
 export interface AuditEntry {

@@ -17,9 +17,7 @@ export class ApiError extends Error {
 const MESSAGES: Record<string, string> = {
   validation_error: 'Some fields are invalid. Please check and try again.',
   unauthorized: 'Your session has expired. Please sign in again.',
-  invalid_credentials: 'Email or password is incorrect.',
   mfa_required: 'Enter the 6-digit code from your authenticator app.',
-  invalid_mfa_code: 'That authentication code is not valid.',
   forbidden: 'You do not have permission to do that.',
   not_found: 'Not found.',
   conflict: 'That conflicts with the current state. Refresh and try again.',

@@ -8,7 +8,8 @@ export const DOCUMENT_TYPES = [
   { value: 'PASSPORT', label: 'Passport' },
   { value: 'DRIVERS_LICENSE', label: "Driver's license" },
   { value: 'NATIONAL_ID', label: 'National ID card' },
-  { value: 'PROOF_OF_ADDRESS', label: 'Proof of address' },
+  { value: 'UTILITY_BILL', label: 'Utility bill' },
+  { value: 'BANK_STATEMENT', label: 'Bank statement' },
 ];
 
 const MAX_BYTES = 10 * 1024 * 1024;

@@ -278,11 +278,12 @@ function Rules() {
   );
 }
 
-const LIST_TYPES = ['ACCOUNT_NUMBER', 'EMAIL', 'IP', 'DEVICE', 'COUNTRY'];
+// The engine's list entry types (bankflow_core::fraud).
+const LIST_TYPES = ['ACCOUNT', 'COUNTERPARTY', 'EMAIL', 'EMAIL_DOMAIN', 'IP', 'DEVICE'];
 
 function ListPanel({ kind }: { kind: ListKind }) {
   const list = useAsync(() => fraudService.list(kind), [kind]);
-  const [listType, setListType] = useState('ACCOUNT_NUMBER');
+  const [listType, setListType] = useState('ACCOUNT');
   const [value, setValue] = useState('');
   const [error, setError] = useState<string | null>(null);
   const add = async () => {

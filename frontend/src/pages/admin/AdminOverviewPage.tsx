@@ -46,6 +46,8 @@ export default function AdminOverviewPage() {
   };
 
   const o = ov.data;
+  // Chart one currency: the one holding the most accounts.
+  const chartCurrency = o && o.totals.length > 0 ? [...o.totals].sort((x, y) => y.accounts - x.accounts)[0].currency : 'USD';
   return (
     <>
       <PageHeader title="Bank overview" actions={<Button onClick={() => { ov.reload(); verify.reload(); }}>Refresh</Button>} />
@@ -53,13 +55,17 @@ export default function AdminOverviewPage() {
       <ErrorAlert error={ov.error} onRetry={ov.reload} />
       {o && (
         <>
-          <Box display="grid" gridTemplateColumns={{ xs: '1fr 1fr', md: 'repeat(3, 1fr)', lg: 'repeat(6, 1fr)' }} gap={2}>
-            <Stat label="Customers" value={o.customers_total} />
+          {o.truncated && (
+            <Alert severity="info" sx={{ mb: 2 }}>
+              The bank is larger than the overview scans: figures cover the most recent {o.transactions_scanned} transactions and the first accounts and queues only.
+            </Alert>
+          )}
+          <Box display="grid" gridTemplateColumns={{ xs: '1fr 1fr', md: 'repeat(3, 1fr)', lg: 'repeat(5, 1fr)' }} gap={2}>
             <Stat label="Accounts" value={o.accounts_total} />
             <Stat label="Frozen accounts" value={o.accounts_frozen} />
             <Stat label="Pending KYC" value={o.pending_kyc} />
             <Stat label="Open fraud cases" value={o.open_fraud_cases} />
-            <Stat label="Total deposits" value={formatMoney(o.total_deposits, o.currency)} />
+            <Stat label="Total deposits" value={o.totals.length === 0 ? formatMoney('0', chartCurrency) : o.totals.map((t) => formatMoney(t.balance, t.currency)).join(' · ')} />
           </Box>
           <Box display="grid" gridTemplateColumns={{ xs: '1fr', md: '2fr 1fr' }} gap={2} mt={2}>
             <Paper variant="outlined" sx={{ p: 2 }}>
@@ -68,13 +74,13 @@ export default function AdminOverviewPage() {
               </Typography>
               <Box height={260} role="img" aria-label="Bar chart of transaction volume per day">
                 <ResponsiveContainer>
-                  <BarChart data={o.volume_by_day.map((d) => ({ date: d.date, amount: toChartNumber(d.amount), count: d.count }))}>
+                  <BarChart data={o.volume_by_day.filter((d) => d.currency === chartCurrency).map((d) => ({ date: d.date, amount: toChartNumber(d.amount), count: d.count }))}>
                     <CartesianGrid strokeDasharray="3 3" />
                     <XAxis dataKey="date" tick={{ fontSize: 12 }} />
                     <YAxis tick={{ fontSize: 12 }} width={70} />
                     <Tooltip />
                     <Legend />
-                    <Bar dataKey="amount" name={`Amount (${o.currency})`} fill="#1565c0" />
+                    <Bar dataKey="amount" name={`Amount (${chartCurrency})`} fill="#1565c0" />
                     <Bar dataKey="count" name="Transactions" fill="#90caf9" />
                   </BarChart>
                 </ResponsiveContainer>
@@ -82,13 +88,13 @@ export default function AdminOverviewPage() {
             </Paper>
             <Paper variant="outlined" sx={{ p: 2 }}>
               <Typography variant="h6" component="h2">
-                Transfers by status
+                Transactions by status
               </Typography>
-              <Box height={260} role="img" aria-label={`Transfers by status: ${o.transfers_by_status.map((s) => `${s.status} ${s.count}`).join(', ')}`}>
+              <Box height={260} role="img" aria-label={`Transactions by status: ${o.transactions_by_status.map((s) => `${s.status} ${s.count}`).join(', ')}`}>
                 <ResponsiveContainer>
                   <PieChart>
-                    <Pie data={o.transfers_by_status} dataKey="count" nameKey="status" outerRadius={80} label>
-                      {o.transfers_by_status.map((s, i) => (
+                    <Pie data={o.transactions_by_status} dataKey="count" nameKey="status" outerRadius={80} label>
+                      {o.transactions_by_status.map((s, i) => (
                         <Cell key={s.status} fill={PIE_COLORS[i % PIE_COLORS.length]} />
                       ))}
                     </Pie>
