@@ -23,7 +23,9 @@ export BANKFLOW_JWT_SECRET="e2e-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d 
 # The journey and the fuzzer send far more than 100 requests a minute from one address.
 export BANKFLOW_RATE_LIMIT_PER_MIN=100000 BANKFLOW_AUTH_RATE_LIMIT_PER_MIN=100000
 
-"$bin" serve --data-dir "$data" --bind "127.0.0.1:$port" --static-dir "$root/frontend/dist" >"$data/server.log" 2>&1 &
+# A fresh SQLite data dir, whatever DATABASE_URL the caller exported for the PostgreSQL suites:
+# a shared database would keep an earlier run's admin, whose password differs from this run's.
+env -u DATABASE_URL "$bin" serve --data-dir "$data" --bind "127.0.0.1:$port" --static-dir "$root/frontend/dist" >"$data/server.log" 2>&1 &
 server=$!
 cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }
 trap cleanup EXIT

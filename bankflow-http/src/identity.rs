@@ -34,8 +34,11 @@ pub async fn bootstrap_admin(
 ) -> Result<(), crate::serve::CliError> {
     match (email, password) {
         (Some(e), Some(p)) => {
-            if let Some(id) = state.bank.ensure_admin(e, p).await? {
-                tracing::info!(user_id = %id, "created the first admin");
+            match state.bank.ensure_admin(e, p).await? {
+                Some(id) => tracing::info!(user_id = %id, "created the first admin"),
+                // Only the first admin comes from configuration; later ones are granted by an
+                // admin, and a configured password never overwrites a stored one.
+                None => tracing::info!("an admin exists; BANKFLOW_ADMIN_EMAIL/PASSWORD not used"),
             }
             Ok(())
         }
