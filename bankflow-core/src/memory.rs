@@ -111,10 +111,6 @@ impl<T> Chunked<T> {
     fn iter(&self) -> impl Iterator<Item = &T> {
         self.chunks.iter().flatten()
     }
-
-    fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
-        self.chunks.iter_mut().flatten()
-    }
 }
 
 impl<T> std::ops::Index<usize> for Chunked<T> {
@@ -192,6 +188,10 @@ pub struct MemoryState {
     /// Idempotency records in insertion order (never removed except by undo, newest first).
     idem_records: Chunked<IdempotencyRecord>,
     events: Chunked<EventRow>,
+    /// Every event before this index is published: the relay's scan starts here instead of
+    /// at the first event ever appended (which made each relay pass O(history)). A hint that
+    /// only errs low: undo moves it back, publishing moves it forward.
+    events_published_below: usize,
     events_by_aggregate: IdMap<Uuid, Vec<usize>>,
     identity: IdentityState,
     customer: CustomerState,
@@ -399,6 +399,7 @@ impl MemoryUow {
                     }
                 }
                 Undo::Events(len) => {
+                    st.events_published_below = st.events_published_below.min(len);
                     while st.events.len() > len {
                         let row = st.events.pop().expect("event to undo");
                         if let Some(v) = st
@@ -409,7 +410,10 @@ impl MemoryUow {
                         }
                     }
                 }
-                Undo::EventRow(i, row) => st.events[i] = *row,
+                Undo::EventRow(i, row) => {
+                    st.events_published_below = st.events_published_below.min(i);
+                    st.events[i] = *row;
+                }
                 Undo::Ctx(u) => u.apply(st),
                 Undo::Schedule(id, prev) => match prev {
                     Some(s) => {
@@ -856,10 +860,11 @@ impl EventRepo for MemoryUow {
         let mut blocked: std::collections::HashSet<Uuid> = Default::default();
         let mut claimed = Vec::new();
         let mut undo = Vec::new();
-        for (i, row) in st.events.iter_mut().enumerate() {
+        for i in st.events_published_below..st.events.len() {
             if claimed.len() >= limit as usize {
                 break;
             }
+            let row = &mut st.events[i];
             if row.stored.published_at.is_some() {
                 continue;
             }
@@ -892,6 +897,13 @@ impl EventRepo for MemoryUow {
             undo.push(Undo::EventRow(i, Box::new(row.clone())));
             row.stored.published_at = Some(at);
             row.lease_until = None;
+        }
+        while st
+            .events
+            .get(st.events_published_below)
+            .is_some_and(|r| r.stored.published_at.is_some())
+        {
+            st.events_published_below += 1;
         }
         self.undo.extend(undo);
         Ok(())
@@ -2097,9 +2109,7 @@ mod chunked_tests {
         c.push(8);
         assert_eq!(c[CHUNK_LEN - 1], 7);
         assert_eq!(c[CHUNK_LEN], 8);
-        for v in c.iter_mut() {
-            *v += 1;
-        }
+        c[0] += 1;
         assert_eq!(c[0], 1);
         while c.pop().is_some() {}
         assert_eq!(c.len(), 0);
