@@ -18,8 +18,10 @@ use crate::events::{
 };
 use crate::fraud::RulesFraudCheck;
 use crate::fraud_port::{FraudAction, FraudCheck, FraudInput, RequestContext};
-use crate::group::GroupCommitter;
-use crate::idempotency::{fingerprint, IdempotencyKey, IdempotencyRecord, IdempotentResponse};
+use crate::group::{self, GroupCommitter};
+use crate::idempotency::{
+    fingerprint, Fingerprinter, IdempotencyKey, IdempotencyRecord, IdempotentResponse,
+};
 use crate::ids::{
     AccountId, CustomerId, EventId, IdGenerator, JournalId, RandomIds, SplitMix, TransactionId,
 };
@@ -34,6 +36,9 @@ use crate::transaction::{Transaction, TransactionQuery, TransactionStatus, Trans
 pub const DESCRIPTION_LEN_MAX: usize = 500;
 /// Most transfers in one linked batch.
 pub const BATCH_LEN_MAX: usize = 100;
+/// Most transfers one [`Bank::submit_transfers`] call takes: a bound on one write unit's
+/// size and on the memory a call holds (TigerBeetle's batch limit is of the same order).
+pub const SUBMIT_TRANSFERS_MAX: usize = 8_190;
 /// Most lines in one statement.
 pub const STATEMENT_LINES_MAX: usize = 10_000;
 /// Whole-unit retries on transient store failures (serialization, busy) or a lost
@@ -167,11 +172,16 @@ struct Resolved {
     default_description: Option<String>,
 }
 
-fn destination_text(to: &Destination) -> String {
-    match to {
-        Destination::Account(id) => id.to_string(),
-        Destination::Number(n) => n.to_string(),
-        Destination::External(p) => p.fingerprint_text(),
+/// A destination's canonical text in request fingerprints.
+struct DestinationText<'a>(&'a Destination);
+
+impl std::fmt::Display for DestinationText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Destination::Account(id) => std::fmt::Display::fmt(id, f),
+            Destination::Number(n) => std::fmt::Display::fmt(n, f),
+            Destination::External(p) => f.write_str(&p.fingerprint_text()),
+        }
     }
 }
 
@@ -937,21 +947,18 @@ impl Bank {
         let item = &req.item;
         validate_description(&item.description)?;
         let scope = actor.idempotency_scope();
-        let to_text = destination_text(&item.to);
-        let reserve_text = match reserve {
-            Reserve::No => String::new(),
-            Reserve::Until(t) => t.to_rfc3339(),
+        let mut fp = Fingerprinter::new();
+        fp.part("transfer")
+            .part(item.from_account_id)
+            .part(DestinationText(&item.to))
+            .part(item.amount.amount())
+            .part(item.amount.currency().code())
+            .part(item.description.as_deref().unwrap_or(""));
+        match reserve {
+            Reserve::No => fp.part(""),
+            Reserve::Until(t) => fp.part(t.to_rfc3339()),
         };
-        let amount_text = item.amount.amount().to_string();
-        let fp = fingerprint(&[
-            "transfer",
-            &item.from_account_id.to_string(),
-            &to_text,
-            &amount_text,
-            item.amount.currency().code(),
-            item.description.as_deref().unwrap_or(""),
-            &reserve_text,
-        ]);
+        let fp = fp.finish();
         if let Some(resp) = self
             .idem_lookup(uow, &scope, &req.idempotency_key, &fp)
             .await?
@@ -1063,12 +1070,9 @@ impl Bank {
             default_description: None,
         };
         match to {
-            Destination::Account(id) => {
-                uow.account(*id).await?.ok_or(BankError::NotFound {
-                    resource: "account",
-                })?;
-                Ok(internal(*id))
-            }
+            // Existence is checked when the accounts are locked (a missing one is `not_found`
+            // there): looking it up here too cost a read and a copy on every transfer.
+            Destination::Account(id) => Ok(internal(*id)),
             Destination::Number(n) => {
                 let a = uow.account_by_number(n).await?.ok_or(BankError::NotFound {
                     resource: "account",
@@ -1217,20 +1221,25 @@ impl Bank {
             ));
         }
         let scope = actor.idempotency_scope();
-        let mut parts: Vec<String> = vec!["batch".into()];
+        let mut fp = Fingerprinter::new();
+        fp.part("batch");
         for it in items {
             validate_description(&it.description)?;
-            parts.push(it.from_account_id.to_string());
-            parts.push(destination_text(&it.to));
-            parts.push(it.amount.amount().to_string());
-            parts.push(it.amount.currency().code().to_string());
-            parts.push(it.description.clone().unwrap_or_default());
+            fp.part(it.from_account_id)
+                .part(DestinationText(&it.to))
+                .part(it.amount.amount())
+                .part(it.amount.currency().code())
+                .part(it.description.as_deref().unwrap_or(""));
         }
-        let fp = fingerprint(&parts.iter().map(String::as_str).collect::<Vec<_>>());
+        let fp = fp.finish();
         match self.idem_lookup(uow, &scope, key, &fp).await? {
             Some(IdempotentResponse::Batch(txns)) => return Ok(txns),
             Some(IdempotentResponse::Refused { code, message }) => {
-                return Err(BankError::InvalidState(format!("{code}: {message}")))
+                return Err(if code == "invalid_state" {
+                    BankError::InvalidState(message)
+                } else {
+                    BankError::InvalidState(format!("{code}: {message}"))
+                })
             }
             Some(_) => return Err(BankError::IdempotencyConflict),
             None => {}
@@ -1284,9 +1293,14 @@ impl Bank {
         if let Some(err) = refusal {
             // Linked: nothing of the batch is written (the locked copies are dropped).
             uow.rollback_to_savepoint().await?;
+            // Stored so that a replay rebuilds the very same error (see the lookup above).
+            let message = match &err {
+                BankError::InvalidState(m) => m.clone(),
+                other => other.to_string(),
+            };
             let resp = IdempotentResponse::Refused {
                 code: err.code().to_string(),
-                message: err.to_string(),
+                message,
             };
             self.idem_save(uow, scope, key, fp, resp).await?;
             return Err(err);
@@ -1730,6 +1744,67 @@ impl Bank {
         self.run(actor, Command::Transfer(req, Reserve::No))
             .await?
             .txn()
+    }
+
+    /// Many independent transfers in one commit: each keeps its own idempotency key, its own
+    /// checks and its own outcome (a refused one fails alone, as it would on its own), and
+    /// none is acknowledged before the commit covering all of them. For bulk work (payroll,
+    /// a payments file) and for embedders that buffer requests: one write unit and one
+    /// publish per call instead of one per transfer. Unlike [`Bank::transfer_batch`] the
+    /// transfers are not linked. 1 to [`SUBMIT_TRANSFERS_MAX`] requests.
+    pub async fn submit_transfers(
+        &self,
+        actor: &Actor,
+        reqs: Vec<TransferRequest>,
+    ) -> BankResult<Vec<BankResult<Transaction>>> {
+        if reqs.is_empty() || reqs.len() > SUBMIT_TRANSFERS_MAX {
+            return Err(BankError::validation(
+                "transfers",
+                format!("submit 1 to {SUBMIT_TRANSFERS_MAX} transfers"),
+            ));
+        }
+        let cmds: Vec<Command> = reqs
+            .into_iter()
+            .map(|r| Command::Transfer(r, Reserve::No))
+            .collect();
+        let mut results: Vec<Option<BankResult<Transaction>>> = vec![None; cmds.len()];
+        // Indexes still to run: all at first; then only those that lost a transient race
+        // (their whole unit is retried, bounded like every write).
+        let mut todo: Vec<usize> = (0..cmds.len()).collect();
+        let mut attempt = 0;
+        while !todo.is_empty() {
+            attempt += 1;
+            let last = attempt >= WRITE_RETRIES_MAX;
+            match group::exec_in_one_unit(self, todo.iter().map(|i| (actor, &cmds[*i])), todo.len())
+                .await
+            {
+                Ok((outcomes, events)) => {
+                    self.publish(&events).await;
+                    let mut again = Vec::new();
+                    for (i, out) in todo.into_iter().zip(outcomes) {
+                        match out {
+                            Err(e) if Self::retryable(&e) && !last => again.push(i),
+                            out => results[i] = Some(out.and_then(Outcome::txn)),
+                        }
+                    }
+                    todo = again;
+                }
+                Err(e) if Self::retryable(&e) && !last => {}
+                Err(e) => {
+                    if results.iter().all(Option::is_none) {
+                        return Err(e);
+                    }
+                    // Earlier rounds committed: report them, and this error for the rest.
+                    for i in todo.drain(..) {
+                        results[i] = Some(Err(e.clone()));
+                    }
+                }
+            }
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(BankError::internal("transfer not run"))))
+            .collect())
     }
 
     /// Two-phase transfer, phase one: reserves the funds with a hold until `expires_at`

@@ -95,7 +95,14 @@ impl GroupCommitter {
 
     async fn lead(&self, bank: &Bank) {
         let guard = LeaderGuard(self);
+        let mut first = true;
         loop {
+            if !std::mem::take(&mut first) {
+                // The callers just answered are ready to submit their next command but have
+                // not run yet; draining now would start a group without them (groups averaged
+                // ~11 of 32 callers on PostgreSQL). One turn of the scheduler lets them queue.
+                YieldNow(false).await;
+            }
             let jobs: Vec<Job> = {
                 let Ok(mut q) = self.queue.lock() else { return };
                 if q.pending.is_empty() {
@@ -107,6 +114,24 @@ impl GroupCommitter {
                 q.pending.drain(..n).collect()
             };
             run_group(bank, jobs).await;
+        }
+    }
+}
+
+/// Gives the executor one turn: pending once, waking itself (runtime-agnostic `yield_now`).
+struct YieldNow(bool);
+
+impl std::future::Future for YieldNow {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if std::mem::replace(&mut self.0, true) {
+            std::task::Poll::Ready(())
+        } else {
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
         }
     }
 }
@@ -137,20 +162,32 @@ async fn run_group(bank: &Bank, jobs: Vec<Job>) {
 type GroupResult = (Vec<BankResult<Outcome>>, Vec<crate::events::DomainEvent>);
 
 async fn try_group(bank: &Bank, jobs: &[Job]) -> BankResult<GroupResult> {
+    exec_in_one_unit(bank, jobs.iter().map(|j| (&j.actor, &j.cmd)), jobs.len()).await
+}
+
+/// Runs independent commands in one store transaction, each under its own savepoint (a
+/// refused or failed command rolls back alone), appends all their events and commits once.
+/// Shared by the group committer and [`Bank::submit_transfers`]. An `Err` means nothing was
+/// committed.
+pub(crate) async fn exec_in_one_unit<'a>(
+    bank: &Bank,
+    commands: impl Iterator<Item = (&'a Actor, &'a Command)>,
+    len: usize,
+) -> BankResult<GroupResult> {
     let mut uow = bank.inner.store.begin(TxMode::Write).await?;
-    let mut results = Vec::with_capacity(jobs.len());
-    let mut events = Vec::new();
-    for job in jobs {
+    let mut results = Vec::with_capacity(len);
+    let mut events = Vec::with_capacity(len * crate::bank::EVENTS_PER_COMMAND_TYPICAL);
+    for (actor, cmd) in commands {
         uow.savepoint().await?;
-        let mut ev = Vec::new();
-        match bank.exec(&mut *uow, &job.actor, &job.cmd, &mut ev).await {
+        let mark = events.len();
+        match bank.exec(&mut *uow, actor, cmd, &mut events).await {
             Ok(out) => {
                 uow.release_savepoint().await?;
-                events.extend(ev);
                 results.push(Ok(out));
             }
             Err(e) => {
                 uow.rollback_to_savepoint().await?;
+                events.truncate(mark);
                 results.push(Err(e));
             }
         }

@@ -78,13 +78,60 @@ impl fmt::Display for IdempotencyKey {
 
 /// SHA-256 over a canonical description of the request (command name and every field).
 pub fn fingerprint(parts: &[&str]) -> String {
-    let mut h = Sha256::new();
+    let mut f = Fingerprinter::new();
     for p in parts {
-        // Length-prefix each part so ("ab","c") and ("a","bc") differ.
-        h.update((p.len() as u64).to_be_bytes());
-        h.update(p.as_bytes());
+        f.part(p);
     }
-    hex::encode(h.finalize())
+    f.finish()
+}
+
+/// Builds a request fingerprint part by part, formatting each part straight into the hash:
+/// the transfer path fingerprints ids, amounts and codes without allocating a string for
+/// each. Each part is followed by its length, so ("ab","c") and ("a","bc") differ (read from
+/// the end, a length-suffixed sequence parses one way only).
+pub struct Fingerprinter {
+    hash: Sha256,
+    part_len: u64,
+}
+
+impl std::fmt::Write for Fingerprinter {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.hash.update(s.as_bytes());
+        self.part_len += s.len() as u64;
+        Ok(())
+    }
+}
+
+impl Fingerprinter {
+    /// An empty fingerprint.
+    pub fn new() -> Self {
+        Fingerprinter {
+            hash: Sha256::new(),
+            part_len: 0,
+        }
+    }
+
+    /// Adds one part, as its `Display` text.
+    pub fn part(&mut self, part: impl fmt::Display) -> &mut Self {
+        use std::fmt::Write as _;
+        self.part_len = 0;
+        // Writing into a hash cannot fail.
+        let _ = write!(self, "{part}");
+        let len = self.part_len;
+        self.hash.update(len.to_be_bytes());
+        self
+    }
+
+    /// The fingerprint, as lowercase hex.
+    pub fn finish(self) -> String {
+        hex::encode(self.hash.finalize())
+    }
+}
+
+impl Default for Fingerprinter {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The stored response of a command.
@@ -138,5 +185,9 @@ mod tests {
     fn fingerprints_are_length_prefixed() {
         assert_ne!(fingerprint(&["ab", "c"]), fingerprint(&["a", "bc"]));
         assert_eq!(fingerprint(&["x"]), fingerprint(&["x"]));
+        assert_ne!(fingerprint(&["x", ""]), fingerprint(&["x"]));
+        let mut f = Fingerprinter::new();
+        f.part("transfer").part(42).part("");
+        assert_eq!(f.finish(), fingerprint(&["transfer", "42", ""]));
     }
 }

@@ -65,6 +65,7 @@ pub fn cases() -> &'static [(&'static str, CaseFn)] {
         engine_pending_and_expiry,
         engine_reversal_and_batch,
         engine_idempotency,
+        engine_submitted_transfers,
         engine_statement_and_history,
         engine_external_payments,
         schedules_round_trip_and_claims,
@@ -1085,6 +1086,19 @@ async fn engine_reversal_and_batch(store: Arc<dyn Store>) {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("item 1"), "{err}");
+    let replayed = bank
+        .transfer_batch(
+            &sys,
+            vec![item(&a, &c, "10.00"), item(&b, &c, "0.01")],
+            key("b2"),
+            RequestContext::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        replayed, err,
+        "a replay returns the first refusal, word for word"
+    );
     assert_eq!(
         bank.balance(&sys, a.id).await.unwrap().balance,
         usd("40.00"),
@@ -1150,6 +1164,80 @@ async fn engine_idempotency(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_ne!(t_other.id, t1.id, "keys are scoped per caller");
+    bank.verify_ledger().await.unwrap();
+}
+
+/// `submit_transfers`: one commit, independent outcomes, per-item idempotency.
+async fn engine_submitted_transfers(store: Arc<dyn Store>) {
+    let (bank, _) = test_bank(store);
+    let sys = Actor::system();
+    let a = open(&bank, 1, AccountType::Checking).await;
+    let b = open(&bank, 2, AccountType::Checking).await;
+    deposit(&bank, a.id, "10.00", "d1").await;
+    let missing = AccountId(Uuid::from_u128(999));
+    let reqs = vec![
+        transfer_req(a.id, b.id, "4.00", "s1"),
+        transfer_req(a.id, b.id, "7.00", "s2"), // 6.00 left: refused alone
+        transfer_req(a.id, missing, "1.00", "s3"), // no such account: fails alone
+        transfer_req(a.id, b.id, "6.00", "s4"),
+        transfer_req(b.id, a.id, "0.50", "s5"),
+    ];
+    let out = bank.submit_transfers(&sys, reqs.clone()).await.unwrap();
+    assert_eq!(out.len(), 5);
+    assert_eq!(
+        out[0].as_ref().unwrap().status,
+        TransactionStatus::Completed
+    );
+    assert!(
+        matches!(out[1], Err(BankError::InsufficientFunds)),
+        "{:?}",
+        out[1]
+    );
+    assert!(
+        matches!(out[2], Err(BankError::NotFound { .. })),
+        "{:?}",
+        out[2]
+    );
+    assert_eq!(out[3].as_ref().unwrap().amount, usd("6.00"));
+    assert_eq!(out[4].as_ref().unwrap().amount, usd("0.50"));
+    assert_eq!(bank.balance(&sys, a.id).await.unwrap().balance, usd("0.50"));
+    assert_eq!(bank.balance(&sys, b.id).await.unwrap().balance, usd("9.50"));
+    // The refused transfer is recorded FAILED like a single one; the one that never found
+    // its account left nothing behind.
+    let failed = bank
+        .history(
+            &sys,
+            &TransactionQuery {
+                account_id: Some(a.id),
+                status: Some(TransactionStatus::Failed),
+                limit: 10,
+                ..TransactionQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(failed.len(), 1);
+    // Replaying the whole submission moves nothing and answers the same.
+    let again = bank.submit_transfers(&sys, reqs).await.unwrap();
+    for (first, replay) in out.iter().zip(&again) {
+        match (first, replay) {
+            (Ok(x), Ok(y)) => assert_eq!(x, y),
+            (Err(x), Err(y)) => assert_eq!(x.code(), y.code()),
+            other => panic!("replay differs: {other:?}"),
+        }
+    }
+    // Each item is its own idempotent command: a single transfer with s1's key replays it.
+    assert_eq!(
+        bank.transfer(&sys, transfer_req(a.id, b.id, "4.00", "s1"))
+            .await
+            .unwrap(),
+        *out[0].as_ref().unwrap()
+    );
+    assert_eq!(bank.balance(&sys, a.id).await.unwrap().balance, usd("0.50"));
+    assert!(matches!(
+        bank.submit_transfers(&sys, Vec::new()).await,
+        Err(BankError::Validation { .. })
+    ));
     bank.verify_ledger().await.unwrap();
 }
 

@@ -67,6 +67,10 @@ enum Op {
     Replay {
         k: u8,
     },
+    /// Independent transfers in one commit (`Bank::submit_transfers`).
+    Submit {
+        legs: Vec<(u8, u8, i64)>,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -84,6 +88,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<u8>().prop_map(|a| Op::Freeze { a }),
         1 => prop::collection::vec((any::<u8>(), any::<u8>(), 1i64..8_000), 1..4).prop_map(|legs| Op::Batch { legs }),
         2 => any::<u8>().prop_map(|k| Op::Replay { k }),
+        1 => prop::collection::vec((any::<u8>(), any::<u8>(), 1i64..8_000), 1..6).prop_map(|legs| Op::Submit { legs }),
     ]
 }
 
@@ -124,6 +129,40 @@ fn usd(cents: i64) -> Money {
 }
 
 impl Model {
+    /// Applies one transfer's result to the model, checking it is the one the model expects.
+    fn check_transfer(
+        &mut self,
+        i: usize,
+        j: usize,
+        cents: i64,
+        req: TransferRequest,
+        r: Result<Transaction, BankError>,
+    ) {
+        let m = self;
+        if i == j {
+            assert_eq!(r.unwrap_err().code(), "validation_error");
+            return;
+        }
+        let expect = if m.accs[i].frozen || m.accs[j].frozen {
+            Some("account_frozen")
+        } else if cents > m.spendable(i) {
+            Some("insufficient_funds")
+        } else {
+            None
+        };
+        match (&r, expect) {
+            (Ok(t), None) => {
+                m.accs[i].balance -= cents;
+                m.accs[j].balance += cents;
+                m.done.push((t.id, i, j, cents, false));
+                m.acknowledged.push(t.id);
+            }
+            (Err(e), Some(code)) => assert_eq!(e.code(), code),
+            other => panic!("engine and model disagree: {other:?}"),
+        }
+        m.keys.push((req, r));
+    }
+
     fn key(&mut self) -> IdempotencyKey {
         self.n += 1;
         IdempotencyKey::parse(&format!("k{}", self.n)).unwrap()
@@ -219,28 +258,36 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
                 context: RequestContext::default(),
             };
             let r = bank.transfer(&sys, req.clone()).await;
-            if i == j {
-                assert_eq!(r.unwrap_err().code(), "validation_error");
+            m.check_transfer(i, j, cents, req, r);
+        }
+        Op::Submit { legs } => {
+            let mut picked = Vec::new();
+            for (a, b, cents) in legs {
+                let (Some(i), Some(j)) = (m.pick(a), m.pick(b)) else {
+                    continue;
+                };
+                let req = TransferRequest {
+                    item: TransferItem {
+                        from_account_id: m.accs[i].id,
+                        to: Destination::Account(m.accs[j].id),
+                        amount: usd(cents),
+                        description: None,
+                    },
+                    idempotency_key: m.key(),
+                    context: RequestContext::default(),
+                };
+                picked.push((i, j, cents, req));
+            }
+            if picked.is_empty() {
                 return;
             }
-            let expect = if m.accs[i].frozen || m.accs[j].frozen {
-                Some("account_frozen")
-            } else if cents > m.spendable(i) {
-                Some("insufficient_funds")
-            } else {
-                None
-            };
-            match (&r, expect) {
-                (Ok(t), None) => {
-                    m.accs[i].balance -= cents;
-                    m.accs[j].balance += cents;
-                    m.done.push((t.id, i, j, cents, false));
-                    m.acknowledged.push(t.id);
-                }
-                (Err(e), Some(code)) => assert_eq!(e.code(), code),
-                other => panic!("engine and model disagree: {other:?}"),
+            let reqs = picked.iter().map(|p| p.3.clone()).collect();
+            let results = bank.submit_transfers(&sys, reqs).await.unwrap();
+            assert_eq!(results.len(), picked.len());
+            // Each transfer is judged against the state the ones before it left.
+            for ((i, j, cents, req), r) in picked.into_iter().zip(results) {
+                m.check_transfer(i, j, cents, req, r);
             }
-            m.keys.push((req, r));
         }
         Op::Pending {
             a,

@@ -50,22 +50,42 @@ async fn setup() -> (Bank, AccountId, AccountId) {
     (bank, ids[0], ids[1])
 }
 
+/// The i-th transfer of a run: 0.01 USD, alternating direction so neither account drains.
+fn request(a: AccountId, b: AccountId, prefix: &str, i: u64) -> TransferRequest {
+    let (from, to) = if i % 2 == 0 { (a, b) } else { (b, a) };
+    TransferRequest {
+        item: TransferItem {
+            from_account_id: from,
+            to: Destination::Account(to),
+            amount: Money::parse("0.01", Currency::USD).unwrap(),
+            description: None,
+        },
+        idempotency_key: IdempotencyKey::parse(&format!("{prefix}-{i}")).unwrap(),
+        context: RequestContext::default(),
+    }
+}
+
 async fn run(bank: &Bank, a: AccountId, b: AccountId, prefix: &str, n: u64) {
     let sys = Actor::system();
-    let amount = Money::parse("0.01", Currency::USD).unwrap();
     for i in 0..n {
-        let (from, to) = if i % 2 == 0 { (a, b) } else { (b, a) };
-        let req = TransferRequest {
-            item: TransferItem {
-                from_account_id: from,
-                to: Destination::Account(to),
-                amount,
-                description: None,
-            },
-            idempotency_key: IdempotencyKey::parse(&format!("{prefix}-{i}")).unwrap(),
-            context: RequestContext::default(),
-        };
-        bank.transfer(&sys, req).await.unwrap();
+        bank.transfer(&sys, request(a, b, prefix, i)).await.unwrap();
+    }
+}
+
+/// Transfers submitted `SUBMIT_BATCH_LEN` at a time through `Bank::submit_transfers`: the
+/// same per-transfer engine path, one write unit and one publish per call.
+const SUBMIT_BATCH_LEN: u64 = 1_000;
+
+async fn run_submitted(bank: &Bank, a: AccountId, b: AccountId, prefix: &str, n: u64) {
+    let sys = Actor::system();
+    let mut i = 0;
+    while i < n {
+        let len = (n - i).min(SUBMIT_BATCH_LEN);
+        let reqs = (i..i + len).map(|i| request(a, b, prefix, i)).collect();
+        for r in bank.submit_transfers(&sys, reqs).await.unwrap() {
+            r.unwrap();
+        }
+        i += len;
     }
 }
 
@@ -83,6 +103,16 @@ fn transfers(c: &mut Criterion) {
             round += 1;
             let start = Instant::now();
             st.block_on(run(&bank, a, b, &format!("s{round}"), iters));
+            start.elapsed()
+        })
+    });
+    let (bank, a, b) = st.block_on(setup());
+    let mut round = 0u64;
+    g.bench_function("single_thread_submit_1000", |bn| {
+        bn.iter_custom(|iters| {
+            round += 1;
+            let start = Instant::now();
+            st.block_on(run_submitted(&bank, a, b, &format!("b{round}"), iters));
             start.elapsed()
         })
     });
