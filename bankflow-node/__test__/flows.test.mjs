@@ -152,6 +152,28 @@ for (const [name, open] of Object.entries(backends)) {
     assert.equal((await bank.balance(a.id)).balance, '84.50')
   })
 
+  test(`${name}: submitTransfers gives each transfer its own outcome`, async () => {
+    const bank = await open()
+    const { a, b } = await funded(bank) // a holds 100.00
+    const items = [
+      { fromAccountId: a.id, to: b.id, amount: '60', idempotencyKey: key() },
+      { fromAccountId: a.id, to: b.id, amount: '60', idempotencyKey: key() },
+      { fromAccountId: b.id, to: a.accountNumber, amount: '0.25', idempotencyKey: key() },
+    ]
+    const [first, refused, third] = await bank.submitTransfers(items)
+    assert.equal(first.transaction.amount, '60.00')
+    assert.equal(first.error, undefined)
+    assert.equal(refused.transaction, undefined)
+    assert.equal(refused.error.code, 'insufficient_funds')
+    assert.equal(third.transaction.amount, '0.25')
+    assert.equal((await bank.balance(a.id)).balance, '40.25')
+    // Each item is an idempotent command of its own: a replay moves nothing.
+    const again = await bank.submitTransfers(items)
+    assert.equal(again[0].transaction.id, first.transaction.id)
+    assert.equal((await bank.balance(a.id)).balance, '40.25')
+    await rejectsWith(bank.submitTransfers([]), 'validation_error')
+  })
+
   test(`${name}: history filters and paging`, async () => {
     const bank = await open()
     const { a, b } = await funded(bank)

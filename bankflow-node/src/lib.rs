@@ -494,6 +494,40 @@ impl Bank {
         )
     }
 
+    /// Many independent transfers in one commit, each with its own idempotency key. Resolves
+    /// to one outcome per item, in order: a refused transfer fails alone (its `error` is set)
+    /// and does not reject the promise; the promise rejects only when the call as a whole is
+    /// refused (e.g. no items).
+    #[napi]
+    pub fn submit_transfers<'env>(
+        &self,
+        env: &'env Env,
+        items: Vec<SubmitItem>,
+    ) -> Result<PromiseRaw<'env, Vec<TransferOutcome>>> {
+        let (b, a) = self.ctx();
+        let reqs = items
+            .into_iter()
+            .map(|i| {
+                Ok(TransferRequest {
+                    item: item(
+                        &i.from_account_id,
+                        &i.to,
+                        &i.amount,
+                        i.currency.as_deref(),
+                        i.description,
+                    )?,
+                    idempotency_key: cv::key(&i.idempotency_key)?,
+                    context: Default::default(),
+                })
+            })
+            .collect::<BankResult<Vec<_>>>();
+        settle(
+            env,
+            async move { b.submit_transfers(&a, reqs?).await },
+            list,
+        )
+    }
+
     /// Expires due holds; resolves to how many.
     #[napi]
     pub fn expire_holds<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, u32>> {

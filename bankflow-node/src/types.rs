@@ -301,6 +301,57 @@ pub struct BatchItem {
     pub description: Option<String>,
 }
 
+/// One transfer of `submitTransfers`: a batch item with its own idempotency key.
+#[napi(object)]
+pub struct SubmitItem {
+    pub from_account_id: String,
+    /// Account id or account number.
+    pub to: String,
+    pub amount: String,
+    pub currency: Option<String>,
+    pub description: Option<String>,
+    pub idempotency_key: String,
+}
+
+/// The refusal of one submitted transfer, as a value (the others were not affected).
+#[napi(object)]
+pub struct TransferRefusal {
+    /// The engine's stable error code, as on a rejected promise.
+    pub code: String,
+    pub message: String,
+    /// The offending field of a validation error.
+    pub field: Option<String>,
+}
+
+/// The outcome of one submitted transfer: exactly one of `transaction` and `error` is set.
+#[napi(object)]
+pub struct TransferOutcome {
+    pub transaction: Option<Transaction>,
+    pub error: Option<TransferRefusal>,
+}
+
+impl From<bankflow_core::BankResult<bankflow_core::Transaction>> for TransferOutcome {
+    fn from(r: bankflow_core::BankResult<bankflow_core::Transaction>) -> Self {
+        match r {
+            Ok(t) => TransferOutcome {
+                transaction: Some(t.into()),
+                error: None,
+            },
+            Err(e) => TransferOutcome {
+                transaction: None,
+                error: Some(TransferRefusal {
+                    code: e.code().to_string(),
+                    message: e.to_string(),
+                    field: match &e {
+                        bankflow_core::BankError::Validation { field, .. } => Some(field.clone()),
+                        _ => None,
+                    },
+                }),
+            },
+        }
+    }
+}
+
 /// Options of `transferBatch`.
 #[napi(object)]
 pub struct BatchOptions {

@@ -111,6 +111,42 @@ impl Bank {
         })
     }
 
+    /// `transfer_batch` / `submit_transfers` item: a mapping with `from_account_id`, `to`,
+    /// `amount` and optional `currency` (default USD) and `description`.
+    fn dict_item(py: Python<'_>, item: &Bound<'_, PyDict>) -> PyResult<TransferItem> {
+        let currency: String = match item.get_item("currency")? {
+            Some(c) => c.extract()?,
+            None => "USD".to_string(),
+        };
+        let description: Option<String> = match item.get_item("description")? {
+            Some(d) => d.extract()?,
+            None => None,
+        };
+        let from: String = Self::required(py, item, "from_account_id")?.extract()?;
+        let to: String = Self::required(py, item, "to")?.extract()?;
+        Self::item(
+            py,
+            &from,
+            &to,
+            &Self::required(py, item, "amount")?,
+            &currency,
+            description,
+        )
+    }
+
+    fn required<'py>(
+        py: Python<'_>,
+        item: &Bound<'py, PyDict>,
+        k: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        item.get_item(k)?.ok_or_else(|| {
+            crate::error::to_py(
+                py,
+                BankError::validation(k, format!("batch item is missing {k:?}")),
+            )
+        })
+    }
+
     fn booking(
         py: Python<'_>,
         account_id: &str,
@@ -453,6 +489,44 @@ impl Bank {
         .map(Transaction::from)
     }
 
+    /// Many independent transfers in one commit. Each item is a mapping like a
+    /// `transfer_batch` item plus its own `idempotency_key`. Returns, in order, a
+    /// `Transaction` or the `BankflowError` (not raised) of each item: a refused transfer
+    /// fails alone. Raises only when the call as a whole is refused (e.g. no items).
+    fn submit_transfers(
+        &self,
+        py: Python<'_>,
+        items: &Bound<'_, PyList>,
+    ) -> PyResult<Vec<Py<PyAny>>> {
+        if items.len() > core::SUBMIT_TRANSFERS_MAX {
+            return ok(
+                py,
+                Err(BankError::LimitExceeded(format!(
+                    "submit at most {} transfers",
+                    core::SUBMIT_TRANSFERS_MAX
+                ))),
+            );
+        }
+        let mut reqs = Vec::with_capacity(items.len());
+        for item in items.iter() {
+            let item = item.cast::<PyDict>()?;
+            let key: String = Self::required(py, item, "idempotency_key")?.extract()?;
+            reqs.push(TransferRequest {
+                item: Self::dict_item(py, item)?,
+                idempotency_key: convert::key(py, &key)?,
+                context: core::RequestContext::default(),
+            });
+        }
+        let results = self.run(py, |b, a| async move { b.submit_transfers(&a, reqs).await })?;
+        results
+            .into_iter()
+            .map(|r| match r {
+                Ok(t) => Ok(Py::new(py, Transaction::from(t))?.into_any()),
+                Err(e) => Ok(crate::error::to_py(py, e).into_value(py).into_any()),
+            })
+            .collect()
+    }
+
     /// A linked batch: every transfer succeeds or none does. Each item is a mapping with
     /// `from_account_id`, `to`, `amount` and optional `currency`, `description`.
     #[pyo3(signature = (items, *, idempotency_key, context=None))]
@@ -472,36 +546,10 @@ impl Bank {
                 ))),
             );
         }
-        let mut parsed = Vec::with_capacity(items.len());
-        for item in items.iter() {
-            let item = item.cast::<PyDict>()?;
-            let get = |k: &str| -> PyResult<Bound<'_, PyAny>> {
-                item.get_item(k)?.ok_or_else(|| {
-                    crate::error::to_py(
-                        py,
-                        BankError::validation(k, format!("batch item is missing {k:?}")),
-                    )
-                })
-            };
-            let currency: String = match item.get_item("currency")? {
-                Some(c) => c.extract()?,
-                None => "USD".to_string(),
-            };
-            let description: Option<String> = match item.get_item("description")? {
-                Some(d) => d.extract()?,
-                None => None,
-            };
-            let from: String = get("from_account_id")?.extract()?;
-            let to: String = get("to")?.extract()?;
-            parsed.push(Self::item(
-                py,
-                &from,
-                &to,
-                &get("amount")?,
-                &currency,
-                description,
-            )?);
-        }
+        let parsed = items
+            .iter()
+            .map(|item| Self::dict_item(py, item.cast::<PyDict>()?))
+            .collect::<PyResult<Vec<_>>>()?;
         let key = convert::key(py, idempotency_key)?;
         let ctx = convert::context(py, context)?;
         let list = self.run(py, |b, a| async move {

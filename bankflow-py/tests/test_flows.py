@@ -159,6 +159,28 @@ def test_batch_is_all_or_nothing(bank, customer_id):
         bank.transfer_batch([{"from_account_id": a.id, "amount": D("1")}], idempotency_key=key())
 
 
+def test_submit_transfers_gives_each_its_own_outcome(bank, customer_id):
+    a, b = funded(bank, customer_id)  # a holds 100.00
+    items = [
+        {"from_account_id": a.id, "to": b.id, "amount": D("60"), "idempotency_key": "sub-1"},
+        {"from_account_id": a.id, "to": b.id, "amount": D("60"), "idempotency_key": "sub-2"},
+        {"from_account_id": b.id, "to": a.account_number, "amount": "0.25", "idempotency_key": "sub-3"},
+    ]
+    first, refused, third = bank.submit_transfers(items)
+    assert first.amount == D("60.00") and third.amount == D("0.25")
+    # The refusal comes back as a value, the same exception type a single transfer raises.
+    assert isinstance(refused, bankflow.InsufficientFunds) and refused.code == "insufficient_funds"
+    assert bank.balance(a.id).balance == D("40.25")
+    # Every item is an idempotent command of its own: replaying moves nothing.
+    again = bank.submit_transfers(items)
+    assert again[0].id == first.id and again[2].id == third.id
+    assert bank.balance(a.id).balance == D("40.25")
+    with pytest.raises(bankflow.ValidationError):
+        bank.submit_transfers([{"from_account_id": a.id, "to": b.id, "amount": D("1")}])
+    with pytest.raises(bankflow.ValidationError):
+        bank.submit_transfers([])
+
+
 def test_history_filters_and_paging(bank, customer_id):
     a, b = funded(bank, customer_id)
     for i in range(5):

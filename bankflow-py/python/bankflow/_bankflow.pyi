@@ -23,6 +23,9 @@ class _BatchItem(TypedDict):
     currency: NotRequired[str]
     description: NotRequired[Optional[str]]
 
+class _SubmitItem(_BatchItem):
+    idempotency_key: str
+
 ERROR_CODES: list[str]
 
 class BankflowError(Exception):
@@ -589,6 +592,7 @@ class Bank:
         idempotency_key: str,
         context: Optional[_RequestContext] = None,
     ) -> list[Transaction]: ...
+    def submit_transfers(self, items: list[_SubmitItem]) -> list[Transaction | BankflowError]: ...
     def expire_holds(self) -> int: ...
     # queries
     def transaction(self, transaction_id: str) -> Transaction: ...
