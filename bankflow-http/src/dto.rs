@@ -13,6 +13,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::schema::{
+    AccountNumberText, AccountTypeName, Amount, AmountFilter, CurrencyCode, Cursor, DayOrInstant,
+    Description, LimitAmount, PageLimit, PayeeAccount, PayeeName, PayeeReference, ReversalReason,
+    StatementFormat, TransactionRef, TransactionStatusName, TransactionTypeName,
+};
+
 /// Default page size when `limit` is absent.
 pub const PAGE_LIMIT_DEFAULT: u32 = 20;
 /// Largest page size.
@@ -32,9 +38,10 @@ pub struct Page<T> {
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Page size, 1..=100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
+    #[param(value_type = Option<PageLimit>)]
     pub limit: Option<u32>,
     /// Opaque cursor from a previous page's `next_cursor`.
+    #[param(value_type = Option<Cursor>)]
     pub cursor: Option<String>,
 }
 
@@ -146,16 +153,18 @@ impl From<Account> for AccountDto {
 #[serde(deny_unknown_fields)]
 pub struct OpenAccountBody {
     /// CHECKING or SAVINGS.
-    #[schema(example = "CHECKING")]
+    #[schema(value_type = AccountTypeName)]
     pub account_type: String,
     /// ISO 4217 code (default USD).
-    #[schema(example = "USD")]
+    #[schema(value_type = Option<CurrencyCode>)]
     pub currency: Option<String>,
     /// Owner; defaults to the caller's customer profile (staff may name another).
     pub customer_id: Option<Uuid>,
     /// Overdraft (checking only; admin only).
+    #[schema(value_type = Option<LimitAmount>)]
     pub overdraft_limit: Option<String>,
     /// Daily outgoing limit.
+    #[schema(value_type = Option<LimitAmount>)]
     pub daily_limit: Option<String>,
 }
 
@@ -197,9 +206,10 @@ impl OpenAccountBody {
 #[serde(deny_unknown_fields)]
 pub struct LimitsBody {
     /// Overdraft allowed below zero.
-    #[schema(example = "0.00")]
+    #[schema(value_type = LimitAmount)]
     pub overdraft_limit: String,
     /// Daily outgoing limit (null: none).
+    #[schema(value_type = Option<LimitAmount>)]
     pub daily_limit: Option<String>,
 }
 
@@ -314,12 +324,13 @@ pub struct DepositBody {
     /// Credited account.
     pub account_id: Uuid,
     /// Positive decimal string.
-    #[schema(example = "100.00")]
+    #[schema(value_type = Amount)]
     pub amount: String,
     /// ISO 4217 code.
-    #[schema(example = "USD")]
+    #[schema(value_type = CurrencyCode)]
     pub currency: String,
     /// Free text.
+    #[schema(value_type = Option<Description>)]
     pub description: Option<String>,
 }
 
@@ -343,15 +354,16 @@ pub struct TransferBody {
     /// Credited account by id …
     pub to_account_id: Option<Uuid>,
     /// … or by account number (exactly one of the two).
-    #[schema(example = "100000000008")]
+    #[schema(value_type = Option<AccountNumberText>)]
     pub to_account_number: Option<String>,
     /// Positive decimal string.
-    #[schema(example = "25.00")]
+    #[schema(value_type = Amount)]
     pub amount: String,
     /// ISO 4217 code.
-    #[schema(example = "USD")]
+    #[schema(value_type = CurrencyCode)]
     pub currency: String,
     /// Free text.
+    #[schema(value_type = Option<Description>)]
     pub description: Option<String>,
 }
 
@@ -392,11 +404,11 @@ pub struct PendingTransferBody {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostPendingBody {
-    /// Amount to post (≤ reserved); default all of it.
-    #[schema(example = "25.00")]
+    /// Amount to post (≤ reserved); default all of it. Give it with `currency` or not at all.
+    #[schema(value_type = Option<Amount>)]
     pub amount: Option<String>,
     /// ISO 4217 code of `amount`.
-    #[schema(example = "USD")]
+    #[schema(value_type = Option<CurrencyCode>)]
     pub currency: Option<String>,
 }
 
@@ -419,6 +431,7 @@ impl PostPendingBody {
 #[serde(deny_unknown_fields)]
 pub struct BatchBody {
     /// 1..=100 transfers.
+    #[schema(min_items = 1, max_items = 100)]
     pub transfers: Vec<TransferBody>,
 }
 
@@ -445,20 +458,22 @@ pub struct PaymentBody {
     /// Debited account (yours).
     pub from_account_id: Uuid,
     /// Payee name.
-    #[schema(example = "ACME Utilities")]
+    #[schema(value_type = PayeeName)]
     pub payee_name: String,
     /// Payee account (IBAN, account number, biller id).
-    #[schema(example = "DE89370400440532013000")]
+    #[schema(value_type = PayeeAccount)]
     pub payee_account_number: String,
     /// Reference the payee sees (invoice number).
+    #[schema(value_type = Option<PayeeReference>)]
     pub payee_reference: Option<String>,
     /// Positive decimal string.
-    #[schema(example = "42.50")]
+    #[schema(value_type = Amount)]
     pub amount: String,
     /// ISO 4217 code.
-    #[schema(example = "USD")]
+    #[schema(value_type = CurrencyCode)]
     pub currency: String,
     /// Free text.
+    #[schema(value_type = Option<Description>)]
     pub description: Option<String>,
 }
 
@@ -490,20 +505,22 @@ pub struct ExternalTransferBody {
     /// Debited account (yours).
     pub from_account_id: Uuid,
     /// Beneficiary name (1 to 140 characters).
-    #[schema(example = "Jane Roe")]
+    #[schema(value_type = PayeeName)]
     pub payee_name: String,
     /// Beneficiary account: IBAN, account number or routing/account (4 to 34 letters, digits, `-`, `/`).
-    #[schema(example = "021000021/123456789")]
+    #[schema(value_type = PayeeAccount)]
     pub payee_account_number: String,
     /// Reference the beneficiary sees (at most 140 characters).
+    #[schema(value_type = Option<PayeeReference>)]
     pub payee_reference: Option<String>,
     /// Positive decimal string.
-    #[schema(example = "250.00")]
+    #[schema(value_type = Amount)]
     pub amount: String,
     /// ISO 4217 code.
-    #[schema(example = "USD")]
+    #[schema(value_type = CurrencyCode)]
     pub currency: String,
     /// Free text.
+    #[schema(value_type = Option<Description>)]
     pub description: Option<String>,
 }
 
@@ -578,7 +595,7 @@ impl ExternalTransferBody {
 #[serde(deny_unknown_fields)]
 pub struct ReverseBody {
     /// Why (kept on the transaction and in the audit log).
-    #[schema(example = "customer dispute upheld")]
+    #[schema(value_type = ReversalReason, example = "customer dispute upheld")]
     pub reason: String,
 }
 
@@ -587,27 +604,34 @@ pub struct ReverseBody {
 #[into_params(parameter_in = Query)]
 pub struct HistoryParams {
     /// Created on or after (YYYY-MM-DD or RFC 3339).
+    #[param(value_type = Option<DayOrInstant>)]
     pub from: Option<String>,
     /// Created before (YYYY-MM-DD: through the end of that day; or RFC 3339, exclusive).
+    #[param(value_type = Option<DayOrInstant>)]
     pub to: Option<String>,
     /// Transaction type.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", value_type = Option<TransactionTypeName>)]
     pub transaction_type: Option<String>,
     /// Status.
+    #[param(value_type = Option<TransactionStatusName>)]
     pub status: Option<String>,
     /// Amount at least.
+    #[param(value_type = Option<AmountFilter>)]
     pub min_amount: Option<String>,
     /// Amount at most.
+    #[param(value_type = Option<AmountFilter>)]
     pub max_amount: Option<String>,
-    /// Only transactions of this account (search only).
+    /// Only transactions of this account (search only; required for customers).
     pub account_id: Option<Uuid>,
     /// A transaction reference (`TXN-…`) or id (search only).
+    #[param(value_type = Option<TransactionRef>)]
     pub q: Option<String>,
     /// Page size, 1..=100.
-    #[param(minimum = 1, maximum = 100)]
+    #[param(value_type = Option<PageLimit>)]
     pub limit: Option<u32>,
     /// Opaque cursor.
+    #[param(value_type = Option<Cursor>)]
     pub cursor: Option<String>,
 }
 
@@ -719,9 +743,10 @@ pub fn transaction_page(items: Vec<Transaction>, limit: u32) -> Page<Transaction
 pub struct StatementParams {
     /// First day (YYYY-MM-DD, UTC).
     pub from: NaiveDate,
-    /// Last day, inclusive.
+    /// Last day, inclusive (not before `from`).
     pub to: NaiveDate,
     /// json (default), csv or pdf.
+    #[param(value_type = Option<StatementFormat>)]
     pub format: Option<String>,
 }
 

@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod ratelimit;
 pub mod render;
 pub mod routes;
+pub mod schema;
 pub mod serve;
 pub mod state;
 pub mod worker;
@@ -35,7 +36,6 @@ use axum::Router;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use error::{ApiError, ApiResult, Problem};
@@ -192,7 +192,10 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(system::healthz))
         .route("/readyz", get(system::readyz))
         .route("/metrics", get(system::metrics))
-        .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()))
+        .merge(
+            SwaggerUi::new("/docs")
+                .external_url_unchecked("/api/v1/openapi.json", openapi::document()),
+        )
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES));
 
     if let Some(dir) = state.config.static_dir.clone() {

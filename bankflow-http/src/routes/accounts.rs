@@ -30,7 +30,7 @@ pub async fn open(
 }
 
 /// Every account, by id (staff only).
-#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", params(PageParams),
+#[utoipa::path(get, path = "/api/v1/accounts", operation_id = "list_accounts", tag = "accounts", params(PageParams),
     responses((status = 200, description = "A page of accounts", body = Page<AccountDto>), CommonErrors),
     security(("bearer" = [])))]
 pub async fn list(
@@ -54,7 +54,7 @@ pub async fn list(
 }
 
 /// One account.
-#[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = Uuid, Path, description = "Account id")),
+#[utoipa::path(get, path = "/api/v1/accounts/{id}", operation_id = "get_account", tag = "accounts", params(("id" = Uuid, Path, description = "Account id")),
     responses((status = 200, description = "The account", body = AccountDto), CommonErrors),
     security(("bearer" = [])))]
 pub async fn get(
@@ -67,7 +67,7 @@ pub async fn get(
 
 /// The accounts of a user: the caller's own (`{userId}` = the caller's id); staff may list
 /// any user's.
-#[utoipa::path(get, path = "/api/v1/accounts/user/{user_id}", tag = "accounts", params(("user_id" = Uuid, Path, description = "User id")),
+#[utoipa::path(get, path = "/api/v1/accounts/user/{user_id}", operation_id = "accounts_of_user", tag = "accounts", params(("user_id" = Uuid, Path, description = "User id")),
     responses((status = 200, description = "The user's accounts", body = Page<AccountDto>), CommonErrors),
     security(("bearer" = [])))]
 pub async fn of_user(

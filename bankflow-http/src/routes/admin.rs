@@ -12,6 +12,7 @@ use crate::dto::{decode_cursor, encode_cursor, page_limit, Page};
 use crate::error::ApiResult;
 use crate::routes::auth::MeDto;
 use crate::routes::{detached, CommonErrors};
+use crate::schema::{Cursor, PageLimit, Roles};
 use crate::state::{AppState, Auth, Json, PathId, Query};
 
 /// One audit-log entry.
@@ -85,9 +86,10 @@ pub struct AuditVerificationDto {
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
     /// Page size 1..=100.
-    #[param(minimum = 1, maximum = 100)]
+    #[param(value_type = Option<PageLimit>)]
     pub limit: Option<u32>,
     /// Opaque cursor.
+    #[param(value_type = Option<Cursor>)]
     pub cursor: Option<String>,
 }
 
@@ -95,7 +97,8 @@ pub struct AuditParams {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RolesBody {
-    /// `customer`, `admin`, `support`.
+    /// `customer`, `admin`, `support` (at least one; an admin keeps their own admin role).
+    #[schema(value_type = Roles)]
     pub roles: Vec<String>,
 }
 

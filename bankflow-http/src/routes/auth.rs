@@ -19,6 +19,7 @@ use crate::dto::Page;
 use crate::error::ApiResult;
 use crate::jwt::{Subject, ACCESS_TOKEN_TTL_S};
 use crate::routes::{detached, CommonErrors};
+use crate::schema::{EmailAddress, OneTimeCode, Password, PhoneNumber, VerifyChannelName};
 use crate::state::{AppState, Auth, Ctx, Json, OptJson, PathId};
 
 /// A newly registered user.
@@ -87,13 +88,13 @@ impl From<UserView> for MeDto {
 #[serde(deny_unknown_fields)]
 pub struct RegisterBody {
     /// Email.
-    #[schema(example = "alice@example.com")]
+    #[schema(value_type = EmailAddress)]
     pub email: String,
     /// At least 12 characters, not a common password.
-    #[schema(example = "correct horse battery staple")]
+    #[schema(value_type = Password)]
     pub password: String,
     /// Optional E.164 phone.
-    #[schema(example = "+14155550100")]
+    #[schema(value_type = Option<PhoneNumber>)]
     pub phone: Option<String>,
 }
 
@@ -102,10 +103,12 @@ pub struct RegisterBody {
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     /// Email.
+    #[schema(value_type = EmailAddress)]
     pub email: String,
     /// Password.
     pub password: String,
     /// TOTP code when MFA is enabled.
+    #[schema(value_type = Option<OneTimeCode>)]
     pub mfa_code: Option<String>,
 }
 
@@ -143,6 +146,7 @@ pub struct LogoutBody {
 #[serde(deny_unknown_fields)]
 pub struct ForgotBody {
     /// Email.
+    #[schema(value_type = EmailAddress)]
     pub email: String,
 }
 
@@ -153,6 +157,7 @@ pub struct ResetBody {
     /// Token from the email.
     pub token: String,
     /// New password.
+    #[schema(value_type = Password)]
     pub password: String,
 }
 
@@ -161,9 +166,10 @@ pub struct ResetBody {
 #[serde(deny_unknown_fields)]
 pub struct CodeBody {
     /// The code.
-    #[schema(example = "123456")]
+    #[schema(value_type = OneTimeCode)]
     pub code: String,
     /// `email` (default) or `phone` (verification only).
+    #[schema(value_type = Option<VerifyChannelName>)]
     pub channel: Option<String>,
 }
 
@@ -172,6 +178,7 @@ pub struct CodeBody {
 #[serde(deny_unknown_fields)]
 pub struct ResendBody {
     /// `email` (default) or `phone`.
+    #[schema(value_type = Option<VerifyChannelName>)]
     pub channel: Option<String>,
 }
 

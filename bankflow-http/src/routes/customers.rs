@@ -17,6 +17,11 @@ use uuid::Uuid;
 use crate::dto::{decode_cursor, encode_cursor, page_limit, Page};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::{detached, CommonErrors};
+use crate::schema::{
+    AddressLine, City, CountryCode, Cursor, CustomerQuery, DateOfBirth, DocumentTypeName,
+    EmailAddress, KycReason, KycStatusName, OptionalAddressLine, PageLimit, PersonName,
+    PhoneNumber, Region, SearchName, SsnText, ZipCode,
+};
 use crate::state::{AppState, Auth, Json, PathId, Query};
 
 /// A customer profile (the SSN never leaves the engine; only its last four digits).
@@ -97,29 +102,34 @@ impl From<CustomerView> for CustomerDto {
 #[serde(deny_unknown_fields)]
 pub struct NewCustomerBody {
     /// First name.
-    #[schema(example = "Alice")]
+    #[schema(value_type = PersonName)]
     pub first_name: String,
     /// Last name.
-    #[schema(example = "Smith")]
+    #[schema(value_type = PersonName, example = "Smith")]
     pub last_name: String,
     /// YYYY-MM-DD; 18 or older.
-    #[schema(example = "1990-04-01")]
+    #[schema(value_type = DateOfBirth)]
     pub date_of_birth: NaiveDate,
     /// US SSN (encrypted at rest; only the last four digits are ever shown).
-    #[schema(example = "123-45-6789")]
+    #[schema(value_type = Option<SsnText>)]
     pub ssn: Option<String>,
     /// Address.
+    #[schema(value_type = AddressLine)]
     pub address_line1: String,
     /// Address, second line.
+    #[schema(value_type = Option<OptionalAddressLine>)]
     pub address_line2: Option<String>,
     /// City.
+    #[schema(value_type = City)]
     pub city: String,
     /// State / region.
+    #[schema(value_type = Region)]
     pub state: String,
     /// Postal code.
+    #[schema(value_type = ZipCode)]
     pub zip_code: String,
     /// ISO 3166-1 alpha-2.
-    #[schema(example = "US")]
+    #[schema(value_type = CountryCode)]
     pub country: String,
     /// The owning user (admins only; default: the caller).
     pub user_id: Option<Uuid>,
@@ -164,22 +174,29 @@ fn some<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Er
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct CustomerPatchBody {
     /// First name.
+    #[schema(value_type = Option<PersonName>)]
     pub first_name: Option<String>,
     /// Last name.
+    #[schema(value_type = Option<PersonName>)]
     pub last_name: Option<String>,
     /// Address.
+    #[schema(value_type = Option<AddressLine>)]
     pub address_line1: Option<String>,
-    /// Address, second line (null clears it).
+    /// Address, second line (null or blank clears it).
     #[serde(default, deserialize_with = "some")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<OptionalAddressLine>)]
     pub address_line2: Option<Option<String>>,
     /// City.
+    #[schema(value_type = Option<City>)]
     pub city: Option<String>,
     /// State / region.
+    #[schema(value_type = Option<Region>)]
     pub state: Option<String>,
     /// Postal code.
+    #[schema(value_type = Option<ZipCode>)]
     pub zip_code: Option<String>,
     /// ISO 3166-1 alpha-2.
+    #[schema(value_type = Option<CountryCode>)]
     pub country: Option<String>,
     /// Ignored (cannot change here).
     #[schema(value_type = Option<String>)]
@@ -255,6 +272,7 @@ impl From<DocumentRecord> for DocumentDto {
 #[allow(dead_code)]
 pub struct DocumentForm {
     /// PASSPORT, DRIVERS_LICENSE, NATIONAL_ID, UTILITY_BILL, BANK_STATEMENT.
+    #[schema(value_type = DocumentTypeName)]
     document_type: String,
     /// PDF, JPEG or PNG, at most 10 MB.
     #[schema(value_type = String, format = Binary)]
@@ -266,6 +284,7 @@ pub struct DocumentForm {
 #[serde(deny_unknown_fields)]
 pub struct RejectBody {
     /// Why (shown to the customer).
+    #[schema(value_type = KycReason)]
     pub reason: String,
 }
 
@@ -274,19 +293,25 @@ pub struct RejectBody {
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Free text: an email (contains `@`), an E.164 phone (starts with `+`) or part of a name.
+    #[param(value_type = Option<CustomerQuery>)]
     pub q: Option<String>,
     /// Part of the name.
+    #[param(value_type = Option<SearchName>)]
     pub name: Option<String>,
     /// Exact email.
+    #[param(value_type = Option<EmailAddress>)]
     pub email: Option<String>,
     /// Exact E.164 phone.
+    #[param(value_type = Option<PhoneNumber>)]
     pub phone: Option<String>,
     /// KYC status.
+    #[param(value_type = Option<KycStatusName>)]
     pub kyc_status: Option<String>,
     /// Page size 1..=100.
-    #[param(minimum = 1, maximum = 100)]
+    #[param(value_type = Option<PageLimit>)]
     pub limit: Option<u32>,
     /// Opaque cursor.
+    #[param(value_type = Option<Cursor>)]
     pub cursor: Option<String>,
 }
 
@@ -337,7 +362,7 @@ fn customer_page(items: Vec<CustomerView>, limit: u32) -> Page<CustomerDto> {
 }
 
 /// Creates the caller's customer profile (KYC PENDING); a second one is 409.
-#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = NewCustomerBody,
+#[utoipa::path(post, path = "/api/v1/customers", operation_id = "create_customer", tag = "customers", request_body = NewCustomerBody,
     responses((status = 201, description = "Created", body = CustomerDto), CommonErrors), security(("bearer" = [])))]
 pub async fn create(
     State(s): State<AppState>,
@@ -351,7 +376,7 @@ pub async fn create(
 }
 
 /// Searches customers (staff).
-#[utoipa::path(get, path = "/api/v1/customers/search", tag = "customers", params(SearchParams),
+#[utoipa::path(get, path = "/api/v1/customers/search", operation_id = "search_customers", tag = "customers", params(SearchParams),
     responses((status = 200, description = "Customers", body = Page<CustomerDto>), CommonErrors), security(("bearer" = [])))]
 pub async fn search(
     State(s): State<AppState>,
@@ -367,7 +392,7 @@ pub async fn search(
 }
 
 /// One customer (owner or staff).
-#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = Uuid, Path, description = "Customer id")),
+#[utoipa::path(get, path = "/api/v1/customers/{id}", operation_id = "get_customer", tag = "customers", params(("id" = Uuid, Path, description = "Customer id")),
     responses((status = 200, description = "The customer", body = CustomerDto), CommonErrors), security(("bearer" = [])))]
 pub async fn get(
     State(s): State<AppState>,

@@ -20,6 +20,10 @@ use uuid::Uuid;
 use crate::dto::{decode_cursor, encode_cursor, page_limit, Page};
 use crate::error::ApiResult;
 use crate::routes::{detached, CommonErrors};
+use crate::schema::{
+    AccountNumberText, Amount, CaseDecisionName, CaseStatusName, CurrencyCode, Cursor,
+    FraudActionName, ListEntryTypeName, ListValue, Note, PageLimit, RuleName, RuleTypeName,
+};
 use crate::state::{AppState, Auth, Ctx, Json, PathId, Query};
 
 /// A fraud verdict.
@@ -93,14 +97,15 @@ pub struct AnalyzeBody {
     /// Credited account by id …
     pub to_account_id: Option<Uuid>,
     /// … or by number; neither for a payment out of the bank.
+    #[schema(value_type = Option<AccountNumberText>)]
     pub to_account_number: Option<String>,
     /// External counterparty (payments).
     pub counterparty: Option<String>,
     /// Positive decimal string.
-    #[schema(example = "9000.00")]
+    #[schema(value_type = Amount, example = "9000.00")]
     pub amount: String,
     /// ISO 4217 code.
-    #[schema(example = "USD")]
+    #[schema(value_type = CurrencyCode)]
     pub currency: String,
 }
 
@@ -150,15 +155,16 @@ impl From<FraudRule> for RuleDto {
 #[serde(deny_unknown_fields)]
 pub struct NewRuleBody {
     /// Unique name.
+    #[schema(value_type = RuleName)]
     pub rule_name: String,
     /// Rule type.
-    #[schema(example = "AMOUNT_THRESHOLD")]
+    #[schema(value_type = RuleTypeName)]
     pub rule_type: String,
     /// Parameters, e.g. `{"min_amount": "10000.00", "score": 40}`.
     #[schema(value_type = Object)]
     pub conditions: serde_json::Value,
     /// ALLOW, REVIEW, BLOCK.
-    #[schema(example = "REVIEW")]
+    #[schema(value_type = FraudActionName)]
     pub action: String,
     /// Higher runs first (default 0).
     pub priority: Option<i32>,
@@ -187,6 +193,7 @@ pub struct RulePatchBody {
     #[schema(value_type = Option<Object>)]
     pub conditions: Option<serde_json::Value>,
     /// New action.
+    #[schema(value_type = Option<FraudActionName>)]
     pub action: Option<String>,
     /// New priority.
     pub priority: Option<i32>,
@@ -229,11 +236,11 @@ impl From<ListEntry> for ListEntryDto {
 #[serde(deny_unknown_fields)]
 pub struct ListEntryBody {
     /// ACCOUNT, COUNTERPARTY, EMAIL, EMAIL_DOMAIN, IP, DEVICE.
-    #[schema(example = "IP")]
+    #[schema(value_type = ListEntryTypeName)]
     #[serde(alias = "entry_type")]
     pub list_type: String,
     /// The value to match.
-    #[schema(example = "203.0.113.7")]
+    #[schema(value_type = ListValue)]
     pub value: String,
     /// Why.
     pub reason: Option<String>,
@@ -289,9 +296,10 @@ impl From<FraudCase> for CaseDto {
 #[serde(deny_unknown_fields)]
 pub struct ResolveBody {
     /// RELEASE (not fraud: the transfer completes) or REJECT (fraud: the hold is voided).
-    #[schema(example = "RELEASE")]
+    #[schema(value_type = CaseDecisionName)]
     pub decision: String,
     /// Note for the record.
+    #[schema(value_type = Option<Note>)]
     pub note: Option<String>,
 }
 
@@ -300,11 +308,13 @@ pub struct ResolveBody {
 #[into_params(parameter_in = Query)]
 pub struct CaseParams {
     /// OPEN, RELEASED or REJECTED.
+    #[param(value_type = Option<CaseStatusName>)]
     pub status: Option<String>,
     /// Page size 1..=100.
-    #[param(minimum = 1, maximum = 100)]
+    #[param(value_type = Option<PageLimit>)]
     pub limit: Option<u32>,
     /// Opaque cursor.
+    #[param(value_type = Option<Cursor>)]
     pub cursor: Option<String>,
 }
 

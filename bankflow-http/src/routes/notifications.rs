@@ -20,6 +20,7 @@ use uuid::Uuid;
 use crate::dto::{decode_cursor, encode_cursor, page_limit, Page};
 use crate::error::ApiResult;
 use crate::routes::{detached, CommonErrors};
+use crate::schema::{Cursor, MessageBody, MessageSubject, PageLimit};
 use crate::state::{AppState, Auth, Json, PathId, Query};
 
 /// Notifications fetched per stream poll.
@@ -127,8 +128,10 @@ pub struct DirectBody {
     /// Recipient user.
     pub user_id: Uuid,
     /// Subject / title.
+    #[schema(value_type = Option<MessageSubject>)]
     pub subject: Option<String>,
     /// Text.
+    #[schema(value_type = MessageBody)]
     pub body: String,
 }
 
@@ -137,9 +140,10 @@ pub struct DirectBody {
 #[into_params(parameter_in = Query)]
 pub struct NotificationParams {
     /// Page size 1..=100.
-    #[param(minimum = 1, maximum = 100)]
+    #[param(value_type = Option<PageLimit>)]
     pub limit: Option<u32>,
     /// Opaque cursor.
+    #[param(value_type = Option<Cursor>)]
     pub cursor: Option<String>,
 }
 
@@ -186,7 +190,7 @@ pub async fn mine(
 }
 
 /// A user's notifications (the caller's own; anyone else's is 404).
-#[utoipa::path(get, path = "/api/v1/notifications/user/{user_id}", tag = "notifications",
+#[utoipa::path(get, path = "/api/v1/notifications/user/{user_id}", operation_id = "notifications_of_user", tag = "notifications",
     params(("user_id" = Uuid, Path, description = "User id"), NotificationParams),
     responses((status = 200, description = "Notifications", body = Page<NotificationDto>), CommonErrors), security(("bearer" = [])))]
 pub async fn of_user(

@@ -17,6 +17,10 @@ use uuid::Uuid;
 use crate::dto::{page_limit, positive_money, Page};
 use crate::error::ApiResult;
 use crate::routes::{detached, CommonErrors};
+use crate::schema::{
+    AccountNumberText, Amount, CurrencyCode, Description, FrequencyName, IdempotencyKeyHeader,
+    PageLimit,
+};
 use crate::state::{AppState, Auth, IdemKey, Json, PathId, Query};
 
 /// Asks for a transfer to run later, once or on a recurring basis.
@@ -28,18 +32,19 @@ pub struct ScheduleBody {
     /// Credited account by id (exactly one of `to_account_id` and `to_account_number`).
     pub to_account_id: Option<Uuid>,
     /// Credited account by number.
-    #[schema(example = "1000000001")]
+    #[schema(value_type = Option<AccountNumberText>)]
     pub to_account_number: Option<String>,
     /// Positive decimal string, per occurrence.
-    #[schema(example = "50.00")]
+    #[schema(value_type = Amount)]
     pub amount: String,
     /// ISO 4217 code.
-    #[schema(example = "USD")]
+    #[schema(value_type = CurrencyCode)]
     pub currency: String,
     /// Free text (at most 500 characters).
+    #[schema(value_type = Option<Description>)]
     pub description: Option<String>,
     /// `ONCE`, `DAILY`, `WEEKLY` or `MONTHLY`.
-    #[schema(value_type = String, example = "MONTHLY")]
+    #[schema(value_type = FrequencyName)]
     pub frequency: String,
     /// First run (RFC 3339), from now to five years ahead.
     pub start_at: DateTime<Utc>,
@@ -146,15 +151,15 @@ impl From<ScheduledTransfer> for ScheduleDto {
 #[into_params(parameter_in = Query)]
 pub struct ScheduleListParams {
     /// Page size, 1..=100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
+    #[param(value_type = Option<PageLimit>)]
     pub limit: Option<u32>,
     /// The customer (staff only; a customer always sees their own).
     pub customer_id: Option<Uuid>,
 }
 
 /// Creates a scheduled transfer (checked now; funds are checked at each run).
-#[utoipa::path(post, path = "/api/v1/transactions/scheduled", tag = "transactions", request_body = ScheduleBody,
-    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Client-chosen key (1-255 printable ASCII); a replay returns the first response")),
+#[utoipa::path(post, path = "/api/v1/transactions/scheduled", operation_id = "create_scheduled_transfer", tag = "transactions", request_body = ScheduleBody,
+    params(IdempotencyKeyHeader),
     responses((status = 201, description = "Scheduled", body = ScheduleDto), CommonErrors),
     security(("bearer" = [])))]
 pub async fn create(
@@ -171,7 +176,7 @@ pub async fn create(
 }
 
 /// The caller's scheduled transfers (staff: `customer_id`'s), newest first.
-#[utoipa::path(get, path = "/api/v1/transactions/scheduled", tag = "transactions", params(ScheduleListParams),
+#[utoipa::path(get, path = "/api/v1/transactions/scheduled", operation_id = "list_scheduled_transfers", tag = "transactions", params(ScheduleListParams),
     responses((status = 200, description = "Scheduled transfers", body = Page<ScheduleDto>), CommonErrors),
     security(("bearer" = [])))]
 pub async fn list(
@@ -202,7 +207,7 @@ pub async fn list(
 }
 
 /// One scheduled transfer.
-#[utoipa::path(get, path = "/api/v1/transactions/scheduled/{id}", tag = "transactions",
+#[utoipa::path(get, path = "/api/v1/transactions/scheduled/{id}", operation_id = "get_scheduled_transfer", tag = "transactions",
     params(("id" = Uuid, Path, description = "Scheduled transfer id")),
     responses((status = 200, description = "The scheduled transfer", body = ScheduleDto), CommonErrors),
     security(("bearer" = [])))]

@@ -14,6 +14,7 @@ use crate::dto::{
 };
 use crate::error::ApiResult;
 use crate::routes::{detached, CommonErrors};
+use crate::schema::IdempotencyKeyHeader;
 use crate::state::{AppState, Auth, Ctx, IdemKey, Json, PathId, Query};
 
 /// 201 for money that moved, 202 for a transfer parked in review or reserved (pending).
@@ -27,7 +28,7 @@ fn created(t: bankflow_core::Transaction) -> Response {
 
 /// Teller deposit of cash into an account (admin).
 #[utoipa::path(post, path = "/api/v1/transactions/deposit", tag = "transactions", request_body = DepositBody,
-    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Client-chosen key (1-255 printable ASCII); a replay returns the first response")),
+    params(IdempotencyKeyHeader),
     responses((status = 201, description = "Deposited", body = TransactionDto), CommonErrors),
     security(("bearer" = [])))]
 pub async fn deposit(
@@ -51,7 +52,7 @@ pub async fn deposit(
 
 /// Teller withdrawal of cash from an account (admin).
 #[utoipa::path(post, path = "/api/v1/transactions/withdraw", tag = "transactions", request_body = DepositBody,
-    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Client-chosen key (1-255 printable ASCII); a replay returns the first response")),
+    params(IdempotencyKeyHeader),
     responses((status = 201, description = "Withdrawn", body = TransactionDto), CommonErrors),
     security(("bearer" = [])))]
 pub async fn withdraw(
@@ -75,7 +76,7 @@ pub async fn withdraw(
 
 /// Internal transfer: 201 COMPLETED, or 202 REVIEW when fraud rules hold it.
 #[utoipa::path(post, path = "/api/v1/transactions/transfer", tag = "transactions", request_body = TransferBody,
-    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Client-chosen key (1-255 printable ASCII); a replay returns the first response")),
+    params(IdempotencyKeyHeader),
     responses(
         (status = 201, description = "Completed", body = TransactionDto),
         (status = 202, description = "Held for fraud review", body = TransactionDto),
@@ -101,7 +102,7 @@ pub async fn transfer(
 
 /// Two-phase transfer, phase one: reserves the funds (202 PENDING).
 #[utoipa::path(post, path = "/api/v1/transactions/pending", tag = "transactions", request_body = PendingTransferBody,
-    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Client-chosen key (1-255 printable ASCII); a replay returns the first response")),
+    params(IdempotencyKeyHeader),
     responses((status = 202, description = "Reserved", body = TransactionDto), CommonErrors),
     security(("bearer" = [])))]
 pub async fn pending(
@@ -129,7 +130,7 @@ pub async fn pending(
 /// Two-phase transfer, phase two: posts the reserved funds (all or less).
 #[utoipa::path(post, path = "/api/v1/transactions/{id}/post", tag = "transactions", request_body = PostPendingBody,
     params(("id" = Uuid, Path, description = "Pending transaction id"),
-        ("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Client-chosen key (1-255 printable ASCII); a replay returns the first response")),
+        IdempotencyKeyHeader),
     responses((status = 200, description = "Posted", body = TransactionDto), CommonErrors),
     security(("bearer" = [])))]
 pub async fn post_pending(
@@ -151,7 +152,7 @@ pub async fn post_pending(
 /// Two-phase transfer, phase two: voids the reservation.
 #[utoipa::path(post, path = "/api/v1/transactions/{id}/void", tag = "transactions",
     params(("id" = Uuid, Path, description = "Pending transaction id"),
-        ("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Client-chosen key (1-255 printable ASCII); a replay returns the first response")),
+        IdempotencyKeyHeader),
     responses((status = 200, description = "Voided", body = TransactionDto), CommonErrors),
     security(("bearer" = [])))]
 pub async fn void_pending(
@@ -170,7 +171,7 @@ pub async fn void_pending(
 
 /// A linked batch of transfers: every one succeeds or none does.
 #[utoipa::path(post, path = "/api/v1/transactions/batch", tag = "transactions", request_body = BatchBody,
-    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Client-chosen key (1-255 printable ASCII); a replay returns the first response")),
+    params(IdempotencyKeyHeader),
     responses((status = 201, description = "All transfers", body = Page<TransactionDto>), CommonErrors),
     security(("bearer" = [])))]
 pub async fn batch(
@@ -193,7 +194,7 @@ pub async fn batch(
 
 /// A payment to a payee outside the bank.
 #[utoipa::path(post, path = "/api/v1/transactions/payment", tag = "transactions", request_body = PaymentBody,
-    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Client-chosen key (1-255 printable ASCII); a replay returns the first response")),
+    params(IdempotencyKeyHeader),
     responses((status = 201, description = "Paid", body = TransactionDto),
         (status = 202, description = "Held for fraud review", body = TransactionDto), CommonErrors),
     security(("bearer" = [])))]
@@ -218,7 +219,7 @@ pub async fn payment(
 /// An ACH transfer or a wire out of the bank, from the caller's account, through the same
 /// pipeline as transfers (limits, fraud with the beneficiary account as counterparty).
 #[utoipa::path(post, path = "/api/v1/transactions/external", tag = "transactions", request_body = ExternalTransferBody,
-    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Client-chosen key (1-255 printable ASCII); a replay returns the first response")),
+    params(IdempotencyKeyHeader),
     responses((status = 201, description = "Sent", body = TransactionDto),
         (status = 202, description = "Held for fraud review", body = TransactionDto), CommonErrors),
     security(("bearer" = [])))]
@@ -241,7 +242,7 @@ pub async fn external(
 }
 
 /// One transaction (as sender or receiver).
-#[utoipa::path(get, path = "/api/v1/transactions/{id}", tag = "transactions", params(("id" = Uuid, Path, description = "Transaction id")),
+#[utoipa::path(get, path = "/api/v1/transactions/{id}", operation_id = "get_transaction", tag = "transactions", params(("id" = Uuid, Path, description = "Transaction id")),
     responses((status = 200, description = "The transaction", body = TransactionDto), CommonErrors),
     security(("bearer" = [])))]
 pub async fn get(
@@ -272,7 +273,7 @@ pub async fn of_account(
 
 /// Searches transactions: staff across the bank; customers within one of their accounts
 /// (`account_id` required).
-#[utoipa::path(get, path = "/api/v1/transactions/search", tag = "transactions", params(HistoryParams),
+#[utoipa::path(get, path = "/api/v1/transactions/search", operation_id = "search_transactions", tag = "transactions", params(HistoryParams),
     responses((status = 200, description = "A page of transactions", body = Page<TransactionDto>), CommonErrors),
     security(("bearer" = [])))]
 pub async fn search(
@@ -301,7 +302,7 @@ pub async fn search(
 /// Reverses a completed transaction (admin); a second reversal is 409 `already_reversed`.
 #[utoipa::path(post, path = "/api/v1/transactions/{id}/reverse", tag = "transactions", request_body = ReverseBody,
     params(("id" = Uuid, Path, description = "Transaction id"),
-        ("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Client-chosen key (1-255 printable ASCII); a replay returns the first response")),
+        IdempotencyKeyHeader),
     responses((status = 200, description = "The original, now REVERSED", body = TransactionDto), CommonErrors),
     security(("bearer" = [])))]
 pub async fn reverse(
