@@ -14,7 +14,7 @@ impl AuditRepo for SqliteUow {
     async fn lock_audit_head(&mut self) -> BankResult<Option<(i64, String)>> {
         // In a write unit BEGIN IMMEDIATE already serialises appenders until commit.
         let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(self.c()?)
+            .fetch_optional(self.unbuffered()?)
             .await
             .map_err(codec::err(None))?;
         row.map(|r| Ok((r.int("seq")?, r.text("hash")?)))
@@ -22,7 +22,7 @@ impl AuditRepo for SqliteUow {
     }
 
     async fn append_audit(&mut self, e: &AuditRecord) -> BankResult<()> {
-        let c = self.w()?;
+        let c = self.w().await?;
         let last: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM audit_log")
             .fetch_one(&mut *c)
             .await
@@ -60,7 +60,7 @@ impl AuditRepo for SqliteUow {
         let rows = sqlx::query("SELECT record FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?")
             .bind(after_seq.unwrap_or(i64::MIN))
             .bind(i64::from(limit))
-            .fetch_all(self.c()?)
+            .fetch_all(self.unbuffered()?)
             .await
             .map_err(codec::err(None))?;
         records(&rows)

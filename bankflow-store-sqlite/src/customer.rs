@@ -41,7 +41,7 @@ impl CustomerRepo for SqliteUow {
         .bind(ts(&c.created_at))
         .bind(ts(&c.updated_at))
         .bind(to_json(c)?)
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("customer")))?;
         Ok(())
@@ -50,7 +50,7 @@ impl CustomerRepo for SqliteUow {
     async fn customer(&mut self, customer: CustomerId) -> BankResult<Option<CustomerRecord>> {
         let row = sqlx::query("SELECT record FROM customers WHERE id = ?")
             .bind(id(customer.0))
-            .fetch_optional(self.c()?)
+            .fetch_optional(self.unbuffered()?)
             .await
             .map_err(codec::err(None))?;
         row.as_ref().map(record).transpose()
@@ -59,7 +59,7 @@ impl CustomerRepo for SqliteUow {
     async fn customer_by_user(&mut self, user: UserId) -> BankResult<Option<CustomerRecord>> {
         let row = sqlx::query("SELECT record FROM customers WHERE user_id = ?")
             .bind(id(user.0))
-            .fetch_optional(self.c()?)
+            .fetch_optional(self.unbuffered()?)
             .await
             .map_err(codec::err(None))?;
         row.as_ref().map(record).transpose()
@@ -80,7 +80,7 @@ impl CustomerRepo for SqliteUow {
         .bind(ts(&c.updated_at))
         .bind(to_json(c)?)
         .bind(id(c.id.0))
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("customer")))?;
         if done.rows_affected() == 0 {
@@ -92,7 +92,7 @@ impl CustomerRepo for SqliteUow {
     }
 
     async fn delete_customer(&mut self, customer: CustomerId) -> BankResult<()> {
-        let c = self.w()?;
+        let c = self.w().await?;
         sqlx::query("DELETE FROM kyc_documents WHERE customer_id = ?")
             .bind(id(customer.0))
             .execute(&mut *c)
@@ -135,7 +135,7 @@ impl CustomerRepo for SqliteUow {
         qb.push(" ORDER BY id LIMIT ").push_bind(i64::from(s.limit));
         let rows = qb
             .build()
-            .fetch_all(self.c()?)
+            .fetch_all(self.unbuffered()?)
             .await
             .map_err(codec::err(None))?;
         records(&rows)
@@ -153,7 +153,7 @@ impl CustomerRepo for SqliteUow {
         .bind(ts(&d.uploaded_at))
         .bind(opt_ts(&d.verified_at))
         .bind(to_json(d)?)
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("document")))?;
         Ok(())
@@ -162,7 +162,7 @@ impl CustomerRepo for SqliteUow {
     async fn document(&mut self, doc: DocumentId) -> BankResult<Option<DocumentRecord>> {
         let row = sqlx::query("SELECT record FROM kyc_documents WHERE id = ?")
             .bind(id(doc.0))
-            .fetch_optional(self.c()?)
+            .fetch_optional(self.unbuffered()?)
             .await
             .map_err(codec::err(None))?;
         row.as_ref().map(record).transpose()
@@ -177,7 +177,7 @@ impl CustomerRepo for SqliteUow {
             sqlx::query("SELECT record FROM kyc_documents WHERE customer_id = ? ORDER BY uploaded_at, id LIMIT ?")
                 .bind(id(customer.0))
                 .bind(i64::from(limit))
-                .fetch_all(self.c()?)
+                .fetch_all(self.unbuffered()?)
                 .await
                 .map_err(codec::err(None))?;
         records(&rows)
@@ -195,7 +195,7 @@ impl CustomerRepo for SqliteUow {
         .bind(opt_ts(&d.verified_at))
         .bind(to_json(d)?)
         .bind(id(d.id.0))
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(None))?;
         if done.rows_affected() == 0 {

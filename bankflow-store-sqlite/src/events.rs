@@ -12,10 +12,11 @@ use bankflow_core::ids::EventId;
 use bankflow_core::ports::EventRepo;
 use bankflow_core::{BankError, BankResult};
 
-use crate::codec::{self, corrupt, id, ts, Col};
+use crate::codec::{self, corrupt, id, to_json, ts, Col};
+use crate::flush::Op;
 use crate::uow::SqliteUow;
 
-/// Rows per multi-row statement: 9 bound values each stays far below SQLite's variable limit.
+/// Seqs per claim/publish statement: one bound value each, far below SQLite's variable limit.
 const ROWS_PER_STATEMENT_MAX: usize = 500;
 /// Events read back for one aggregate, at most: a transaction has a handful, but an account
 /// gathers one balance event per movement, so the read is bounded.
@@ -43,36 +44,40 @@ fn event_row(r: &SqliteRow) -> BankResult<StoredEvent> {
     })
 }
 
+/// Buffered appends (see `flush`): `seq` (AUTOINCREMENT) follows log order.
+pub(crate) const FLUSH_INSERT_SQL: &str =
+    "INSERT INTO events (id, aggregate_id, event_type, topic, time, data) \
+     SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 FROM json_each(?) ORDER BY key";
+
+/// The JSON rows of [`FLUSH_INSERT_SQL`]. The typed payload is stored as-is (not the wire
+/// JSON) so reads round-trip exactly; the wire form is rendered when an event leaves the
+/// engine. It travels as a JSON string, so its text reaches the column unchanged.
+pub(crate) fn flush_rows(events: &[&DomainEvent]) -> BankResult<String> {
+    let rows = events
+        .iter()
+        .map(|e| {
+            let data = serde_json::to_string(&e.data)
+                .map_err(|_| BankError::internal("event does not serialise"))?;
+            Ok((
+                id(e.id.0),
+                id(e.aggregate_id),
+                e.event_type.as_str(),
+                e.event_type.topic(),
+                ts(&e.time),
+                data,
+            ))
+        })
+        .collect::<BankResult<Vec<_>>>()?;
+    to_json(&rows)
+}
+
 #[async_trait]
 impl EventRepo for SqliteUow {
     async fn append_events(&mut self, events: &[DomainEvent]) -> BankResult<()> {
-        let c = self.w()?;
-        for chunk in events.chunks(ROWS_PER_STATEMENT_MAX) {
-            let mut rows = Vec::with_capacity(chunk.len());
-            for e in chunk {
-                // The typed payload is stored as-is (not the wire JSON) so reads round-trip
-                // exactly; the wire form is rendered when an event leaves the engine.
-                let data = serde_json::to_string(&e.data)
-                    .map_err(|_| BankError::internal("event does not serialise"))?;
-                rows.push((e, data));
-            }
-            let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO events (id, aggregate_id, event_type, topic, time, data) ",
-            );
-            qb.push_values(rows, |mut row, (e, data)| {
-                row.push_bind(id(e.id.0))
-                    .push_bind(id(e.aggregate_id))
-                    .push_bind(e.event_type.as_str())
-                    .push_bind(e.event_type.topic())
-                    .push_bind(ts(&e.time))
-                    .push_bind(data);
-            });
-            qb.build()
-                .execute(&mut *c)
-                .await
-                .map_err(codec::err(None))?;
+        if events.is_empty() {
+            return self.writable();
         }
-        Ok(())
+        self.push(Op::Events(events.to_vec())).await
     }
 
     async fn events_of_aggregate(&mut self, aggregate_id: Uuid) -> BankResult<Vec<StoredEvent>> {
@@ -83,7 +88,7 @@ impl EventRepo for SqliteUow {
         ))
         .bind(id(aggregate_id))
         .bind(EVENTS_PER_AGGREGATE_MAX)
-        .fetch_all(self.c()?)
+        .fetch_all(self.c().await?)
         .await
         .map_err(codec::err(None))?;
         rows.iter().map(event_row).collect()
@@ -95,7 +100,7 @@ impl EventRepo for SqliteUow {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> BankResult<Vec<StoredEvent>> {
-        let c = self.w()?;
+        let c = self.w().await?;
         // Claimable: unpublished, lease free or expired, and the oldest unpublished event of
         // its aggregate (so an aggregate's events are published strictly in order). The
         // write lock taken by BEGIN IMMEDIATE makes select-then-lease atomic across
@@ -131,7 +136,7 @@ impl EventRepo for SqliteUow {
     }
 
     async fn mark_published(&mut self, seqs: &[i64], at: DateTime<Utc>) -> BankResult<()> {
-        let c = self.w()?;
+        let c = self.w().await?;
         let distinct: Vec<i64> = seqs
             .iter()
             .copied()

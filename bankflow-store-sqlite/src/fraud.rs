@@ -33,9 +33,10 @@ impl FraudRepo for SqliteUow {
         .bind(ts(&r.created_at))
         .bind(ts(&r.updated_at))
         .bind(to_json(r)?)
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("fraud rule")))?;
+        self.set_rules_cache(None, Vec::new());
         Ok(())
     }
 
@@ -52,9 +53,10 @@ impl FraudRepo for SqliteUow {
         .bind(ts(&r.updated_at))
         .bind(to_json(r)?)
         .bind(id(r.id.0))
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("fraud rule")))?;
+        self.set_rules_cache(None, Vec::new());
         if done.rows_affected() == 0 {
             return Err(BankError::NotFound {
                 resource: "fraud rule",
@@ -66,22 +68,28 @@ impl FraudRepo for SqliteUow {
     async fn rule(&mut self, rule: RuleId) -> BankResult<Option<FraudRule>> {
         let row = sqlx::query("SELECT record FROM fraud_rules WHERE id = ?")
             .bind(id(rule.0))
-            .fetch_optional(self.c()?)
+            .fetch_optional(self.unbuffered()?)
             .await
             .map_err(codec::err(None))?;
         row.as_ref().map(record).transpose()
     }
 
     async fn list_rules(&mut self, active_only: bool, limit: u32) -> BankResult<Vec<FraudRule>> {
+        // Every transfer reads the active rules; a group's commands share one read.
+        if let Some(rules) = self.rules_cache((active_only, limit)) {
+            return Ok(rules);
+        }
         let rows = sqlx::query(
             "SELECT record FROM fraud_rules WHERE (? = 0 OR is_active = 1) ORDER BY priority DESC, id LIMIT ?",
         )
         .bind(active_only)
         .bind(i64::from(limit))
-        .fetch_all(self.c()?)
+        .fetch_all(self.unbuffered()?)
         .await
         .map_err(codec::err(None))?;
-        records(&rows)
+        let rules: Vec<FraudRule> = records(&rows)?;
+        self.set_rules_cache(Some((active_only, limit)), rules.clone());
+        Ok(rules)
     }
 
     async fn insert_list_entry(&mut self, e: &ListEntry) -> BankResult<()> {
@@ -94,7 +102,7 @@ impl FraudRepo for SqliteUow {
         .bind(e.value.clone())
         .bind(ts(&e.created_at))
         .bind(to_json(e)?)
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("list entry")))?;
         Ok(())
@@ -103,7 +111,7 @@ impl FraudRepo for SqliteUow {
     async fn delete_list_entry(&mut self, entry: ListEntryId) -> BankResult<bool> {
         let done = sqlx::query("DELETE FROM fraud_list_entries WHERE id = ?")
             .bind(id(entry.0))
-            .execute(self.w()?)
+            .execute(self.w().await?)
             .await
             .map_err(codec::err(None))?;
         Ok(done.rows_affected() > 0)
@@ -121,7 +129,7 @@ impl FraudRepo for SqliteUow {
         .bind(list.map(|l| l.as_str()))
         .bind(after.map(|a| id(a.0)).unwrap_or_default())
         .bind(i64::from(limit))
-        .fetch_all(self.c()?)
+        .fetch_all(self.unbuffered()?)
         .await
         .map_err(codec::err(None))?;
         records(&rows)
@@ -154,7 +162,7 @@ impl FraudRepo for SqliteUow {
         qb.push(" ORDER BY id");
         let rows = qb
             .build()
-            .fetch_all(self.c()?)
+            .fetch_all(self.unbuffered()?)
             .await
             .map_err(codec::err(None))?;
         records(&rows)
@@ -173,7 +181,7 @@ impl FraudRepo for SqliteUow {
         .bind(a.action.as_str())
         .bind(ts(&a.created_at))
         .bind(to_json(a)?)
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("fraud assessment")))?;
         Ok(())
@@ -182,7 +190,7 @@ impl FraudRepo for SqliteUow {
     async fn assessment(&mut self, txn: TransactionId) -> BankResult<Option<Assessment>> {
         let row = sqlx::query("SELECT record FROM fraud_assessments WHERE transaction_id = ?")
             .bind(id(txn.0))
-            .fetch_optional(self.c()?)
+            .fetch_optional(self.unbuffered()?)
             .await
             .map_err(codec::err(None))?;
         row.as_ref().map(record).transpose()
@@ -201,7 +209,7 @@ impl FraudRepo for SqliteUow {
         .bind(id(account.0))
         .bind(ts(&since))
         .bind(FraudAction::Block.as_str())
-        .fetch_all(self.c()?)
+        .fetch_all(self.unbuffered()?)
         .await
         .map_err(codec::err(None))?;
         let mut stats = VelocityStats {
@@ -230,7 +238,7 @@ impl FraudRepo for SqliteUow {
         .bind(payee.to_string())
         .bind(ts(&before))
         .bind(FraudAction::Block.as_str())
-        .fetch_one(self.c()?)
+        .fetch_one(self.unbuffered()?)
         .await
         .map_err(codec::err(None))?;
         Ok(n > 0)
@@ -248,7 +256,7 @@ impl FraudRepo for SqliteUow {
         .bind(ts(&c.created_at))
         .bind(opt_ts(&c.resolved_at))
         .bind(to_json(c)?)
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("fraud case")))?;
         Ok(())
@@ -257,7 +265,7 @@ impl FraudRepo for SqliteUow {
     async fn case(&mut self, case: CaseId) -> BankResult<Option<FraudCase>> {
         let row = sqlx::query("SELECT record FROM fraud_cases WHERE id = ?")
             .bind(id(case.0))
-            .fetch_optional(self.c()?)
+            .fetch_optional(self.unbuffered()?)
             .await
             .map_err(codec::err(None))?;
         row.as_ref().map(record).transpose()
@@ -266,7 +274,7 @@ impl FraudRepo for SqliteUow {
     async fn case_by_transaction(&mut self, txn: TransactionId) -> BankResult<Option<FraudCase>> {
         let row = sqlx::query("SELECT record FROM fraud_cases WHERE transaction_id = ?")
             .bind(id(txn.0))
-            .fetch_optional(self.c()?)
+            .fetch_optional(self.unbuffered()?)
             .await
             .map_err(codec::err(None))?;
         row.as_ref().map(record).transpose()
@@ -284,7 +292,7 @@ impl FraudRepo for SqliteUow {
         .bind(opt_ts(&c.resolved_at))
         .bind(to_json(c)?)
         .bind(id(c.id.0))
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("fraud case")))?;
         if done.rows_affected() == 0 {
@@ -307,7 +315,7 @@ impl FraudRepo for SqliteUow {
         .bind(status.map(|s| s.as_str()))
         .bind(after.map(|a| id(a.0)).unwrap_or_default())
         .bind(i64::from(limit))
-        .fetch_all(self.c()?)
+        .fetch_all(self.unbuffered()?)
         .await
         .map_err(codec::err(None))?;
         records(&rows)
@@ -323,7 +331,7 @@ impl FraudRepo for SqliteUow {
         )
         .bind(id(account.0))
         .bind(ts(&since))
-        .fetch_one(self.c()?)
+        .fetch_one(self.unbuffered()?)
         .await
         .map_err(codec::err(None))?;
         u32::try_from(n).map_err(|_| codec::corrupt("count"))

@@ -6,8 +6,61 @@ use bankflow_core::idempotency::{IdempotencyKey, IdempotencyRecord, IdempotentRe
 use bankflow_core::ports::IdempotencyRepo;
 use bankflow_core::{BankError, BankResult};
 
-use crate::codec::{self, corrupt, ts, Col};
-use crate::uow::SqliteUow;
+use crate::codec::{self, corrupt, to_json, ts, Col};
+use crate::flush::Op;
+use crate::uow::{Key, Row, SqliteUow};
+
+/// Buffered inserts (see `flush`).
+pub(crate) const FLUSH_INSERT_SQL: &str =
+    "INSERT INTO idempotency_keys (scope, key, fingerprint, response, created_at) \
+     SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?) ORDER BY key";
+
+/// The JSON rows of [`FLUSH_INSERT_SQL`].
+pub(crate) fn flush_rows(records: &[&IdempotencyRecord]) -> BankResult<String> {
+    let rows = records
+        .iter()
+        .map(|r| {
+            Ok((
+                r.scope.as_str(),
+                r.key.as_str(),
+                r.fingerprint.as_str(),
+                to_json(&r.response)?,
+                ts(&r.created_at),
+            ))
+        })
+        .collect::<BankResult<Vec<_>>>()?;
+    to_json(&rows)
+}
+
+fn key_of(scope: &str, key: &IdempotencyKey) -> Key {
+    Key::Idem(scope.to_string(), key.as_str().to_string())
+}
+
+/// Reads a record from the database (no flush: a buffered record is always cached).
+async fn fetch(
+    uow: &mut SqliteUow,
+    scope: &str,
+    key: &IdempotencyKey,
+) -> BankResult<Option<IdempotencyRecord>> {
+    let row = sqlx::query(
+        "SELECT scope, key, fingerprint, response, created_at FROM idempotency_keys WHERE scope = ? AND key = ?",
+    )
+    .bind(scope.to_string())
+    .bind(key.as_str().to_string())
+    .fetch_optional(uow.unbuffered()?)
+    .await
+    .map_err(codec::err(None))?;
+    let Some(r) = row else { return Ok(None) };
+    let response: IdempotentResponse = serde_json::from_str(&r.text("response")?)
+        .map_err(|_| corrupt("idempotency_keys.response"))?;
+    Ok(Some(IdempotencyRecord {
+        scope: r.text("scope")?,
+        key: r.parsed("key", IdempotencyKey::parse)?,
+        fingerprint: r.text("fingerprint")?,
+        response,
+        created_at: r.time("created_at")?,
+    }))
+}
 
 #[async_trait]
 impl IdempotencyRepo for SqliteUow {
@@ -16,40 +69,29 @@ impl IdempotencyRepo for SqliteUow {
         scope: &str,
         key: &IdempotencyKey,
     ) -> BankResult<Option<IdempotencyRecord>> {
-        let row = sqlx::query(
-            "SELECT scope, key, fingerprint, response, created_at FROM idempotency_keys WHERE scope = ? AND key = ?",
-        )
-        .bind(scope.to_string())
-        .bind(key.as_str().to_string())
-        .fetch_optional(self.c()?)
-        .await
-        .map_err(codec::err(None))?;
-        let Some(r) = row else { return Ok(None) };
-        let response: IdempotentResponse = serde_json::from_str(&r.text("response")?)
-            .map_err(|_| corrupt("idempotency_keys.response"))?;
-        Ok(Some(IdempotencyRecord {
-            scope: r.text("scope")?,
-            key: r.parsed("key", IdempotencyKey::parse)?,
-            fingerprint: r.text("fingerprint")?,
-            response,
-            created_at: r.time("created_at")?,
-        }))
+        let k = key_of(scope, key);
+        if let Some(Row::Idem(known)) = self.cached(&k) {
+            return Ok(known.clone());
+        }
+        let found = fetch(self, scope, key).await?;
+        // Remembered even when absent: the engine inserts right after a miss, and knowing the
+        // key is free spares that insert a check.
+        self.remember(k, Row::Idem(found.clone()));
+        Ok(found)
     }
 
     async fn insert_idempotency(&mut self, rec: &IdempotencyRecord) -> BankResult<()> {
-        let response = serde_json::to_string(&rec.response)
-            .map_err(|_| BankError::internal("idempotent response does not serialise"))?;
-        sqlx::query(
-            "INSERT INTO idempotency_keys (scope, key, fingerprint, response, created_at) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(rec.scope.clone())
-        .bind(rec.key.as_str().to_string())
-        .bind(rec.fingerprint.clone())
-        .bind(response)
-        .bind(ts(&rec.created_at))
-        .execute(self.w()?)
-        .await
-        .map_err(codec::err(Some("idempotency key")))?;
-        Ok(())
+        self.writable()?;
+        let k = key_of(&rec.scope, &rec.key);
+        let exists = match self.cached(&k) {
+            Some(Row::Idem(known)) => known.is_some(),
+            _ => fetch(self, &rec.scope, &rec.key).await?.is_some(),
+        };
+        // Refused at the call, exactly like a unique violation, never at commit.
+        if exists {
+            return Err(BankError::Duplicate("idempotency key"));
+        }
+        self.remember(k, Row::Idem(Some(rec.clone())));
+        self.push(Op::Idem(rec.clone())).await
     }
 }

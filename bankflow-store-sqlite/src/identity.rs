@@ -28,7 +28,9 @@ impl SqliteUow {
         for b in binds {
             q = q.bind(b.clone());
         }
-        q.fetch_one(self.c()?).await.map_err(codec::err(None))
+        q.fetch_one(self.unbuffered()?)
+            .await
+            .map_err(codec::err(None))
     }
 
     /// The port's order of duplicate checks: email, then phone (then the id, by the
@@ -71,7 +73,7 @@ impl SqliteUow {
 #[async_trait]
 impl IdentityRepo for SqliteUow {
     async fn insert_user(&mut self, u: &UserRecord) -> BankResult<()> {
-        self.w()?;
+        self.w().await?;
         self.user_conflict(u, false).await?;
         sqlx::query(
             "INSERT INTO users (id, email, phone, roles, is_active, created_at, updated_at, record) \
@@ -85,7 +87,7 @@ impl IdentityRepo for SqliteUow {
         .bind(ts(&u.created_at))
         .bind(ts(&u.updated_at))
         .bind(to_json(u)?)
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("user")))?;
         Ok(())
@@ -94,7 +96,7 @@ impl IdentityRepo for SqliteUow {
     async fn user(&mut self, user: UserId) -> BankResult<Option<UserRecord>> {
         let row = sqlx::query("SELECT record FROM users WHERE id = ?")
             .bind(id(user.0))
-            .fetch_optional(self.c()?)
+            .fetch_optional(self.unbuffered()?)
             .await
             .map_err(codec::err(None))?;
         row.as_ref().map(record).transpose()
@@ -103,14 +105,14 @@ impl IdentityRepo for SqliteUow {
     async fn user_by_email(&mut self, email: &Email) -> BankResult<Option<UserRecord>> {
         let row = sqlx::query("SELECT record FROM users WHERE email = ?")
             .bind(email.as_str().to_string())
-            .fetch_optional(self.c()?)
+            .fetch_optional(self.unbuffered()?)
             .await
             .map_err(codec::err(None))?;
         row.as_ref().map(record).transpose()
     }
 
     async fn update_user(&mut self, u: &UserRecord) -> BankResult<()> {
-        self.w()?;
+        self.w().await?;
         // The reference store's order: unknown user, then phone, then email conflicts.
         if self
             .count("SELECT COUNT(*) FROM users WHERE id = ?", &[id(u.id.0)])
@@ -132,7 +134,7 @@ impl IdentityRepo for SqliteUow {
         .bind(ts(&u.updated_at))
         .bind(to_json(u)?)
         .bind(id(u.id.0))
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("email")))?;
         if done.rows_affected() == 0 {
@@ -166,7 +168,7 @@ impl IdentityRepo for SqliteUow {
         .bind(opt_ts(&s.rotated_at))
         .bind(opt_ts(&s.revoked_at))
         .bind(to_json(s)?)
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("session")))?;
         Ok(())
@@ -178,7 +180,7 @@ impl IdentityRepo for SqliteUow {
     ) -> BankResult<Option<SessionRecord>> {
         let row = sqlx::query("SELECT record FROM sessions WHERE token_hash = ?")
             .bind(token_hash.to_string())
-            .fetch_optional(self.c()?)
+            .fetch_optional(self.unbuffered()?)
             .await
             .map_err(codec::err(None))?;
         row.as_ref().map(record).transpose()
@@ -198,7 +200,7 @@ impl IdentityRepo for SqliteUow {
         .bind(opt_ts(&s.revoked_at))
         .bind(to_json(s)?)
         .bind(id(s.id.0))
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("session")))?;
         if done.rows_affected() == 0 {
@@ -218,7 +220,7 @@ impl IdentityRepo for SqliteUow {
         let rows = sqlx::query("SELECT record FROM sessions WHERE family_id = ? AND user_id = ? AND revoked_at IS NULL")
             .bind(id(family.0))
             .bind(id(user.0))
-            .fetch_all(self.w()?)
+            .fetch_all(self.w().await?)
             .await
             .map_err(codec::err(None))?;
         self.revoke(records(&rows)?, at).await
@@ -228,7 +230,7 @@ impl IdentityRepo for SqliteUow {
         let rows =
             sqlx::query("SELECT record FROM sessions WHERE user_id = ? AND revoked_at IS NULL")
                 .bind(id(user.0))
-                .fetch_all(self.w()?)
+                .fetch_all(self.w().await?)
                 .await
                 .map_err(codec::err(None))?;
         self.revoke(records(&rows)?, at).await
@@ -247,7 +249,7 @@ impl IdentityRepo for SqliteUow {
         .bind(id(user.0))
         .bind(ts(&now))
         .bind(i64::from(limit))
-        .fetch_all(self.c()?)
+        .fetch_all(self.unbuffered()?)
         .await
         .map_err(codec::err(None))?;
         records(&rows)
@@ -265,7 +267,7 @@ impl IdentityRepo for SqliteUow {
         .bind(opt_ts(&code.used_at))
         .bind(ts(&code.created_at))
         .bind(to_json(code)?)
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("one-time code")))?;
         Ok(())
@@ -281,7 +283,7 @@ impl IdentityRepo for SqliteUow {
         )
         .bind(id(user.0))
         .bind(purpose.as_str())
-        .fetch_optional(self.c()?)
+        .fetch_optional(self.unbuffered()?)
         .await
         .map_err(codec::err(None))?;
         row.as_ref().map(record).transpose()
@@ -297,7 +299,7 @@ impl IdentityRepo for SqliteUow {
         )
         .bind(purpose.as_str())
         .bind(code_hash.to_string())
-        .fetch_optional(self.c()?)
+        .fetch_optional(self.unbuffered()?)
         .await
         .map_err(codec::err(None))?;
         row.as_ref().map(record).transpose()
@@ -315,7 +317,7 @@ impl IdentityRepo for SqliteUow {
         .bind(ts(&code.created_at))
         .bind(to_json(code)?)
         .bind(id(code.id.0))
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(None))?;
         if done.rows_affected() == 0 {
@@ -335,7 +337,7 @@ impl IdentityRepo for SqliteUow {
         let rows = sqlx::query("SELECT record FROM one_time_codes WHERE user_id = ? AND purpose = ? AND used_at IS NULL")
             .bind(id(user.0))
             .bind(purpose.as_str())
-            .fetch_all(self.w()?)
+            .fetch_all(self.w().await?)
             .await
             .map_err(codec::err(None))?;
         let codes: Vec<OneTimeCode> = records(&rows)?;

@@ -11,14 +11,71 @@ use bankflow_core::ids::{AccountId, JournalId, TransactionId};
 use bankflow_core::ledger::{JournalEntry, Posting, PostingLine};
 use bankflow_core::money::Currency;
 use bankflow_core::ports::LedgerRepo;
-use bankflow_core::BankResult;
+use bankflow_core::{BankError, BankResult};
 
-use crate::codec::{self, corrupt, id, ts, Col};
+use crate::codec::{self, corrupt, id, to_json, ts, Col};
+use crate::flush::Op;
 use crate::uow::SqliteUow;
 
 /// Journals read back per transaction, at most (a transaction has one booking, plus one per
 /// partial post or reversal).
 pub const JOURNALS_PER_TRANSACTION_MAX: i64 = 1_000;
+
+/// Buffered journal entries (see `flush`). `seq` is given explicitly: the batch's entries take
+/// the next numbers in log order, computed in the statement from the current maximum (which
+/// nothing else can move: the unit holds the write lock). The uncorrelated subquery is read
+/// before any row is inserted (SQLite materialises an INSERT … SELECT that reads its own
+/// table first), so the numbers are consecutive.
+pub(crate) const FLUSH_JOURNALS_SQL: &str =
+    "INSERT INTO journal_entries (seq, id, transaction_id, posted_at, description) \
+     SELECT (SELECT IFNULL(MAX(seq), 0) FROM journal_entries) + 1 + key, value->>0, value->>1, value->>2, \
+     value->>3 FROM json_each(?) ORDER BY key";
+
+/// Buffered postings, after their entries in the same round trip: each row carries how many
+/// entries of the batch follow its own, so its entry's seq is the new maximum minus that.
+/// Postings are numbered by SQLite (max + 1) in log order: booking order.
+pub(crate) const FLUSH_POSTINGS_SQL: &str =
+    "INSERT INTO postings (journal_seq, account_id, currency, amount_minor, posted_at) \
+     SELECT (SELECT MAX(seq) FROM journal_entries) - (value->>0), value->>1, value->>2, value->>3, value->>4 \
+     FROM json_each(?) ORDER BY key";
+
+/// Postings of one journal entry, at most (bounds one flush batch).
+pub const JOURNAL_POSTINGS_MAX: usize = crate::flush::JOURNAL_POSTINGS_MAX;
+
+/// The JSON rows of [`FLUSH_JOURNALS_SQL`].
+pub(crate) fn flush_journal_rows(journals: &[&JournalEntry]) -> BankResult<String> {
+    let rows: Vec<_> = journals
+        .iter()
+        .map(|j| {
+            (
+                id(j.id.0),
+                id(j.transaction_id.0),
+                ts(&j.posted_at),
+                j.description.as_deref(),
+            )
+        })
+        .collect();
+    to_json(&rows)
+}
+
+/// The JSON rows of [`FLUSH_POSTINGS_SQL`] for the same `journals`.
+pub(crate) fn flush_posting_rows(journals: &[&JournalEntry]) -> BankResult<String> {
+    let mut rows = Vec::with_capacity(journals.len() * 2);
+    for (i, j) in journals.iter().enumerate() {
+        let entries_after = (journals.len() - 1 - i) as i64;
+        let posted_at = ts(&j.posted_at);
+        for p in &j.postings {
+            rows.push((
+                entries_after,
+                id(p.account_id.0),
+                p.amount.currency().code().to_string(),
+                p.amount.amount_minor(),
+                posted_at.clone(),
+            ));
+        }
+    }
+    to_json(&rows)
+}
 
 #[async_trait]
 impl LedgerRepo for SqliteUow {
@@ -26,41 +83,19 @@ impl LedgerRepo for SqliteUow {
         // The engine validated it; checking again here keeps an unbalanced entry out of the
         // table whatever the caller (pair assertion with the reference store).
         j.validate()?;
-        let c = self.w()?;
-        let journal_seq: i64 = sqlx::query_scalar(
-            "INSERT INTO journal_entries (id, transaction_id, posted_at, description) VALUES (?, ?, ?, ?) RETURNING seq",
-        )
-        .bind(id(j.id.0))
-        .bind(id(j.transaction_id.0))
-        .bind(ts(&j.posted_at))
-        .bind(j.description.clone())
-        .fetch_one(&mut *c)
-        .await
-        .map_err(codec::err(None))?;
-        let posted_at = ts(&j.posted_at);
-        // One multi-row INSERT: postings of a journal land in order, in one round trip.
-        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO postings (journal_seq, account_id, currency, amount_minor, posted_at) ",
-        );
-        qb.push_values(&j.postings, |mut row, p| {
-            row.push_bind(journal_seq)
-                .push_bind(id(p.account_id.0))
-                .push_bind(p.amount.currency().code().to_string())
-                .push_bind(p.amount.amount_minor())
-                .push_bind(posted_at.clone());
-        });
-        qb.build()
-            .execute(&mut *c)
-            .await
-            .map_err(codec::err(None))?;
-        Ok(())
+        if j.postings.len() > JOURNAL_POSTINGS_MAX {
+            return Err(BankError::LimitExceeded(format!(
+                "at most {JOURNAL_POSTINGS_MAX} postings per journal entry"
+            )));
+        }
+        self.push(Op::Journal(j.clone())).await
     }
 
     async fn journals_of_transaction(
         &mut self,
         txn: TransactionId,
     ) -> BankResult<Vec<JournalEntry>> {
-        let c = self.c()?;
+        let c = self.c().await?;
         let heads = sqlx::query(
             "SELECT seq, id, transaction_id, posted_at, description FROM journal_entries \
              WHERE transaction_id = ? ORDER BY seq LIMIT ?",
@@ -114,7 +149,7 @@ impl LedgerRepo for SqliteUow {
         )
         .bind(id(account.0))
         .bind(before.as_ref().map(ts))
-        .fetch_all(self.c()?)
+        .fetch_all(self.c().await?)
         .await
         .map_err(codec::err(None))?;
         let mut sum = Decimal::ZERO;
@@ -145,7 +180,7 @@ impl LedgerRepo for SqliteUow {
         .bind(ts(&to))
         .bind(after_seq.unwrap_or(0))
         .bind(i64::from(limit))
-        .fetch_all(self.c()?)
+        .fetch_all(self.c().await?)
         .await
         .map_err(codec::err(None))?;
         rows.iter()
@@ -167,7 +202,7 @@ impl LedgerRepo for SqliteUow {
         let rows = sqlx::query(
             "SELECT currency, SUM(amount_minor) AS total FROM postings GROUP BY currency",
         )
-        .fetch_all(self.c()?)
+        .fetch_all(self.c().await?)
         .await
         .map_err(codec::err(None))?;
         let mut sums: BTreeMap<Currency, Decimal> = BTreeMap::new();

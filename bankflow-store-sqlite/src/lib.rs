@@ -32,6 +32,7 @@ mod audit;
 mod codec;
 mod customer;
 mod events;
+mod flush;
 mod fraud;
 mod idem;
 mod identity;
@@ -111,6 +112,8 @@ pub(crate) struct Writer {
     pub(crate) conn: SqliteConnection,
     /// True from `BEGIN IMMEDIATE` until COMMIT/ROLLBACK succeeded.
     pub(crate) in_transaction: bool,
+    /// Rows the last committed unit left cached, for the next one (see `uow::Carried`).
+    pub(crate) carried: uow::Carried,
 }
 
 /// The SQLite store. Cheap to clone (shares its connections).
@@ -172,6 +175,7 @@ impl SqliteStore {
         let store_writer = Arc::new(Mutex::new(Writer {
             conn,
             in_transaction: false,
+            carried: uow::Carried::default(),
         }));
         let readers = SqlitePoolOptions::new()
             .max_connections(opts.read_connections_max)
@@ -194,6 +198,7 @@ impl SqliteStore {
     pub async fn migrate(&self) -> BankResult<()> {
         let mut w = self.writer.lock().await;
         uow::settle(&mut w).await?;
+        w.carried = uow::Carried::default();
         // `run_direct` on the connection itself: `run(&mut conn)` goes through `Acquire`, whose
         // higher-ranked bound makes this future non-`Send` (sqlx's documented workaround).
         MIGRATOR
@@ -243,12 +248,15 @@ impl Store for SqliteStore {
             TxMode::Write => {
                 let mut w = self.writer.clone().lock_owned().await;
                 uow::settle(&mut w).await?;
-                sqlx::query("BEGIN IMMEDIATE")
-                    .execute(&mut w.conn)
+                // Set first: should BEGIN succeed and the rest fail, the next unit rolls back.
+                w.in_transaction = true;
+                // One round trip: the write lock, and whether any other connection committed
+                // since this one last looked (which makes carried rows stale).
+                let data_version: i64 = sqlx::query_scalar("BEGIN IMMEDIATE; PRAGMA data_version")
+                    .fetch_one(&mut w.conn)
                     .await
                     .map_err(codec::err(None))?;
-                w.in_transaction = true;
-                Ok(Box::new(SqliteUow::write(w)))
+                Ok(Box::new(SqliteUow::write(w, data_version)))
             }
             TxMode::Read => {
                 // Deferred BEGIN: the snapshot starts at the unit's first read.

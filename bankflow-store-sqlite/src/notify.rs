@@ -26,7 +26,7 @@ impl SqliteUow {
             sqlx::query("SELECT created_at FROM notifications WHERE id = ? AND user_id = ?")
                 .bind(id(row.0))
                 .bind(id(user.0))
-                .fetch_optional(self.c()?)
+                .fetch_optional(self.unbuffered()?)
                 .await
                 .map_err(codec::err(None))?;
         match found {
@@ -51,7 +51,7 @@ impl NotificationRepo for SqliteUow {
         .bind(opt_ts(&n.next_attempt_at))
         .bind(ts(&n.created_at))
         .bind(to_json(n)?)
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("notification")))?;
         Ok(())
@@ -60,7 +60,7 @@ impl NotificationRepo for SqliteUow {
     async fn notification(&mut self, n: NotificationId) -> BankResult<Option<NotificationRecord>> {
         let row = sqlx::query("SELECT record FROM notifications WHERE id = ?")
             .bind(id(n.0))
-            .fetch_optional(self.c()?)
+            .fetch_optional(self.unbuffered()?)
             .await
             .map_err(codec::err(None))?;
         row.as_ref().map(record).transpose()
@@ -79,7 +79,7 @@ impl NotificationRepo for SqliteUow {
         .bind(ts(&n.created_at))
         .bind(to_json(n)?)
         .bind(id(n.id.0))
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("notification")))?;
         if done.rows_affected() == 0 {
@@ -107,7 +107,7 @@ impl NotificationRepo for SqliteUow {
         .bind(cursor.as_ref().map(|c| c.0.clone()))
         .bind(cursor.map(|c| c.1))
         .bind(i64::from(limit))
-        .fetch_all(self.c()?)
+        .fetch_all(self.unbuffered()?)
         .await
         .map_err(codec::err(None))?;
         records(&rows)
@@ -131,7 +131,7 @@ impl NotificationRepo for SqliteUow {
         .bind(cursor.as_ref().map(|c| c.0.clone()))
         .bind(cursor.map(|c| c.1))
         .bind(i64::from(limit))
-        .fetch_all(self.c()?)
+        .fetch_all(self.unbuffered()?)
         .await
         .map_err(codec::err(None))?;
         records(&rows)
@@ -150,7 +150,7 @@ impl NotificationRepo for SqliteUow {
         )
         .bind(ts(&now))
         .bind(i64::from(limit))
-        .fetch_all(self.c()?)
+        .fetch_all(self.unbuffered()?)
         .await
         .map_err(codec::err(None))?;
         records(&rows)
@@ -168,7 +168,7 @@ impl NotificationRepo for SqliteUow {
         .bind(p.enabled)
         .bind(ts(&p.updated_at))
         .bind(to_json(p)?)
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(None))?;
         Ok(())
@@ -177,7 +177,7 @@ impl NotificationRepo for SqliteUow {
     async fn preferences_of_user(&mut self, user: UserId) -> BankResult<Vec<Preference>> {
         let rows = sqlx::query("SELECT record FROM notification_preferences WHERE user_id = ?")
             .bind(id(user.0))
-            .fetch_all(self.c()?)
+            .fetch_all(self.unbuffered()?)
             .await
             .map_err(codec::err(None))?;
         let mut prefs: Vec<Preference> = records(&rows)?;

@@ -13,7 +13,7 @@ use crate::uow::SqliteUow;
 async fn fetch(uow: &mut SqliteUow, s: ScheduleId) -> BankResult<Option<ScheduledTransfer>> {
     let row = sqlx::query("SELECT record FROM scheduled_transfers WHERE id = ?")
         .bind(id(s.0))
-        .fetch_optional(uow.c()?)
+        .fetch_optional(uow.unbuffered()?)
         .await
         .map_err(codec::err(None))?;
     row.as_ref().map(record).transpose()
@@ -37,7 +37,7 @@ impl ScheduleRepo for SqliteUow {
         .bind(ts(&s.created_at))
         .bind(ts(&s.updated_at))
         .bind(to_json(s)?)
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("scheduled transfer")))?;
         Ok(())
@@ -68,7 +68,7 @@ impl ScheduleRepo for SqliteUow {
         .bind(ts(&s.updated_at))
         .bind(to_json(s)?)
         .bind(id(s.id.0))
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(None))?;
         if done.rows_affected() == 0 {
@@ -89,7 +89,7 @@ impl ScheduleRepo for SqliteUow {
         )
         .bind(id(customer.0))
         .bind(i64::from(limit))
-        .fetch_all(self.c()?)
+        .fetch_all(self.unbuffered()?)
         .await
         .map_err(codec::err(None))?;
         records(&rows)
@@ -101,7 +101,7 @@ impl ScheduleRepo for SqliteUow {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> BankResult<Vec<ScheduledTransfer>> {
-        self.w()?;
+        self.w().await?;
         // 'ACTIVE' as a literal lets SQLite use the partial index idx_scheduled_due.
         debug_assert_eq!(ScheduleStatus::Active.as_str(), "ACTIVE");
         let rows = sqlx::query(
@@ -110,7 +110,7 @@ impl ScheduleRepo for SqliteUow {
         )
         .bind(ts(&now))
         .bind(i64::from(limit))
-        .fetch_all(self.c()?)
+        .fetch_all(self.unbuffered()?)
         .await
         .map_err(codec::err(None))?;
         let mut due: Vec<ScheduledTransfer> = records(&rows)?;

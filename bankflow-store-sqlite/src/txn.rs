@@ -10,8 +10,9 @@ use bankflow_core::transaction::{
 };
 use bankflow_core::{BankError, BankResult};
 
-use crate::codec::{self, id, milli, milli_ceil, milli_floor, opt_id, opt_ts, ts, Col};
-use crate::uow::SqliteUow;
+use crate::codec::{self, id, milli, milli_ceil, milli_floor, opt_id, opt_ts, to_json, ts, Col};
+use crate::flush::Op;
+use crate::uow::{Key, Row, SqliteUow};
 
 macro_rules! txn_cols {
     () => {
@@ -41,49 +42,92 @@ fn txn_row(r: &SqliteRow) -> BankResult<Transaction> {
 }
 
 async fn fetch(uow: &mut SqliteUow, txn: TransactionId) -> BankResult<Option<Transaction>> {
+    if let Some(Row::Txn(t)) = uow.cached(&Key::Txn(txn)) {
+        return Ok(Some(t.clone()));
+    }
     let row = sqlx::query(concat!(
         "SELECT ",
         txn_cols!(),
         " FROM transactions WHERE id = ?"
     ))
     .bind(id(txn.0))
-    .fetch_optional(uow.c()?)
+    .fetch_optional(uow.unbuffered()?)
     .await
     .map_err(codec::err(None))?;
-    row.as_ref().map(txn_row).transpose()
+    let found = row.as_ref().map(txn_row).transpose()?;
+    if let Some(t) = &found {
+        uow.remember(Key::Txn(t.id), Row::Txn(t.clone()));
+    }
+    Ok(found)
+}
+
+/// Buffered inserts (see `flush`), in log order.
+pub(crate) const FLUSH_INSERT_SQL: &str = concat!(
+    "INSERT INTO transactions (",
+    txn_cols!(),
+    ") SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, \
+     value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, value->>14, value->>15 \
+     FROM json_each(?) ORDER BY key"
+);
+
+/// Buffered updates of rows this unit read or inserted earlier (see `flush`).
+pub(crate) const FLUSH_UPDATE_SQL: &str =
+    "UPDATE transactions SET transaction_ref = u.value->>1, from_account_id = u.value->>2, \
+     to_account_id = u.value->>3, amount_milli = u.value->>4, currency = u.value->>5, \
+     transaction_type = u.value->>6, status = u.value->>7, description = u.value->>8, \
+     failure_code = u.value->>9, reason = u.value->>10, hold_id = u.value->>11, parent_id = u.value->>12, \
+     created_at = u.value->>13, processed_at = u.value->>14, reversed_at = u.value->>15 \
+     FROM json_each(?) AS u WHERE transactions.id = u.value->>0";
+
+/// The JSON rows of both flush statements: every column, in `txn_cols!` order.
+pub(crate) fn flush_rows(txns: &[&Transaction]) -> BankResult<String> {
+    let rows: Vec<_> = txns
+        .iter()
+        .map(|t| {
+            (
+                id(t.id.0),
+                t.transaction_ref.as_str(),
+                opt_id(t.from_account_id.map(|a| a.0)),
+                opt_id(t.to_account_id.map(|a| a.0)),
+                milli(&t.amount),
+                t.amount.currency().code().to_string(),
+                t.transaction_type.as_str(),
+                t.status.as_str(),
+                t.description.as_deref(),
+                t.failure_code.as_deref(),
+                t.reason.as_deref(),
+                opt_id(t.hold_id.map(|h| h.0)),
+                opt_id(t.parent_id.map(|p| p.0)),
+                ts(&t.created_at),
+                opt_ts(&t.processed_at),
+                opt_ts(&t.reversed_at),
+            )
+        })
+        .collect();
+    to_json(&rows)
 }
 
 #[async_trait]
 impl TransactionRepo for SqliteUow {
     async fn insert_transaction(&mut self, t: &Transaction) -> BankResult<()> {
-        sqlx::query(concat!(
-            "INSERT INTO transactions (",
-            txn_cols!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(id(t.id.0))
-        .bind(t.transaction_ref.clone())
-        .bind(opt_id(t.from_account_id.map(|a| a.0)))
-        .bind(opt_id(t.to_account_id.map(|a| a.0)))
-        .bind(milli(&t.amount))
-        .bind(t.amount.currency().code().to_string())
-        .bind(t.transaction_type.as_str())
-        .bind(t.status.as_str())
-        .bind(t.description.clone())
-        .bind(t.failure_code.clone())
-        .bind(t.reason.clone())
-        .bind(opt_id(t.hold_id.map(|h| h.0)))
-        .bind(opt_id(t.parent_id.map(|p| p.0)))
-        .bind(ts(&t.created_at))
-        .bind(opt_ts(&t.processed_at))
-        .bind(opt_ts(&t.reversed_at))
-        .execute(self.w()?)
-        .await
-        .map_err(codec::err(Some("transaction")))?;
-        Ok(())
+        self.writable()?;
+        // A duplicate of a row this unit knows is refused here; one of an older row the unit
+        // never read is refused by the primary key when the log is written (ids are fresh
+        // UUIDv7s, so that is a generator fault, and it fails the whole unit).
+        if self.cached(&Key::Txn(t.id)).is_some() {
+            return Err(BankError::Duplicate("transaction"));
+        }
+        self.remember(Key::Txn(t.id), Row::Txn(t.clone()));
+        self.push(Op::InsertTxn(t.clone())).await
     }
 
     async fn update_transaction(&mut self, t: &Transaction) -> BankResult<()> {
+        self.writable()?;
+        if self.cached(&Key::Txn(t.id)).is_some() {
+            self.remember(Key::Txn(t.id), Row::Txn(t.clone()));
+            return self.push(Op::UpdateTxn(t.clone())).await;
+        }
+        // Not read by this unit: write now, so a missing row is reported here.
         let done = sqlx::query(
             "UPDATE transactions SET transaction_ref = ?, from_account_id = ?, to_account_id = ?, amount_milli = ?, \
              currency = ?, transaction_type = ?, status = ?, description = ?, failure_code = ?, reason = ?, \
@@ -105,7 +149,7 @@ impl TransactionRepo for SqliteUow {
         .bind(opt_ts(&t.processed_at))
         .bind(opt_ts(&t.reversed_at))
         .bind(id(t.id.0))
-        .execute(self.w()?)
+        .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("transaction")))?;
         if done.rows_affected() == 0 {
@@ -169,7 +213,7 @@ impl TransactionRepo for SqliteUow {
             .push_bind(i64::from(query.limit));
         let rows = qb
             .build()
-            .fetch_all(self.c()?)
+            .fetch_all(self.c().await?)
             .await
             .map_err(codec::err(None))?;
         rows.iter().map(txn_row).collect()

@@ -113,3 +113,52 @@ async fn bad_options_are_refused() {
         .unwrap_err();
     assert_eq!(err.code(), "internal_error");
 }
+
+/// Rows a committed unit leaves cached for the next one must never hide another writer's
+/// commit (another process on the same file, here another store instance).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_rows_never_hide_another_writers_commit() {
+    use bankflow_core::account::{Account, AccountNumber, AccountStatus, AccountType};
+    use bankflow_core::{Currency, CustomerId};
+    use rust_decimal::Decimal;
+
+    let (_dir, a, b) = two_stores(2_000).await;
+    let at = chrono::Utc::now();
+    let mut acc = Account {
+        id: AccountId(uuid::Uuid::from_u128(1)),
+        account_number: AccountNumber::from_body(7919),
+        customer_id: CustomerId(uuid::Uuid::from_u128(2)),
+        account_type: AccountType::Checking,
+        currency: Currency::USD,
+        balance: Decimal::ZERO,
+        held: Decimal::ZERO,
+        overdraft_limit: Decimal::ZERO,
+        daily_limit: None,
+        daily_out_date: at.date_naive(),
+        daily_out_total: Decimal::ZERO,
+        status: AccountStatus::Active,
+        opened_at: at,
+        closed_at: None,
+        updated_at: at,
+        version: 1,
+    };
+    let mut u = a.begin(TxMode::Write).await.unwrap();
+    u.insert_account(&acc).await.unwrap();
+    u.commit().await.unwrap();
+    // `a` reads (and caches) the account, then commits.
+    let mut u = a.begin(TxMode::Write).await.unwrap();
+    assert_eq!(u.lock_accounts(&[acc.id]).await.unwrap(), vec![acc.clone()]);
+    u.commit().await.unwrap();
+    // `b` changes it.
+    acc.balance = Decimal::new(1_234, 2);
+    acc.version = 2;
+    let mut u = b.begin(TxMode::Write).await.unwrap();
+    u.lock_accounts(&[acc.id]).await.unwrap();
+    u.update_account(&acc).await.unwrap();
+    u.commit().await.unwrap();
+    // `a` sees `b`'s commit, not its cached copy.
+    let mut u = a.begin(TxMode::Write).await.unwrap();
+    assert_eq!(u.lock_accounts(&[acc.id]).await.unwrap(), vec![acc.clone()]);
+    assert_eq!(u.account(acc.id).await.unwrap(), Some(acc.clone()));
+    u.rollback().await.unwrap();
+}
