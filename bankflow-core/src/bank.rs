@@ -276,6 +276,25 @@ pub(crate) enum Command {
     ExpireHolds,
 }
 
+impl Command {
+    /// The idempotency key the command is recorded under, if it takes one (always in the
+    /// actor's scope).
+    pub(crate) fn idempotency_key(&self) -> Option<&IdempotencyKey> {
+        match self {
+            Command::Transfer(r, _) => Some(&r.idempotency_key),
+            Command::Booking(r, _) => Some(&r.idempotency_key),
+            Command::PostPending { key, .. }
+            | Command::VoidPending { key, .. }
+            | Command::Reverse { key, .. }
+            | Command::Batch { key, .. } => Some(key),
+            Command::OpenAccount(_)
+            | Command::SetStatus { .. }
+            | Command::SetLimits { .. }
+            | Command::ExpireHolds => None,
+        }
+    }
+}
+
 /// What a command produced.
 #[derive(Clone, Debug)]
 pub(crate) enum Outcome {

@@ -174,7 +174,21 @@ pub(crate) async fn exec_in_one_unit<'a>(
     commands: impl Iterator<Item = (&'a Actor, &'a Command)>,
     len: usize,
 ) -> BankResult<GroupResult> {
+    let commands: Vec<(&Actor, &Command)> = commands.collect();
     let mut uow = bank.inner.store.begin(TxMode::Write).await?;
+    if commands.len() > 1 {
+        // One round trip for every command's idempotency lookup instead of one each.
+        let keys: Vec<_> = commands
+            .iter()
+            .filter_map(|(a, c)| {
+                c.idempotency_key()
+                    .map(|k| (a.idempotency_scope(), k.clone()))
+            })
+            .collect();
+        if !keys.is_empty() {
+            uow.prefetch_idempotency(&keys).await?;
+        }
+    }
     let mut results = Vec::with_capacity(len);
     let mut events = Vec::with_capacity(len * crate::bank::EVENTS_PER_COMMAND_TYPICAL);
     for (actor, cmd) in commands {

@@ -186,6 +186,14 @@ pub trait IdempotencyRepo: Send {
     ) -> BankResult<Option<IdempotencyRecord>>;
     /// Inserts a record; `Duplicate("idempotency key")` if one exists.
     async fn insert_idempotency(&mut self, record: &IdempotencyRecord) -> BankResult<()>;
+    /// Hint: the records of these `(scope, key)` pairs are about to be read in this unit (a
+    /// group commit reads one per command). A store may fetch them in one round trip and
+    /// answer those reads from memory, misses included; reads must still see this unit's own
+    /// inserts and savepoint rollbacks. Ignoring the hint is correct, just slower.
+    async fn prefetch_idempotency(&mut self, keys: &[(String, IdempotencyKey)]) -> BankResult<()> {
+        let _ = keys;
+        Ok(())
+    }
 }
 
 /// The events table: event store and transactional outbox in one.

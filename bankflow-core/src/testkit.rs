@@ -590,7 +590,7 @@ async fn idempotency_records(store: Arc<dyn Store>) {
     let mut r = read(&store).await;
     assert_eq!(
         r.idempotency("user:a", &key("k-1")).await.unwrap(),
-        Some(rec)
+        Some(rec.clone())
     );
     assert_eq!(
         r.idempotency("user:a", &key("k-2")).await.unwrap(),
@@ -602,6 +602,50 @@ async fn idempotency_records(store: Arc<dyn Store>) {
         "rolled back unit left nothing"
     );
     assert_eq!(r.idempotency("user:a", &key("k-3")).await.unwrap(), None);
+    drop(r);
+    // A prefetch (group commit's one-round-trip hint) answers like the plain reads, and the
+    // unit's own inserts and savepoint rollbacks still show through it.
+    let mut u = write(&store).await;
+    let wanted = [
+        ("user:a".to_string(), key("k-1")),
+        ("user:a".to_string(), key("k-3")),
+        ("user:b".to_string(), key("k-1")),
+    ];
+    u.prefetch_idempotency(&wanted).await.unwrap();
+    assert_eq!(
+        u.idempotency("user:a", &key("k-1")).await.unwrap(),
+        Some(rec.clone())
+    );
+    assert_eq!(u.idempotency("user:a", &key("k-3")).await.unwrap(), None);
+    assert_eq!(
+        u.insert_idempotency(&rec).await.unwrap_err(),
+        BankError::Duplicate("idempotency key"),
+        "a prefetched record still refuses a second insert"
+    );
+    let k3 = IdempotencyRecord {
+        key: key("k-3"),
+        ..rec.clone()
+    };
+    u.savepoint().await.unwrap();
+    u.insert_idempotency(&k3).await.unwrap();
+    assert_eq!(
+        u.idempotency("user:a", &key("k-3")).await.unwrap(),
+        Some(k3.clone())
+    );
+    u.rollback_to_savepoint().await.unwrap();
+    assert_eq!(
+        u.idempotency("user:a", &key("k-3")).await.unwrap(),
+        None,
+        "a rolled-back insert is gone from the prefetched view"
+    );
+    u.insert_idempotency(&k3).await.unwrap();
+    u.commit().await.unwrap();
+    let mut r = read(&store).await;
+    assert_eq!(
+        r.idempotency("user:a", &key("k-3")).await.unwrap(),
+        Some(k3)
+    );
+    assert_eq!(r.idempotency("user:b", &key("k-1")).await.unwrap(), None);
 }
 
 fn txn_event(n: u128, txn: u128, ty: EventType, status: TransactionStatus) -> DomainEvent {

@@ -594,6 +594,12 @@ impl IdempotencyRepo for PgUow {
         if let Some(r) = self.buffered_idempotency(scope, key) {
             return Ok(Some(r));
         }
+        if let Some(known) = self
+            .idem_prefetched
+            .get(&(scope.to_string(), key.as_str().to_string()))
+        {
+            return Ok(known.clone());
+        }
         let row =
             sqlx::query("SELECT fingerprint, response, created_at FROM idempotency_keys WHERE scope = $1 AND key = $2")
                 .bind(scope)
@@ -615,10 +621,50 @@ impl IdempotencyRepo for PgUow {
 
     async fn insert_idempotency(&mut self, rec: &IdempotencyRecord) -> BankResult<()> {
         self.writable()?;
-        if self.buffered_idempotency(&rec.scope, &rec.key).is_some() {
+        let prefetched = self
+            .idem_prefetched
+            .get(&(rec.scope.clone(), rec.key.as_str().to_string()));
+        if self.buffered_idempotency(&rec.scope, &rec.key).is_some()
+            || prefetched.is_some_and(Option::is_some)
+        {
             return Err(BankError::Duplicate("idempotency key"));
         }
         self.push(Op::Idem(rec.clone())).await
+    }
+
+    async fn prefetch_idempotency(&mut self, keys: &[(String, IdempotencyKey)]) -> BankResult<()> {
+        let (scopes, texts): (Vec<String>, Vec<String>) = keys
+            .iter()
+            .map(|(s, k)| (s.clone(), k.as_str().to_string()))
+            .unzip();
+        let rows = sqlx::query(
+            "SELECT scope, key, fingerprint, response, created_at FROM idempotency_keys \
+             WHERE (scope, key) IN (SELECT * FROM UNNEST($1::text[], $2::text[]))",
+        )
+        .bind(&scopes)
+        .bind(&texts)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        // Every asked key is known afterwards: absent unless a row came back.
+        for k in scopes.iter().cloned().zip(texts.iter().cloned()) {
+            self.idem_prefetched.insert(k, None);
+        }
+        for r in rows {
+            let scope: String = get(&r, 0)?;
+            let key: String = get(&r, 1)?;
+            let response: serde_json::Value = get(&r, 3)?;
+            let rec = IdempotencyRecord {
+                scope: scope.clone(),
+                key: IdempotencyKey::parse(&key).map_err(|_| corrupt("idempotency key"))?,
+                fingerprint: get(&r, 2)?,
+                response: serde_json::from_value::<IdempotentResponse>(response)
+                    .map_err(|_| corrupt("idempotent response"))?,
+                created_at: get(&r, 4)?,
+            };
+            self.idem_prefetched.insert((scope, key), Some(rec));
+        }
+        Ok(())
     }
 }
 

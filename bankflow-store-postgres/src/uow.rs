@@ -101,6 +101,10 @@ pub struct PgUow {
     /// Active fraud rules read once per unit: a group's commands are concurrent, so they may
     /// share one read of the rules (writes to rules in this unit clear it).
     pub(crate) rules_cache: Option<((bool, u32), Vec<FraudRule>)>,
+    /// Idempotency records (or their absence) fetched in one round trip for a group commit
+    /// (`prefetch_idempotency`), by (scope, key): the database's answer when the unit began
+    /// its group. The unit's own inserts are in `log` and take precedence.
+    pub(crate) idem_prefetched: HashMap<(String, String), Option<IdempotencyRecord>>,
 }
 
 impl PgUow {
@@ -122,6 +126,7 @@ impl PgUow {
             held: HashMap::new(),
             held_order: Vec::new(),
             rules_cache: None,
+            idem_prefetched: HashMap::new(),
         }
     }
 

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use bankflow_core::idempotency::{IdempotencyKey, IdempotencyRecord, IdempotentResponse};
-use bankflow_core::ports::IdempotencyRepo;
+use bankflow_core::ports::{IdempotencyRepo, TxMode};
 use bankflow_core::{BankError, BankResult};
 
 use crate::codec::{self, corrupt, to_json, ts, Col};
@@ -50,16 +50,19 @@ async fn fetch(
     .fetch_optional(uow.unbuffered()?)
     .await
     .map_err(codec::err(None))?;
-    let Some(r) = row else { return Ok(None) };
+    row.as_ref().map(record).transpose()
+}
+
+fn record(r: &sqlx::sqlite::SqliteRow) -> BankResult<IdempotencyRecord> {
     let response: IdempotentResponse = serde_json::from_str(&r.text("response")?)
         .map_err(|_| corrupt("idempotency_keys.response"))?;
-    Ok(Some(IdempotencyRecord {
+    Ok(IdempotencyRecord {
         scope: r.text("scope")?,
         key: r.parsed("key", IdempotencyKey::parse)?,
         fingerprint: r.text("fingerprint")?,
         response,
         created_at: r.time("created_at")?,
-    }))
+    })
 }
 
 #[async_trait]
@@ -94,4 +97,42 @@ impl IdempotencyRepo for SqliteUow {
         self.remember(k, Row::Idem(Some(rec.clone())));
         self.push(Op::Idem(rec.clone())).await
     }
+
+    async fn prefetch_idempotency(&mut self, keys: &[(String, IdempotencyKey)]) -> BankResult<()> {
+        if self.mode() != TxMode::Write {
+            // Only write units cache; a read unit would fetch and forget.
+            return Ok(());
+        }
+        let wanted: Vec<(String, IdempotencyKey)> = keys
+            .iter()
+            .filter(|(s, k)| self.cached(&key_of(s, k)).is_none())
+            .cloned()
+            .collect();
+        for chunk in wanted.chunks(PREFETCH_KEYS_MAX) {
+            let pairs: Vec<(&str, &str)> = chunk
+                .iter()
+                .map(|(s, k)| (s.as_str(), k.as_str()))
+                .collect();
+            let rows = sqlx::query(
+                "SELECT scope, key, fingerprint, response, created_at FROM idempotency_keys \
+                 WHERE (scope, key) IN (SELECT value->>0, value->>1 FROM json_each(?))",
+            )
+            .bind(to_json(&pairs)?)
+            .fetch_all(self.unbuffered()?)
+            .await
+            .map_err(codec::err(None))?;
+            // Every asked key is known afterwards: absent unless a row came back.
+            for (s, k) in chunk {
+                self.remember(key_of(s, k), Row::Idem(None));
+            }
+            for r in rows {
+                let rec = record(&r)?;
+                self.remember(key_of(&rec.scope, &rec.key), Row::Idem(Some(rec)));
+            }
+        }
+        Ok(())
+    }
 }
+
+/// Keys per prefetch statement (one JSON parameter; bounds the statement's size).
+const PREFETCH_KEYS_MAX: usize = 4_096;
