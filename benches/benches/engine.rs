@@ -52,7 +52,7 @@ async fn setup() -> (Bank, AccountId, AccountId) {
 
 /// The i-th transfer of a run: 0.01 USD, alternating direction so neither account drains.
 fn request(a: AccountId, b: AccountId, prefix: &str, i: u64) -> TransferRequest {
-    let (from, to) = if i % 2 == 0 { (a, b) } else { (b, a) };
+    let (from, to) = if i.is_multiple_of(2) { (a, b) } else { (b, a) };
     TransferRequest {
         item: TransferItem {
             from_account_id: from,
