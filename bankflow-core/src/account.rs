@@ -15,9 +15,12 @@ pub const ACCOUNT_NUMBER_LEN: usize = 12;
 
 /// A 12-digit account number whose last digit is a Luhn check digit, so a mistyped digit
 /// or a swap of two adjacent digits is caught before any lookup.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+///
+/// Held inline (12 ASCII digits, no heap): an [`Account`] is copied on every lock and write
+/// back, and a heap string here was two allocations per transfer.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct AccountNumber(String);
+pub struct AccountNumber([u8; ACCOUNT_NUMBER_LEN]);
 
 fn luhn_check_digit(body: &[u8]) -> u8 {
     // Double every second digit starting from the rightmost digit of the body.
@@ -61,28 +64,32 @@ impl AccountNumber {
                 "check digit does not match",
             ));
         }
-        Ok(AccountNumber(digits))
+        let mut n = [0u8; ACCOUNT_NUMBER_LEN];
+        n.copy_from_slice(bytes);
+        Ok(AccountNumber(n))
     }
 
     /// Builds an account number from an 11-digit body value, appending the check digit.
     pub fn from_body(body: u64) -> AccountNumber {
         // Keep 11 digits with a non-zero first digit (numbers never lose a leading zero).
         let body = 10_000_000_000 + body % 90_000_000_000;
-        let mut s = body.to_string();
-        let check = luhn_check_digit(s.as_bytes());
-        s.push(char::from(b'0' + check));
-        debug_assert!(AccountNumber::parse(&s).is_ok());
-        AccountNumber(s)
+        let mut n = [0u8; ACCOUNT_NUMBER_LEN];
+        n[..ACCOUNT_NUMBER_LEN - 1].copy_from_slice(body.to_string().as_bytes());
+        n[ACCOUNT_NUMBER_LEN - 1] = b'0' + luhn_check_digit(&n[..ACCOUNT_NUMBER_LEN - 1]);
+        let n = AccountNumber(n);
+        debug_assert!(AccountNumber::parse(n.as_str()).is_ok());
+        n
     }
 
     /// The digits.
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Only `parse` and `from_body` build the array, and both fill it with ASCII digits.
+        std::str::from_utf8(&self.0).expect("account numbers are ASCII digits")
     }
 
     /// The number with all but the last four digits masked, for display and logs.
     pub fn masked(&self) -> String {
-        format!("********{}", &self.0[ACCOUNT_NUMBER_LEN - 4..])
+        format!("********{}", &self.as_str()[ACCOUNT_NUMBER_LEN - 4..])
     }
 }
 
@@ -95,13 +102,13 @@ impl TryFrom<String> for AccountNumber {
 
 impl From<AccountNumber> for String {
     fn from(n: AccountNumber) -> String {
-        n.0
+        n.as_str().to_string()
     }
 }
 
 impl fmt::Display for AccountNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 

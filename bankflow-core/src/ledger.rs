@@ -7,8 +7,6 @@
 //! 100 owed to the customer (a liability). GL accounts keep no cached balance row — their
 //! balance is always summed from postings, so no hot GL row serialises the bank.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -110,21 +108,30 @@ impl JournalEntry {
                 self.id
             )));
         }
-        let mut sums: BTreeMap<Currency, Decimal> = BTreeMap::new();
-        for p in &self.postings {
-            if p.amount.is_zero() {
+        if self.postings.iter().any(|p| p.amount.is_zero()) {
+            return Err(BankError::Invariant(format!(
+                "journal {} has a zero posting",
+                self.id
+            )));
+        }
+        // Per currency, summed at the currency's first posting: no map (this runs twice on
+        // every transfer), quadratic only in the bounded posting count.
+        for (i, first) in self.postings.iter().enumerate() {
+            let c = first.amount.currency();
+            if self.postings[..i].iter().any(|p| p.amount.currency() == c) {
+                continue;
+            }
+            let sum: Decimal = self.postings[i..]
+                .iter()
+                .filter(|p| p.amount.currency() == c)
+                .map(|p| p.amount.amount())
+                .sum();
+            if !sum.is_zero() {
                 return Err(BankError::Invariant(format!(
-                    "journal {} has a zero posting",
+                    "journal {} is unbalanced in {c} by {sum}",
                     self.id
                 )));
             }
-            *sums.entry(p.amount.currency()).or_default() += p.amount.amount();
-        }
-        if let Some((c, s)) = sums.iter().find(|(_, s)| !s.is_zero()) {
-            return Err(BankError::Invariant(format!(
-                "journal {} is unbalanced in {c} by {s}",
-                self.id
-            )));
         }
         Ok(())
     }

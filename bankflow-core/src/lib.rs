@@ -75,4 +75,6 @@ pub use ports::{
 pub use schedule::{
     CreateSchedule, Frequency, ScheduleRunReport, ScheduleStatus, ScheduledTransfer,
 };
-pub use transaction::{Transaction, TransactionQuery, TransactionStatus, TransactionType};
+pub use transaction::{
+    Transaction, TransactionQuery, TransactionRef, TransactionStatus, TransactionType,
+};

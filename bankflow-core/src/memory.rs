@@ -134,10 +134,89 @@ struct PostingRow {
     amount: Money,
 }
 
+/// No row index: a link value meaning "none" (indexes are positions in a [`Chunked`] log).
+const NO_ROW: usize = usize::MAX;
+
+/// An event in the log, in a compact form: about half the bytes of a [`DomainEvent`] plus
+/// its relay state. The log only grows, so its bytes per transfer (seven events) are what
+/// an in-memory engine's throughput is bound by once first-touch page faults dominate.
 #[derive(Clone, Debug)]
 struct EventRow {
-    stored: StoredEvent,
-    lease_until: Option<DateTime<Utc>>,
+    id: EventId,
+    event_type: crate::events::EventType,
+    aggregate_id: Uuid,
+    time: DateTime<Utc>,
+    data: StoredData,
+    relay: Relay,
+    /// The previous event of the same aggregate (or [`NO_ROW`]): an aggregate's events are a
+    /// linked list through the log, so a new aggregate (every transaction is one) costs no
+    /// index allocation.
+    prev_of_aggregate: usize,
+}
+
+/// Where the outbox relay is with one event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Relay {
+    /// Not published, not leased.
+    Pending,
+    /// Claimed by a relay until then.
+    Leased(DateTime<Utc>),
+    /// Published then.
+    Published(DateTime<Utc>),
+}
+
+/// What the lifecycle events of one transaction have in common, stored once: the events
+/// that follow `transaction.initiated` point at the same base.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct TxnEventBase {
+    transaction_id: TransactionId,
+    transaction_type: crate::transaction::TransactionType,
+    from_account_id: Option<AccountId>,
+    to_account_id: Option<AccountId>,
+    amount: Money,
+    parent_id: Option<TransactionId>,
+}
+
+/// The free-text fields of a transaction event, rare enough to box.
+#[derive(Clone, Debug)]
+struct TxnEventText {
+    reason: Option<String>,
+    failure_code: Option<String>,
+    description: Option<String>,
+}
+
+/// An event payload as the memory store keeps it.
+#[derive(Clone, Debug)]
+enum StoredData {
+    /// A transaction lifecycle payload: a shared base plus what changes per event.
+    Transaction {
+        base: usize,
+        status: crate::transaction::TransactionStatus,
+        hold_id: Option<HoldId>,
+        text: Option<Box<TxnEventText>>,
+    },
+    /// `account.balance.updated` of the event's own aggregate (the account).
+    Balance {
+        balance: Money,
+        available: Money,
+        transaction_id: TransactionId,
+    },
+    /// Anything else, as given.
+    Other(Box<crate::events::EventData>),
+}
+
+/// A journal entry without its postings (those are rows of the postings log, contiguous
+/// from `first_posting`): the entry's lines are stored once, not twice.
+#[derive(Clone, Debug)]
+struct JournalRow {
+    id: crate::ids::JournalId,
+    transaction_id: TransactionId,
+    posted_at: DateTime<Utc>,
+    description: Option<String>,
+    first_posting: usize,
+    postings_len: usize,
+    /// The previous journal of the same transaction (or [`NO_ROW`]).
+    prev_of_transaction: usize,
 }
 
 /// Account context state.
@@ -152,8 +231,9 @@ pub(crate) struct AccountState {
 /// Ledger context state.
 #[derive(Default, Debug)]
 pub(crate) struct LedgerState {
-    journals: Chunked<JournalEntry>,
-    journals_by_txn: IdMap<TransactionId, Vec<usize>>,
+    journals: Chunked<JournalRow>,
+    /// The last journal of each transaction (the rest are linked from it).
+    journals_by_txn: IdMap<TransactionId, usize>,
     postings: Chunked<PostingRow>,
     postings_by_account: IdMap<AccountId, Vec<usize>>,
 }
@@ -181,24 +261,177 @@ pub struct MemoryState {
     account: AccountState,
     ledger: LedgerState,
     txn: TxnState,
-    /// By scope, then key, the record's index in `idem_records`: a lookup borrows both (no
-    /// allocation on the command path), and growing the maps moves small indexes, not records
-    /// (each holds a whole transaction; rehashing them showed up as memmove in profiles).
-    idem: HashMap<String, HashMap<IdempotencyKey, usize>>,
+    /// The index in `idem_records` of each record, hashed by (scope, key) and compared
+    /// against the record itself: the key text is stored once, a lookup borrows it (no
+    /// allocation on the command path), and growing the table moves indexes, not records.
+    idem: hashbrown::HashTable<usize>,
+    /// SipHash with a random key: idempotency keys are client-chosen text.
+    idem_hasher: std::hash::RandomState,
     /// Idempotency records in insertion order (never removed except by undo, newest first).
     idem_records: Chunked<IdempotencyRecord>,
     events: Chunked<EventRow>,
+    /// Shared parts of transaction events (see [`TxnEventBase`]).
+    txn_event_bases: Chunked<TxnEventBase>,
     /// Every event before this index is published: the relay's scan starts here instead of
     /// at the first event ever appended (which made each relay pass O(history)). A hint that
     /// only errs low: undo moves it back, publishing moves it forward.
     events_published_below: usize,
-    events_by_aggregate: IdMap<Uuid, Vec<usize>>,
+    /// The last event of each aggregate (the rest are linked from it).
+    events_by_aggregate: IdMap<Uuid, usize>,
     identity: IdentityState,
     customer: CustomerState,
     fraud: FraudState,
     notify: NotifyState,
     audit: Vec<AuditRecord>,
     schedules: HashMap<crate::ids::ScheduleId, crate::schedule::ScheduledTransfer>,
+    /// The undo log's buffer, handed from one write unit to the next (units are serial).
+    undo_spare: UndoSpare,
+}
+
+/// An empty undo log kept between write units, so a unit starts without allocating.
+#[derive(Default)]
+struct UndoSpare(Vec<Undo>);
+
+impl std::fmt::Debug for UndoSpare {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UndoSpare")
+    }
+}
+
+impl MemoryState {
+    fn idem_hash(&self, scope: &str, key: &IdempotencyKey) -> u64 {
+        use std::hash::BuildHasher;
+        self.idem_hasher.hash_one((scope, key.as_str()))
+    }
+
+    fn idem_find(&self, scope: &str, key: &IdempotencyKey) -> Option<usize> {
+        let recs = &self.idem_records;
+        self.idem
+            .find(self.idem_hash(scope, key), |&i| {
+                recs[i].scope == scope && recs[i].key == *key
+            })
+            .copied()
+    }
+
+    fn events_of(&self, aggregate: Uuid) -> Vec<StoredEvent> {
+        let mut out = Vec::new();
+        let mut i = self
+            .events_by_aggregate
+            .get(&aggregate)
+            .copied()
+            .unwrap_or(NO_ROW);
+        while i != NO_ROW {
+            out.push(self.stored_event(i));
+            i = self.events[i].prev_of_aggregate;
+        }
+        out.reverse();
+        out
+    }
+
+    /// The event at log index `i`, decoded.
+    fn stored_event(&self, i: usize) -> StoredEvent {
+        use crate::events::{BalanceEventData, EventData, TransactionEventData};
+        let row = &self.events[i];
+        let data = match &row.data {
+            StoredData::Transaction {
+                base,
+                status,
+                hold_id,
+                text,
+            } => {
+                let b = &self.txn_event_bases[*base];
+                EventData::Transaction(TransactionEventData {
+                    transaction_id: b.transaction_id,
+                    transaction_type: b.transaction_type,
+                    from_account_id: b.from_account_id,
+                    to_account_id: b.to_account_id,
+                    amount: b.amount,
+                    status: *status,
+                    reason: text.as_ref().and_then(|t| t.reason.clone()),
+                    failure_code: text.as_ref().and_then(|t| t.failure_code.clone()),
+                    description: text.as_ref().and_then(|t| t.description.clone()),
+                    parent_id: b.parent_id,
+                    hold_id: *hold_id,
+                })
+            }
+            StoredData::Balance {
+                balance,
+                available,
+                transaction_id,
+            } => EventData::Balance(BalanceEventData {
+                account_id: AccountId(row.aggregate_id),
+                balance: *balance,
+                available_balance: *available,
+                transaction_id: *transaction_id,
+            }),
+            StoredData::Other(d) => (**d).clone(),
+        };
+        StoredEvent {
+            seq: i as i64 + 1,
+            event: DomainEvent {
+                id: row.id,
+                event_type: row.event_type,
+                aggregate_id: row.aggregate_id,
+                time: row.time,
+                data,
+            },
+            published_at: match row.relay {
+                Relay::Published(at) => Some(at),
+                Relay::Pending | Relay::Leased(_) => None,
+            },
+        }
+    }
+
+    /// Encodes an event for the log. `prev` is the aggregate's previous event, whose base a
+    /// transaction event shares when nothing in it changed.
+    fn compact(&mut self, e: &DomainEvent, prev: usize) -> StoredData {
+        use crate::events::EventData;
+        match &e.data {
+            EventData::Transaction(d) => {
+                let base = TxnEventBase {
+                    transaction_id: d.transaction_id,
+                    transaction_type: d.transaction_type,
+                    from_account_id: d.from_account_id,
+                    to_account_id: d.to_account_id,
+                    amount: d.amount,
+                    parent_id: d.parent_id,
+                };
+                let shared = match self.events.get(prev).map(|r| &r.data) {
+                    Some(StoredData::Transaction { base: b, .. })
+                        if self.txn_event_bases[*b] == base =>
+                    {
+                        Some(*b)
+                    }
+                    _ => None,
+                };
+                let base = shared.unwrap_or_else(|| {
+                    self.txn_event_bases.push(base);
+                    self.txn_event_bases.len() - 1
+                });
+                let text =
+                    (d.reason.is_some() || d.failure_code.is_some() || d.description.is_some())
+                        .then(|| {
+                            Box::new(TxnEventText {
+                                reason: d.reason.clone(),
+                                failure_code: d.failure_code.clone(),
+                                description: d.description.clone(),
+                            })
+                        });
+                StoredData::Transaction {
+                    base,
+                    status: d.status,
+                    hold_id: d.hold_id,
+                    text,
+                }
+            }
+            EventData::Balance(b) if b.account_id.0 == e.aggregate_id => StoredData::Balance {
+                balance: b.balance,
+                available: b.available_balance,
+                transaction_id: b.transaction_id,
+            },
+            other => StoredData::Other(Box::new(other.clone())),
+        }
+    }
 }
 
 impl MemoryState {
@@ -214,14 +447,23 @@ impl MemoryState {
     }
 }
 
+/// One entry of a write unit's undo log. Accounts and transactions are kept inline, not
+/// boxed: the log's buffer is reused from unit to unit, so a larger entry costs nothing, and
+/// a box was an allocation on every transfer.
+#[allow(clippy::large_enum_variant)]
 enum Undo {
-    Account(AccountId, Option<Box<Account>>),
+    Account(AccountId, Option<Account>),
     Hold(HoldId, Option<Box<Hold>>),
     Journal,
-    Txn(TransactionId, Option<Box<Transaction>>),
-    Idem((String, IdempotencyKey)),
-    Events(usize),
-    EventRow(usize, Box<EventRow>),
+    Txn(TransactionId, Option<Transaction>),
+    /// The last idempotency record (undo runs newest first).
+    Idem,
+    /// Truncate the event log and the transaction event bases to these lengths.
+    Events {
+        events_len: usize,
+        bases_len: usize,
+    },
+    EventRelay(usize, Relay),
     Ctx(CtxUndo),
     Schedule(
         crate::ids::ScheduleId,
@@ -287,15 +529,23 @@ pub struct MemoryUow {
 #[async_trait]
 impl Store for MemoryStore {
     async fn begin(&self, mode: TxMode) -> BankResult<Box<dyn UnitOfWork>> {
-        let guard = match mode {
-            TxMode::Read => Guard::Read(self.state.clone().read_owned().await),
-            TxMode::Write => Guard::Write(self.state.clone().write_owned().await),
+        let (guard, undo) = match mode {
+            TxMode::Read => (
+                Guard::Read(self.state.clone().read_owned().await),
+                Vec::new(),
+            ),
+            TxMode::Write => {
+                let mut g = self.state.clone().write_owned().await;
+                let mut undo = std::mem::take(&mut g.undo_spare.0);
+                // A transfer leaves about half a dozen undo entries.
+                undo.reserve(UNDO_CAPACITY_INITIAL);
+                (Guard::Write(g), undo)
+            }
         };
         Ok(Box::new(MemoryUow {
             guard,
             faults: self.faults.clone(),
-            // A transfer leaves about half a dozen undo entries: one allocation, not three.
-            undo: Vec::with_capacity(UNDO_CAPACITY_INITIAL),
+            undo,
             savepoints: Vec::new(),
             committed: false,
         }))
@@ -337,7 +587,7 @@ impl MemoryUow {
             match u {
                 Undo::Account(id, prev) => match prev {
                     Some(a) => {
-                        st.account.accounts.insert(id, *a);
+                        st.account.accounts.insert(id, a);
                     }
                     None => {
                         if let Some(a) = st.account.accounts.remove(&id) {
@@ -358,11 +608,14 @@ impl MemoryUow {
                 },
                 Undo::Journal => {
                     let j = st.ledger.journals.pop().expect("journal to undo");
-                    let idx = st.ledger.journals.len();
-                    if let Some(v) = st.ledger.journals_by_txn.get_mut(&j.transaction_id) {
-                        v.retain(|x| *x != idx);
+                    if j.prev_of_transaction == NO_ROW {
+                        st.ledger.journals_by_txn.remove(&j.transaction_id);
+                    } else {
+                        st.ledger
+                            .journals_by_txn
+                            .insert(j.transaction_id, j.prev_of_transaction);
                     }
-                    for _ in &j.postings {
+                    for _ in 0..j.postings_len {
                         let p = st.ledger.postings.pop().expect("posting to undo");
                         if let Some(v) = st.ledger.postings_by_account.get_mut(&p.account_id) {
                             v.pop();
@@ -372,7 +625,7 @@ impl MemoryUow {
                 Undo::Txn(id, prev) => match prev {
                     Some(t) => {
                         if let Some(i) = st.txn.txns.get(&id).copied() {
-                            st.txn.rows[i] = *t;
+                            st.txn.rows[i] = t;
                         }
                     }
                     None => {
@@ -388,31 +641,37 @@ impl MemoryUow {
                         }
                     }
                 },
-                Undo::Idem((scope, key)) => {
-                    // Undo runs newest first, so this key's record is the last one.
-                    st.idem_records.pop();
-                    if let Some(m) = st.idem.get_mut(&scope) {
-                        m.remove(&key);
-                        if m.is_empty() {
-                            st.idem.remove(&scope);
-                        }
+                Undo::Idem => {
+                    // Undo runs newest first, so the record to undo is the last one.
+                    let last = st.idem_records.len() - 1;
+                    let r = &st.idem_records[last];
+                    let hash = st.idem_hash(&r.scope, &r.key);
+                    if let Ok(e) = st.idem.find_entry(hash, |&i| i == last) {
+                        e.remove();
                     }
+                    st.idem_records.pop();
                 }
-                Undo::Events(len) => {
+                Undo::Events {
+                    events_len: len,
+                    bases_len,
+                } => {
                     st.events_published_below = st.events_published_below.min(len);
+                    while st.txn_event_bases.len() > bases_len {
+                        st.txn_event_bases.pop();
+                    }
                     while st.events.len() > len {
                         let row = st.events.pop().expect("event to undo");
-                        if let Some(v) = st
-                            .events_by_aggregate
-                            .get_mut(&row.stored.event.aggregate_id)
-                        {
-                            v.pop();
+                        let agg = row.aggregate_id;
+                        if row.prev_of_aggregate == NO_ROW {
+                            st.events_by_aggregate.remove(&agg);
+                        } else {
+                            st.events_by_aggregate.insert(agg, row.prev_of_aggregate);
                         }
                     }
                 }
-                Undo::EventRow(i, row) => {
+                Undo::EventRelay(i, relay) => {
                     st.events_published_below = st.events_published_below.min(i);
-                    st.events[i] = *row;
+                    st.events[i].relay = relay;
                 }
                 Undo::Ctx(u) => u.apply(st),
                 Undo::Schedule(id, prev) => match prev {
@@ -428,11 +687,23 @@ impl MemoryUow {
     }
 }
 
+impl MemoryUow {
+    /// Hands the (empty) undo buffer back to the state for the next write unit.
+    fn return_undo_buffer(&mut self) {
+        let mut undo = std::mem::take(&mut self.undo);
+        undo.clear();
+        if let Guard::Write(st) = &mut self.guard {
+            st.undo_spare.0 = undo;
+        }
+    }
+}
+
 impl Drop for MemoryUow {
     fn drop(&mut self) {
         if !self.committed {
             self.undo_to(0);
         }
+        self.return_undo_buffer();
     }
 }
 
@@ -462,7 +733,7 @@ impl UnitOfWork for MemoryUow {
     async fn commit(mut self: Box<Self>) -> BankResult<()> {
         self.fault(FaultPoint::Commit)?;
         self.committed = true;
-        self.undo.clear();
+        self.return_undo_buffer();
         Ok(())
     }
 
@@ -485,7 +756,7 @@ impl AccountRepo for MemoryUow {
         st.account.accounts.insert(account.id, account.clone());
         st.account
             .by_number
-            .insert(account.account_number.clone(), account.id);
+            .insert(account.account_number, account.id);
         st.account
             .by_customer
             .entry(account.customer_id)
@@ -531,8 +802,7 @@ impl AccountRepo for MemoryUow {
                 resource: "account",
             })?;
         let prev = std::mem::replace(slot, account.clone());
-        self.undo
-            .push(Undo::Account(account.id, Some(Box::new(prev))));
+        self.undo.push(Undo::Account(account.id, Some(prev)));
         Ok(())
     }
 
@@ -625,6 +895,7 @@ impl LedgerRepo for MemoryUow {
         journal.validate()?;
         let st = self.st_mut()?;
         let idx = st.ledger.journals.len();
+        let first_posting = st.ledger.postings.len();
         for p in &journal.postings {
             let seq = st.ledger.postings.len() as i64 + 1;
             st.ledger
@@ -639,12 +910,20 @@ impl LedgerRepo for MemoryUow {
                 amount: p.amount,
             });
         }
-        st.ledger
+        let prev_of_transaction = st
+            .ledger
             .journals_by_txn
-            .entry(journal.transaction_id)
-            .or_default()
-            .push(idx);
-        st.ledger.journals.push(journal.clone());
+            .insert(journal.transaction_id, idx)
+            .unwrap_or(NO_ROW);
+        st.ledger.journals.push(JournalRow {
+            id: journal.id,
+            transaction_id: journal.transaction_id,
+            posted_at: journal.posted_at,
+            description: journal.description.clone(),
+            first_posting,
+            postings_len: journal.postings.len(),
+            prev_of_transaction,
+        });
         self.undo.push(Undo::Journal);
         Ok(())
     }
@@ -654,12 +933,34 @@ impl LedgerRepo for MemoryUow {
         txn: TransactionId,
     ) -> BankResult<Vec<JournalEntry>> {
         let st = self.st();
-        Ok(st
+        let mut out = Vec::new();
+        let mut i = st
             .ledger
             .journals_by_txn
             .get(&txn)
-            .map(|v| v.iter().map(|i| st.ledger.journals[*i].clone()).collect())
-            .unwrap_or_default())
+            .copied()
+            .unwrap_or(NO_ROW);
+        while i != NO_ROW {
+            let j = &st.ledger.journals[i];
+            out.push(JournalEntry {
+                id: j.id,
+                transaction_id: j.transaction_id,
+                postings: (j.first_posting..j.first_posting + j.postings_len)
+                    .map(|p| {
+                        let p = &st.ledger.postings[p];
+                        crate::ledger::Posting {
+                            account_id: p.account_id,
+                            amount: p.amount,
+                        }
+                    })
+                    .collect(),
+                posted_at: j.posted_at,
+                description: j.description.clone(),
+            });
+            i = j.prev_of_transaction;
+        }
+        out.reverse();
+        Ok(out)
     }
 
     async fn posting_sum(
@@ -751,7 +1052,7 @@ impl TransactionRepo for MemoryUow {
         })?;
         let slot = &mut st.txn.rows[i];
         let prev = std::mem::replace(slot, txn.clone());
-        self.undo.push(Undo::Txn(txn.id, Some(Box::new(prev))));
+        self.undo.push(Undo::Txn(txn.id, Some(prev)));
         Ok(())
     }
 
@@ -792,27 +1093,23 @@ impl IdempotencyRepo for MemoryUow {
         key: &IdempotencyKey,
     ) -> BankResult<Option<IdempotencyRecord>> {
         let st = self.st();
-        Ok(st
-            .idem
-            .get(scope)
-            .and_then(|m| m.get(key))
-            .and_then(|i| st.idem_records.get(*i))
-            .cloned())
+        Ok(st.idem_find(scope, key).map(|i| st.idem_records[i].clone()))
     }
 
     async fn insert_idempotency(&mut self, record: &IdempotencyRecord) -> BankResult<()> {
         let st = self.st_mut()?;
-        let by_key = match st.idem.get_mut(record.scope.as_str()) {
-            Some(m) => m,
-            None => st.idem.entry(record.scope.clone()).or_default(),
-        };
-        if by_key.contains_key(&record.key) {
+        if st.idem_find(&record.scope, &record.key).is_some() {
             return Err(BankError::Duplicate("idempotency key"));
         }
-        by_key.insert(record.key.clone(), st.idem_records.len());
+        let hash = st.idem_hash(&record.scope, &record.key);
+        let i = st.idem_records.len();
         st.idem_records.push(record.clone());
-        self.undo
-            .push(Undo::Idem((record.scope.clone(), record.key.clone())));
+        let (recs, hasher) = (&st.idem_records, &st.idem_hasher);
+        st.idem.insert_unique(hash, i, |&j| {
+            use std::hash::BuildHasher;
+            hasher.hash_one((recs[j].scope.as_str(), recs[j].key.as_str()))
+        });
+        self.undo.push(Undo::Idem);
         Ok(())
     }
 }
@@ -822,32 +1119,33 @@ impl EventRepo for MemoryUow {
     async fn append_events(&mut self, events: &[DomainEvent]) -> BankResult<()> {
         let st = self.st_mut()?;
         let len = st.events.len();
+        let bases_len = st.txn_event_bases.len();
         for e in events {
-            let seq = st.events.len() as i64 + 1;
-            st.events_by_aggregate
-                .entry(e.aggregate_id)
-                .or_default()
-                .push(st.events.len());
+            let i = st.events.len();
+            let prev_of_aggregate = st
+                .events_by_aggregate
+                .insert(e.aggregate_id, i)
+                .unwrap_or(NO_ROW);
+            let data = st.compact(e, prev_of_aggregate);
             st.events.push(EventRow {
-                stored: StoredEvent {
-                    seq,
-                    event: e.clone(),
-                    published_at: None,
-                },
-                lease_until: None,
+                id: e.id,
+                event_type: e.event_type,
+                aggregate_id: e.aggregate_id,
+                time: e.time,
+                data,
+                relay: Relay::Pending,
+                prev_of_aggregate,
             });
         }
-        self.undo.push(Undo::Events(len));
+        self.undo.push(Undo::Events {
+            events_len: len,
+            bases_len,
+        });
         Ok(())
     }
 
     async fn events_of_aggregate(&mut self, aggregate_id: Uuid) -> BankResult<Vec<StoredEvent>> {
-        let st = self.st();
-        Ok(st
-            .events_by_aggregate
-            .get(&aggregate_id)
-            .map(|v| v.iter().map(|i| st.events[*i].stored.clone()).collect())
-            .unwrap_or_default())
+        Ok(self.st().events_of(aggregate_id))
     }
 
     async fn claim_events(
@@ -865,20 +1163,20 @@ impl EventRepo for MemoryUow {
                 break;
             }
             let row = &mut st.events[i];
-            if row.stored.published_at.is_some() {
+            if matches!(row.relay, Relay::Published(_)) {
                 continue;
             }
-            let agg = row.stored.event.aggregate_id;
+            let agg = row.aggregate_id;
             // An earlier unpublished event of this aggregate blocks the later ones.
             if !blocked.insert(agg) {
                 continue;
             }
-            if row.lease_until.is_some_and(|l| l > now) {
+            if matches!(row.relay, Relay::Leased(l) if l > now) {
                 continue;
             }
-            undo.push(Undo::EventRow(i, Box::new(row.clone())));
-            row.lease_until = Some(lease_until);
-            claimed.push(row.stored.clone());
+            undo.push(Undo::EventRelay(i, row.relay));
+            row.relay = Relay::Leased(lease_until);
+            claimed.push(st.stored_event(i));
         }
         self.undo.extend(undo);
         Ok(claimed)
@@ -894,14 +1192,13 @@ impl EventRepo for MemoryUow {
                 .events
                 .get_mut(i)
                 .ok_or(BankError::NotFound { resource: "event" })?;
-            undo.push(Undo::EventRow(i, Box::new(row.clone())));
-            row.stored.published_at = Some(at);
-            row.lease_until = None;
+            undo.push(Undo::EventRelay(i, row.relay));
+            row.relay = Relay::Published(at);
         }
         while st
             .events
             .get(st.events_published_below)
-            .is_some_and(|r| r.stored.published_at.is_some())
+            .is_some_and(|r| matches!(r.relay, Relay::Published(_)))
         {
             st.events_published_below += 1;
         }

@@ -216,7 +216,7 @@ async fn accounts_round_trip(store: Arc<dyn Store>) {
 async fn account_numbers_unique(store: Arc<dyn Store>) {
     let a = account(1, 100, t0());
     let mut b = account(2, 100, t0());
-    b.account_number = a.account_number.clone();
+    b.account_number = a.account_number;
     let mut u = write(&store).await;
     u.insert_account(&a).await.unwrap();
     assert_eq!(
@@ -958,7 +958,7 @@ async fn engine_money_movements(store: Arc<dyn Store>) {
     bank.unfreeze_account(&sys, b.id).await.unwrap();
     let by_number = TransferRequest {
         item: TransferItem {
-            to: Destination::Number(b.account_number.clone()),
+            to: Destination::Number(b.account_number),
             ..transfer_req(a.id, b.id, "9.75", "t4").item
         },
         ..transfer_req(a.id, b.id, "9.75", "t4")
@@ -1564,7 +1564,7 @@ async fn engine_scheduled_transfers(store: Arc<dyn Store>) {
     );
     let req = |k: &str| CreateSchedule {
         from_account_id: a.id,
-        to: Destination::Number(b.account_number.clone()),
+        to: Destination::Number(b.account_number),
         amount: usd("10.00"),
         description: Some("allowance".into()),
         frequency: Frequency::Monthly,

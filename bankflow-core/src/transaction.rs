@@ -72,7 +72,7 @@ pub struct Transaction {
     /// Id.
     pub id: TransactionId,
     /// Human-facing unique reference.
-    pub transaction_ref: String,
+    pub transaction_ref: TransactionRef,
     /// Debited customer account (none for deposits).
     pub from_account_id: Option<AccountId>,
     /// Credited customer account (none for withdrawals and payments out).
@@ -101,10 +101,75 @@ pub struct Transaction {
     pub reversed_at: Option<DateTime<Utc>>,
 }
 
+/// Bytes in a transaction reference: `TXN-` and the id's 32 hex digits.
+const TRANSACTION_REF_LEN: usize = 36;
+
+/// A transaction's human-facing reference, `TXN-` and the id in 32 uppercase hex digits.
+/// Held inline (no heap): every transaction copy the engine makes (read model, idempotency
+/// record, the caller's result) carried a heap string before.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TransactionRef([u8; TRANSACTION_REF_LEN]);
+
+impl TransactionRef {
+    /// The reference of a transaction id (unique because the id is).
+    pub fn of(id: TransactionId) -> TransactionRef {
+        let mut r = [0u8; TRANSACTION_REF_LEN];
+        r[..4].copy_from_slice(b"TXN-");
+        id.0.simple().encode_upper(&mut r[4..]);
+        TransactionRef(r)
+    }
+
+    /// Parses a stored or typed reference (`TXN-` and 32 hex digits, any case).
+    pub fn parse(s: &str) -> BankResult<TransactionRef> {
+        let hex = s
+            .strip_prefix("TXN-")
+            .filter(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(|| {
+                BankError::validation("transaction_ref", "must be TXN- and 32 hex digits")
+            })?;
+        let mut r = [0u8; TRANSACTION_REF_LEN];
+        r[..4].copy_from_slice(b"TXN-");
+        r[4..].copy_from_slice(hex.to_ascii_uppercase().as_bytes());
+        Ok(TransactionRef(r))
+    }
+
+    /// The reference text.
+    pub fn as_str(&self) -> &str {
+        // Only `of` and `parse` build the array, and both fill it with ASCII.
+        std::str::from_utf8(&self.0).expect("references are ASCII")
+    }
+}
+
+impl TryFrom<String> for TransactionRef {
+    type Error = BankError;
+    fn try_from(s: String) -> BankResult<Self> {
+        TransactionRef::parse(&s)
+    }
+}
+
+impl From<TransactionRef> for String {
+    fn from(r: TransactionRef) -> String {
+        r.as_str().to_string()
+    }
+}
+
+impl std::fmt::Display for TransactionRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for TransactionRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TransactionRef({})", self.as_str())
+    }
+}
+
 impl Transaction {
     /// The reference derived from the id (unique because the id is).
-    pub fn reference_for(id: TransactionId) -> String {
-        format!("TXN-{}", id.0.simple()).to_ascii_uppercase()
+    pub fn reference_for(id: TransactionId) -> TransactionRef {
+        TransactionRef::of(id)
     }
 
     /// Folds events of one transaction into its read model. The first must be

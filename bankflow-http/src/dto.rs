@@ -299,7 +299,7 @@ impl From<Transaction> for TransactionDto {
     fn from(t: Transaction) -> TransactionDto {
         TransactionDto {
             id: t.id.0,
-            transaction_ref: t.transaction_ref,
+            transaction_ref: t.transaction_ref.to_string(),
             from_account_id: t.from_account_id.map(|a| a.0),
             to_account_id: t.to_account_id.map(|a| a.0),
             amount: money_str(&t.amount),

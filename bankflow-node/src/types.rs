@@ -83,7 +83,7 @@ impl From<core::Transaction> for Transaction {
     fn from(t: core::Transaction) -> Self {
         Transaction {
             id: t.id.to_string(),
-            reference: t.transaction_ref,
+            reference: t.transaction_ref.to_string(),
             from_account_id: t.from_account_id.map(|i| i.to_string()),
             to_account_id: t.to_account_id.map(|i| i.to_string()),
             amount: t.amount.amount().to_string(),

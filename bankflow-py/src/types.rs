@@ -108,7 +108,7 @@ impl From<core::Transaction> for Transaction {
     fn from(t: core::Transaction) -> Self {
         Transaction {
             id: t.id.to_string(),
-            reference: t.transaction_ref,
+            reference: t.transaction_ref.to_string(),
             from_account_id: opt_id(t.from_account_id),
             to_account_id: opt_id(t.to_account_id),
             amount: t.amount.amount(),

@@ -197,7 +197,7 @@ async fn write_txns(conn: &mut PgConnection, rows: &[Transaction], insert: bool)
         .bind(rows.iter().map(|t| t.id.0).collect::<Vec<Uuid>>())
         .bind(
             rows.iter()
-                .map(|t| t.transaction_ref.clone())
+                .map(|t| t.transaction_ref.to_string())
                 .collect::<Vec<String>>(),
         )
         .bind(

@@ -460,7 +460,7 @@ impl TransactionRepo for PgUow {
              hold_id = $12, parent_id = $13, created_at = $14, processed_at = $15, reversed_at = $16 WHERE id = $1",
         )
         .bind(t.id.0)
-        .bind(&t.transaction_ref)
+        .bind(t.transaction_ref.as_str())
         .bind(t.from_account_id.map(|a| a.0))
         .bind(t.to_account_id.map(|a| a.0))
         .bind(t.amount.amount().to_string())

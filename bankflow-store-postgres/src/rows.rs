@@ -12,7 +12,7 @@ use bankflow_core::account::{
 use bankflow_core::events::{DomainEvent, EventData, EventType, StoredEvent};
 use bankflow_core::ids::{AccountId, CustomerId, EventId, HoldId, JournalId, TransactionId};
 use bankflow_core::ledger::PostingLine;
-use bankflow_core::transaction::{Transaction, TransactionStatus, TransactionType};
+use bankflow_core::transaction::{Transaction, TransactionRef, TransactionStatus, TransactionType};
 use bankflow_core::{BankResult, Currency, Money};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -132,7 +132,8 @@ pub(crate) fn hold(row: &PgRow) -> BankResult<Hold> {
 pub(crate) fn transaction(row: &PgRow) -> BankResult<Transaction> {
     Ok(Transaction {
         id: TransactionId(get(row, 0)?),
-        transaction_ref: get(row, 1)?,
+        transaction_ref: TransactionRef::parse(&get::<String>(row, 1)?)
+            .map_err(|_| corrupt("transaction reference"))?,
         from_account_id: get::<Option<Uuid>>(row, 2)?.map(AccountId),
         to_account_id: get::<Option<Uuid>>(row, 3)?.map(AccountId),
         amount: money_at(row, 4, 5)?,

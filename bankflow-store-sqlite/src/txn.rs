@@ -6,7 +6,7 @@ use sqlx::sqlite::SqliteRow;
 use bankflow_core::ids::{AccountId, HoldId, TransactionId};
 use bankflow_core::ports::TransactionRepo;
 use bankflow_core::transaction::{
-    Transaction, TransactionQuery, TransactionStatus, TransactionType,
+    Transaction, TransactionQuery, TransactionRef, TransactionStatus, TransactionType,
 };
 use bankflow_core::{BankError, BankResult};
 
@@ -24,7 +24,8 @@ macro_rules! txn_cols {
 fn txn_row(r: &SqliteRow) -> BankResult<Transaction> {
     Ok(Transaction {
         id: TransactionId(r.uuid("id")?),
-        transaction_ref: r.text("transaction_ref")?,
+        transaction_ref: TransactionRef::parse(&r.text("transaction_ref")?)
+            .map_err(|_| codec::corrupt("transaction_ref"))?,
         from_account_id: r.opt_uuid("from_account_id")?.map(AccountId),
         to_account_id: r.opt_uuid("to_account_id")?.map(AccountId),
         amount: r.money_milli("amount_milli", "currency")?,
@@ -133,7 +134,7 @@ impl TransactionRepo for SqliteUow {
              currency = ?, transaction_type = ?, status = ?, description = ?, failure_code = ?, reason = ?, \
              hold_id = ?, parent_id = ?, created_at = ?, processed_at = ?, reversed_at = ? WHERE id = ?",
         )
-        .bind(t.transaction_ref.clone())
+        .bind(t.transaction_ref.as_str())
         .bind(opt_id(t.from_account_id.map(|a| a.0)))
         .bind(opt_id(t.to_account_id.map(|a| a.0)))
         .bind(milli(&t.amount))

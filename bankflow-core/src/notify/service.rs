@@ -361,7 +361,7 @@ impl Bank {
                         ("direction", direction.to_string()),
                         (
                             "transaction_ref",
-                            Transaction::reference_for(t.transaction_id),
+                            Transaction::reference_for(t.transaction_id).to_string(),
                         ),
                     ]);
                     out.extend(
