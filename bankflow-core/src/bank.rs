@@ -766,15 +766,24 @@ impl Bank {
         Ok(AccountSet::new(locked))
     }
 
-    fn stamp<'a>(
-        &self,
-        txn_id: TransactionId,
-        next_id: &'a (dyn Fn() -> uuid::Uuid + Sync),
-    ) -> Stamp<'a> {
+    /// Time and ids for a new transaction: one clock read, and every id of the movement
+    /// (the transaction's included) stamped with it.
+    fn stamp(&self) -> Stamp<'_> {
+        let now = self.now();
+        let ids: &dyn IdGenerator = &*self.inner.ids;
+        Stamp {
+            txn_id: TransactionId(ids.next_uuid_at(now)),
+            now,
+            ids,
+        }
+    }
+
+    /// Time and ids for a movement of an existing transaction.
+    fn stamp_for(&self, txn_id: TransactionId, now: DateTime<Utc>) -> Stamp<'_> {
         Stamp {
             txn_id,
-            now: self.now(),
-            next_id,
+            now,
+            ids: &*self.inner.ids,
         }
     }
 
@@ -1038,8 +1047,7 @@ impl Bank {
             },
             None => req.context.clone(),
         };
-        let ids = || self.new_uuid();
-        let stamp = self.stamp(TransactionId(self.new_uuid()), &ids);
+        let stamp = self.stamp();
         let planned = self
             .decide(uow, &mut set, &m, &stamp, reserve, &context)
             .await?;
@@ -1211,8 +1219,7 @@ impl Bank {
             amount: req.amount.positive()?,
             description: req.description.clone(),
         };
-        let ids = || self.new_uuid();
-        let stamp = self.stamp(TransactionId(self.new_uuid()), &ids);
+        let stamp = self.stamp();
         movement::validate_shape(&set, &m)?;
         let planned = match movement::check(&set, &m, stamp.now.date_naive()) {
             Ok(()) => movement::plan(
@@ -1313,8 +1320,7 @@ impl Bank {
                 },
                 None => context.clone(),
             };
-            let ids = || self.new_uuid();
-            let stamp = self.stamp(TransactionId(self.new_uuid()), &ids);
+            let stamp = self.stamp();
             let p = self
                 .decide(uow, &mut set, &m, &stamp, Reserve::No, &context)
                 .await?;
@@ -1471,12 +1477,7 @@ impl Bank {
             }
         }
         let now = self.now();
-        let ids = || self.new_uuid();
-        let stamp = Stamp {
-            txn_id: id,
-            now,
-            next_id: &ids,
-        };
+        let stamp = self.stamp_for(id, now);
         // Release the reservation (and its share of the daily limit if unused).
         {
             let acc = set_get_mut(&mut set, from)?;
@@ -1640,12 +1641,7 @@ impl Bank {
             amount: original.amount,
             description: journal.description.clone(),
         };
-        let ids = || self.new_uuid();
-        let stamp = Stamp {
-            txn_id: rev_id,
-            now,
-            next_id: &ids,
-        };
+        let stamp = self.stamp_for(rev_id, now);
         let mut new_events = vec![movement_event(
             &stamp,
             EventType::TransactionInitiated,
@@ -1691,11 +1687,7 @@ impl Bank {
         let reversal =
             Transaction::from_events(new_events.iter().filter(|e| e.aggregate_id == rev_id.0))?;
         let mut reversed = movement_event(
-            &Stamp {
-                txn_id: id,
-                now,
-                next_id: &ids,
-            },
+            &self.stamp_for(id, now),
             EventType::TransactionReversed,
             &Movement {
                 kind: original.transaction_type,

@@ -140,6 +140,13 @@ id_type!(
 pub trait IdGenerator: Send + Sync + 'static {
     /// A fresh, unique UUID.
     fn next_uuid(&self) -> Uuid;
+
+    /// A fresh, unique UUID for something created at `at` (the command's clock reading): a
+    /// time-ordered generator may stamp it with `at` instead of reading the clock again.
+    fn next_uuid_at(&self, at: chrono::DateTime<chrono::Utc>) -> Uuid {
+        let _ = at;
+        self.next_uuid()
+    }
 }
 
 /// Production ids: UUIDv7 (time-ordered, so B-tree inserts stay local). The 74 random bits
@@ -159,12 +166,9 @@ impl Default for RandomIds {
     }
 }
 
-impl IdGenerator for RandomIds {
-    fn next_uuid(&self) -> Uuid {
-        let ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
+impl RandomIds {
+    fn v7(&self, unix_ms: u64) -> Uuid {
+        let ms = unix_ms;
         let r1 = self.stream.next_u64();
         let r2 = self.stream.next_u64();
         let mut bytes = [0u8; 16];
@@ -174,6 +178,21 @@ impl IdGenerator for RandomIds {
         bytes[6] = (bytes[6] & 0x0f) | 0x70; // version 7
         bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
         Uuid::from_bytes(bytes)
+    }
+}
+
+impl IdGenerator for RandomIds {
+    fn next_uuid(&self) -> Uuid {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        self.v7(ms)
+    }
+
+    fn next_uuid_at(&self, at: chrono::DateTime<chrono::Utc>) -> Uuid {
+        // Before 1970 (a test clock) the prefix is 0, as for a clock error above.
+        self.v7(u64::try_from(at.timestamp_millis()).unwrap_or(0))
     }
 }
 
@@ -243,6 +262,26 @@ mod tests {
         sorted.dedup();
         assert_eq!(sorted.len(), 5);
         assert_ne!(SequentialIds::new(8).next_uuid(), xs[0]);
+    }
+
+    #[test]
+    fn ids_at_a_time_carry_that_time() {
+        let g = RandomIds::default();
+        let at = chrono::DateTime::from_timestamp_millis(1_764_115_200_123).unwrap();
+        let a = g.next_uuid_at(at);
+        let b = g.next_uuid_at(at);
+        assert_ne!(a, b);
+        for u in [a, b] {
+            assert_eq!(u.get_version_num(), 7);
+            let (secs, nanos) = u.get_timestamp().unwrap().to_unix();
+            assert_eq!(
+                secs * 1000 + u64::from(nanos) / 1_000_000,
+                1_764_115_200_123
+            );
+        }
+        // A generator without a clock of its own keeps its sequence.
+        let s = SequentialIds::new(3);
+        assert_eq!(s.next_uuid_at(at), SequentialIds::new(3).next_uuid());
     }
 
     #[test]

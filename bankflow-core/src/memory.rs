@@ -71,6 +71,15 @@ impl<T> Default for Chunked<T> {
     }
 }
 
+/// Removes `id` from an index whose newest entry it usually is (undo runs newest first).
+fn remove_last<T: PartialEq>(v: &mut Vec<T>, id: T) {
+    if v.last() == Some(&id) {
+        v.pop();
+    } else {
+        v.retain(|x| *x != id);
+    }
+}
+
 impl<T> Chunked<T> {
     fn len(&self) -> usize {
         self.len
@@ -243,15 +252,26 @@ pub(crate) struct LedgerState {
 pub(crate) struct TxnState {
     /// Row index in `rows` by id: growing the map moves indexes, not whole transactions.
     txns: IdMap<TransactionId, usize>,
-    /// Transactions in insertion order (removed only by undo, newest first).
-    rows: Chunked<Transaction>,
+    /// Transactions in insertion order (removed only by undo, newest first). Shared: the
+    /// idempotency record of the command that created a transaction holds the same snapshot
+    /// (an update replaces the row's `Arc`, leaving the record's snapshot as it was).
+    rows: Chunked<Arc<Transaction>>,
     by_account: IdMap<AccountId, Vec<TransactionId>>,
     all: Vec<TransactionId>,
 }
 
 impl TxnState {
     fn get(&self, id: TransactionId) -> Option<&Transaction> {
-        self.txns.get(&id).and_then(|i| self.rows.get(*i))
+        self.txns
+            .get(&id)
+            .and_then(|i| self.rows.get(*i))
+            .map(|t| &**t)
+    }
+
+    /// The row's shared snapshot when it is exactly `t` (see `rows`).
+    fn shared(&self, t: &Transaction) -> Option<Arc<Transaction>> {
+        let row = self.rows.get(*self.txns.get(&t.id)?)?;
+        (**row == *t).then(|| row.clone())
     }
 }
 
@@ -268,7 +288,11 @@ pub struct MemoryState {
     /// SipHash with a random key: idempotency keys are client-chosen text.
     idem_hasher: std::hash::RandomState,
     /// Idempotency records in insertion order (never removed except by undo, newest first).
-    idem_records: Chunked<IdempotencyRecord>,
+    idem_records: Chunked<IdemRow>,
+    /// Scopes (one per caller) held once; records refer to them by index. Never shrinks: an
+    /// interned scope is invisible through the ports, so undo need not remove it.
+    idem_scopes: Vec<String>,
+    idem_scope_ids: HashMap<String, u32>,
     events: Chunked<EventRow>,
     /// Shared parts of transaction events (see [`TxnEventBase`]).
     txn_event_bases: Chunked<TxnEventBase>,
@@ -288,6 +312,54 @@ pub struct MemoryState {
     undo_spare: UndoSpare,
 }
 
+/// An idempotency record as the memory store keeps it: about a fifth of an
+/// [`IdempotencyRecord`]'s bytes (scope interned, fingerprint as its digest, a transaction
+/// response shared with the transaction's row).
+#[derive(Clone, Debug)]
+struct IdemRow {
+    scope: u32,
+    key: IdempotencyKey,
+    fingerprint: StoredFingerprint,
+    response: StoredResponse,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug)]
+enum StoredFingerprint {
+    /// The engine's fingerprints: 64 lowercase hex digits, kept as their 32 bytes.
+    Sha256([u8; 32]),
+    /// Anything else, as given.
+    Text(Box<str>),
+}
+
+impl StoredFingerprint {
+    fn of(text: &str) -> StoredFingerprint {
+        let mut digest = [0u8; 32];
+        let is_lower_hex = text.len() == 64
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if is_lower_hex && hex::decode_to_slice(text, &mut digest).is_ok() {
+            StoredFingerprint::Sha256(digest)
+        } else {
+            StoredFingerprint::Text(text.into())
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            StoredFingerprint::Sha256(d) => hex::encode(d),
+            StoredFingerprint::Text(t) => t.to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum StoredResponse {
+    Transaction(Arc<Transaction>),
+    Other(Box<crate::idempotency::IdempotentResponse>),
+}
+
 /// An empty undo log kept between write units, so a unit starts without allocating.
 #[derive(Default)]
 struct UndoSpare(Vec<Undo>);
@@ -305,12 +377,38 @@ impl MemoryState {
     }
 
     fn idem_find(&self, scope: &str, key: &IdempotencyKey) -> Option<usize> {
+        let scope = *self.idem_scope_ids.get(scope)?;
         let recs = &self.idem_records;
+        let hash = self.idem_hash(&self.idem_scopes[scope as usize], key);
         self.idem
-            .find(self.idem_hash(scope, key), |&i| {
-                recs[i].scope == scope && recs[i].key == *key
-            })
+            .find(hash, |&i| recs[i].scope == scope && recs[i].key == *key)
             .copied()
+    }
+
+    fn idem_record(&self, i: usize) -> IdempotencyRecord {
+        let r = &self.idem_records[i];
+        IdempotencyRecord {
+            scope: self.idem_scopes[r.scope as usize].clone(),
+            key: r.key.clone(),
+            fingerprint: r.fingerprint.text(),
+            response: match &r.response {
+                StoredResponse::Transaction(t) => {
+                    crate::idempotency::IdempotentResponse::Transaction((**t).clone())
+                }
+                StoredResponse::Other(o) => (**o).clone(),
+            },
+            created_at: r.created_at,
+        }
+    }
+
+    fn idem_scope_id(&mut self, scope: &str) -> u32 {
+        if let Some(id) = self.idem_scope_ids.get(scope) {
+            return *id;
+        }
+        let id = u32::try_from(self.idem_scopes.len()).expect("fewer than 2^32 callers");
+        self.idem_scopes.push(scope.to_string());
+        self.idem_scope_ids.insert(scope.to_string(), id);
+        id
     }
 
     fn events_of(&self, aggregate: Uuid) -> Vec<StoredEvent> {
@@ -455,7 +553,7 @@ enum Undo {
     Account(AccountId, Option<Account>),
     Hold(HoldId, Option<Box<Hold>>),
     Journal,
-    Txn(TransactionId, Option<Transaction>),
+    Txn(TransactionId, Option<Arc<Transaction>>),
     /// The last idempotency record (undo runs newest first).
     Idem,
     /// Truncate the event log and the transaction event bases to these lengths.
@@ -629,15 +727,16 @@ impl MemoryUow {
                         }
                     }
                     None => {
-                        // Undo runs newest first, so this transaction is the last row.
+                        // Undo runs newest first, so this transaction is the last row and the
+                        // last entry of every index (a scan would make undo O(history)).
                         if st.txn.txns.remove(&id).is_some() {
                             let t = st.txn.rows.pop().expect("transaction to undo");
                             for a in [t.from_account_id, t.to_account_id].into_iter().flatten() {
                                 if let Some(v) = st.txn.by_account.get_mut(&a) {
-                                    v.retain(|x| *x != id);
+                                    remove_last(v, id);
                                 }
                             }
-                            st.txn.all.retain(|x| *x != id);
+                            remove_last(&mut st.txn.all, id);
                         }
                     }
                 },
@@ -645,7 +744,7 @@ impl MemoryUow {
                     // Undo runs newest first, so the record to undo is the last one.
                     let last = st.idem_records.len() - 1;
                     let r = &st.idem_records[last];
-                    let hash = st.idem_hash(&r.scope, &r.key);
+                    let hash = st.idem_hash(&st.idem_scopes[r.scope as usize], &r.key);
                     if let Ok(e) = st.idem.find_entry(hash, |&i| i == last) {
                         e.remove();
                     }
@@ -1033,7 +1132,7 @@ impl TransactionRepo for MemoryUow {
             return Err(BankError::Duplicate("transaction"));
         }
         st.txn.txns.insert(txn.id, st.txn.rows.len());
-        st.txn.rows.push(txn.clone());
+        st.txn.rows.push(Arc::new(txn.clone()));
         for a in [txn.from_account_id, txn.to_account_id]
             .into_iter()
             .flatten()
@@ -1051,7 +1150,7 @@ impl TransactionRepo for MemoryUow {
             resource: "transaction",
         })?;
         let slot = &mut st.txn.rows[i];
-        let prev = std::mem::replace(slot, txn.clone());
+        let prev = std::mem::replace(slot, Arc::new(txn.clone()));
         self.undo.push(Undo::Txn(txn.id, Some(prev)));
         Ok(())
     }
@@ -1093,7 +1192,7 @@ impl IdempotencyRepo for MemoryUow {
         key: &IdempotencyKey,
     ) -> BankResult<Option<IdempotencyRecord>> {
         let st = self.st();
-        Ok(st.idem_find(scope, key).map(|i| st.idem_records[i].clone()))
+        Ok(st.idem_find(scope, key).map(|i| st.idem_record(i)))
     }
 
     async fn insert_idempotency(&mut self, record: &IdempotencyRecord) -> BankResult<()> {
@@ -1102,12 +1201,26 @@ impl IdempotencyRepo for MemoryUow {
             return Err(BankError::Duplicate("idempotency key"));
         }
         let hash = st.idem_hash(&record.scope, &record.key);
+        let response = match &record.response {
+            crate::idempotency::IdempotentResponse::Transaction(t) => {
+                StoredResponse::Transaction(st.txn.shared(t).unwrap_or_else(|| Arc::new(t.clone())))
+            }
+            other => StoredResponse::Other(Box::new(other.clone())),
+        };
+        let row = IdemRow {
+            scope: st.idem_scope_id(&record.scope),
+            key: record.key.clone(),
+            fingerprint: StoredFingerprint::of(&record.fingerprint),
+            response,
+            created_at: record.created_at,
+        };
         let i = st.idem_records.len();
-        st.idem_records.push(record.clone());
-        let (recs, hasher) = (&st.idem_records, &st.idem_hasher);
+        st.idem_records.push(row);
+        let (recs, scopes, hasher) = (&st.idem_records, &st.idem_scopes, &st.idem_hasher);
         st.idem.insert_unique(hash, i, |&j| {
             use std::hash::BuildHasher;
-            hasher.hash_one((recs[j].scope.as_str(), recs[j].key.as_str()))
+            let r = &recs[j];
+            hasher.hash_one((scopes[r.scope as usize].as_str(), r.key.as_str()))
         });
         self.undo.push(Undo::Idem);
         Ok(())

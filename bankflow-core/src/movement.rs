@@ -59,8 +59,8 @@ pub struct Stamp<'a> {
     pub txn_id: TransactionId,
     /// Now.
     pub now: DateTime<Utc>,
-    /// Fresh ids for events, journals, holds.
-    pub next_id: &'a (dyn Fn() -> uuid::Uuid + Sync),
+    /// Where fresh ids for events, journals and holds come from.
+    pub ids: &'a dyn crate::ids::IdGenerator,
 }
 
 impl Stamp<'_> {
@@ -68,9 +68,15 @@ impl Stamp<'_> {
         self.now.date_naive()
     }
 
+    /// A fresh id, time-stamped with the movement's `now` (one clock read per command, not
+    /// one per id: a transfer makes about ten).
+    pub(crate) fn new_id(&self) -> uuid::Uuid {
+        self.ids.next_uuid_at(self.now)
+    }
+
     fn event(&self, event_type: EventType, data: EventData, aggregate: uuid::Uuid) -> DomainEvent {
         DomainEvent {
-            id: EventId((self.next_id)()),
+            id: EventId(self.new_id()),
             event_type,
             aggregate_id: aggregate,
             time: self.now,
@@ -117,14 +123,17 @@ impl AccountSet {
 
     /// The accounts that changed, invariants asserted (pair assertion: stores assert on read).
     pub fn into_dirty(self) -> BankResult<Vec<Account>> {
-        let mut out = Vec::new();
-        for (a, d) in self.accounts.into_iter().zip(self.dirty) {
-            if d {
-                a.assert_invariants()?;
-                out.push(a);
-            }
+        let AccountSet {
+            mut accounts,
+            dirty,
+        } = self;
+        // In place: the locked set's buffer becomes the result (no allocation per command).
+        let mut flags = dirty.into_iter();
+        accounts.retain(|_| flags.next().unwrap_or(false));
+        for a in &accounts {
+            a.assert_invariants()?;
         }
-        Ok(out)
+        Ok(accounts)
     }
 
     /// Snapshot used to undo a refused item of a linked batch.
@@ -341,7 +350,7 @@ pub fn plan(
             TransactionStatus::Pending
         };
         let hold = Hold {
-            id: HoldId((stamp.next_id)()),
+            id: HoldId(stamp.new_id()),
             account_id: from,
             transaction_id: stamp.txn_id,
             amount: m.amount,
@@ -416,7 +425,7 @@ pub fn post(
     events: &mut Vec<DomainEvent>,
 ) -> BankResult<JournalEntry> {
     let journal = JournalEntry::transfer(
-        JournalId((stamp.next_id)()),
+        JournalId(stamp.new_id()),
         stamp.txn_id,
         m.debit.ledger_id(&amount),
         m.credit.ledger_id(&amount),

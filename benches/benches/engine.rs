@@ -1,6 +1,9 @@
 //! In-memory engine throughput: transfers/s through `Bank::transfer` (idempotency, fraud
 //! step, locking, journal, events, read model — the whole engine path) single-threaded and
-//! with 2 threads contending on the same accounts.
+//! with 2 threads contending on the same accounts, next to a same-run baseline: the bare
+//! writes of a double-entry transfer in plain maps (`raw_ledger`), so the figure can be read
+//! as a ratio on a machine whose speed varies.
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -89,10 +92,62 @@ async fn run_submitted(bank: &Bank, a: AccountId, b: AccountId, prefix: &str, n:
     }
 }
 
+/// The baseline: what any in-memory double-entry ledger must do per transfer, and nothing
+/// else — check and record the idempotency key, check funds, update two balances, append two
+/// postings. No events, read model, fraud step, journal metadata or undo.
+#[derive(Default)]
+struct RawLedger {
+    balances: HashMap<AccountId, rust_decimal::Decimal>,
+    postings: Vec<(AccountId, rust_decimal::Decimal)>,
+    keys: HashMap<IdempotencyKey, usize>,
+}
+
+impl RawLedger {
+    fn transfer(&mut self, req: &TransferRequest) {
+        if self.keys.contains_key(&req.idempotency_key) {
+            return;
+        }
+        let Destination::Account(to) = req.item.to else {
+            unreachable!("the bench sends to accounts")
+        };
+        let amount = req.item.amount.amount();
+        let from = self.balances.get_mut(&req.item.from_account_id).unwrap();
+        assert!(*from >= amount, "funded");
+        *from -= amount;
+        *self.balances.get_mut(&to).unwrap() += amount;
+        self.postings.push((req.item.from_account_id, -amount));
+        self.postings.push((to, amount));
+        self.keys
+            .insert(req.idempotency_key.clone(), self.postings.len() - 2);
+    }
+}
+
 fn transfers(c: &mut Criterion) {
     let mut g = c.benchmark_group("memory_transfer");
     g.throughput(Throughput::Elements(1));
     g.measurement_time(Duration::from_secs(5));
+    let (a, b) = (
+        AccountId(uuid::Uuid::from_u128(1)),
+        AccountId(uuid::Uuid::from_u128(2)),
+    );
+    let mut raw = RawLedger::default();
+    for id in [a, b] {
+        raw.balances
+            .insert(id, rust_decimal::Decimal::from(1_000_000_000));
+    }
+    let mut round = 0u64;
+    g.bench_function("raw_ledger", |bn| {
+        bn.iter_custom(|iters| {
+            round += 1;
+            let prefix = format!("r{round}");
+            // Requests are built inside the timed loop, as in the engine runs below.
+            let start = Instant::now();
+            for i in 0..iters {
+                raw.transfer(&request(a, b, &prefix, i));
+            }
+            start.elapsed()
+        })
+    });
     let st = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
