@@ -167,6 +167,19 @@ impl Model {
         self.n += 1;
         IdempotencyKey::parse(&format!("k{}", self.n)).unwrap()
     }
+    /// A transfer of `cents` from account `i` to account `j` under a fresh key.
+    fn transfer_request(&mut self, i: usize, j: usize, cents: i64) -> TransferRequest {
+        TransferRequest {
+            item: TransferItem {
+                from_account_id: self.accs[i].id,
+                to: Destination::Account(self.accs[j].id),
+                amount: usd(cents),
+                description: None,
+            },
+            idempotency_key: self.key(),
+            context: RequestContext::default(),
+        }
+    }
     fn pick(&self, i: u8) -> Option<usize> {
         (!self.accs.is_empty()).then(|| i as usize % self.accs.len())
     }
@@ -247,16 +260,7 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
             let (Some(i), Some(j)) = (m.pick(a), m.pick(b)) else {
                 return;
             };
-            let req = TransferRequest {
-                item: TransferItem {
-                    from_account_id: m.accs[i].id,
-                    to: Destination::Account(m.accs[j].id),
-                    amount: usd(cents),
-                    description: None,
-                },
-                idempotency_key: m.key(),
-                context: RequestContext::default(),
-            };
+            let req = m.transfer_request(i, j, cents);
             let r = bank.transfer(&sys, req.clone()).await;
             m.check_transfer(i, j, cents, req, r);
         }
@@ -266,16 +270,7 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
                 let (Some(i), Some(j)) = (m.pick(a), m.pick(b)) else {
                     continue;
                 };
-                let req = TransferRequest {
-                    item: TransferItem {
-                        from_account_id: m.accs[i].id,
-                        to: Destination::Account(m.accs[j].id),
-                        amount: usd(cents),
-                        description: None,
-                    },
-                    idempotency_key: m.key(),
-                    context: RequestContext::default(),
-                };
+                let req = m.transfer_request(i, j, cents);
                 picked.push((i, j, cents, req));
             }
             if picked.is_empty() {
@@ -301,16 +296,7 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
             if i == j {
                 return;
             }
-            let req = TransferRequest {
-                item: TransferItem {
-                    from_account_id: m.accs[i].id,
-                    to: Destination::Account(m.accs[j].id),
-                    amount: usd(cents),
-                    description: None,
-                },
-                idempotency_key: m.key(),
-                context: RequestContext::default(),
-            };
+            let req = m.transfer_request(i, j, cents);
             let expires = clock_now(clock) + Duration::minutes(ttl_min);
             let r = bank.transfer_pending(&sys, req, Some(expires)).await;
             let ok = !m.accs[i].frozen && !m.accs[j].frozen && cents <= m.spendable(i);

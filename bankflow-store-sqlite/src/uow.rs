@@ -206,6 +206,25 @@ pub struct SqliteUow {
 }
 
 impl SqliteUow {
+    /// Ends the innermost savepoint's bookkeeping for a rollback or a release: a read unit
+    /// only counts its savepoints (`None`); a write unit gets the frame and its depth.
+    fn pop_savepoint(&mut self) -> BankResult<Option<(usize, Frame)>> {
+        if self.mode() == TxMode::Read {
+            self.read_savepoints = self
+                .read_savepoints
+                .checked_sub(1)
+                .ok_or_else(|| BankError::internal("no savepoint"))?;
+            return Ok(None);
+        }
+        let depth = self.behind.frames.len();
+        let frame = self
+            .behind
+            .frames
+            .pop()
+            .ok_or_else(|| BankError::internal("no savepoint"))?;
+        Ok(Some((depth, frame)))
+    }
+
     pub(crate) fn write(mut w: OwnedMutexGuard<Writer>, data_version: i64) -> Self {
         debug_assert!(
             w.in_transaction,
@@ -487,19 +506,9 @@ impl UnitOfWork for SqliteUow {
     }
 
     async fn rollback_to_savepoint(&mut self) -> BankResult<()> {
-        if self.mode() == TxMode::Read {
-            self.read_savepoints = self
-                .read_savepoints
-                .checked_sub(1)
-                .ok_or_else(|| BankError::internal("no savepoint"))?;
+        let Some((depth, frame)) = self.pop_savepoint()? else {
             return Ok(());
-        }
-        let depth = self.behind.frames.len();
-        let frame = self
-            .behind
-            .frames
-            .pop()
-            .ok_or_else(|| BankError::internal("no savepoint"))?;
+        };
         if frame.materialized {
             // Everything after the mark that reached the database is undone there.
             self.exec(ROLLBACK_TO[depth - 1]).await?;
@@ -527,19 +536,9 @@ impl UnitOfWork for SqliteUow {
     }
 
     async fn release_savepoint(&mut self) -> BankResult<()> {
-        if self.mode() == TxMode::Read {
-            self.read_savepoints = self
-                .read_savepoints
-                .checked_sub(1)
-                .ok_or_else(|| BankError::internal("no savepoint"))?;
+        let Some((depth, frame)) = self.pop_savepoint()? else {
             return Ok(());
-        }
-        let depth = self.behind.frames.len();
-        let frame = self
-            .behind
-            .frames
-            .pop()
-            .ok_or_else(|| BankError::internal("no savepoint"))?;
+        };
         // Its undo entries now belong to the enclosing savepoint; with none left, nothing
         // can be undone any more.
         if self.behind.frames.is_empty() {
