@@ -77,6 +77,15 @@ impl Actor {
         self.is_admin() || self.roles.contains(&Role::Support)
     }
 
+    /// Refuses everyone but staff (admins, support, the system).
+    pub fn require_staff(&self) -> BankResult<()> {
+        if self.is_staff() {
+            Ok(())
+        } else {
+            Err(BankError::Forbidden("staff only".into()))
+        }
+    }
+
     /// Refuses non-admins.
     pub fn require_admin(&self) -> BankResult<()> {
         if self.is_admin() {

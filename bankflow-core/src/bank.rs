@@ -2056,9 +2056,7 @@ impl Bank {
         after: Option<AccountId>,
         limit: u32,
     ) -> BankResult<Vec<Account>> {
-        if !actor.is_staff() {
-            return Err(BankError::Forbidden("staff only".into()));
-        }
+        actor.require_staff()?;
         if limit == 0 || limit > crate::transaction::PAGE_LIMIT_MAX {
             return Err(BankError::validation("limit", "limit must be 1..=100"));
         }

@@ -312,6 +312,51 @@ pub struct TransferBody {
     pub expires_at: Option<String>,
 }
 
+/// One outcome of `submitTransfers`: exactly one of the two fields is set.
+#[derive(Debug, Serialize)]
+pub struct SubmitOutcomeDto {
+    /// The transaction, when the item was executed (a COMPLETED transaction).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transaction: Option<TransactionDto>,
+    /// Why the item was refused (nothing of it moved).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorDto>,
+}
+
+/// A refusal as a value: the stable code, the message, and the field for validation errors.
+#[derive(Debug, Serialize)]
+pub struct ErrorDto {
+    /// Stable machine code (`BankError::code`).
+    pub code: &'static str,
+    /// Human-readable message.
+    pub message: String,
+    /// The offending input field, for validation errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl From<BankResult<Transaction>> for SubmitOutcomeDto {
+    fn from(r: BankResult<Transaction>) -> Self {
+        match r {
+            Ok(t) => SubmitOutcomeDto {
+                transaction: Some(t.into()),
+                error: None,
+            },
+            Err(e) => SubmitOutcomeDto {
+                transaction: None,
+                error: Some(ErrorDto {
+                    code: e.code(),
+                    message: e.to_string(),
+                    field: match &e {
+                        BankError::Validation { field, .. } => Some(field.clone()),
+                        _ => None,
+                    },
+                }),
+            },
+        }
+    }
+}
+
 impl TransferBody {
     /// The transfer, its key, and the optional hold expiry.
     pub fn into_domain(self) -> BankResult<(TransferItem, IdempotencyKey, Option<DateTime<Utc>>)> {

@@ -228,6 +228,42 @@ impl SandboxBank {
         })
     }
 
+    /// Up to 8,190 independent transfers (each a `transfer` body with its own key) in one
+    /// commit → one outcome per item, in order: `{ transaction }` or `{ error: { code,
+    /// message, field? } }`. A refused item does not fail the others; a malformed item (or
+    /// too many) rejects the whole call and nothing moves.
+    #[wasm_bindgen(js_name = submitTransfers, unchecked_return_type = "Promise<SubmitOutcome[]>")]
+    pub fn submit_transfers(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "TransferBody[]")] bodies: JsValue,
+    ) -> js_sys::Promise {
+        let bodies = arg(&bodies);
+        promise(&self.engine, |e| async move {
+            let reqs = from_json::<Vec<dto::TransferBody>>("bodies", &bodies?)?
+                .into_iter()
+                .map(|b| {
+                    let (item, idempotency_key, expires_at) = b.into_domain()?;
+                    if expires_at.is_some() {
+                        return Err(BankError::validation(
+                            "expires_at",
+                            "only pending transfers expire",
+                        ));
+                    }
+                    Ok(TransferRequest {
+                        item,
+                        idempotency_key,
+                        context: RequestContext::default(),
+                    })
+                })
+                .collect::<BankResult<Vec<_>>>()?;
+            let outcomes = e.bank.submit_transfers(&e.actor, reqs).await?;
+            Ok(outcomes
+                .into_iter()
+                .map(dto::SubmitOutcomeDto::from)
+                .collect::<Vec<_>>())
+        })
+    }
+
     /// Two-phase transfer, phase one: the `transfer` body plus `expires_at?` → a PENDING
     /// transaction holding the funds.
     #[wasm_bindgen(js_name = transferPending, unchecked_return_type = "Promise<Transaction>")]

@@ -110,6 +110,11 @@ export interface TransferBody {
   idempotency_key: string;
 }
 
+/** One outcome of `submitTransfers`: exactly one of the two is present. */
+export type SubmitOutcome =
+  | { transaction: Transaction; error?: undefined }
+  | { transaction?: undefined; error: { code: string; message: string; field?: string } };
+
 export interface PendingTransferBody extends TransferBody {
   /** Default: the engine's hold TTL (7 days). */
   expires_at?: Timestamp;

@@ -97,6 +97,38 @@ async function openPair(bank, currency = 'USD') {
   return [a, b];
 }
 
+test('submitTransfers gives each transfer its own outcome in one commit', async () => {
+  const bank = new bf.SandboxBank({ seed: 7, start_time: START });
+  const [a, b] = await openPair(bank);
+  await bank.deposit({ account_id: a.id, amount: '100', currency: 'USD', idempotency_key: 'fund' });
+  const items = [
+    { from_account_id: a.id, to_account_id: b.id, amount: '60', currency: 'USD', idempotency_key: 's-1' },
+    { from_account_id: a.id, to_account_id: b.id, amount: '60', currency: 'USD', idempotency_key: 's-2' },
+    { from_account_id: b.id, to_account_number: a.account_number, amount: '0.25', currency: 'USD', idempotency_key: 's-3' },
+  ];
+  const [first, refused, third] = await bank.submitTransfers(items);
+  assert.equal(first.transaction.amount, '60.00');
+  assert.equal(first.error, undefined);
+  assert.equal(refused.transaction, undefined);
+  assert.equal(refused.error.code, 'insufficient_funds');
+  assert.equal(third.transaction.amount, '0.25');
+  assert.equal((await bank.balance(a.id)).balance, '40.25');
+  // Each item is its own idempotent command: a replay moves nothing.
+  const again = await bank.submitTransfers(items);
+  assert.equal(again[0].transaction.id, first.transaction.id);
+  assert.equal((await bank.balance(a.id)).balance, '40.25');
+  // A malformed item rejects the whole call, and nothing moves.
+  await rejectsCode(bank.submitTransfers([
+    { from_account_id: a.id, to_account_id: b.id, amount: '1', currency: 'USD', idempotency_key: 's-4' },
+    { from_account_id: a.id, to_account_id: b.id, amount: '1.001', currency: 'USD', idempotency_key: 's-5' },
+  ]), 'validation_error');
+  await rejectsCode(bank.submitTransfers([]), 'validation_error');
+  assert.equal((await bank.balance(a.id)).balance, '40.25');
+  // verifyLedger rejects on any broken invariant; the customers' money is the deposit.
+  const report = await bank.verifyLedger();
+  assert.deepEqual(report.customer_totals, [{ currency: 'USD', total: '100.00' }]);
+});
+
 test('a sandbox journey conserves money and refuses what the server refuses', async () => {
   const bank = new bf.SandboxBank({ seed: 42, start_time: START });
   const [a, b] = await openPair(bank);

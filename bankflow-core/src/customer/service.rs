@@ -567,9 +567,7 @@ impl Bank {
         actor: &Actor,
         search: CustomerSearch,
     ) -> BankResult<Vec<CustomerView>> {
-        if !actor.is_staff() {
-            return Err(BankError::Forbidden("staff only".into()));
-        }
+        actor.require_staff()?;
         check_limit(search.limit)?;
         let mut s = search;
         s.name = s
@@ -611,9 +609,7 @@ impl Bank {
         id: CustomerId,
         candidate: &str,
     ) -> BankResult<bool> {
-        if !actor.is_staff() {
-            return Err(BankError::Forbidden("staff only".into()));
-        }
+        actor.require_staff()?;
         let c = self
             .inner
             .store

@@ -171,14 +171,6 @@ fn check_limit(limit: u32) -> BankResult<()> {
     Ok(())
 }
 
-fn require_staff(actor: &Actor) -> BankResult<()> {
-    if actor.is_staff() {
-        Ok(())
-    } else {
-        Err(BankError::Forbidden("staff only".into()))
-    }
-}
-
 /// Normalises a list value: trimmed; emails and domains lower-case; account ids canonical.
 pub fn normalize_list_value(entry_type: ListEntryType, value: &str) -> BankResult<String> {
     let v = value.trim();
@@ -288,7 +280,7 @@ impl Bank {
         actor: &Actor,
         active_only: bool,
     ) -> BankResult<Vec<FraudRule>> {
-        require_staff(actor)?;
+        actor.require_staff()?;
         self.inner
             .store
             .begin(TxMode::Read)
@@ -393,7 +385,7 @@ impl Bank {
         after: Option<ListEntryId>,
         limit: u32,
     ) -> BankResult<Vec<ListEntry>> {
-        require_staff(actor)?;
+        actor.require_staff()?;
         check_limit(limit)?;
         self.inner
             .store
@@ -411,7 +403,7 @@ impl Bank {
         after: Option<CaseId>,
         limit: u32,
     ) -> BankResult<Vec<FraudCase>> {
-        require_staff(actor)?;
+        actor.require_staff()?;
         check_limit(limit)?;
         self.inner
             .store
@@ -423,7 +415,7 @@ impl Bank {
 
     /// One case (staff).
     pub async fn fraud_case(&self, actor: &Actor, id: CaseId) -> BankResult<FraudCase> {
-        require_staff(actor)?;
+        actor.require_staff()?;
         self.inner
             .store
             .begin(TxMode::Read)
@@ -438,7 +430,7 @@ impl Bank {
     /// The stored fraud assessment of a transaction (the seed's `GET /fraud/score/:txnId`,
     /// staff).
     pub async fn fraud_score(&self, actor: &Actor, txn: TransactionId) -> BankResult<Assessment> {
-        require_staff(actor)?;
+        actor.require_staff()?;
         self.inner
             .store
             .begin(TxMode::Read)

@@ -38,6 +38,8 @@ pub async fn list(
     auth: Auth,
     Query(p): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<AccountDto>>> {
+    // Staff only: refuse others before reading their query (403, not a 400 on a bad cursor).
+    auth.actor.require_staff()?;
     let limit = page_limit(p.limit)?;
     let after = match p.cursor.as_deref() {
         None | Some("") => None,

@@ -110,6 +110,8 @@ pub async fn audit(
     auth: Auth,
     Query(p): Query<AuditParams>,
 ) -> ApiResult<axum::Json<Page<AuditDto>>> {
+    // Admin only: refuse others before reading their query (403, not a 400 on a bad cursor).
+    auth.actor.require_admin()?;
     let limit = page_limit(p.limit)?;
     let after = match p.cursor.as_deref() {
         None | Some("") => None,

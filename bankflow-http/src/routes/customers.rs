@@ -383,6 +383,8 @@ pub async fn search(
     auth: Auth,
     Query(p): Query<SearchParams>,
 ) -> ApiResult<axum::Json<Page<CustomerDto>>> {
+    // Staff only: refuse others before reading their query (403, not a 400 on a bad cursor).
+    auth.actor.require_staff()?;
     let q = p.try_into_domain(None)?;
     let limit = q.limit;
     Ok(axum::Json(customer_page(
@@ -588,6 +590,7 @@ pub async fn kyc_queue(
     auth: Auth,
     Query(p): Query<SearchParams>,
 ) -> ApiResult<axum::Json<Page<CustomerDto>>> {
+    auth.actor.require_staff()?;
     let q = p.try_into_domain(Some(KycStatus::Submitted))?;
     let limit = q.limit;
     Ok(axum::Json(customer_page(

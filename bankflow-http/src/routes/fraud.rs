@@ -512,6 +512,8 @@ async fn entries(
     list: ListKind,
     p: CaseParams,
 ) -> ApiResult<axum::Json<Page<ListEntryDto>>> {
+    // Staff only: refuse others before reading their query (403, not a 400 on a bad cursor).
+    auth.actor.require_staff()?;
     let limit = page_limit(p.limit)?;
     let after = cursor_id(p.cursor.as_deref())?.map(ListEntryId);
     let items = s
@@ -564,6 +566,7 @@ pub async fn cases(
     auth: Auth,
     Query(p): Query<CaseParams>,
 ) -> ApiResult<axum::Json<Page<CaseDto>>> {
+    auth.actor.require_staff()?;
     let limit = page_limit(p.limit)?;
     let status = p.status.as_deref().map(CaseStatus::parse).transpose()?;
     let after = cursor_id(p.cursor.as_deref())?.map(CaseId);

@@ -181,6 +181,22 @@ async fn non_admins_are_403_on_admin_actions() {
     app.get("/api/v1/transactions/search", &alice)
         .await
         .assert_problem(403, "forbidden");
+    // A staff-only list refuses an outsider before looking at the query: a malformed cursor
+    // or limit is no way to probe it (403, not 422).
+    for path in [
+        "/api/v1/accounts?cursor=zz&limit=0",
+        "/api/v1/customers/search?cursor=zz",
+        "/api/v1/fraud/cases?cursor=zz&status=nope",
+        "/api/v1/fraud/blacklist?cursor=zz",
+        "/api/v1/admin/audit?cursor=zz",
+        "/api/v1/admin/kyc/queue?cursor=zz",
+    ] {
+        app.get(path, &alice).await.assert_problem(403, "forbidden");
+    }
+    // Staff still get the validation error.
+    app.get("/api/v1/accounts?cursor=zz", &admin)
+        .await
+        .assert_problem(422, "validation_error");
     assert_eq!(app.balance(&alice, &a).await, "10.00");
 }
 
