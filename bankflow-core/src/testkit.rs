@@ -98,6 +98,11 @@ fn t0() -> DateTime<Utc> {
         .expect("valid")
 }
 
+/// An account's ledger balance, read as the system.
+async fn balance_of(bank: &Bank, id: AccountId) -> Money {
+    bank.balance(&Actor::system(), id).await.unwrap().balance
+}
+
 fn usd(s: &str) -> Money {
     Money::parse(s, Currency::USD).expect("valid amount")
 }
@@ -964,14 +969,8 @@ async fn engine_money_movements(store: Arc<dyn Store>) {
         ..transfer_req(a.id, b.id, "9.75", "t4")
     };
     bank.transfer(&sys, by_number).await.unwrap();
-    assert_eq!(
-        bank.balance(&sys, a.id).await.unwrap().balance,
-        usd("60.00")
-    );
-    assert_eq!(
-        bank.balance(&sys, b.id).await.unwrap().balance,
-        usd("39.75")
-    );
+    assert_eq!(balance_of(&bank, a.id).await, usd("60.00"));
+    assert_eq!(balance_of(&bank, b.id).await, usd("39.75"));
     assert_eq!(
         bank.system_balance(SystemAccount::Cash, Currency::USD)
             .await
@@ -1099,11 +1098,8 @@ async fn engine_reversal_and_batch(store: Arc<dyn Store>) {
             .unwrap_err(),
         BankError::AlreadyReversed
     );
-    assert_eq!(
-        bank.balance(&sys, a.id).await.unwrap().balance,
-        usd("100.00")
-    );
-    assert_eq!(bank.balance(&sys, b.id).await.unwrap().balance, usd("0.00"));
+    assert_eq!(balance_of(&bank, a.id).await, usd("100.00"));
+    assert_eq!(balance_of(&bank, b.id).await, usd("0.00"));
     let item = |from: &Account, to: &Account, amt: &str| TransferItem {
         from_account_id: from.id,
         to: Destination::Account(to.id),
@@ -1144,14 +1140,11 @@ async fn engine_reversal_and_batch(store: Arc<dyn Store>) {
         "a replay returns the first refusal, word for word"
     );
     assert_eq!(
-        bank.balance(&sys, a.id).await.unwrap().balance,
+        balance_of(&bank, a.id).await,
         usd("40.00"),
         "linked: first item undone"
     );
-    assert_eq!(
-        bank.balance(&sys, c.id).await.unwrap().balance,
-        usd("60.00")
-    );
+    assert_eq!(balance_of(&bank, c.id).await, usd("60.00"));
     bank.verify_ledger().await.unwrap();
 }
 
@@ -1195,10 +1188,7 @@ async fn engine_idempotency(store: Arc<dyn Store>) {
         e1, e2,
         "a refused request replays its refusal even after funds arrive"
     );
-    assert_eq!(
-        bank.balance(&sys, a.id).await.unwrap().balance,
-        usd("106.00")
-    );
+    assert_eq!(balance_of(&bank, a.id).await, usd("106.00"));
     let other = Actor::customer(
         crate::ids::UserId(Uuid::from_u128(5)),
         Some(CustomerId(Uuid::from_u128(1))),
@@ -1244,8 +1234,8 @@ async fn engine_submitted_transfers(store: Arc<dyn Store>) {
     );
     assert_eq!(out[3].as_ref().unwrap().amount, usd("6.00"));
     assert_eq!(out[4].as_ref().unwrap().amount, usd("0.50"));
-    assert_eq!(bank.balance(&sys, a.id).await.unwrap().balance, usd("0.50"));
-    assert_eq!(bank.balance(&sys, b.id).await.unwrap().balance, usd("9.50"));
+    assert_eq!(balance_of(&bank, a.id).await, usd("0.50"));
+    assert_eq!(balance_of(&bank, b.id).await, usd("9.50"));
     // The refused transfer is recorded FAILED like a single one; the one that never found
     // its account left nothing behind.
     let failed = bank
@@ -1277,7 +1267,7 @@ async fn engine_submitted_transfers(store: Arc<dyn Store>) {
             .unwrap(),
         *out[0].as_ref().unwrap()
     );
-    assert_eq!(bank.balance(&sys, a.id).await.unwrap().balance, usd("0.50"));
+    assert_eq!(balance_of(&bank, a.id).await, usd("0.50"));
     assert!(matches!(
         bank.submit_transfers(&sys, Vec::new()).await,
         Err(BankError::Validation { .. })
@@ -1418,10 +1408,7 @@ async fn engine_external_payments(store: Arc<dyn Store>) {
     bank.post_pending(&sys, wire.id, Some(usd("45.00")), key("w1-post"))
         .await
         .unwrap();
-    assert_eq!(
-        bank.balance(&sys, a.id).await.unwrap().balance,
-        usd("25.00")
-    );
+    assert_eq!(balance_of(&bank, a.id).await, usd("25.00"));
     assert_eq!(
         bank.system_balance(SystemAccount::ExternalClearing, Currency::USD)
             .await
@@ -1444,10 +1431,7 @@ async fn engine_external_payments(store: Arc<dyn Store>) {
     bank.reverse(&sys, paid.id, "payee returned the payment", key("r1"))
         .await
         .unwrap();
-    assert_eq!(
-        bank.balance(&sys, a.id).await.unwrap().balance,
-        usd("55.00")
-    );
+    assert_eq!(balance_of(&bank, a.id).await, usd("55.00"));
     bank.verify_ledger().await.unwrap();
 }
 
@@ -1554,7 +1538,6 @@ async fn schedules_round_trip_and_claims(store: Arc<dyn Store>) {
 
 async fn engine_scheduled_transfers(store: Arc<dyn Store>) {
     let (bank, clock) = test_bank(store);
-    let sys = Actor::system();
     let a = open(&bank, 1, AccountType::Checking).await;
     let b = open(&bank, 2, AccountType::Checking).await;
     deposit(&bank, a.id, "25.00", "d1").await;
@@ -1623,10 +1606,7 @@ async fn engine_scheduled_transfers(store: Arc<dyn Store>) {
         Some(TransactionStatus::Failed),
         "third run: only 5.00 left"
     );
-    assert_eq!(
-        bank.balance(&sys, b.id).await.unwrap().balance,
-        usd("20.00")
-    );
+    assert_eq!(balance_of(&bank, b.id).await, usd("20.00"));
     assert_eq!(
         bank.cancel_scheduled_transfer(&stranger, s.id)
             .await
