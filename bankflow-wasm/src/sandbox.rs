@@ -61,6 +61,22 @@ where
     })
 }
 
+/// A `transfer` body as an immediate transfer (an `expires_at` belongs to pending ones).
+fn immediate_transfer(body: dto::TransferBody) -> BankResult<TransferRequest> {
+    let (item, idempotency_key, expires_at) = body.into_domain()?;
+    if expires_at.is_some() {
+        return Err(BankError::validation(
+            "expires_at",
+            "only pending transfers expire",
+        ));
+    }
+    Ok(TransferRequest {
+        item,
+        idempotency_key,
+        context: RequestContext::default(),
+    })
+}
+
 /// Reads a JS argument as JSON text (so numbers where decimal strings are expected are
 /// refused, like the server refuses them).
 fn arg(v: &JsValue) -> BankResult<String> {
@@ -208,19 +224,7 @@ impl SandboxBank {
     ) -> js_sys::Promise {
         let body = arg(&body);
         promise(&self.engine, |e| async move {
-            let (item, idempotency_key, expires_at) =
-                from_json::<dto::TransferBody>("body", &body?)?.into_domain()?;
-            if expires_at.is_some() {
-                return Err(BankError::validation(
-                    "expires_at",
-                    "only pending transfers expire",
-                ));
-            }
-            let req = TransferRequest {
-                item,
-                idempotency_key,
-                context: RequestContext::default(),
-            };
+            let req = immediate_transfer(from_json::<dto::TransferBody>("body", &body?)?)?;
             e.bank
                 .transfer(&e.actor, req)
                 .await
@@ -241,20 +245,7 @@ impl SandboxBank {
         promise(&self.engine, |e| async move {
             let reqs = from_json::<Vec<dto::TransferBody>>("bodies", &bodies?)?
                 .into_iter()
-                .map(|b| {
-                    let (item, idempotency_key, expires_at) = b.into_domain()?;
-                    if expires_at.is_some() {
-                        return Err(BankError::validation(
-                            "expires_at",
-                            "only pending transfers expire",
-                        ));
-                    }
-                    Ok(TransferRequest {
-                        item,
-                        idempotency_key,
-                        context: RequestContext::default(),
-                    })
-                })
+                .map(immediate_transfer)
                 .collect::<BankResult<Vec<_>>>()?;
             let outcomes = e.bank.submit_transfers(&e.actor, reqs).await?;
             Ok(outcomes
