@@ -126,6 +126,10 @@ macro_rules! string_enum {
             $($(#[$vdoc])* #[serde(rename = $s)] $variant),+
         }
         impl $name {
+            /// Every value, in declaration order (API documents list them from here, so a
+            /// new variant is documented where it is declared).
+            pub const ALL: &'static [Self] = &[$($name::$variant),+];
+
             /// The wire/storage spelling.
             pub fn as_str(&self) -> &'static str {
                 match self { $($name::$variant => $s),+ }

@@ -34,6 +34,8 @@ use crate::transaction::{Transaction, TransactionQuery, TransactionStatus, Trans
 
 /// Longest free-text description accepted.
 pub const DESCRIPTION_LEN_MAX: usize = 500;
+/// Longest payee name or payee reference of an external payment.
+pub const PAYEE_TEXT_LEN_MAX: usize = 140;
 /// Most transfers in one linked batch.
 pub const BATCH_LEN_MAX: usize = 100;
 /// Most transfers one [`Bank::submit_transfers`] call takes: a bound on one write unit's
@@ -119,7 +121,10 @@ pub struct ExternalPayee {
 impl ExternalPayee {
     fn validate(&self) -> BankResult<()> {
         let name = self.name.trim();
-        if name.is_empty() || name.chars().count() > 140 || name.chars().any(char::is_control) {
+        if name.is_empty()
+            || name.chars().count() > PAYEE_TEXT_LEN_MAX
+            || name.chars().any(char::is_control)
+        {
             return Err(BankError::validation(
                 "payee_name",
                 "a payee name of 1 to 140 characters is required",
@@ -136,11 +141,9 @@ impl ExternalPayee {
                 "4 to 34 letters, digits, '-' or '/'",
             ));
         }
-        if self
-            .reference
-            .as_ref()
-            .is_some_and(|r| r.chars().count() > 140 || r.chars().any(char::is_control))
-        {
+        if self.reference.as_ref().is_some_and(|r| {
+            r.chars().count() > PAYEE_TEXT_LEN_MAX || r.chars().any(char::is_control)
+        }) {
             return Err(BankError::validation("reference", "at most 140 characters"));
         }
         Ok(())

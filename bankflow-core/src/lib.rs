@@ -42,7 +42,8 @@ pub use auth::{Actor, Role};
 pub use bank::{
     Balance, Bank, BankBuilder, BankConfig, BookingRequest, Destination, ExternalPayee,
     LedgerReport, OpenAccountRequest, PaymentRail, Statement, StatementLine, TransferItem,
-    TransferRequest, BATCH_LEN_MAX, DESCRIPTION_LEN_MAX, STATEMENT_LINES_MAX, SUBMIT_TRANSFERS_MAX,
+    TransferRequest, BATCH_LEN_MAX, DESCRIPTION_LEN_MAX, PAYEE_TEXT_LEN_MAX, STATEMENT_LINES_MAX,
+    SUBMIT_TRANSFERS_MAX,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use crypto::{DataKey, KeyProvider, StaticKeyRing};

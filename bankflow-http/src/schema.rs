@@ -27,18 +27,12 @@ use utoipa::PartialSchema;
 
 use crate::dto::{PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX};
 
-/// Longest first or last name (the engine's customer rules).
-pub const PERSON_NAME_LEN_MAX: usize = 100;
-/// Longest address line.
-pub const ADDRESS_LINE_LEN_MAX: usize = 255;
-/// Longest city.
-pub const CITY_LEN_MAX: usize = 100;
-/// Longest state / region.
-pub const REGION_LEN_MAX: usize = 50;
-/// Longest payee name or payee reference (the engine's `ExternalPayee` rules).
-pub const PAYEE_TEXT_LEN_MAX: usize = 140;
-/// Longest subject of a direct message.
-pub const DIRECT_SUBJECT_LEN_MAX: usize = 200;
+// The engine's limits, documented as they are enforced (one definition each, in core).
+use bankflow_core::customer::{
+    ADDRESS_LINE_LEN_MAX, CITY_LEN_MAX, PERSON_NAME_LEN_MAX, REGION_LEN_MAX,
+};
+use bankflow_core::notify::DIRECT_SUBJECT_LEN_MAX;
+use bankflow_core::PAYEE_TEXT_LEN_MAX;
 /// Digits of an email or phone verification code and of a TOTP code.
 pub const CODE_DIGITS: usize = 6;
 
@@ -196,43 +190,17 @@ wire_schema! {
         .description(Some("A transaction reference (`TXN-` and 32 hex digits) or a transaction id."))
         .examples(["TXN-0190F0E2A1B2C3D4E5F60718293A4B5C"]);
     /// Kind of account.
-    AccountTypeName => enumeration([AccountType::Checking, AccountType::Savings].map(|t| t.as_str()))
+    AccountTypeName => enumeration(AccountType::ALL.iter().map(|v| v.as_str()))
         .examples(["CHECKING"]);
     /// Kind of transaction.
-    TransactionTypeName => enumeration(
-        [
-            TransactionType::Deposit,
-            TransactionType::Withdrawal,
-            TransactionType::Transfer,
-            TransactionType::Payment,
-            TransactionType::ExternalTransfer,
-            TransactionType::ExternalDeposit,
-            TransactionType::Reversal,
-            TransactionType::Fee,
-            TransactionType::Interest,
-        ]
-        .map(|t| t.as_str()),
-    );
+    TransactionTypeName => enumeration(TransactionType::ALL.iter().map(|v| v.as_str()));
     /// Status of a transaction.
-    TransactionStatusName => enumeration(
-        [
-            TransactionStatus::Pending,
-            TransactionStatus::Review,
-            TransactionStatus::Completed,
-            TransactionStatus::Failed,
-            TransactionStatus::Reversed,
-            TransactionStatus::Voided,
-            TransactionStatus::Expired,
-        ]
-        .map(|s| s.as_str()),
-    );
+    TransactionStatusName => enumeration(TransactionStatus::ALL.iter().map(|v| v.as_str()));
     /// Statement rendering.
     StatementFormat => enumeration(["json", "csv", "pdf"])
         .default(Some("json".into()));
     /// How often a scheduled transfer runs.
-    FrequencyName => enumeration(
-        [Frequency::Once, Frequency::Daily, Frequency::Weekly, Frequency::Monthly].map(|f| f.as_str()),
-    )
+    FrequencyName => enumeration(Frequency::ALL.iter().map(|v| v.as_str()))
     .examples(["MONTHLY"]);
     /// A beneficiary's name.
     PayeeName => required_text(PAYEE_TEXT_LEN_MAX)
@@ -302,20 +270,9 @@ wire_schema! {
         .description(Some("9 digits (AAA-GG-SSSS) in an issued range: area not 000, 666 or 9xx, group not 00, serial not 0000."))
         .examples(["123-45-6789"]);
     /// KYC status.
-    KycStatusName => enumeration(
-        [KycStatus::Pending, KycStatus::Submitted, KycStatus::Approved, KycStatus::Rejected].map(|k| k.as_str()),
-    );
+    KycStatusName => enumeration(KycStatus::ALL.iter().map(|v| v.as_str()));
     /// Kind of KYC document.
-    DocumentTypeName => enumeration(
-        [
-            DocumentType::Passport,
-            DocumentType::DriversLicense,
-            DocumentType::NationalId,
-            DocumentType::UtilityBill,
-            DocumentType::BankStatement,
-        ]
-        .map(|d| d.as_str()),
-    )
+    DocumentTypeName => enumeration(DocumentType::ALL.iter().map(|v| v.as_str()))
     .examples(["PASSPORT"]);
     /// Why KYC was rejected.
     KycReason => required_text(bankflow_core::customer::KYC_REASON_LEN_MAX)
@@ -331,44 +288,24 @@ wire_schema! {
              which must then be valid.",
         ));
     /// A user role.
-    RoleName => enumeration([Role::Customer, Role::Admin, Role::Support].map(|r| r.as_str()));
+    RoleName => enumeration(Role::ALL.iter().map(|v| v.as_str()));
     /// A fraud rule kind.
-    RuleTypeName => enumeration(
-        [
-            RuleType::AmountThreshold,
-            RuleType::VelocityCount,
-            RuleType::VelocityAmount,
-            RuleType::BlacklistHit,
-            RuleType::NewAccountLargeTransfer,
-            RuleType::FirstTimePayeeLargeTransfer,
-        ]
-        .map(|r| r.as_str()),
-    )
+    RuleTypeName => enumeration(RuleType::ALL.iter().map(|v| v.as_str()))
     .examples(["AMOUNT_THRESHOLD"]);
     /// What a fraud rule does when it fires.
-    FraudActionName => enumeration([FraudAction::Allow, FraudAction::Review, FraudAction::Block].map(|a| a.as_str()))
+    FraudActionName => enumeration(FraudAction::ALL.iter().map(|v| v.as_str()))
         .examples(["REVIEW"]);
     /// A fraud rule's name.
     RuleName => required_text(bankflow_core::fraud::RULE_NAME_LEN_MAX).examples(["large transfer"]);
     /// Kind of black/white-list entry.
-    ListEntryTypeName => enumeration(
-        [
-            ListEntryType::Account,
-            ListEntryType::Counterparty,
-            ListEntryType::Email,
-            ListEntryType::EmailDomain,
-            ListEntryType::Ip,
-            ListEntryType::Device,
-        ]
-        .map(|t| t.as_str()),
-    )
+    ListEntryTypeName => enumeration(ListEntryType::ALL.iter().map(|v| v.as_str()))
     .examples(["IP"]);
     /// A black/white-list value.
     ListValue => required_text(bankflow_core::fraud::LIST_VALUE_LEN_MAX)
         .description(Some("1 to 255 printable characters; an account id for ACCOUNT, an email for EMAIL."))
         .examples(["203.0.113.7"]);
     /// Status of a fraud case.
-    CaseStatusName => enumeration([CaseStatus::Open, CaseStatus::Released, CaseStatus::Rejected].map(|c| c.as_str()));
+    CaseStatusName => enumeration(CaseStatus::ALL.iter().map(|v| v.as_str()));
     /// A decision on a fraud case.
     CaseDecisionName => enumeration(["RELEASE", "REJECT"]).examples(["RELEASE"]);
     /// A note on a decision.

@@ -10,8 +10,9 @@ pub use documents::{
 };
 pub use model::*;
 pub use service::{
-    CustomerPatch, CustomerView, KycView, NewCustomer, CUSTOMER_AGE_MIN_YEARS,
-    DOCUMENTS_PER_CUSTOMER_MAX, KYC_REASON_LEN_MAX, SEARCH_NAME_LEN_MAX,
+    CustomerPatch, CustomerView, KycView, NewCustomer, ADDRESS_LINE_LEN_MAX, CITY_LEN_MAX,
+    CUSTOMER_AGE_MIN_YEARS, DOCUMENTS_PER_CUSTOMER_MAX, KYC_REASON_LEN_MAX, PERSON_NAME_LEN_MAX,
+    REGION_LEN_MAX, SEARCH_NAME_LEN_MAX,
 };
 
 use crate::auth::Actor;

@@ -31,6 +31,14 @@ pub const DOCUMENTS_PER_CUSTOMER_MAX: u32 = 20;
 pub const KYC_REASON_LEN_MAX: usize = 500;
 /// Longest name-search term.
 pub const SEARCH_NAME_LEN_MAX: usize = 100;
+/// Longest first or last name.
+pub const PERSON_NAME_LEN_MAX: usize = 100;
+/// Longest address line.
+pub const ADDRESS_LINE_LEN_MAX: usize = 255;
+/// Longest city.
+pub const CITY_LEN_MAX: usize = 100;
+/// Longest state / region.
+pub const REGION_LEN_MAX: usize = 50;
 
 /// `POST /customers`.
 #[derive(Clone, PartialEq, Eq)]
@@ -307,8 +315,8 @@ impl Bank {
                 ))
             }
         };
-        let first_name = text("first_name", &req.first_name, 100)?;
-        let last_name = text("last_name", &req.last_name, 100)?;
+        let first_name = text("first_name", &req.first_name, PERSON_NAME_LEN_MAX)?;
+        let last_name = text("last_name", &req.last_name, PERSON_NAME_LEN_MAX)?;
         let today = self.now().date_naive();
         if req.date_of_birth > today
             || req
@@ -334,16 +342,16 @@ impl Bank {
             .filter(|s| !s.is_empty())
             .map(Ssn::parse)
             .transpose()?;
-        let address_line1 = text("address_line1", &req.address_line1, 255)?;
+        let address_line1 = text("address_line1", &req.address_line1, ADDRESS_LINE_LEN_MAX)?;
         let address_line2 = req
             .address_line2
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(|s| text("address_line2", s, 255))
+            .map(|s| text("address_line2", s, ADDRESS_LINE_LEN_MAX))
             .transpose()?;
-        let city = text("city", &req.city, 100)?;
-        let state = text("state", &req.state, 50)?;
+        let city = text("city", &req.city, CITY_LEN_MAX)?;
+        let state = text("state", &req.state, REGION_LEN_MAX)?;
         let zip_code = zip(&req.zip_code)?;
         let country = country(&req.country)?;
         let id = CustomerId(self.new_uuid());
@@ -484,33 +492,33 @@ impl Bank {
         let first = patch
             .first_name
             .as_deref()
-            .map(|v| text("first_name", v, 100))
+            .map(|v| text("first_name", v, PERSON_NAME_LEN_MAX))
             .transpose()?;
         let last = patch
             .last_name
             .as_deref()
-            .map(|v| text("last_name", v, 100))
+            .map(|v| text("last_name", v, PERSON_NAME_LEN_MAX))
             .transpose()?;
         let a1 = patch
             .address_line1
             .as_deref()
-            .map(|v| text("address_line1", v, 255))
+            .map(|v| text("address_line1", v, ADDRESS_LINE_LEN_MAX))
             .transpose()?;
         let a2 = match &patch.address_line2 {
             None => None,
             Some(None) => Some(None),
             Some(Some(v)) if v.trim().is_empty() => Some(None),
-            Some(Some(v)) => Some(Some(text("address_line2", v, 255)?)),
+            Some(Some(v)) => Some(Some(text("address_line2", v, ADDRESS_LINE_LEN_MAX)?)),
         };
         let city = patch
             .city
             .as_deref()
-            .map(|v| text("city", v, 100))
+            .map(|v| text("city", v, CITY_LEN_MAX))
             .transpose()?;
         let state = patch
             .state
             .as_deref()
-            .map(|v| text("state", v, 50))
+            .map(|v| text("state", v, REGION_LEN_MAX))
             .transpose()?;
         let zip_code = patch.zip_code.as_deref().map(zip).transpose()?;
         let ctry = patch.country.as_deref().map(country).transpose()?;

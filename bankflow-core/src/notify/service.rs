@@ -30,6 +30,8 @@ pub const NOTIFY_LEASE_SECONDS: i64 = 300;
 pub const NOTIFY_EVENTS_MAX: usize = 500;
 /// Longest subject and body of a direct (admin) notification.
 pub const DIRECT_BODY_LEN_MAX: usize = 2000;
+/// Longest subject of a direct message.
+pub const DIRECT_SUBJECT_LEN_MAX: usize = 200;
 
 /// A message to deliver once the unit of work that created its record has committed.
 #[derive(Debug)]
@@ -496,7 +498,7 @@ impl Bank {
         actor.require_admin()?;
         let subject = subject.trim();
         let body = body.trim();
-        if subject.chars().count() > 200
+        if subject.chars().count() > DIRECT_SUBJECT_LEN_MAX
             || body.is_empty()
             || body.chars().count() > DIRECT_BODY_LEN_MAX
         {
