@@ -706,6 +706,69 @@ async fn events_append_and_read(store: Arc<dyn Store>) {
         r.events_of_aggregate(Uuid::from_u128(60)).await.unwrap()[0].event,
         evs[1]
     );
+    drop(r);
+
+    // Payload shapes a store may keep compactly come back exactly: a later event of the same
+    // transaction with another amount (a partial post) and no text, balance events of their
+    // own account and of another aggregate, and a rollback that drops appended events.
+    let mut partial = txn_event(
+        4,
+        50,
+        EventType::TransactionProcessed,
+        TransactionStatus::Pending,
+    );
+    if let EventData::Transaction(d) = &mut partial.data {
+        d.amount = usd("5.00");
+        d.reason = None;
+        d.description = None;
+        d.hold_id = None;
+    }
+    let balance = |n: u128, aggregate: u128, account: u128| DomainEvent {
+        id: EventId(Uuid::from_u128(n)),
+        event_type: EventType::AccountBalanceUpdated,
+        aggregate_id: Uuid::from_u128(aggregate),
+        time: t0() + Duration::seconds(1),
+        data: EventData::Balance(crate::events::BalanceEventData {
+            account_id: AccountId(Uuid::from_u128(account)),
+            balance: usd("10.00"),
+            available_balance: usd("7.50"),
+            transaction_id: TransactionId(Uuid::from_u128(50)),
+        }),
+    };
+    let more = vec![partial, balance(5, 70, 70), balance(6, 71, 72)];
+    let mut u = write(&store).await;
+    u.append_events(&more).await.unwrap();
+    u.commit().await.unwrap();
+    let mut u = write(&store).await;
+    u.savepoint().await.unwrap();
+    u.append_events(&[
+        balance(7, 70, 70),
+        txn_event(
+            8,
+            50,
+            EventType::TransactionFailed,
+            TransactionStatus::Failed,
+        ),
+    ])
+    .await
+    .unwrap();
+    u.rollback_to_savepoint().await.unwrap();
+    u.commit().await.unwrap();
+    let mut r = read(&store).await;
+    let of =
+        |v: Vec<crate::events::StoredEvent>| v.into_iter().map(|s| s.event).collect::<Vec<_>>();
+    assert_eq!(
+        of(r.events_of_aggregate(Uuid::from_u128(50)).await.unwrap()),
+        vec![evs[0].clone(), evs[2].clone(), more[0].clone()]
+    );
+    assert_eq!(
+        of(r.events_of_aggregate(Uuid::from_u128(70)).await.unwrap()),
+        vec![more[1].clone()]
+    );
+    assert_eq!(
+        of(r.events_of_aggregate(Uuid::from_u128(71)).await.unwrap()),
+        vec![more[2].clone()]
+    );
 }
 
 async fn outbox_claims_in_aggregate_order(store: Arc<dyn Store>) {
