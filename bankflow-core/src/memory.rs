@@ -146,6 +146,45 @@ struct PostingRow {
 /// No row index: a link value meaning "none" (indexes are positions in a [`Chunked`] log).
 const NO_ROW: usize = usize::MAX;
 
+/// Per-key chains through an append-only log: the map holds each key's newest row, and each
+/// row holds its key's previous row (or [`NO_ROW`]). A new key costs one map entry, no list.
+#[derive(Debug)]
+struct Chains<K>(IdMap<K, usize>);
+
+impl<K> Default for Chains<K> {
+    fn default() -> Self {
+        Chains(IdMap::default())
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Copy> Chains<K> {
+    /// Makes `row` the newest of `key`; returns the row's link to store (the previous newest).
+    fn link(&mut self, key: K, row: usize) -> usize {
+        self.0.insert(key, row).unwrap_or(NO_ROW)
+    }
+
+    /// Undoes the newest [`Chains::link`] of `key`, given the link it returned.
+    fn unlink(&mut self, key: K, prev: usize) {
+        if prev == NO_ROW {
+            self.0.remove(&key);
+        } else {
+            self.0.insert(key, prev);
+        }
+    }
+
+    /// The rows of `key`, oldest first; `prev_of` reads a row's link.
+    fn rows(&self, key: K, prev_of: impl Fn(usize) -> usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut i = self.0.get(&key).copied().unwrap_or(NO_ROW);
+        while i != NO_ROW {
+            out.push(i);
+            i = prev_of(i);
+        }
+        out.reverse();
+        out
+    }
+}
+
 /// An event in the log, in a compact form: about half the bytes of a [`DomainEvent`] plus
 /// its relay state. The log only grows, so its bytes per transfer (seven events) are what
 /// an in-memory engine's throughput is bound by once first-touch page faults dominate.
@@ -241,8 +280,8 @@ pub(crate) struct AccountState {
 #[derive(Default, Debug)]
 pub(crate) struct LedgerState {
     journals: Chunked<JournalRow>,
-    /// The last journal of each transaction (the rest are linked from it).
-    journals_by_txn: IdMap<TransactionId, usize>,
+    /// Each transaction's journals, linked through `journals`.
+    journals_by_txn: Chains<TransactionId>,
     postings: Chunked<PostingRow>,
     postings_by_account: IdMap<AccountId, Vec<usize>>,
 }
@@ -300,8 +339,8 @@ pub struct MemoryState {
     /// at the first event ever appended (which made each relay pass O(history)). A hint that
     /// only errs low: undo moves it back, publishing moves it forward.
     events_published_below: usize,
-    /// The last event of each aggregate (the rest are linked from it).
-    events_by_aggregate: IdMap<Uuid, usize>,
+    /// Each aggregate's events, linked through `events`.
+    events_by_aggregate: Chains<Uuid>,
     identity: IdentityState,
     customer: CustomerState,
     fraud: FraudState,
@@ -412,18 +451,11 @@ impl MemoryState {
     }
 
     fn events_of(&self, aggregate: Uuid) -> Vec<StoredEvent> {
-        let mut out = Vec::new();
-        let mut i = self
-            .events_by_aggregate
-            .get(&aggregate)
-            .copied()
-            .unwrap_or(NO_ROW);
-        while i != NO_ROW {
-            out.push(self.stored_event(i));
-            i = self.events[i].prev_of_aggregate;
-        }
-        out.reverse();
-        out
+        self.events_by_aggregate
+            .rows(aggregate, |i| self.events[i].prev_of_aggregate)
+            .into_iter()
+            .map(|i| self.stored_event(i))
+            .collect()
     }
 
     /// The event at log index `i`, decoded.
@@ -706,13 +738,9 @@ impl MemoryUow {
                 },
                 Undo::Journal => {
                     let j = st.ledger.journals.pop().expect("journal to undo");
-                    if j.prev_of_transaction == NO_ROW {
-                        st.ledger.journals_by_txn.remove(&j.transaction_id);
-                    } else {
-                        st.ledger
-                            .journals_by_txn
-                            .insert(j.transaction_id, j.prev_of_transaction);
-                    }
+                    st.ledger
+                        .journals_by_txn
+                        .unlink(j.transaction_id, j.prev_of_transaction);
                     for _ in 0..j.postings_len {
                         let p = st.ledger.postings.pop().expect("posting to undo");
                         if let Some(v) = st.ledger.postings_by_account.get_mut(&p.account_id) {
@@ -760,12 +788,8 @@ impl MemoryUow {
                     }
                     while st.events.len() > len {
                         let row = st.events.pop().expect("event to undo");
-                        let agg = row.aggregate_id;
-                        if row.prev_of_aggregate == NO_ROW {
-                            st.events_by_aggregate.remove(&agg);
-                        } else {
-                            st.events_by_aggregate.insert(agg, row.prev_of_aggregate);
-                        }
+                        st.events_by_aggregate
+                            .unlink(row.aggregate_id, row.prev_of_aggregate);
                     }
                 }
                 Undo::EventRelay(i, relay) => {
@@ -1009,11 +1033,7 @@ impl LedgerRepo for MemoryUow {
                 amount: p.amount,
             });
         }
-        let prev_of_transaction = st
-            .ledger
-            .journals_by_txn
-            .insert(journal.transaction_id, idx)
-            .unwrap_or(NO_ROW);
+        let prev_of_transaction = st.ledger.journals_by_txn.link(journal.transaction_id, idx);
         st.ledger.journals.push(JournalRow {
             id: journal.id,
             transaction_id: journal.transaction_id,
@@ -1032,34 +1052,32 @@ impl LedgerRepo for MemoryUow {
         txn: TransactionId,
     ) -> BankResult<Vec<JournalEntry>> {
         let st = self.st();
-        let mut out = Vec::new();
-        let mut i = st
+        let journals = &st.ledger.journals;
+        let rows = st
             .ledger
             .journals_by_txn
-            .get(&txn)
-            .copied()
-            .unwrap_or(NO_ROW);
-        while i != NO_ROW {
-            let j = &st.ledger.journals[i];
-            out.push(JournalEntry {
-                id: j.id,
-                transaction_id: j.transaction_id,
-                postings: (j.first_posting..j.first_posting + j.postings_len)
-                    .map(|p| {
-                        let p = &st.ledger.postings[p];
-                        crate::ledger::Posting {
-                            account_id: p.account_id,
-                            amount: p.amount,
-                        }
-                    })
-                    .collect(),
-                posted_at: j.posted_at,
-                description: j.description.clone(),
-            });
-            i = j.prev_of_transaction;
-        }
-        out.reverse();
-        Ok(out)
+            .rows(txn, |i| journals[i].prev_of_transaction);
+        Ok(rows
+            .into_iter()
+            .map(|i| {
+                let j = &journals[i];
+                JournalEntry {
+                    id: j.id,
+                    transaction_id: j.transaction_id,
+                    postings: (j.first_posting..j.first_posting + j.postings_len)
+                        .map(|p| {
+                            let p = &st.ledger.postings[p];
+                            crate::ledger::Posting {
+                                account_id: p.account_id,
+                                amount: p.amount,
+                            }
+                        })
+                        .collect(),
+                    posted_at: j.posted_at,
+                    description: j.description.clone(),
+                }
+            })
+            .collect())
     }
 
     async fn posting_sum(
@@ -1235,10 +1253,7 @@ impl EventRepo for MemoryUow {
         let bases_len = st.txn_event_bases.len();
         for e in events {
             let i = st.events.len();
-            let prev_of_aggregate = st
-                .events_by_aggregate
-                .insert(e.aggregate_id, i)
-                .unwrap_or(NO_ROW);
+            let prev_of_aggregate = st.events_by_aggregate.link(e.aggregate_id, i);
             let data = st.compact(e, prev_of_aggregate);
             st.events.push(EventRow {
                 id: e.id,
