@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use bankflow_core::account::{Account, AccountNumber, Hold};
 use bankflow_core::events::{DomainEvent, StoredEvent};
-use bankflow_core::idempotency::{IdempotencyKey, IdempotencyRecord, IdempotentResponse};
+use bankflow_core::idempotency::{IdempotencyKey, IdempotencyRecord};
 use bankflow_core::ids::{AccountId, CustomerId, HoldId, JournalId, TransactionId};
 use bankflow_core::ledger::{JournalEntry, Posting, PostingLine};
 use bankflow_core::ports::{AccountRepo, EventRepo, IdempotencyRepo, LedgerRepo, TransactionRepo};
@@ -18,7 +18,7 @@ use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::error::{corrupt, db_err};
-use crate::rows::{self, account_cols, event_cols, get, hold_cols, txn_cols};
+use crate::rows::{self, account_cols, event_cols, get, hold_cols, idem_cols, txn_cols};
 use crate::uow::{Op, PgUow, RANK_ACCOUNT, RANK_TRANSACTION};
 
 fn opt_text(d: Option<Decimal>) -> Option<String> {
@@ -600,23 +600,17 @@ impl IdempotencyRepo for PgUow {
         {
             return Ok(known.clone());
         }
-        let row =
-            sqlx::query("SELECT fingerprint, response, created_at FROM idempotency_keys WHERE scope = $1 AND key = $2")
-                .bind(scope)
-                .bind(key.as_str())
-                .fetch_optional(&mut *self.tx)
-                .await
-                .map_err(db_err)?;
-        let Some(r) = row else { return Ok(None) };
-        let response: serde_json::Value = get(&r, 1)?;
-        Ok(Some(IdempotencyRecord {
-            scope: scope.to_string(),
-            key: key.clone(),
-            fingerprint: get(&r, 0)?,
-            response: serde_json::from_value::<IdempotentResponse>(response)
-                .map_err(|_| corrupt("idempotent response"))?,
-            created_at: get(&r, 2)?,
-        }))
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            idem_cols!(),
+            " FROM idempotency_keys WHERE scope = $1 AND key = $2"
+        ))
+        .bind(scope)
+        .bind(key.as_str())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(rows::idempotency_record).transpose()
     }
 
     async fn insert_idempotency(&mut self, rec: &IdempotencyRecord) -> BankResult<()> {
@@ -637,10 +631,11 @@ impl IdempotencyRepo for PgUow {
             .iter()
             .map(|(s, k)| (s.clone(), k.as_str().to_string()))
             .unzip();
-        let rows = sqlx::query(
-            "SELECT scope, key, fingerprint, response, created_at FROM idempotency_keys \
-             WHERE (scope, key) IN (SELECT * FROM UNNEST($1::text[], $2::text[]))",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            idem_cols!(),
+            " FROM idempotency_keys WHERE (scope, key) IN (SELECT * FROM UNNEST($1::text[], $2::text[]))"
+        ))
         .bind(&scopes)
         .bind(&texts)
         .fetch_all(&mut *self.tx)
@@ -651,18 +646,9 @@ impl IdempotencyRepo for PgUow {
             self.idem_prefetched.insert(k, None);
         }
         for r in rows {
-            let scope: String = get(&r, 0)?;
-            let key: String = get(&r, 1)?;
-            let response: serde_json::Value = get(&r, 3)?;
-            let rec = IdempotencyRecord {
-                scope: scope.clone(),
-                key: IdempotencyKey::parse(&key).map_err(|_| corrupt("idempotency key"))?,
-                fingerprint: get(&r, 2)?,
-                response: serde_json::from_value::<IdempotentResponse>(response)
-                    .map_err(|_| corrupt("idempotent response"))?,
-                created_at: get(&r, 4)?,
-            };
-            self.idem_prefetched.insert((scope, key), Some(rec));
+            let rec = rows::idempotency_record(&r)?;
+            let k = (rec.scope.clone(), rec.key.as_str().to_string());
+            self.idem_prefetched.insert(k, Some(rec));
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ use bankflow_core::account::{
     Account, AccountNumber, AccountStatus, AccountType, Hold, HoldStatus,
 };
 use bankflow_core::events::{DomainEvent, EventData, EventType, StoredEvent};
+use bankflow_core::idempotency::{IdempotencyKey, IdempotencyRecord, IdempotentResponse};
 use bankflow_core::ids::{AccountId, CustomerId, EventId, HoldId, JournalId, TransactionId};
 use bankflow_core::ledger::PostingLine;
 use bankflow_core::transaction::{Transaction, TransactionRef, TransactionStatus, TransactionType};
@@ -56,6 +57,28 @@ macro_rules! event_cols {
     };
 }
 pub(crate) use event_cols;
+
+/// Columns of `idempotency_keys` in the order [`idempotency_record`] reads them.
+macro_rules! idem_cols {
+    () => {
+        "scope, key, fingerprint, response, created_at"
+    };
+}
+pub(crate) use idem_cols;
+
+/// Decodes an `idempotency_keys` row selected with [`idem_cols`].
+pub(crate) fn idempotency_record(r: &PgRow) -> BankResult<IdempotencyRecord> {
+    let key: String = get(r, 1)?;
+    let response: serde_json::Value = get(r, 3)?;
+    Ok(IdempotencyRecord {
+        scope: get(r, 0)?,
+        key: IdempotencyKey::parse(&key).map_err(|_| corrupt("idempotency key"))?,
+        fingerprint: get(r, 2)?,
+        response: serde_json::from_value::<IdempotentResponse>(response)
+            .map_err(|_| corrupt("idempotent response"))?,
+        created_at: get(r, 4)?,
+    })
+}
 
 pub(crate) fn get<'r, T>(row: &'r PgRow, i: usize) -> BankResult<T>
 where
