@@ -175,7 +175,6 @@ struct Resolved {
     default_description: Option<String>,
 }
 
-/// A destination's canonical text in request fingerprints.
 /// One transfer between customer accounts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TransferItem {
@@ -1810,9 +1809,7 @@ impl Bank {
         while !todo.is_empty() {
             attempt += 1;
             let last = attempt >= WRITE_RETRIES_MAX;
-            match group::exec_in_one_unit(self, todo.iter().map(|i| (actor, &cmds[*i])), todo.len())
-                .await
-            {
+            match group::exec_in_one_unit(self, todo.iter().map(|i| (actor, &cmds[*i]))).await {
                 Ok((outcomes, events)) => {
                     self.publish(&events).await;
                     let mut again = Vec::new();

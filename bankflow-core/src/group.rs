@@ -162,7 +162,7 @@ async fn run_group(bank: &Bank, jobs: Vec<Job>) {
 type GroupResult = (Vec<BankResult<Outcome>>, Vec<crate::events::DomainEvent>);
 
 async fn try_group(bank: &Bank, jobs: &[Job]) -> BankResult<GroupResult> {
-    exec_in_one_unit(bank, jobs.iter().map(|j| (&j.actor, &j.cmd)), jobs.len()).await
+    exec_in_one_unit(bank, jobs.iter().map(|j| (&j.actor, &j.cmd))).await
 }
 
 /// Runs independent commands in one store transaction, each under its own savepoint (a
@@ -172,7 +172,6 @@ async fn try_group(bank: &Bank, jobs: &[Job]) -> BankResult<GroupResult> {
 pub(crate) async fn exec_in_one_unit<'a>(
     bank: &Bank,
     commands: impl Iterator<Item = (&'a Actor, &'a Command)>,
-    len: usize,
 ) -> BankResult<GroupResult> {
     let commands: Vec<(&Actor, &Command)> = commands.collect();
     let mut uow = bank.inner.store.begin(TxMode::Write).await?;
@@ -189,6 +188,7 @@ pub(crate) async fn exec_in_one_unit<'a>(
             uow.prefetch_idempotency(&keys).await?;
         }
     }
+    let len = commands.len();
     let mut results = Vec::with_capacity(len);
     let mut events = Vec::with_capacity(len * crate::bank::EVENTS_PER_COMMAND_TYPICAL);
     for (actor, cmd) in commands {

@@ -167,8 +167,7 @@ impl Default for RandomIds {
 }
 
 impl RandomIds {
-    fn v7(&self, unix_ms: u64) -> Uuid {
-        let ms = unix_ms;
+    fn v7(&self, ms: u64) -> Uuid {
         let (r1, r2) = self.stream.next_pair();
         let mut bytes = [0u8; 16];
         bytes[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
