@@ -32,15 +32,15 @@ async fn main() -> BankResult<()> {
         overdraft_limit: None,
         daily_limit: None,
     };
-    let a = bank.open_account(&me, open()).await?;
-    let b = bank.open_account(&me, open()).await?;
+    let a = bank.money().open_account(&me, open()).await?;
+    let b = bank.money().open_account(&me, open()).await?;
     let deposit = BookingRequest {
         account_id: a.id,
         amount: usd("100.00")?,
         description: Some("opening deposit".into()),
         idempotency_key: key("parity-deposit")?,
     };
-    bank.deposit(&me, deposit).await?;
+    bank.money().deposit(&me, deposit).await?;
     let transfer = |amount: &str, description: &str, k: &str| -> BankResult<TransferRequest> {
         Ok(TransferRequest {
             item: TransferItem {
@@ -54,14 +54,18 @@ async fn main() -> BankResult<()> {
         })
     };
     let t1 = bank
+        .money()
         .transfer(&me, transfer("30.25", "rent share", "parity-transfer")?)
         .await?;
     let hold = bank
+        .money()
         .transfer_pending(&me, transfer("10.00", "card hold", "parity-hold")?, None)
         .await?;
-    bank.post_pending(&me, hold.id, Some(usd("7.50")?), key("parity-post")?)
+    bank.money()
+        .post_pending(&me, hold.id, Some(usd("7.50")?), key("parity-post")?)
         .await?;
-    bank.reverse(&me, t1.id, "customer dispute", key("parity-reversal")?)
+    bank.money()
+        .reverse(&me, t1.id, "customer dispute", key("parity-reversal")?)
         .await?;
 
     // The day around now: a statement "for the day" that cannot straddle midnight UTC.
@@ -70,7 +74,7 @@ async fn main() -> BankResult<()> {
         today.pred_opt().unwrap_or(today),
         today.succ_opt().unwrap_or(today),
     );
-    let s = bank.statement(&me, a.id, from, to).await?;
+    let s = bank.money().statement(&me, a.id, from, to).await?;
 
     let lines: Vec<(String, String, String)> = s
         .entries
@@ -105,8 +109,8 @@ async fn main() -> BankResult<()> {
         ("0.00".to_string(), "92.50".to_string())
     );
     let (ba, bb) = (
-        bank.balance(&me, a.id).await?,
-        bank.balance(&me, b.id).await?,
+        bank.money().balance(&me, a.id).await?,
+        bank.money().balance(&me, b.id).await?,
     );
     assert_eq!(
         (
@@ -123,10 +127,10 @@ async fn main() -> BankResult<()> {
         ("7.50".into(), "7.50".into())
     );
     assert_eq!(
-        bank.transaction(&me, t1.id).await?.status.as_str(),
+        bank.money().transaction(&me, t1.id).await?.status.as_str(),
         "REVERSED"
     );
-    let totals = bank.verify_ledger().await?.customer_totals;
+    let totals = bank.money().verify_ledger().await?.customer_totals;
     assert_eq!(totals.len(), 1);
     assert_eq!(
         (totals[0].0, totals[0].1.to_string()),

@@ -15,6 +15,7 @@ async fn main() -> Result<(), BankError> {
 
     // Onboard: register a user, create the customer profile, KYC with one identity document.
     let user = bank
+        .identity()
         .register(
             RegisterRequest {
                 email: "ada@example.com".into(),
@@ -24,8 +25,9 @@ async fn main() -> Result<(), BankError> {
             &RequestContext::default(),
         )
         .await?;
-    let me = bank.actor_for_user(user.id).await?;
+    let me = bank.identity().actor_for_user(user.id).await?;
     let customer = bank
+        .customers()
         .create_customer(
             &me,
             None,
@@ -44,15 +46,21 @@ async fn main() -> Result<(), BankError> {
         )
         .await?;
     let passport = b"%PDF-1.4\n% a scanned passport\n";
-    bank.upload_document(&me, customer.id, DocumentType::Passport, passport)
+    bank.customers()
+        .upload_document(&me, customer.id, DocumentType::Passport, passport)
         .await?;
-    bank.submit_kyc(&me, customer.id).await?;
-    bank.approve_kyc(&admin, customer.id).await?;
-    let me = bank.actor_for_user(user.id).await?; // now carries the customer id
+    bank.customers().submit_kyc(&me, customer.id).await?;
+    bank.customers().approve_kyc(&admin, customer.id).await?;
+    let me = bank.identity().actor_for_user(user.id).await?; // now carries the customer id
 
     // Two accounts: the default checking account from onboarding, and a new savings account.
-    let checking = bank.accounts_of_customer(&me, customer.id).await?.remove(0);
+    let checking = bank
+        .money()
+        .accounts_of_customer(&me, customer.id)
+        .await?
+        .remove(0);
     let savings = bank
+        .money()
         .open_account(
             &me,
             OpenAccountRequest {
@@ -72,25 +80,29 @@ async fn main() -> Result<(), BankError> {
         description: Some("Cash".into()),
         idempotency_key: key("dep-1")?,
     };
-    bank.deposit(&admin, deposit).await?;
+    bank.money().deposit(&admin, deposit).await?;
     let item = TransferItem {
         from_account_id: checking.id,
         to: Destination::Account(savings.id),
         amount: usd("100.50")?,
         description: Some("Saving up".into()),
     };
-    bank.transfer(
-        &me,
-        TransferRequest {
-            item,
-            idempotency_key: key("t-1")?,
-            context: RequestContext::default(),
-        },
-    )
-    .await?;
+    bank.money()
+        .transfer(
+            &me,
+            TransferRequest {
+                item,
+                idempotency_key: key("t-1")?,
+                context: RequestContext::default(),
+            },
+        )
+        .await?;
 
     let today = bank.clock().now().date_naive();
-    let st = bank.statement(&me, checking.id, today, today).await?;
+    let st = bank
+        .money()
+        .statement(&me, checking.id, today, today)
+        .await?;
     println!(
         "Statement {} ({} .. {})",
         st.account_number.masked(),
@@ -108,6 +120,6 @@ async fn main() -> Result<(), BankError> {
     }
     println!("  closing {}", st.closing_balance);
     assert_eq!(st.closing_balance, usd("149.50")?);
-    bank.verify_ledger().await?;
+    bank.money().verify_ledger().await?;
     Ok(())
 }

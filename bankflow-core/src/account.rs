@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{BankError, BankResult};
 use crate::ids::{AccountId, CustomerId, HoldId, TransactionId};
-use crate::money::{Currency, Money};
+use crate::money::{Currency, Money, BALANCE_ABS_MAX};
 
 /// Digits in an account number, check digit included.
 pub const ACCOUNT_NUMBER_LEN: usize = 12;
@@ -240,12 +240,35 @@ impl Account {
 
     /// Balance as money.
     pub fn balance_money(&self) -> Money {
-        Money::new(self.balance, self.currency).expect("stored balances are in range")
+        Money::stored(self.balance, self.currency)
     }
 
     /// Available balance as money.
     pub fn available_money(&self) -> Money {
-        Money::new(self.available_balance(), self.currency).expect("stored balances are in range")
+        Money::stored(self.available_balance(), self.currency)
+    }
+
+    /// Adds `delta` to the balance, refusing (`limit_exceeded`, nothing changed) a result
+    /// beyond [`BALANCE_ABS_MAX`].
+    pub fn add_to_balance(&mut self, delta: Decimal) -> BankResult<()> {
+        self.balance = self.bounded(self.balance, delta, "balance")?;
+        Ok(())
+    }
+
+    /// Adds `delta` to the held amount, bounded like [`Account::add_to_balance`].
+    pub fn add_to_held(&mut self, delta: Decimal) -> BankResult<()> {
+        self.held = self.bounded(self.held, delta, "held amount")?;
+        Ok(())
+    }
+
+    fn bounded(&self, value: Decimal, delta: Decimal, what: &str) -> BankResult<Decimal> {
+        match value.checked_add(delta) {
+            Some(v) if v.abs() <= BALANCE_ABS_MAX => Ok(v),
+            _ => Err(BankError::LimitExceeded(format!(
+                "the {what} of account {} would exceed {BALANCE_ABS_MAX}",
+                self.account_number.masked()
+            ))),
+        }
     }
 
     /// Refuses any movement on a frozen or closed account.
@@ -313,6 +336,9 @@ impl Account {
         if self.status == AccountStatus::Closed && (!self.balance.is_zero() || !self.held.is_zero())
         {
             return fail("closed with money or holds");
+        }
+        if self.balance.abs() > BALANCE_ABS_MAX || self.held > BALANCE_ABS_MAX {
+            return fail("balance or held amount beyond BALANCE_ABS_MAX");
         }
         if self.balance.scale() > self.currency.minor_units()
             || self.held.scale() > self.currency.minor_units()

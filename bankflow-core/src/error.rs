@@ -86,6 +86,10 @@ pub enum BankError {
     /// The store failed in a way that may succeed on retry (serialization failure, busy).
     #[error("transient store failure: {0}")]
     Transient(String),
+    /// The engine is at capacity (the commit queue stayed full for the retry policy's whole
+    /// backoff): nothing was done; try again later.
+    #[error("engine overloaded: {0}")]
+    Overloaded(String),
     /// Unexpected failure in a port (store, notifier...). Details are for logs, not users.
     #[error("internal error: {0}")]
     Internal(String),
@@ -132,6 +136,7 @@ impl BankError {
             BankError::RateLimited => "rate_limited",
             BankError::LimitExceeded(_) => "limit_exceeded",
             BankError::Transient(_) => "transient",
+            BankError::Overloaded(_) => "overloaded",
             BankError::Internal(_) => "internal_error",
             BankError::Invariant(_) => "invariant_violated",
         }
@@ -178,6 +183,7 @@ impl BankError {
         "rate_limited",
         "limit_exceeded",
         "transient",
+        "overloaded",
         "internal_error",
         "invariant_violated",
     ];

@@ -11,11 +11,13 @@ pub mod account;
 pub mod audit;
 pub mod auth;
 mod bank;
+pub mod banking;
 pub mod clock;
 pub mod crypto;
 pub mod customer;
 pub mod error;
 pub mod events;
+mod executor;
 pub mod fraud;
 pub mod fraud_port;
 mod group;
@@ -23,6 +25,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod ids;
 pub mod ledger;
+mod maintenance;
 pub mod memory;
 pub mod money;
 pub mod movement;
@@ -37,44 +40,53 @@ pub mod testkit_contexts;
 pub mod transaction;
 
 pub use account::{Account, AccountNumber, AccountStatus, AccountType, Hold, HoldStatus};
-pub use audit::{AuditOutcome, AuditRecord, AuditVerification};
+pub use audit::{AuditOutcome, AuditRecord, AuditService, AuditVerification};
 pub use auth::{Actor, Role};
-pub use bank::{
-    Balance, Bank, BankBuilder, BankConfig, BookingRequest, Destination, ExternalPayee,
-    LedgerReport, OpenAccountRequest, PaymentRail, Statement, StatementLine, TransferItem,
-    TransferRequest, BATCH_LEN_MAX, DESCRIPTION_LEN_MAX, PAYEE_TEXT_LEN_MAX, STATEMENT_LINES_MAX,
+pub use bank::{Bank, BankBuilder, BankConfig};
+pub use banking::{
+    Balance, BookingRequest, Destination, ExternalPayee, LedgerReport, MoneyService,
+    OpenAccountRequest, PaymentRail, Statement, StatementLine, TransferItem, TransferRequest,
+    BATCH_LEN_MAX, DESCRIPTION_LEN_MAX, PAYEE_TEXT_LEN_MAX, STATEMENT_LINES_MAX,
     SUBMIT_TRANSFERS_MAX,
 };
-pub use clock::{Clock, ManualClock, SystemClock};
+#[cfg(feature = "tokio-runtime")]
+pub use clock::TokioRuntime;
+pub use clock::{Clock, InlineRuntime, ManualClock, Runtime, SystemClock};
 pub use crypto::{DataKey, KeyProvider, StaticKeyRing};
 pub use customer::{
-    CustomerView, DocumentStore, DocumentType, KycStatus, MemoryDocumentStore, NewCustomer,
+    CustomerService, CustomerView, DocumentStore, DocumentType, KycStatus, MemoryDocumentStore,
+    NewCustomer,
 };
 pub use error::{BankError, BankResult};
 pub use events::{DomainEvent, EventSink, EventType, MemorySink, NoopSink, StoredEvent};
+pub use executor::{RETRY_BACKOFF_BASE_MS, RETRY_BACKOFF_CAP_MS, WRITE_ATTEMPTS_MAX};
 pub use fraud::{
-    CaseDecision, CaseStatus, FraudCase, FraudRule, ListEntryType, ListKind, RuleType,
-    RulesFraudCheck,
+    CaseDecision, CaseStatus, FraudCase, FraudRule, FraudService, ListEntryType, ListKind,
+    RuleType, RulesFraudCheck,
 };
 pub use fraud_port::{
     AllowAll, FraudAction, FraudCheck, FraudDecision, FraudInput, RequestContext, RiskLevel,
 };
 pub use idempotency::IdempotencyKey;
-pub use identity::{AuthTokens, Claims, Email, LoginRequest, RegisterRequest, UserView};
+pub use identity::{
+    AuthTokens, Claims, Email, IdentityService, LoginRequest, RegisterRequest, UserView,
+};
 pub use ids::{
     AccountId, CustomerId, EventId, HoldId, IdGenerator, RandomIds, SequentialIds, TransactionId,
     UserId,
 };
 pub use ledger::SystemAccount;
+pub use maintenance::MaintenanceService;
 pub use memory::MemoryStore;
 pub use money::{Currency, Money};
-pub use notify::{Channel, MemoryNotifier, Notifier, OutgoingMessage};
-pub use overview::{CurrencyTotal, DayVolume, Overview};
+pub use notify::{Channel, MemoryNotifier, NotificationService, Notifier, OutgoingMessage};
+pub use overview::{CurrencyTotal, DayVolume, Overview, ReportingService};
 pub use ports::{
     AuditRepo, CustomerRepo, FraudRepo, IdentityRepo, NotificationRepo, Store, TxMode, UnitOfWork,
 };
 pub use schedule::{
-    CreateSchedule, Frequency, ScheduleRunReport, ScheduleStatus, ScheduledTransfer,
+    CreateSchedule, Frequency, ScheduleRunReport, ScheduleService, ScheduleStatus,
+    ScheduledTransfer,
 };
 pub use transaction::{
     Transaction, TransactionQuery, TransactionRef, TransactionStatus, TransactionType,

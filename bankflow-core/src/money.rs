@@ -49,6 +49,10 @@ const CURRENCIES: &[(&str, u8)] = &[
 /// Largest absolute amount the engine accepts in one command: 10^15 major units.
 /// Matches the seed schema's DECIMAL(15,2) headroom and keeps sums far from Decimal's limits.
 pub const AMOUNT_ABS_MAX: Decimal = Decimal::from_parts(0xA4C6_8000, 0x3_8D7E, 0, false, 0); // 1e15
+/// Largest absolute balance (and held amount) of one account: the same bound as one
+/// amount, so every balance is itself a valid [`Money`]. A movement that would cross it is
+/// refused with `limit_exceeded` and changes nothing.
+pub const BALANCE_ABS_MAX: Decimal = AMOUNT_ABS_MAX;
 
 /// An ISO 4217 currency code known to the engine.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -154,6 +158,15 @@ pub struct Money {
 }
 
 impl Money {
+    /// A stored amount already checked on its way in (account balances, which
+    /// `Account::assert_invariants` bounds by [`BALANCE_ABS_MAX`] on every write and read):
+    /// rescaled to the currency, never refused, so reading a balance cannot fail or panic.
+    pub(crate) fn stored(amount: Decimal, currency: Currency) -> Money {
+        let mut amount = amount;
+        amount.rescale(currency.minor_units());
+        Money { amount, currency }
+    }
+
     /// Builds an amount, refusing excess precision and out-of-range values.
     pub fn new(amount: Decimal, currency: Currency) -> BankResult<Money> {
         let amount = amount.normalize();

@@ -315,7 +315,7 @@ pub fn plan(
     hold_ttl_default: chrono::Duration,
 ) -> BankResult<Planned> {
     let today = stamp.today();
-    let mut events = Vec::with_capacity(crate::bank::EVENTS_PER_COMMAND_TYPICAL);
+    let mut events = Vec::with_capacity(crate::banking::EVENTS_PER_COMMAND_TYPICAL);
     events.push(txn_event(
         stamp,
         EventType::TransactionInitiated,
@@ -360,7 +360,7 @@ pub fn plan(
             resolved_at: None,
         };
         let a = accounts.get_mut(from)?;
-        a.held += m.amount.amount();
+        a.add_to_held(m.amount.amount())?;
         a.count_outgoing(m.amount.amount(), today);
         a.updated_at = stamp.now;
         let mut reserved = txn_event(
@@ -444,7 +444,7 @@ pub fn post(
     for (side, delta) in [(m.debit, -amount.amount()), (m.credit, amount.amount())] {
         if let Side::Customer(id) = side {
             let a = accounts.get_mut(id)?;
-            a.balance += delta;
+            a.add_to_balance(delta)?;
             a.updated_at = stamp.now;
             let ev = balance_event(stamp, a);
             events.push(ev);

@@ -10,12 +10,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::account::AccountStatus;
 use crate::auth::Actor;
-use crate::bank::Bank;
 use crate::customer::{CustomerSearch, KycStatus};
 use crate::error::{BankError, BankResult};
 use crate::fraud::CaseStatus;
 use crate::money::Currency;
 use crate::transaction::{TransactionQuery, TransactionStatus, PAGE_LIMIT_MAX};
+
+crate::bank::context_service!(
+    /// Reporting: the admin dashboard's figures: `bank.reporting()`.
+    ReportingService,
+    reporting
+);
 
 /// Most recent transactions scanned for the volume and status figures.
 pub const OVERVIEW_TRANSACTIONS_MAX: usize = 10_000;
@@ -73,7 +78,7 @@ pub struct Overview {
     pub generated_at: DateTime<Utc>,
 }
 
-impl Bank {
+impl ReportingService<'_> {
     /// The admin overview. Every scan is capped (see the `OVERVIEW_*` constants).
     pub async fn overview(&self, actor: &Actor) -> BankResult<Overview> {
         if !actor.is_admin() {
@@ -88,7 +93,7 @@ impl Bank {
         let mut after = None;
         let mut seen = 0usize;
         loop {
-            let page = self.list_accounts(actor, after, limit).await?;
+            let page = self.money().list_accounts(actor, after, limit).await?;
             for a in &page {
                 accounts_total += 1;
                 if a.status == AccountStatus::Frozen {
@@ -114,6 +119,7 @@ impl Bank {
         let mut after = None;
         loop {
             let page = self
+                .customers()
                 .search_customers(
                     actor,
                     CustomerSearch {
@@ -142,6 +148,7 @@ impl Bank {
         let mut after = None;
         loop {
             let page = self
+                .fraud_service()
                 .fraud_cases(actor, Some(CaseStatus::Open), after, limit)
                 .await?;
             open_fraud_cases += page.len() as u64;
@@ -171,7 +178,7 @@ impl Bank {
             limit,
         };
         loop {
-            let page = self.history(actor, &query).await?;
+            let page = self.money().history(actor, &query).await?;
             for t in &page {
                 *by_status.entry(t.status.as_str().to_string()).or_default() += 1;
                 if t.status == TransactionStatus::Completed {
@@ -225,13 +232,14 @@ impl Bank {
 
 #[cfg(test)]
 mod tests {
+    use crate::Bank;
     use std::sync::Arc;
 
     use uuid::Uuid;
 
     use super::*;
     use crate::account::AccountType;
-    use crate::bank::{
+    use crate::banking::{
         BookingRequest, Destination, OpenAccountRequest, TransferItem, TransferRequest,
     };
     use crate::fraud_port::RequestContext;
@@ -251,6 +259,7 @@ mod tests {
         let mut ids = Vec::new();
         for (n, ty) in [(1u128, AccountType::Checking), (2, AccountType::Savings)] {
             let a = bank
+                .money()
                 .open_account(
                     &sys,
                     OpenAccountRequest {
@@ -265,35 +274,37 @@ mod tests {
                 .unwrap();
             ids.push(a.id);
         }
-        bank.deposit(
-            &sys,
-            BookingRequest {
-                account_id: ids[0],
-                amount: usd("100.00"),
-                description: None,
-                idempotency_key: IdempotencyKey::parse("d1").unwrap(),
-            },
-        )
-        .await
-        .unwrap();
-        bank.transfer(
-            &sys,
-            TransferRequest {
-                item: TransferItem {
-                    from_account_id: ids[0],
-                    to: Destination::Account(ids[1]),
-                    amount: usd("30.00"),
+        bank.money()
+            .deposit(
+                &sys,
+                BookingRequest {
+                    account_id: ids[0],
+                    amount: usd("100.00"),
                     description: None,
+                    idempotency_key: IdempotencyKey::parse("d1").unwrap(),
                 },
-                idempotency_key: IdempotencyKey::parse("t1").unwrap(),
-                context: RequestContext::default(),
-            },
-        )
-        .await
-        .unwrap();
-        bank.freeze_account(&sys, ids[1]).await.unwrap();
+            )
+            .await
+            .unwrap();
+        bank.money()
+            .transfer(
+                &sys,
+                TransferRequest {
+                    item: TransferItem {
+                        from_account_id: ids[0],
+                        to: Destination::Account(ids[1]),
+                        amount: usd("30.00"),
+                        description: None,
+                    },
+                    idempotency_key: IdempotencyKey::parse("t1").unwrap(),
+                    context: RequestContext::default(),
+                },
+            )
+            .await
+            .unwrap();
+        bank.money().freeze_account(&sys, ids[1]).await.unwrap();
 
-        let o = bank.overview(&sys).await.unwrap();
+        let o = bank.reporting().overview(&sys).await.unwrap();
         assert_eq!(o.accounts_total, 2);
         assert_eq!(o.accounts_frozen, 1);
         assert_eq!(o.totals.len(), 1);
@@ -311,7 +322,7 @@ mod tests {
 
         let customer = Actor::customer(UserId(Uuid::from_u128(9)), None);
         assert!(matches!(
-            bank.overview(&customer).await,
+            bank.reporting().overview(&customer).await,
             Err(BankError::Forbidden(_))
         ));
     }

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::account::string_enum;
 use crate::auth::Actor;
-use crate::bank::{Bank, Destination, TransferItem, TransferRequest, DESCRIPTION_LEN_MAX};
+use crate::bank::Inner;
+use crate::banking::{Destination, TransferItem, TransferRequest, DESCRIPTION_LEN_MAX};
 use crate::error::{BankError, BankResult};
 use crate::fraud_port::RequestContext;
 use crate::idempotency::{fingerprint, IdempotencyKey, IdempotencyRecord, IdempotentResponse};
@@ -20,6 +21,12 @@ use crate::ids::{AccountId, CustomerId, ScheduleId, TransactionId, UserId};
 use crate::money::Money;
 use crate::ports::TxMode;
 use crate::transaction::{TransactionStatus, PAGE_LIMIT_MAX};
+
+crate::bank::context_service!(
+    /// Scheduled (standing) transfers: `bank.schedules()`.
+    ScheduleService,
+    schedules
+);
 
 /// Schedules claimed per worker pass, at most.
 pub const SCHEDULES_PER_PASS_MAX: u32 = 100;
@@ -179,7 +186,7 @@ pub struct ScheduleRunReport {
     pub failed: usize,
 }
 
-impl Bank {
+impl ScheduleService<'_> {
     /// Creates a scheduled transfer. Checked now (ownership, currency, destination); funds are
     /// checked at each run.
     pub async fn create_scheduled_transfer(
@@ -224,7 +231,7 @@ impl Bank {
             &req.start_at.to_rfc3339(),
             &req.end_at.map(|e| e.to_rfc3339()).unwrap_or_default(),
         ]);
-        let mut uow = self.inner.store.begin(TxMode::Write).await?;
+        let mut uow = self.store.begin(TxMode::Write).await?;
         match uow.idempotency(&scope, &req.idempotency_key).await? {
             Some(rec) if rec.fingerprint != fp => return Err(BankError::IdempotencyConflict),
             Some(IdempotencyRecord {
@@ -318,7 +325,7 @@ impl Bank {
         if limit == 0 || limit > PAGE_LIMIT_MAX {
             return Err(BankError::validation("limit", "limit must be 1..=100"));
         }
-        self.inner
+        self.k
             .store
             .begin(TxMode::Read)
             .await?
@@ -332,13 +339,7 @@ impl Bank {
         actor: &Actor,
         id: ScheduleId,
     ) -> BankResult<ScheduledTransfer> {
-        let s = self
-            .inner
-            .store
-            .begin(TxMode::Read)
-            .await?
-            .schedule(id)
-            .await?;
+        let s = self.store.begin(TxMode::Read).await?.schedule(id).await?;
         s.filter(|s| actor.may_read_customer(s.customer_id))
             .ok_or(BankError::NotFound {
                 resource: "scheduled transfer",
@@ -351,7 +352,7 @@ impl Bank {
         actor: &Actor,
         id: ScheduleId,
     ) -> BankResult<ScheduledTransfer> {
-        let mut uow = self.inner.store.begin(TxMode::Write).await?;
+        let mut uow = self.store.begin(TxMode::Write).await?;
         let mut s = uow
             .lock_schedule(id)
             .await?
@@ -376,7 +377,7 @@ impl Bank {
     /// Safe to call from several processes at once: see the module docs.
     pub async fn run_due_scheduled_transfers(&self) -> BankResult<ScheduleRunReport> {
         let now = self.now();
-        let mut uow = self.inner.store.begin(TxMode::Write).await?;
+        let mut uow = self.store.begin(TxMode::Write).await?;
         let due = uow
             .claim_due_schedules(
                 now,
@@ -401,7 +402,7 @@ impl Bank {
                 idempotency_key: s.occurrence_key(),
                 context: RequestContext::default(),
             };
-            let result = self.transfer(&actor, req).await;
+            let result = self.money().transfer(&actor, req).await;
             let (txn_id, status, error) = match &result {
                 Ok(t) => (Some(t.id), Some(t.status), None),
                 Err(e) if e.is_business_refusal() => {
@@ -420,7 +421,9 @@ impl Bank {
         }
         Ok(report)
     }
+}
 
+impl Inner {
     async fn advance_schedule(
         &self,
         id: ScheduleId,
@@ -429,7 +432,7 @@ impl Bank {
         status: Option<TransactionStatus>,
         error: Option<String>,
     ) -> BankResult<()> {
-        let mut uow = self.inner.store.begin(TxMode::Write).await?;
+        let mut uow = self.store.begin(TxMode::Write).await?;
         let Some(mut s) = uow.lock_schedule(id).await? else {
             return Ok(());
         };

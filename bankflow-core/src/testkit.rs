@@ -13,10 +13,6 @@ use uuid::Uuid;
 
 use crate::account::{Account, AccountNumber, AccountStatus, AccountType, Hold, HoldStatus};
 use crate::auth::Actor;
-use crate::bank::{
-    Bank, BankConfig, BookingRequest, Destination, ExternalPayee, OpenAccountRequest, PaymentRail,
-    TransferItem, TransferRequest,
-};
 use crate::clock::ManualClock;
 use crate::error::BankError;
 use crate::events::{DomainEvent, EventData, EventType, TransactionEventData};
@@ -30,6 +26,10 @@ use crate::money::{Currency, Money};
 use crate::ports::{Store, TxMode, UnitOfWork};
 use crate::schedule::{CreateSchedule, Frequency, ScheduleStatus, ScheduledTransfer};
 use crate::transaction::{Transaction, TransactionQuery, TransactionStatus, TransactionType};
+use crate::{
+    Bank, BankConfig, BookingRequest, Destination, ExternalPayee, OpenAccountRequest, PaymentRail,
+    TransferItem, TransferRequest,
+};
 
 /// Makes a fresh, empty store for one test case.
 #[async_trait]
@@ -100,7 +100,11 @@ fn t0() -> DateTime<Utc> {
 
 /// An account's ledger balance, read as the system.
 async fn balance_of(bank: &Bank, id: AccountId) -> Money {
-    bank.balance(&Actor::system(), id).await.unwrap().balance
+    bank.money()
+        .balance(&Actor::system(), id)
+        .await
+        .unwrap()
+        .balance
 }
 
 fn usd(s: &str) -> Money {
@@ -939,32 +943,34 @@ pub fn test_bank(store: Arc<dyn Store>) -> (Bank, Arc<ManualClock>) {
 }
 
 async fn open(bank: &Bank, customer: u128, ty: AccountType) -> Account {
-    bank.open_account(
-        &Actor::system(),
-        OpenAccountRequest {
-            customer_id: CustomerId(Uuid::from_u128(customer)),
-            account_type: ty,
-            currency: Currency::USD,
-            overdraft_limit: None,
-            daily_limit: None,
-        },
-    )
-    .await
-    .expect("open account")
+    bank.money()
+        .open_account(
+            &Actor::system(),
+            OpenAccountRequest {
+                customer_id: CustomerId(Uuid::from_u128(customer)),
+                account_type: ty,
+                currency: Currency::USD,
+                overdraft_limit: None,
+                daily_limit: None,
+            },
+        )
+        .await
+        .expect("open account")
 }
 
 async fn deposit(bank: &Bank, a: AccountId, amount: &str, k: &str) -> Transaction {
-    bank.deposit(
-        &Actor::system(),
-        BookingRequest {
-            account_id: a,
-            amount: usd(amount),
-            description: Some("cash".into()),
-            idempotency_key: key(k),
-        },
-    )
-    .await
-    .expect("deposit")
+    bank.money()
+        .deposit(
+            &Actor::system(),
+            BookingRequest {
+                account_id: a,
+                amount: usd(amount),
+                description: Some("cash".into()),
+                idempotency_key: key(k),
+            },
+        )
+        .await
+        .expect("deposit")
 }
 
 fn transfer_req(from: AccountId, to: AccountId, amount: &str, k: &str) -> TransferRequest {
@@ -987,11 +993,13 @@ async fn engine_money_movements(store: Arc<dyn Store>) {
     let b = open(&bank, 2, AccountType::Savings).await;
     deposit(&bank, a.id, "100.00", "d1").await;
     let t = bank
+        .money()
         .transfer(&sys, transfer_req(a.id, b.id, "30.25", "t1"))
         .await
         .unwrap();
     assert_eq!(t.status, TransactionStatus::Completed);
     let err = bank
+        .money()
         .transfer(&sys, transfer_req(a.id, b.id, "69.76", "t2"))
         .await
         .unwrap_err();
@@ -1002,28 +1010,30 @@ async fn engine_money_movements(store: Arc<dyn Store>) {
         ..Default::default()
     };
     assert_eq!(
-        bank.history(&sys, &failed_q).await.unwrap().len(),
+        bank.money().history(&sys, &failed_q).await.unwrap().len(),
         1,
         "refusal recorded as FAILED"
     );
-    bank.withdraw(
-        &sys,
-        BookingRequest {
-            account_id: b.id,
-            amount: usd("0.25"),
-            description: None,
-            idempotency_key: key("w1"),
-        },
-    )
-    .await
-    .unwrap();
-    bank.freeze_account(&sys, b.id).await.unwrap();
+    bank.money()
+        .withdraw(
+            &sys,
+            BookingRequest {
+                account_id: b.id,
+                amount: usd("0.25"),
+                description: None,
+                idempotency_key: key("w1"),
+            },
+        )
+        .await
+        .unwrap();
+    bank.money().freeze_account(&sys, b.id).await.unwrap();
     let err = bank
+        .money()
         .transfer(&sys, transfer_req(a.id, b.id, "1.00", "t3"))
         .await
         .unwrap_err();
     assert_eq!(err.code(), "account_frozen");
-    bank.unfreeze_account(&sys, b.id).await.unwrap();
+    bank.money().unfreeze_account(&sys, b.id).await.unwrap();
     let by_number = TransferRequest {
         item: TransferItem {
             to: Destination::Number(b.account_number),
@@ -1031,27 +1041,32 @@ async fn engine_money_movements(store: Arc<dyn Store>) {
         },
         ..transfer_req(a.id, b.id, "9.75", "t4")
     };
-    bank.transfer(&sys, by_number).await.unwrap();
+    bank.money().transfer(&sys, by_number).await.unwrap();
     assert_eq!(balance_of(&bank, a.id).await, usd("60.00"));
     assert_eq!(balance_of(&bank, b.id).await, usd("39.75"));
     assert_eq!(
-        bank.system_balance(SystemAccount::Cash, Currency::USD)
+        bank.money()
+            .system_balance(SystemAccount::Cash, Currency::USD)
             .await
             .unwrap(),
         usd("-99.75")
     );
     assert_eq!(
-        bank.close_account(&sys, b.id).await.unwrap_err().code(),
+        bank.money()
+            .close_account(&sys, b.id)
+            .await
+            .unwrap_err()
+            .code(),
         "account_not_empty"
     );
-    let report = bank.verify_ledger().await.unwrap();
+    let report = bank.money().verify_ledger().await.unwrap();
     assert_eq!(report.accounts_checked, 2);
     assert_eq!(
         report.customer_totals,
         vec![(Currency::USD, usd("99.75").amount())]
     );
     // The read model equals the fold of the transaction's events.
-    let evs = bank.transaction_events(&sys, t.id).await.unwrap();
+    let evs = bank.money().transaction_events(&sys, t.id).await.unwrap();
     let types: Vec<EventType> = evs.iter().map(|e| e.event.event_type).collect();
     assert_eq!(
         types,
@@ -1064,7 +1079,7 @@ async fn engine_money_movements(store: Arc<dyn Store>) {
         ]
     );
     let folded = Transaction::from_events(evs.iter().map(|e| &e.event)).unwrap();
-    assert_eq!(folded, bank.transaction(&sys, t.id).await.unwrap());
+    assert_eq!(folded, bank.money().transaction(&sys, t.id).await.unwrap());
 }
 
 async fn engine_pending_and_expiry(store: Arc<dyn Store>) {
@@ -1074,16 +1089,18 @@ async fn engine_pending_and_expiry(store: Arc<dyn Store>) {
     let b = open(&bank, 2, AccountType::Checking).await;
     deposit(&bank, a.id, "50.00", "d1").await;
     let p1 = bank
+        .money()
         .transfer_pending(&sys, transfer_req(a.id, b.id, "20.00", "p1"), None)
         .await
         .unwrap();
     assert_eq!(p1.status, TransactionStatus::Pending);
-    let bal = bank.balance(&sys, a.id).await.unwrap();
+    let bal = bank.money().balance(&sys, a.id).await.unwrap();
     assert_eq!(
         (bal.balance, bal.available_balance),
         (usd("50.00"), usd("30.00"))
     );
     let posted = bank
+        .money()
         .post_pending(&sys, p1.id, Some(usd("15.00")), key("post1"))
         .await
         .unwrap();
@@ -1091,25 +1108,32 @@ async fn engine_pending_and_expiry(store: Arc<dyn Store>) {
         (posted.status, posted.amount),
         (TransactionStatus::Completed, usd("15.00"))
     );
-    let bal = bank.balance(&sys, a.id).await.unwrap();
+    let bal = bank.money().balance(&sys, a.id).await.unwrap();
     assert_eq!(
         (bal.balance, bal.available_balance),
         (usd("35.00"), usd("35.00"))
     );
     assert_eq!(
-        bank.void_pending(&sys, p1.id, key("v1"))
+        bank.money()
+            .void_pending(&sys, p1.id, key("v1"))
             .await
             .unwrap_err()
             .code(),
         "invalid_state"
     );
     let p2 = bank
+        .money()
         .transfer_pending(&sys, transfer_req(a.id, b.id, "10.00", "p2"), None)
         .await
         .unwrap();
-    let voided = bank.void_pending(&sys, p2.id, key("v2")).await.unwrap();
+    let voided = bank
+        .money()
+        .void_pending(&sys, p2.id, key("v2"))
+        .await
+        .unwrap();
     assert_eq!(voided.status, TransactionStatus::Voided);
     let p3 = bank
+        .money()
         .transfer_pending(
             &sys,
             transfer_req(a.id, b.id, "5.00", "p3"),
@@ -1117,26 +1141,27 @@ async fn engine_pending_and_expiry(store: Arc<dyn Store>) {
         )
         .await
         .unwrap();
-    assert_eq!(bank.expire_holds().await.unwrap(), 0);
+    assert_eq!(bank.maintenance().expire_holds().await.unwrap(), 0);
     clock.advance(Duration::hours(2));
-    assert_eq!(bank.expire_holds().await.unwrap(), 1);
+    assert_eq!(bank.maintenance().expire_holds().await.unwrap(), 1);
     assert_eq!(
-        bank.transaction(&sys, p3.id).await.unwrap().status,
+        bank.money().transaction(&sys, p3.id).await.unwrap().status,
         TransactionStatus::Expired
     );
-    let bal = bank.balance(&sys, a.id).await.unwrap();
+    let bal = bank.money().balance(&sys, a.id).await.unwrap();
     assert_eq!(
         (bal.balance, bal.available_balance),
         (usd("35.00"), usd("35.00"))
     );
     assert_eq!(
-        bank.post_pending(&sys, p3.id, None, key("post3"))
+        bank.money()
+            .post_pending(&sys, p3.id, None, key("post3"))
             .await
             .unwrap_err()
             .code(),
         "invalid_state"
     );
-    bank.verify_ledger().await.unwrap();
+    bank.money().verify_ledger().await.unwrap();
 }
 
 async fn engine_reversal_and_batch(store: Arc<dyn Store>) {
@@ -1147,16 +1172,19 @@ async fn engine_reversal_and_batch(store: Arc<dyn Store>) {
     let c = open(&bank, 3, AccountType::Checking).await;
     deposit(&bank, a.id, "100.00", "d1").await;
     let t = bank
+        .money()
         .transfer(&sys, transfer_req(a.id, b.id, "40.00", "t1"))
         .await
         .unwrap();
     let r = bank
+        .money()
         .reverse(&sys, t.id, "duplicate payment", key("r1"))
         .await
         .unwrap();
     assert_eq!(r.status, TransactionStatus::Reversed);
     assert_eq!(
-        bank.reverse(&sys, t.id, "again", key("r2"))
+        bank.money()
+            .reverse(&sys, t.id, "again", key("r2"))
             .await
             .unwrap_err(),
         BankError::AlreadyReversed
@@ -1170,6 +1198,7 @@ async fn engine_reversal_and_batch(store: Arc<dyn Store>) {
         description: None,
     };
     let ok = bank
+        .money()
         .transfer_batch(
             &sys,
             vec![item(&a, &b, "60.00"), item(&b, &c, "60.00")],
@@ -1180,6 +1209,7 @@ async fn engine_reversal_and_batch(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(ok.len(), 2, "second item spends what the first brought");
     let err = bank
+        .money()
         .transfer_batch(
             &sys,
             vec![item(&a, &c, "10.00"), item(&b, &c, "0.01")],
@@ -1190,6 +1220,7 @@ async fn engine_reversal_and_batch(store: Arc<dyn Store>) {
         .unwrap_err();
     assert!(err.to_string().contains("item 1"), "{err}");
     let replayed = bank
+        .money()
         .transfer_batch(
             &sys,
             vec![item(&a, &c, "10.00"), item(&b, &c, "0.01")],
@@ -1208,7 +1239,7 @@ async fn engine_reversal_and_batch(store: Arc<dyn Store>) {
         "linked: first item undone"
     );
     assert_eq!(balance_of(&bank, c.id).await, usd("60.00"));
-    bank.verify_ledger().await.unwrap();
+    bank.money().verify_ledger().await.unwrap();
 }
 
 async fn engine_idempotency(store: Arc<dyn Store>) {
@@ -1223,27 +1254,32 @@ async fn engine_idempotency(store: Arc<dyn Store>) {
         "replay returns the first result"
     );
     let t1 = bank
+        .money()
         .transfer(&sys, transfer_req(a.id, b.id, "4.00", "t1"))
         .await
         .unwrap();
     assert_eq!(
-        bank.transfer(&sys, transfer_req(a.id, b.id, "4.00", "t1"))
+        bank.money()
+            .transfer(&sys, transfer_req(a.id, b.id, "4.00", "t1"))
             .await
             .unwrap(),
         t1
     );
     assert_eq!(
-        bank.transfer(&sys, transfer_req(a.id, b.id, "5.00", "t1"))
+        bank.money()
+            .transfer(&sys, transfer_req(a.id, b.id, "5.00", "t1"))
             .await
             .unwrap_err(),
         BankError::IdempotencyConflict
     );
     let e1 = bank
+        .money()
         .transfer(&sys, transfer_req(a.id, b.id, "7.00", "t2"))
         .await
         .unwrap_err();
     deposit(&bank, a.id, "100.00", "d2").await;
     let e2 = bank
+        .money()
         .transfer(&sys, transfer_req(a.id, b.id, "7.00", "t2"))
         .await
         .unwrap_err();
@@ -1257,11 +1293,12 @@ async fn engine_idempotency(store: Arc<dyn Store>) {
         Some(CustomerId(Uuid::from_u128(1))),
     );
     let t_other = bank
+        .money()
         .transfer(&other, transfer_req(a.id, b.id, "4.00", "t1"))
         .await
         .unwrap();
     assert_ne!(t_other.id, t1.id, "keys are scoped per caller");
-    bank.verify_ledger().await.unwrap();
+    bank.money().verify_ledger().await.unwrap();
 }
 
 /// `submit_transfers`: one commit, independent outcomes, per-item idempotency.
@@ -1279,7 +1316,11 @@ async fn engine_submitted_transfers(store: Arc<dyn Store>) {
         transfer_req(a.id, b.id, "6.00", "s4"),
         transfer_req(b.id, a.id, "0.50", "s5"),
     ];
-    let out = bank.submit_transfers(&sys, reqs.clone()).await.unwrap();
+    let out = bank
+        .money()
+        .submit_transfers(&sys, reqs.clone())
+        .await
+        .unwrap();
     assert_eq!(out.len(), 5);
     assert_eq!(
         out[0].as_ref().unwrap().status,
@@ -1302,6 +1343,7 @@ async fn engine_submitted_transfers(store: Arc<dyn Store>) {
     // The refused transfer is recorded FAILED like a single one; the one that never found
     // its account left nothing behind.
     let failed = bank
+        .money()
         .history(
             &sys,
             &TransactionQuery {
@@ -1315,7 +1357,7 @@ async fn engine_submitted_transfers(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(failed.len(), 1);
     // Replaying the whole submission moves nothing and answers the same.
-    let again = bank.submit_transfers(&sys, reqs).await.unwrap();
+    let again = bank.money().submit_transfers(&sys, reqs).await.unwrap();
     for (first, replay) in out.iter().zip(&again) {
         match (first, replay) {
             (Ok(x), Ok(y)) => assert_eq!(x, y),
@@ -1325,17 +1367,18 @@ async fn engine_submitted_transfers(store: Arc<dyn Store>) {
     }
     // Each item is its own idempotent command: a single transfer with s1's key replays it.
     assert_eq!(
-        bank.transfer(&sys, transfer_req(a.id, b.id, "4.00", "s1"))
+        bank.money()
+            .transfer(&sys, transfer_req(a.id, b.id, "4.00", "s1"))
             .await
             .unwrap(),
         *out[0].as_ref().unwrap()
     );
     assert_eq!(balance_of(&bank, a.id).await, usd("0.50"));
     assert!(matches!(
-        bank.submit_transfers(&sys, Vec::new()).await,
+        bank.money().submit_transfers(&sys, Vec::new()).await,
         Err(BankError::Validation { .. })
     ));
-    bank.verify_ledger().await.unwrap();
+    bank.money().verify_ledger().await.unwrap();
 }
 
 async fn engine_statement_and_history(store: Arc<dyn Store>) {
@@ -1345,15 +1388,21 @@ async fn engine_statement_and_history(store: Arc<dyn Store>) {
     let b = open(&bank, 2, AccountType::Checking).await;
     deposit(&bank, a.id, "100.00", "d1").await;
     clock.advance(Duration::days(1));
-    bank.transfer(&sys, transfer_req(a.id, b.id, "30.00", "t1"))
+    bank.money()
+        .transfer(&sys, transfer_req(a.id, b.id, "30.00", "t1"))
         .await
         .unwrap();
     clock.advance(Duration::days(1));
-    bank.transfer(&sys, transfer_req(b.id, a.id, "5.00", "t2"))
+    bank.money()
+        .transfer(&sys, transfer_req(b.id, a.id, "5.00", "t2"))
         .await
         .unwrap();
     let day = |d: i64| (t0() + Duration::days(d)).date_naive();
-    let st = bank.statement(&sys, a.id, day(1), day(2)).await.unwrap();
+    let st = bank
+        .money()
+        .statement(&sys, a.id, day(1), day(2))
+        .await
+        .unwrap();
     assert_eq!(st.opening_balance, usd("100.00"));
     assert_eq!(st.closing_balance, usd("75.00"));
     let lines: Vec<(Money, Money)> = st
@@ -1366,6 +1415,7 @@ async fn engine_statement_and_history(store: Arc<dyn Store>) {
         vec![(usd("-30.00"), usd("70.00")), (usd("5.00"), usd("75.00"))]
     );
     let full = bank
+        .money()
         .statement(
             &sys,
             a.id,
@@ -1381,7 +1431,8 @@ async fn engine_statement_and_history(store: Arc<dyn Store>) {
         Some(CustomerId(Uuid::from_u128(9))),
     );
     assert_eq!(
-        bank.statement(&stranger, a.id, day(0), day(1))
+        bank.money()
+            .statement(&stranger, a.id, day(0), day(1))
             .await
             .unwrap_err()
             .code(),
@@ -1392,6 +1443,7 @@ async fn engine_statement_and_history(store: Arc<dyn Store>) {
         Some(CustomerId(Uuid::from_u128(1))),
     );
     let h = bank
+        .money()
         .history(
             &owner,
             &TransactionQuery {
@@ -1405,16 +1457,17 @@ async fn engine_statement_and_history(store: Arc<dyn Store>) {
     assert_eq!(h.len(), 2);
     assert_eq!(h[0].amount, usd("5.00"), "newest first");
     assert_eq!(
-        bank.history(
-            &owner,
-            &TransactionQuery {
-                limit: 10,
-                ..Default::default()
-            }
-        )
-        .await
-        .unwrap_err()
-        .code(),
+        bank.money()
+            .history(
+                &owner,
+                &TransactionQuery {
+                    limit: 10,
+                    ..Default::default()
+                }
+            )
+            .await
+            .unwrap_err()
+            .code(),
         "forbidden"
     );
 }
@@ -1441,6 +1494,7 @@ async fn engine_external_payments(store: Arc<dyn Store>) {
         context: RequestContext::default(),
     };
     let paid = bank
+        .money()
         .transfer(&sys, req(PaymentRail::Payment, "30.00", "p1"))
         .await
         .unwrap();
@@ -1453,32 +1507,41 @@ async fn engine_external_payments(store: Arc<dyn Store>) {
         Some("payment to City Power & Light (INV-7)")
     );
     assert_eq!(
-        bank.transfer(&sys, req(PaymentRail::Payment, "30.00", "p1"))
+        bank.money()
+            .transfer(&sys, req(PaymentRail::Payment, "30.00", "p1"))
             .await
             .unwrap(),
         paid,
         "replay"
     );
     let wire = bank
+        .money()
         .transfer_pending(&sys, req(PaymentRail::Wire, "50.00", "w1"), None)
         .await
         .unwrap();
     assert_eq!(wire.transaction_type, TransactionType::ExternalTransfer);
     assert_eq!(
-        bank.balance(&sys, a.id).await.unwrap().available_balance,
+        bank.money()
+            .balance(&sys, a.id)
+            .await
+            .unwrap()
+            .available_balance,
         usd("20.00")
     );
-    bank.post_pending(&sys, wire.id, Some(usd("45.00")), key("w1-post"))
+    bank.money()
+        .post_pending(&sys, wire.id, Some(usd("45.00")), key("w1-post"))
         .await
         .unwrap();
     assert_eq!(balance_of(&bank, a.id).await, usd("25.00"));
     assert_eq!(
-        bank.system_balance(SystemAccount::ExternalClearing, Currency::USD)
+        bank.money()
+            .system_balance(SystemAccount::ExternalClearing, Currency::USD)
             .await
             .unwrap(),
         usd("75.00")
     );
     let err = bank
+        .money()
         .transfer(&sys, req(PaymentRail::Ach, "25.01", "a1"))
         .await
         .unwrap_err();
@@ -1488,14 +1551,15 @@ async fn engine_external_payments(store: Arc<dyn Store>) {
         p.account = "no spaces allowed".into();
     }
     assert_eq!(
-        bank.transfer(&sys, bad).await.unwrap_err().code(),
+        bank.money().transfer(&sys, bad).await.unwrap_err().code(),
         "validation_error"
     );
-    bank.reverse(&sys, paid.id, "payee returned the payment", key("r1"))
+    bank.money()
+        .reverse(&sys, paid.id, "payee returned the payment", key("r1"))
         .await
         .unwrap();
     assert_eq!(balance_of(&bank, a.id).await, usd("55.00"));
-    bank.verify_ledger().await.unwrap();
+    bank.money().verify_ledger().await.unwrap();
 }
 
 fn schedule_row(n: u128, customer: u128, next_min: i64) -> ScheduledTransfer {
@@ -1619,11 +1683,13 @@ async fn engine_scheduled_transfers(store: Arc<dyn Store>) {
         idempotency_key: key(k),
     };
     let s = bank
+        .schedules()
         .create_scheduled_transfer(&owner, req("s1"))
         .await
         .unwrap();
     assert_eq!(
-        bank.create_scheduled_transfer(&owner, req("s1"))
+        bank.schedules()
+            .create_scheduled_transfer(&owner, req("s1"))
             .await
             .unwrap(),
         s,
@@ -1634,35 +1700,57 @@ async fn engine_scheduled_transfers(store: Arc<dyn Store>) {
         Some(CustomerId(Uuid::from_u128(9))),
     );
     assert_eq!(
-        bank.create_scheduled_transfer(&stranger, req("s2"))
+        bank.schedules()
+            .create_scheduled_transfer(&stranger, req("s2"))
             .await
             .unwrap_err()
             .code(),
         "not_found"
     );
     assert_eq!(
-        bank.run_due_scheduled_transfers().await.unwrap(),
+        bank.schedules()
+            .run_due_scheduled_transfers()
+            .await
+            .unwrap(),
         Default::default(),
         "not due yet"
     );
     clock.advance(Duration::days(1));
-    let r = bank.run_due_scheduled_transfers().await.unwrap();
+    let r = bank
+        .schedules()
+        .run_due_scheduled_transfers()
+        .await
+        .unwrap();
     assert_eq!((r.completed, r.failed), (1, 0));
     assert_eq!(
-        bank.run_due_scheduled_transfers().await.unwrap(),
+        bank.schedules()
+            .run_due_scheduled_transfers()
+            .await
+            .unwrap(),
         Default::default(),
         "each occurrence once"
     );
-    let s = bank.scheduled_transfer(&owner, s.id).await.unwrap();
+    let s = bank
+        .schedules()
+        .scheduled_transfer(&owner, s.id)
+        .await
+        .unwrap();
     assert_eq!(
         (s.occurrence, s.next_run_at),
         (1, t0() + Duration::days(1) + Duration::days(31))
     );
     for _ in 0..2 {
         clock.advance(Duration::days(31));
-        bank.run_due_scheduled_transfers().await.unwrap();
+        bank.schedules()
+            .run_due_scheduled_transfers()
+            .await
+            .unwrap();
     }
-    let s = bank.scheduled_transfer(&owner, s.id).await.unwrap();
+    let s = bank
+        .schedules()
+        .scheduled_transfer(&owner, s.id)
+        .await
+        .unwrap();
     assert_eq!(s.occurrence, 3);
     assert_eq!(
         s.last_status,
@@ -1671,27 +1759,36 @@ async fn engine_scheduled_transfers(store: Arc<dyn Store>) {
     );
     assert_eq!(balance_of(&bank, b.id).await, usd("20.00"));
     assert_eq!(
-        bank.cancel_scheduled_transfer(&stranger, s.id)
+        bank.schedules()
+            .cancel_scheduled_transfer(&stranger, s.id)
             .await
             .unwrap_err()
             .code(),
         "not_found"
     );
-    let c = bank.cancel_scheduled_transfer(&owner, s.id).await.unwrap();
+    let c = bank
+        .schedules()
+        .cancel_scheduled_transfer(&owner, s.id)
+        .await
+        .unwrap();
     assert_eq!(c.status, ScheduleStatus::Cancelled);
     clock.advance(Duration::days(40));
     assert_eq!(
-        bank.run_due_scheduled_transfers().await.unwrap(),
+        bank.schedules()
+            .run_due_scheduled_transfers()
+            .await
+            .unwrap(),
         Default::default()
     );
     assert_eq!(
-        bank.scheduled_transfers(&owner, CustomerId(Uuid::from_u128(1)), 10)
+        bank.schedules()
+            .scheduled_transfers(&owner, CustomerId(Uuid::from_u128(1)), 10)
             .await
             .unwrap()
             .len(),
         1
     );
-    bank.verify_ledger().await.unwrap();
+    bank.money().verify_ledger().await.unwrap();
 }
 
 // ------------------------------------------------------------------ the hammer
@@ -1722,6 +1819,7 @@ pub async fn hammer(
     let mut ids = Vec::with_capacity(accounts);
     for i in 0..accounts {
         let a = bank
+            .money()
             .open_account(
                 &sys,
                 OpenAccountRequest {
@@ -1738,17 +1836,18 @@ pub async fn hammer(
             )
             .await
             .expect("open");
-        bank.deposit(
-            &sys,
-            BookingRequest {
-                account_id: a.id,
-                amount: usd("1000.00"),
-                description: None,
-                idempotency_key: key(&format!("h-{seed}-fund-{i}")),
-            },
-        )
-        .await
-        .expect("fund");
+        bank.money()
+            .deposit(
+                &sys,
+                BookingRequest {
+                    account_id: a.id,
+                    amount: usd("1000.00"),
+                    description: None,
+                    idempotency_key: key(&format!("h-{seed}-fund-{i}")),
+                },
+            )
+            .await
+            .expect("fund");
         ids.push(a.id);
     }
     let total_before: Decimal = usd("1000.00").amount() * Decimal::from(accounts as u64);
@@ -1786,12 +1885,12 @@ pub async fn hammer(
                     idempotency_key: key(&k),
                     context: RequestContext::default(),
                 };
-                match bank.transfer(&Actor::system(), req.clone()).await {
+                match bank.money().transfer(&Actor::system(), req.clone()).await {
                     Ok(t) => {
                         assert_eq!(t.status, TransactionStatus::Completed);
                         if i % 97 == 0 {
                             assert_eq!(
-                                bank.transfer(&Actor::system(), req).await.unwrap(),
+                                bank.money().transfer(&Actor::system(), req).await.unwrap(),
                                 t,
                                 "replay identical"
                             );
@@ -1814,6 +1913,7 @@ pub async fn hammer(
     }
     let elapsed = started.elapsed();
     let report = bank
+        .money()
         .verify_ledger()
         .await
         .expect("ledger verifies after the hammer");
@@ -1827,6 +1927,7 @@ pub async fn hammer(
     let to = bank.clock().now().date_naive() + Duration::days(1);
     for id in &ids {
         for line in bank
+            .money()
             .statement(&sys, *id, from, to)
             .await
             .expect("statement")
@@ -1856,6 +1957,7 @@ pub async fn hammer(
     let mut after = None;
     loop {
         let page = bank
+            .money()
             .history(
                 &sys,
                 &TransactionQuery {

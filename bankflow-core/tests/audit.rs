@@ -21,11 +21,12 @@ async fn setup() -> T {
     ));
     let bank = Bank::builder(Arc::new(store.clone())).clock(clock).build();
     let id = bank
+        .identity()
         .ensure_admin("auditor@bank.example", "bootstrap-admin-passphrase")
         .await
         .unwrap()
         .unwrap();
-    let admin = bank.actor_for_user(id).await.unwrap();
+    let admin = bank.identity().actor_for_user(id).await.unwrap();
     T { bank, store, admin }
 }
 
@@ -37,7 +38,12 @@ async fn account(t: &T, c: u128) -> AccountId {
         overdraft_limit: None,
         daily_limit: None,
     };
-    t.bank.open_account(&Actor::system(), req).await.unwrap().id
+    t.bank
+        .money()
+        .open_account(&Actor::system(), req)
+        .await
+        .unwrap()
+        .id
 }
 
 fn key(k: &str) -> IdempotencyKey {
@@ -51,6 +57,7 @@ async fn admin_actions_are_recorded_and_chained() {
     let b = account(&t, 2).await;
     let usd = |s: &str| Money::parse(s, Currency::USD).unwrap();
     t.bank
+        .money()
         .deposit(
             &t.admin,
             BookingRequest {
@@ -70,6 +77,7 @@ async fn admin_actions_are_recorded_and_chained() {
     };
     let txn = t
         .bank
+        .money()
         .transfer(
             &t.admin,
             TransferRequest {
@@ -80,20 +88,22 @@ async fn admin_actions_are_recorded_and_chained() {
         )
         .await
         .unwrap();
-    t.bank.freeze_account(&t.admin, b).await.unwrap();
+    t.bank.money().freeze_account(&t.admin, b).await.unwrap();
     // A refused admin action leaves no entry (same unit of work).
-    assert!(t.bank.freeze_account(&t.admin, b).await.is_err());
-    t.bank.unfreeze_account(&t.admin, b).await.unwrap();
+    assert!(t.bank.money().freeze_account(&t.admin, b).await.is_err());
+    t.bank.money().unfreeze_account(&t.admin, b).await.unwrap();
     t.bank
+        .money()
         .set_limits(&t.admin, a, Decimal::ZERO, Some(Decimal::from(1000)))
         .await
         .unwrap();
     t.bank
+        .money()
         .reverse(&t.admin, txn.id, "customer dispute", key("r"))
         .await
         .unwrap();
 
-    let log = t.bank.audit_log(&t.admin, None, 100).await.unwrap();
+    let log = t.bank.audit().audit_log(&t.admin, None, 100).await.unwrap();
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
         actions,
@@ -125,6 +135,7 @@ async fn admin_actions_are_recorded_and_chained() {
     // Paging by seq.
     let page = t
         .bank
+        .audit()
         .audit_log(&t.admin, Some(log[2].seq), 2)
         .await
         .unwrap();
@@ -134,13 +145,14 @@ async fn admin_actions_are_recorded_and_chained() {
     );
     assert_eq!(
         t.bank
+            .audit()
             .audit_log(&t.admin, None, 0)
             .await
             .unwrap_err()
             .code(),
         "validation_error"
     );
-    let v = t.bank.verify_audit().await.unwrap();
+    let v = t.bank.audit().verify_audit().await.unwrap();
     assert_eq!((v.entries_checked, v.first_tampered_seq), (6, None));
 }
 
@@ -149,11 +161,16 @@ async fn verify_finds_the_first_tampered_entry() {
     let t = setup().await;
     let a = account(&t, 1).await;
     for _ in 0..3 {
-        t.bank.freeze_account(&t.admin, a).await.unwrap();
-        t.bank.unfreeze_account(&t.admin, a).await.unwrap();
+        t.bank.money().freeze_account(&t.admin, a).await.unwrap();
+        t.bank.money().unfreeze_account(&t.admin, a).await.unwrap();
     }
     assert_eq!(
-        t.bank.verify_audit().await.unwrap().first_tampered_seq,
+        t.bank
+            .audit()
+            .verify_audit()
+            .await
+            .unwrap()
+            .first_tampered_seq,
         None
     );
 
@@ -161,7 +178,7 @@ async fn verify_finds_the_first_tampered_entry() {
     t.store
         .tamper(|s| s.audit_log_mut()[2].actor = "system".into())
         .await;
-    let v = t.bank.verify_audit().await.unwrap();
+    let v = t.bank.audit().verify_audit().await.unwrap();
     assert_eq!(v.first_tampered_seq, Some(3));
 
     // Re-hashing the edited entry does not help: the next link breaks.
@@ -172,7 +189,12 @@ async fn verify_finds_the_first_tampered_entry() {
         })
         .await;
     assert_eq!(
-        t.bank.verify_audit().await.unwrap().first_tampered_seq,
+        t.bank
+            .audit()
+            .verify_audit()
+            .await
+            .unwrap()
+            .first_tampered_seq,
         Some(4)
     );
 }
@@ -182,18 +204,26 @@ async fn verify_finds_a_deleted_entry() {
     let t = setup().await;
     let a = account(&t, 1).await;
     for _ in 0..2 {
-        t.bank.freeze_account(&t.admin, a).await.unwrap();
-        t.bank.unfreeze_account(&t.admin, a).await.unwrap();
+        t.bank.money().freeze_account(&t.admin, a).await.unwrap();
+        t.bank.money().unfreeze_account(&t.admin, a).await.unwrap();
     }
     t.store.tamper(|s| s.audit_log_mut().remove(1)).await;
     assert_eq!(
-        t.bank.verify_audit().await.unwrap().first_tampered_seq,
+        t.bank
+            .audit()
+            .verify_audit()
+            .await
+            .unwrap()
+            .first_tampered_seq,
         Some(2)
     );
     // Truncating the tail is only detectable with an external anchor; the head still verifies.
     let t = setup().await;
     t.store.tamper(|s| s.audit_log_mut().clear()).await;
-    assert_eq!(t.bank.verify_audit().await.unwrap().entries_checked, 0);
+    assert_eq!(
+        t.bank.audit().verify_audit().await.unwrap().entries_checked,
+        0
+    );
 }
 
 #[tokio::test]
@@ -205,18 +235,23 @@ async fn admin_actions_record_the_adapters_request_context() {
         user_agent: Some("admin-console/2.1".into()),
         ..Default::default()
     };
-    bankflow_core::audit::with_request_context(ctx, t.bank.freeze_account(&t.admin, a))
+    bankflow_core::audit::with_request_context(ctx, t.bank.money().freeze_account(&t.admin, a))
         .await
         .unwrap();
-    t.bank.unfreeze_account(&t.admin, a).await.unwrap();
-    let log = t.bank.audit_log(&t.admin, None, 100).await.unwrap();
+    t.bank.money().unfreeze_account(&t.admin, a).await.unwrap();
+    let log = t.bank.audit().audit_log(&t.admin, None, 100).await.unwrap();
     let freeze = log.iter().find(|e| e.action == "account.freeze").unwrap();
     assert_eq!(freeze.ip.as_deref(), Some("198.51.100.23"));
     assert_eq!(freeze.user_agent.as_deref(), Some("admin-console/2.1"));
     let unfreeze = log.iter().find(|e| e.action == "account.unfreeze").unwrap();
     assert_eq!(unfreeze.ip, None, "the context does not outlive its future");
     assert_eq!(
-        t.bank.verify_audit().await.unwrap().first_tampered_seq,
+        t.bank
+            .audit()
+            .verify_audit()
+            .await
+            .unwrap()
+            .first_tampered_seq,
         None
     );
 }
@@ -234,15 +269,15 @@ async fn concurrent_admin_actions_keep_one_unbroken_chain() {
         let admin = t.admin.clone();
         jobs.push(tokio::spawn(async move {
             for _ in 0..5 {
-                bank.freeze_account(&admin, id).await.unwrap();
-                bank.unfreeze_account(&admin, id).await.unwrap();
+                bank.money().freeze_account(&admin, id).await.unwrap();
+                bank.money().unfreeze_account(&admin, id).await.unwrap();
             }
         }));
     }
     for j in jobs {
         j.await.unwrap();
     }
-    let v = t.bank.verify_audit().await.unwrap();
+    let v = t.bank.audit().verify_audit().await.unwrap();
     assert_eq!(
         (v.entries_checked, v.first_tampered_seq),
         (1 + 8 * 10, None)

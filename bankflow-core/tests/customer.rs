@@ -35,27 +35,29 @@ async fn setup_with(
     }
     let bank = b.build();
     let admin_id = match bank
+        .identity()
         .ensure_admin("admin@bank.example", "bootstrap-admin-passphrase")
         .await
         .unwrap()
     {
         Some(id) => id,
         None => {
-            bank.login(
-                LoginRequest {
-                    email: "admin@bank.example".into(),
-                    password: "bootstrap-admin-passphrase".into(),
-                    mfa_code: None,
-                },
-                &RequestContext::default(),
-            )
-            .await
-            .unwrap()
-            .claims
-            .sub
+            bank.identity()
+                .login(
+                    LoginRequest {
+                        email: "admin@bank.example".into(),
+                        password: "bootstrap-admin-passphrase".into(),
+                        mfa_code: None,
+                    },
+                    &RequestContext::default(),
+                )
+                .await
+                .unwrap()
+                .claims
+                .sub
         }
     };
-    let admin = bank.actor_for_user(admin_id).await.unwrap();
+    let admin = bank.identity().actor_for_user(admin_id).await.unwrap();
     T {
         bank,
         store,
@@ -71,6 +73,7 @@ async fn setup() -> T {
 async fn user(t: &T, email: &str) -> Actor {
     let u = t
         .bank
+        .identity()
         .register(
             RegisterRequest {
                 email: email.into(),
@@ -81,7 +84,7 @@ async fn user(t: &T, email: &str) -> Actor {
         )
         .await
         .unwrap();
-    t.bank.actor_for_user(u.id).await.unwrap()
+    t.bank.identity().actor_for_user(u.id).await.unwrap()
 }
 
 fn profile(first: &str, ssn: Option<&str>) -> NewCustomer {
@@ -110,7 +113,7 @@ async fn profile_rules_sealed_ssn_and_saga_account() {
     let mut young = profile("Jane", None);
     young.date_of_birth = NaiveDate::from_ymd_opt(2008, 3, 3).unwrap();
     assert!(
-        matches!(t.bank.create_customer(&me, None, young).await, Err(BankError::Validation { field, .. }) if field == "date_of_birth")
+        matches!(t.bank.customers().create_customer(&me, None, young).await, Err(BankError::Validation { field, .. }) if field == "date_of_birth")
     );
     for bad in [
         "000-12-3456",
@@ -122,6 +125,7 @@ async fn profile_rules_sealed_ssn_and_saga_account() {
     ] {
         let r = t
             .bank
+            .customers()
             .create_customer(&me, None, profile("Jane", Some(bad)))
             .await;
         assert!(
@@ -131,6 +135,7 @@ async fn profile_rules_sealed_ssn_and_saga_account() {
     }
     let c = t
         .bank
+        .customers()
         .create_customer(&me, None, profile("Jane", Some("123-45-6789")))
         .await
         .unwrap();
@@ -140,6 +145,7 @@ async fn profile_rules_sealed_ssn_and_saga_account() {
     assert_eq!(c.email.as_deref(), Some("jane@example.com"));
     assert_eq!(
         t.bank
+            .customers()
             .create_customer(&me, None, profile("Jane", None))
             .await
             .unwrap_err(),
@@ -149,6 +155,7 @@ async fn profile_rules_sealed_ssn_and_saga_account() {
     // The saga opened a checking account, frozen until KYC approval.
     let acc = t
         .bank
+        .money()
         .account(&Actor::system(), c.default_account_id.unwrap())
         .await
         .unwrap();
@@ -165,7 +172,12 @@ async fn profile_rules_sealed_ssn_and_saga_account() {
     assert_eq!(events[0].event.event_type, EventType::CustomerCreated);
 
     // The refreshed claims now carry the customer id.
-    let claims = t.bank.claims_for_user(me.user_id.unwrap()).await.unwrap();
+    let claims = t
+        .bank
+        .identity()
+        .claims_for_user(me.user_id.unwrap())
+        .await
+        .unwrap();
     assert_eq!(claims.customer_id, Some(c.id));
 
     // No plaintext SSN anywhere in the store, nor in Debug output.
@@ -174,16 +186,19 @@ async fn profile_rules_sealed_ssn_and_saga_account() {
     assert!(!format!("{:?}", profile("Jane", Some("123-45-6789"))).contains("6789"));
     assert!(t
         .bank
+        .customers()
         .verify_customer_ssn(&t.admin, c.id, "123-45-6789")
         .await
         .unwrap());
     assert!(!t
         .bank
+        .customers()
         .verify_customer_ssn(&t.admin, c.id, "123-45-6788")
         .await
         .unwrap());
     assert_eq!(
         t.bank
+            .customers()
             .verify_customer_ssn(&me, c.id, "123-45-6789")
             .await
             .unwrap_err()
@@ -201,6 +216,7 @@ async fn ssn_keys_rotate_and_old_ciphertexts_still_open() {
     let me = user(&t, "rot@example.com").await;
     let c = t
         .bank
+        .customers()
         .create_customer(&me, None, profile("Rot", Some("219-09-9999")))
         .await
         .unwrap();
@@ -216,11 +232,13 @@ async fn ssn_keys_rotate_and_old_ciphertexts_still_open() {
     let t2 = setup_with(store.clone(), Some(ring2), BankConfig::default()).await;
     assert!(t2
         .bank
+        .customers()
         .verify_customer_ssn(&t2.admin, c.id, "219-09-9999")
         .await
         .unwrap());
     assert_eq!(
         t2.bank
+            .customers()
             .reseal_customer_ssn(&t2.admin, c.id)
             .await
             .unwrap()
@@ -233,12 +251,14 @@ async fn ssn_keys_rotate_and_old_ciphertexts_still_open() {
     let t3 = setup_with(store.clone(), Some(ring3), BankConfig::default()).await;
     assert!(t3
         .bank
+        .customers()
         .verify_customer_ssn(&t3.admin, c.id, "219-09-9999")
         .await
         .unwrap());
     let t4 = setup_with(store, None, BankConfig::default()).await;
     assert_eq!(
         t4.bank
+            .customers()
             .verify_customer_ssn(&t4.admin, c.id, "219-09-9999")
             .await
             .unwrap_err()
@@ -253,18 +273,30 @@ async fn documents_and_the_kyc_state_machine() {
     let me = user(&t, "kyc@example.com").await;
     let c = t
         .bank
+        .customers()
         .create_customer(&me, None, profile("Kay", None))
         .await
         .unwrap();
-    let me = t.bank.actor_for_user(me.user_id.unwrap()).await.unwrap();
+    let me = t
+        .bank
+        .identity()
+        .actor_for_user(me.user_id.unwrap())
+        .await
+        .unwrap();
 
     // Submitting needs an identity document.
     assert_eq!(
-        t.bank.submit_kyc(&me, c.id).await.unwrap_err().code(),
+        t.bank
+            .customers()
+            .submit_kyc(&me, c.id)
+            .await
+            .unwrap_err()
+            .code(),
         "validation_error"
     );
     assert_eq!(
         t.bank
+            .customers()
             .upload_document(&me, c.id, DocumentType::Passport, b"GIF89a...")
             .await
             .unwrap_err()
@@ -274,6 +306,7 @@ async fn documents_and_the_kyc_state_machine() {
     let big = vec![0x25u8; 10 * 1024 * 1024 + 1];
     assert_eq!(
         t.bank
+            .customers()
             .upload_document(&me, c.id, DocumentType::Passport, &big)
             .await
             .unwrap_err()
@@ -282,6 +315,7 @@ async fn documents_and_the_kyc_state_machine() {
     );
     let bill = t
         .bank
+        .customers()
         .upload_document(&me, c.id, DocumentType::UtilityBill, PDF)
         .await
         .unwrap();
@@ -290,18 +324,25 @@ async fn documents_and_the_kyc_state_machine() {
     use sha2::Digest;
     assert_eq!(bill.sha256, hex::encode(sha2::Sha256::digest(PDF)));
     assert_eq!(
-        t.bank.submit_kyc(&me, c.id).await.unwrap_err().code(),
+        t.bank
+            .customers()
+            .submit_kyc(&me, c.id)
+            .await
+            .unwrap_err()
+            .code(),
         "validation_error",
         "a bill proves no identity"
     );
     let passport = t
         .bank
+        .customers()
         .upload_document(&me, c.id, DocumentType::Passport, PNG)
         .await
         .unwrap();
     assert_eq!(passport.content_type, "image/png");
     let (_, bytes) = t
         .bank
+        .customers()
         .document_content(&me, c.id, passport.id)
         .await
         .unwrap();
@@ -309,11 +350,17 @@ async fn documents_and_the_kyc_state_machine() {
 
     // Illegal transitions are typed errors.
     assert_eq!(
-        t.bank.approve_kyc(&t.admin, c.id).await.unwrap_err().code(),
+        t.bank
+            .customers()
+            .approve_kyc(&t.admin, c.id)
+            .await
+            .unwrap_err()
+            .code(),
         "invalid_state"
     );
     assert_eq!(
         t.bank
+            .customers()
             .reject_kyc(&t.admin, c.id, "blurry")
             .await
             .unwrap_err()
@@ -321,15 +368,26 @@ async fn documents_and_the_kyc_state_machine() {
         "invalid_state"
     );
     assert_eq!(
-        t.bank.submit_kyc(&me, c.id).await.unwrap().kyc_status,
+        t.bank
+            .customers()
+            .submit_kyc(&me, c.id)
+            .await
+            .unwrap()
+            .kyc_status,
         KycStatus::Submitted
     );
     assert_eq!(
-        t.bank.submit_kyc(&me, c.id).await.unwrap_err().code(),
+        t.bank
+            .customers()
+            .submit_kyc(&me, c.id)
+            .await
+            .unwrap_err()
+            .code(),
         "invalid_state"
     );
     assert_eq!(
         t.bank
+            .customers()
             .upload_document(&me, c.id, DocumentType::NationalId, PNG)
             .await
             .unwrap_err()
@@ -337,27 +395,44 @@ async fn documents_and_the_kyc_state_machine() {
         "invalid_state"
     );
     assert_eq!(
-        t.bank.approve_kyc(&me, c.id).await.unwrap_err().code(),
+        t.bank
+            .customers()
+            .approve_kyc(&me, c.id)
+            .await
+            .unwrap_err()
+            .code(),
         "forbidden"
     );
 
     let k = t
         .bank
+        .customers()
         .reject_kyc(&t.admin, c.id, "photo unreadable")
         .await
         .unwrap();
     assert_eq!(k.kyc_status, KycStatus::Rejected);
     assert_eq!(k.rejection_reason.as_deref(), Some("photo unreadable"));
     assert_eq!(
-        t.bank.approve_kyc(&t.admin, c.id).await.unwrap_err().code(),
+        t.bank
+            .customers()
+            .approve_kyc(&t.admin, c.id)
+            .await
+            .unwrap_err()
+            .code(),
         "invalid_state"
     );
     // The rejected passport no longer counts: resubmission needs a new identity document.
     assert_eq!(
-        t.bank.submit_kyc(&me, c.id).await.unwrap_err().code(),
+        t.bank
+            .customers()
+            .submit_kyc(&me, c.id)
+            .await
+            .unwrap_err()
+            .code(),
         "validation_error"
     );
     t.bank
+        .customers()
         .upload_document(
             &me,
             c.id,
@@ -367,14 +442,25 @@ async fn documents_and_the_kyc_state_machine() {
         .await
         .unwrap();
     assert_eq!(
-        t.bank.submit_kyc(&me, c.id).await.unwrap().kyc_status,
+        t.bank
+            .customers()
+            .submit_kyc(&me, c.id)
+            .await
+            .unwrap()
+            .kyc_status,
         KycStatus::Submitted
     );
-    let k = t.bank.approve_kyc(&t.admin, c.id).await.unwrap();
+    let k = t
+        .bank
+        .customers()
+        .approve_kyc(&t.admin, c.id)
+        .await
+        .unwrap();
     assert_eq!(k.kyc_status, KycStatus::Approved);
     assert!(k.verified_at.is_some());
     assert_eq!(
         t.bank
+            .customers()
             .reject_kyc(&t.admin, c.id, "late")
             .await
             .unwrap_err()
@@ -385,6 +471,7 @@ async fn documents_and_the_kyc_state_machine() {
     // Approval unfroze the onboarding account and told the customer.
     let acc = t
         .bank
+        .money()
         .account(&me, c.default_account_id.unwrap())
         .await
         .unwrap();
@@ -415,9 +502,9 @@ async fn documents_and_the_kyc_state_machine() {
             EventType::KycApproved
         ]
     );
-    let docs = t.bank.documents(&me, c.id).await.unwrap();
+    let docs = t.bank.customers().documents(&me, c.id).await.unwrap();
     assert_eq!(docs.len(), 3);
-    let log = t.bank.audit_log(&t.admin, None, 100).await.unwrap();
+    let log = t.bank.audit().audit_log(&t.admin, None, 100).await.unwrap();
     assert!(
         log.iter().any(|e| e.action == "kyc.reject")
             && log.iter().any(|e| e.action == "kyc.approve")
@@ -430,10 +517,16 @@ async fn accounts_open_only_after_kyc_approval() {
     let me = user(&t, "gate@example.com").await;
     let c = t
         .bank
+        .customers()
         .create_customer(&me, None, profile("Gate", None))
         .await
         .unwrap();
-    let me = t.bank.actor_for_user(me.user_id.unwrap()).await.unwrap();
+    let me = t
+        .bank
+        .identity()
+        .actor_for_user(me.user_id.unwrap())
+        .await
+        .unwrap();
     let req = || OpenAccountRequest {
         customer_id: c.id,
         account_type: AccountType::Savings,
@@ -442,21 +535,30 @@ async fn accounts_open_only_after_kyc_approval() {
         daily_limit: None,
     };
     assert_eq!(
-        t.bank.open_account(&me, req()).await.unwrap_err(),
+        t.bank.money().open_account(&me, req()).await.unwrap_err(),
         BankError::KycRequired
     );
     // Staff are persons too: the gate applies to them.
     assert_eq!(
-        t.bank.open_account(&t.admin, req()).await.unwrap_err(),
+        t.bank
+            .money()
+            .open_account(&t.admin, req())
+            .await
+            .unwrap_err(),
         BankError::KycRequired
     );
     t.bank
+        .customers()
         .upload_document(&me, c.id, DocumentType::Passport, PDF)
         .await
         .unwrap();
-    t.bank.submit_kyc(&me, c.id).await.unwrap();
-    t.bank.approve_kyc(&t.admin, c.id).await.unwrap();
-    let a = t.bank.open_account(&me, req()).await.unwrap();
+    t.bank.customers().submit_kyc(&me, c.id).await.unwrap();
+    t.bank
+        .customers()
+        .approve_kyc(&t.admin, c.id)
+        .await
+        .unwrap();
+    let a = t.bank.money().open_account(&me, req()).await.unwrap();
     assert_eq!(a.customer_id, c.id);
     // The system actor (the embedding program) is trusted, as before.
     let stranger = CustomerId(uuid::Uuid::from_u128(42));
@@ -464,7 +566,11 @@ async fn accounts_open_only_after_kyc_approval() {
         customer_id: stranger,
         ..req()
     };
-    t.bank.open_account(&Actor::system(), sys).await.unwrap();
+    t.bank
+        .money()
+        .open_account(&Actor::system(), sys)
+        .await
+        .unwrap();
 
     // With the setting off, persons open accounts without KYC.
     let t2 = setup_with(
@@ -479,11 +585,13 @@ async fn accounts_open_only_after_kyc_approval() {
     let me2 = user(&t2, "nokyc@example.com").await;
     let c2 = t2
         .bank
+        .customers()
         .create_customer(&me2, None, profile("No", None))
         .await
         .unwrap();
     let default = t2
         .bank
+        .money()
         .account(&Actor::system(), c2.default_account_id.unwrap())
         .await
         .unwrap();
@@ -492,8 +600,14 @@ async fn accounts_open_only_after_kyc_approval() {
         AccountStatus::Active,
         "not frozen when KYC is not required"
     );
-    let me2 = t2.bank.actor_for_user(me2.user_id.unwrap()).await.unwrap();
+    let me2 = t2
+        .bank
+        .identity()
+        .actor_for_user(me2.user_id.unwrap())
+        .await
+        .unwrap();
     t2.bank
+        .money()
         .open_account(
             &me2,
             OpenAccountRequest {
@@ -515,6 +629,7 @@ async fn onboarding_saga_compensates_when_the_account_step_fails() {
     );
     let err = t
         .bank
+        .customers()
         .create_customer(&me, None, profile("Saga", Some("123-45-6789")))
         .await
         .unwrap_err();
@@ -522,13 +637,14 @@ async fn onboarding_saga_compensates_when_the_account_step_fails() {
     // No half-made customer.
     assert_eq!(
         t.bank
+            .customers()
             .customer_of_user(&me, me.user_id.unwrap())
             .await
             .unwrap_err()
             .code(),
         "not_found"
     );
-    let log = t.bank.audit_log(&t.admin, None, 100).await.unwrap();
+    let log = t.bank.audit().audit_log(&t.admin, None, 100).await.unwrap();
     let comp = log
         .iter()
         .find(|e| e.action == "customer.onboarding_compensated")
@@ -551,6 +667,7 @@ async fn onboarding_saga_compensates_when_the_account_step_fails() {
     );
     assert!(t
         .bank
+        .money()
         .accounts_of_customer(&Actor::system(), cid)
         .await
         .unwrap()
@@ -559,11 +676,20 @@ async fn onboarding_saga_compensates_when_the_account_step_fails() {
     // The fault was one-shot: onboarding now succeeds.
     let c = t
         .bank
+        .customers()
         .create_customer(&me, None, profile("Saga", None))
         .await
         .unwrap();
     assert!(c.default_account_id.is_some());
-    assert_eq!(t.bank.verify_ledger().await.unwrap().accounts_checked, 1);
+    assert_eq!(
+        t.bank
+            .money()
+            .verify_ledger()
+            .await
+            .unwrap()
+            .accounts_checked,
+        1
+    );
 }
 
 #[tokio::test]
@@ -573,22 +699,34 @@ async fn updates_are_allow_listed_and_bola_is_not_found() {
     let other = user(&t, "other@example.com").await;
     let c = t
         .bank
+        .customers()
         .create_customer(&me, None, profile("Up", None))
         .await
         .unwrap();
-    let me = t.bank.actor_for_user(me.user_id.unwrap()).await.unwrap();
+    let me = t
+        .bank
+        .identity()
+        .actor_for_user(me.user_id.unwrap())
+        .await
+        .unwrap();
     let patch = CustomerPatch {
         city: Some("Chicago".into()),
         address_line2: Some(Some("Apt 4".into())),
         ..Default::default()
     };
-    let v = t.bank.update_customer(&me, c.id, patch).await.unwrap();
+    let v = t
+        .bank
+        .customers()
+        .update_customer(&me, c.id, patch)
+        .await
+        .unwrap();
     assert_eq!(
         (v.city.as_str(), v.address_line2.as_deref()),
         ("Chicago", Some("Apt 4"))
     );
     // A no-op update emits nothing.
     t.bank
+        .customers()
         .update_customer(
             &me,
             c.id,
@@ -619,11 +757,17 @@ async fn updates_are_allow_listed_and_bola_is_not_found() {
     );
 
     assert_eq!(
-        t.bank.customer(&other, c.id).await.unwrap_err().code(),
+        t.bank
+            .customers()
+            .customer(&other, c.id)
+            .await
+            .unwrap_err()
+            .code(),
         "not_found"
     );
     assert_eq!(
         t.bank
+            .customers()
             .update_customer(&other, c.id, CustomerPatch::default())
             .await
             .unwrap_err()
@@ -631,11 +775,17 @@ async fn updates_are_allow_listed_and_bola_is_not_found() {
         "not_found"
     );
     assert_eq!(
-        t.bank.documents(&other, c.id).await.unwrap_err().code(),
+        t.bank
+            .customers()
+            .documents(&other, c.id)
+            .await
+            .unwrap_err()
+            .code(),
         "not_found"
     );
     assert_eq!(
         t.bank
+            .customers()
             .upload_document(&other, c.id, DocumentType::Passport, PDF)
             .await
             .unwrap_err()
@@ -644,6 +794,7 @@ async fn updates_are_allow_listed_and_bola_is_not_found() {
     );
     assert_eq!(
         t.bank
+            .customers()
             .create_customer(&other, me.user_id, profile("X", None))
             .await
             .unwrap_err()
@@ -652,6 +803,7 @@ async fn updates_are_allow_listed_and_bola_is_not_found() {
     );
     assert_eq!(
         t.bank
+            .customers()
             .update_customer(
                 &me,
                 c.id,
@@ -683,7 +835,14 @@ async fn staff_search_with_cursor_paging() {
         let u = user(&t, &format!("s{i}@example.com")).await;
         let mut p = profile(first, None);
         p.last_name = last.to_string();
-        ids.push(t.bank.create_customer(&u, None, p).await.unwrap().id);
+        ids.push(
+            t.bank
+                .customers()
+                .create_customer(&u, None, p)
+                .await
+                .unwrap()
+                .id,
+        );
     }
     let s = |name: Option<&str>| CustomerSearch {
         name: name.map(Into::into),
@@ -692,6 +851,7 @@ async fn staff_search_with_cursor_paging() {
     };
     assert_eq!(
         t.bank
+            .customers()
             .search_customers(&t.admin, s(Some("lee")))
             .await
             .unwrap()
@@ -700,6 +860,7 @@ async fn staff_search_with_cursor_paging() {
     );
     assert_eq!(
         t.bank
+            .customers()
             .search_customers(&t.admin, s(Some("ann LEE")))
             .await
             .unwrap()
@@ -712,7 +873,12 @@ async fn staff_search_with_cursor_paging() {
         ..Default::default()
     };
     assert_eq!(
-        t.bank.search_customers(&t.admin, by_email).await.unwrap()[0].first_name,
+        t.bank
+            .customers()
+            .search_customers(&t.admin, by_email)
+            .await
+            .unwrap()[0]
+            .first_name,
         "Cid"
     );
     let pending = CustomerSearch {
@@ -722,12 +888,14 @@ async fn staff_search_with_cursor_paging() {
     };
     let page1 = t
         .bank
+        .customers()
         .search_customers(&t.admin, pending.clone())
         .await
         .unwrap();
     assert_eq!(page1.len(), 2);
     let page2 = t
         .bank
+        .customers()
         .search_customers(
             &t.admin,
             CustomerSearch {
@@ -745,6 +913,7 @@ async fn staff_search_with_cursor_paging() {
     assert_eq!(all, ids);
     assert_eq!(
         t.bank
+            .customers()
             .search_customers(
                 &t.admin,
                 CustomerSearch {
@@ -760,6 +929,7 @@ async fn staff_search_with_cursor_paging() {
     let cust = user(&t, "nosy@example.com").await;
     assert_eq!(
         t.bank
+            .customers()
             .search_customers(&cust, s(None))
             .await
             .unwrap_err()

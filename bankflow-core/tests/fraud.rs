@@ -30,11 +30,12 @@ async fn setup() -> T {
         .clock(clock.clone())
         .build();
     let id = bank
+        .identity()
         .ensure_admin("fraud-admin@bank.example", "bootstrap-admin-passphrase")
         .await
         .unwrap()
         .unwrap();
-    let admin = bank.actor_for_user(id).await.unwrap();
+    let admin = bank.identity().actor_for_user(id).await.unwrap();
     let sys = Actor::system();
     let open = |c: u128| OpenAccountRequest {
         customer_id: CustomerId(uuid::Uuid::from_u128(c)),
@@ -43,8 +44,8 @@ async fn setup() -> T {
         overdraft_limit: None,
         daily_limit: None,
     };
-    let a = bank.open_account(&sys, open(1)).await.unwrap().id;
-    let b = bank.open_account(&sys, open(2)).await.unwrap().id;
+    let a = bank.money().open_account(&sys, open(1)).await.unwrap().id;
+    let b = bank.money().open_account(&sys, open(2)).await.unwrap().id;
     let t = T {
         bank,
         store,
@@ -77,7 +78,11 @@ impl T {
             description: None,
             idempotency_key: self.key(),
         };
-        self.bank.deposit(&Actor::system(), req).await.unwrap();
+        self.bank
+            .money()
+            .deposit(&Actor::system(), req)
+            .await
+            .unwrap();
     }
 
     async fn transfer_ctx(
@@ -94,6 +99,7 @@ impl T {
             description: None,
         };
         self.bank
+            .money()
             .transfer(
                 &Actor::system(),
                 TransferRequest {
@@ -117,6 +123,7 @@ impl T {
             ..Default::default()
         };
         self.bank
+            .money()
             .history(&Actor::system(), &q)
             .await
             .unwrap()
@@ -135,6 +142,7 @@ impl T {
 
     async fn available(&self, id: AccountId) -> Decimal {
         self.bank
+            .money()
             .balance(&Actor::system(), id)
             .await
             .unwrap()
@@ -157,7 +165,11 @@ impl T {
             priority: 0,
             is_active: true,
         };
-        self.bank.create_fraud_rule(&self.admin, r).await.unwrap()
+        self.bank
+            .fraud()
+            .create_fraud_rule(&self.admin, r)
+            .await
+            .unwrap()
     }
 }
 
@@ -168,6 +180,7 @@ async fn without_rules_everything_is_allowed_and_nothing_recorded() {
     assert_eq!(txn.status, TransactionStatus::Completed);
     assert_eq!(
         t.bank
+            .fraud()
             .fraud_score(&t.admin, txn.id)
             .await
             .unwrap_err()
@@ -175,29 +188,47 @@ async fn without_rules_everything_is_allowed_and_nothing_recorded() {
         "not_found"
     );
     assert_eq!(
-        t.bank.install_default_fraud_rules(&t.admin).await.unwrap(),
+        t.bank
+            .fraud()
+            .install_default_fraud_rules(&t.admin)
+            .await
+            .unwrap(),
         7
     );
     assert_eq!(
-        t.bank.install_default_fraud_rules(&t.admin).await.unwrap(),
+        t.bank
+            .fraud()
+            .install_default_fraud_rules(&t.admin)
+            .await
+            .unwrap(),
         0
     );
-    let rules = t.bank.fraud_rules(&t.admin, true).await.unwrap();
+    let rules = t.bank.fraud().fraud_rules(&t.admin, true).await.unwrap();
     assert_eq!(
         rules[0].rule_type,
         RuleType::BlacklistHit,
         "highest priority first"
     );
     let small = t.transfer("10.00").await.unwrap();
-    let score = t.bank.fraud_score(&t.admin, small.id).await.unwrap();
+    let score = t
+        .bank
+        .fraud()
+        .fraud_score(&t.admin, small.id)
+        .await
+        .unwrap();
     assert_eq!((score.score, score.action), (0, FraudAction::Allow));
 }
 
 #[tokio::test]
 async fn blacklist_blocks_and_whitelist_short_circuits() {
     let t = setup().await;
-    t.bank.install_default_fraud_rules(&t.admin).await.unwrap();
     t.bank
+        .fraud()
+        .install_default_fraud_rules(&t.admin)
+        .await
+        .unwrap();
+    t.bank
+        .fraud()
         .add_list_entry(
             &t.admin,
             ListKind::Black,
@@ -209,6 +240,7 @@ async fn blacklist_blocks_and_whitelist_short_circuits() {
         .unwrap();
     assert_eq!(
         t.bank
+            .fraud()
             .add_list_entry(
                 &t.admin,
                 ListKind::Black,
@@ -239,13 +271,19 @@ async fn blacklist_blocks_and_whitelist_short_circuits() {
     assert!(
         types.contains(&EventType::FraudDetected) && types.contains(&EventType::TransactionFailed)
     );
-    let score = t.bank.fraud_score(&t.admin, failed.id).await.unwrap();
+    let score = t
+        .bank
+        .fraud()
+        .fraud_score(&t.admin, failed.id)
+        .await
+        .unwrap();
     assert_eq!((score.score, score.action), (100, FraudAction::Block));
     assert!(score.flags[0].contains("IP"));
 
     // A whitelisted device wins over everything.
     let w = t
         .bank
+        .fraud()
         .add_list_entry(
             &t.admin,
             ListKind::White,
@@ -261,12 +299,22 @@ async fn blacklist_blocks_and_whitelist_short_circuits() {
         .unwrap();
     assert_eq!(ok.status, TransactionStatus::Completed);
     assert_eq!(
-        t.bank.fraud_score(&t.admin, ok.id).await.unwrap().flags,
+        t.bank
+            .fraud()
+            .fraud_score(&t.admin, ok.id)
+            .await
+            .unwrap()
+            .flags,
         vec!["whitelist:DEVICE".to_string()]
     );
-    t.bank.remove_list_entry(&t.admin, w.id).await.unwrap();
+    t.bank
+        .fraud()
+        .remove_list_entry(&t.admin, w.id)
+        .await
+        .unwrap();
     assert_eq!(
         t.bank
+            .fraud()
             .remove_list_entry(&t.admin, w.id)
             .await
             .unwrap_err()
@@ -277,6 +325,7 @@ async fn blacklist_blocks_and_whitelist_short_circuits() {
 
     // Email domains and counterparties are list keys too.
     t.bank
+        .fraud()
         .add_list_entry(
             &t.admin,
             ListKind::Black,
@@ -299,6 +348,7 @@ async fn blacklist_blocks_and_whitelist_short_circuits() {
     );
     let entries = t
         .bank
+        .fraud()
         .list_entries(&t.admin, Some(ListKind::Black), None, 10)
         .await
         .unwrap();
@@ -316,7 +366,11 @@ async fn blacklist_blocks_and_whitelist_short_circuits() {
 #[tokio::test]
 async fn review_holds_funds_opens_a_case_and_admin_resolves_it() {
     let t = setup().await;
-    t.bank.install_default_fraud_rules(&t.admin).await.unwrap();
+    t.bank
+        .fraud()
+        .install_default_fraud_rules(&t.admin)
+        .await
+        .unwrap();
     let avail_a = t.available(t.a).await;
     let bal_b = t.available(t.b).await;
     let held = t.transfer("60000.00").await.unwrap();
@@ -329,6 +383,7 @@ async fn review_holds_funds_opens_a_case_and_admin_resolves_it() {
     assert_eq!(t.available(t.b).await, bal_b);
     let cases = t
         .bank
+        .fraud()
         .fraud_cases(&t.admin, Some(CaseStatus::Open), None, 10)
         .await
         .unwrap();
@@ -346,6 +401,7 @@ async fn review_holds_funds_opens_a_case_and_admin_resolves_it() {
     );
     assert_eq!(
         t.bank
+            .fraud()
             .resolve_fraud_case(&cust, case.id, CaseDecision::Release, None)
             .await
             .unwrap_err()
@@ -354,6 +410,7 @@ async fn review_holds_funds_opens_a_case_and_admin_resolves_it() {
     );
     let (c, txn) = t
         .bank
+        .fraud()
         .resolve_fraud_case(
             &t.admin,
             case.id,
@@ -368,6 +425,7 @@ async fn review_holds_funds_opens_a_case_and_admin_resolves_it() {
     assert_eq!(t.available(t.b).await, bal_b + Decimal::from(60000));
     assert_eq!(
         t.bank
+            .fraud()
             .resolve_fraud_case(&t.admin, case.id, CaseDecision::Reject, None)
             .await
             .unwrap_err()
@@ -380,12 +438,14 @@ async fn review_holds_funds_opens_a_case_and_admin_resolves_it() {
     let held = t.transfer("70000.00").await.unwrap();
     let case = t
         .bank
+        .fraud()
         .fraud_cases(&t.admin, Some(CaseStatus::Open), None, 10)
         .await
         .unwrap()
         .remove(0);
     let (c, txn) = t
         .bank
+        .fraud()
         .resolve_fraud_case(&t.admin, case.id, CaseDecision::Reject, None)
         .await
         .unwrap();
@@ -394,8 +454,16 @@ async fn review_holds_funds_opens_a_case_and_admin_resolves_it() {
         (CaseStatus::Rejected, held.id, TransactionStatus::Failed)
     );
     assert_eq!(t.available(t.a).await, avail_a);
-    assert_eq!(t.bank.verify_ledger().await.unwrap().accounts_checked, 2);
-    let log = t.bank.audit_log(&t.admin, None, 100).await.unwrap();
+    assert_eq!(
+        t.bank
+            .money()
+            .verify_ledger()
+            .await
+            .unwrap()
+            .accounts_checked,
+        2
+    );
+    let log = t.bank.audit().audit_log(&t.admin, None, 100).await.unwrap();
     assert!(
         log.iter().any(|e| e.action == "fraud.case.release")
             && log.iter().any(|e| e.action == "fraud.case.reject")
@@ -405,7 +473,11 @@ async fn review_holds_funds_opens_a_case_and_admin_resolves_it() {
 #[tokio::test]
 async fn repeated_cases_mark_the_account_suspicious() {
     let t = setup().await;
-    t.bank.install_default_fraud_rules(&t.admin).await.unwrap();
+    t.bank
+        .fraud()
+        .install_default_fraud_rules(&t.admin)
+        .await
+        .unwrap();
     for i in 0..3 {
         let txn = t.transfer("55000.00").await.unwrap();
         assert_eq!(txn.status, TransactionStatus::Review, "case {i}");
@@ -421,6 +493,7 @@ async fn repeated_cases_mark_the_account_suspicious() {
     // A review that cannot hold (not enough funds) is refused and opens no case.
     let before = t
         .bank
+        .fraud()
         .fraud_cases(&t.admin, None, None, 100)
         .await
         .unwrap()
@@ -431,6 +504,7 @@ async fn repeated_cases_mark_the_account_suspicious() {
     );
     assert_eq!(
         t.bank
+            .fraud()
             .fraud_cases(&t.admin, None, None, 100)
             .await
             .unwrap()
@@ -495,6 +569,7 @@ async fn new_account_and_first_time_payee_rules_and_analyze_only() {
     .await;
     let fresh = t
         .bank
+        .money()
         .open_account(
             &Actor::system(),
             OpenAccountRequest {
@@ -517,6 +592,7 @@ async fn new_account_and_first_time_payee_rules_and_analyze_only() {
     };
     let d = t
         .bank
+        .fraud()
         .analyze_transaction(&t.admin, &analyze(fresh, "6000.00"))
         .await
         .unwrap();
@@ -533,6 +609,7 @@ async fn new_account_and_first_time_payee_rules_and_analyze_only() {
     );
     assert_eq!(
         t.bank
+            .fraud()
             .analyze_transaction(&t.admin, &analyze(t.a, "6000.00"))
             .await
             .unwrap()
@@ -541,6 +618,7 @@ async fn new_account_and_first_time_payee_rules_and_analyze_only() {
     );
     assert_eq!(
         t.bank
+            .fraud()
             .analyze_transaction(&t.admin, &analyze(t.a, "100.00"))
             .await
             .unwrap()
@@ -550,6 +628,7 @@ async fn new_account_and_first_time_payee_rules_and_analyze_only() {
     // Analyze-only moved and recorded nothing; a real payment makes the payee known.
     assert!(t
         .bank
+        .fraud()
         .fraud_cases(&t.admin, None, None, 10)
         .await
         .unwrap()
@@ -558,6 +637,7 @@ async fn new_account_and_first_time_payee_rules_and_analyze_only() {
     t.clock.advance(Duration::seconds(1));
     assert!(t
         .bank
+        .fraud()
         .analyze_transaction(&t.admin, &analyze(t.a, "6000.00"))
         .await
         .unwrap()
@@ -570,6 +650,7 @@ async fn new_account_and_first_time_payee_rules_and_analyze_only() {
     );
     assert_eq!(
         t.bank
+            .fraud()
             .analyze_transaction(&stranger, &analyze(t.a, "1.00"))
             .await
             .unwrap_err()
@@ -579,6 +660,7 @@ async fn new_account_and_first_time_payee_rules_and_analyze_only() {
     t.clock.advance(Duration::days(8));
     assert!(t
         .bank
+        .fraud()
         .analyze_transaction(&t.admin, &analyze(fresh, "3000.00"))
         .await
         .unwrap()
@@ -616,6 +698,7 @@ async fn rules_are_validated_admin_only_and_audited() {
     ] {
         assert_eq!(
             t.bank
+                .fraud()
                 .create_fraud_rule(&t.admin, r(c.clone(), ty))
                 .await
                 .unwrap_err()
@@ -627,6 +710,7 @@ async fn rules_are_validated_admin_only_and_audited() {
     let cust = Actor::customer(UserId(uuid::Uuid::from_u128(5)), None);
     assert_eq!(
         t.bank
+            .fraud()
             .create_fraud_rule(&cust, r(json!({"score": 10}), RuleType::BlacklistHit))
             .await
             .unwrap_err()
@@ -634,7 +718,12 @@ async fn rules_are_validated_admin_only_and_audited() {
         "forbidden"
     );
     assert_eq!(
-        t.bank.fraud_rules(&cust, false).await.unwrap_err().code(),
+        t.bank
+            .fraud()
+            .fraud_rules(&cust, false)
+            .await
+            .unwrap_err()
+            .code(),
         "forbidden"
     );
     let rule = t
@@ -647,6 +736,7 @@ async fn rules_are_validated_admin_only_and_audited() {
         .await;
     assert_eq!(
         t.bank
+            .fraud()
             .create_fraud_rule(
                 &t.admin,
                 NewFraudRule {
@@ -664,6 +754,7 @@ async fn rules_are_validated_admin_only_and_audited() {
     );
     let off = t
         .bank
+        .fraud()
         .update_fraud_rule(
             &t.admin,
             rule.id,
@@ -682,13 +773,14 @@ async fn rules_are_validated_admin_only_and_audited() {
     };
     assert_eq!(
         t.bank
+            .fraud()
             .update_fraud_rule(&t.admin, rule.id, bad)
             .await
             .unwrap_err()
             .code(),
         "validation_error"
     );
-    let log = t.bank.audit_log(&t.admin, None, 100).await.unwrap();
+    let log = t.bank.audit().audit_log(&t.admin, None, 100).await.unwrap();
     assert!(
         log.iter().any(|e| e.action == "fraud.rule.create")
             && log.iter().any(|e| e.action == "fraud.rule.update")
@@ -729,7 +821,7 @@ async fn fraud_outcomes_survive_group_commit() {
             priority: 1,
             is_active: true,
         };
-        bank.create_fraud_rule(&sys, r).await.unwrap();
+        bank.fraud().create_fraud_rule(&sys, r).await.unwrap();
     }
     let open = |c: u128| OpenAccountRequest {
         customer_id: CustomerId(uuid::Uuid::from_u128(c)),
@@ -738,24 +830,25 @@ async fn fraud_outcomes_survive_group_commit() {
         overdraft_limit: None,
         daily_limit: None,
     };
-    let a = bank.open_account(&sys, open(1)).await.unwrap().id;
-    let b = bank.open_account(&sys, open(2)).await.unwrap().id;
+    let a = bank.money().open_account(&sys, open(1)).await.unwrap().id;
+    let b = bank.money().open_account(&sys, open(2)).await.unwrap().id;
     let fund = BookingRequest {
         account_id: a,
         amount: usd("500000.00"),
         description: None,
         idempotency_key: IdempotencyKey::parse("f").unwrap(),
     };
-    bank.deposit(&sys, fund).await.unwrap();
-    bank.add_list_entry(
-        &sys,
-        ListKind::Black,
-        ListEntryType::Device,
-        "stolen-phone",
-        None,
-    )
-    .await
-    .unwrap();
+    bank.money().deposit(&sys, fund).await.unwrap();
+    bank.fraud()
+        .add_list_entry(
+            &sys,
+            ListKind::Black,
+            ListEntryType::Device,
+            "stolen-phone",
+            None,
+        )
+        .await
+        .unwrap();
     let mut jobs = Vec::new();
     for i in 0..12 {
         let bank = bank.clone();
@@ -777,15 +870,16 @@ async fn fraud_outcomes_survive_group_commit() {
                 ..Default::default()
             };
             let key = IdempotencyKey::parse(&format!("g-{i}")).unwrap();
-            bank.transfer(
-                &sys,
-                TransferRequest {
-                    item,
-                    idempotency_key: key,
-                    context: ctx,
-                },
-            )
-            .await
+            bank.money()
+                .transfer(
+                    &sys,
+                    TransferRequest {
+                        item,
+                        idempotency_key: key,
+                        context: ctx,
+                    },
+                )
+                .await
         }));
     }
     let mut review = 0;
@@ -801,6 +895,7 @@ async fn fraud_outcomes_survive_group_commit() {
     }
     assert_eq!((review, blocked, done), (4, 4, 4));
     let cases = bank
+        .fraud()
         .fraud_cases(&sys, Some(CaseStatus::Open), None, 100)
         .await
         .unwrap();
@@ -818,5 +913,5 @@ async fn fraud_outcomes_survive_group_commit() {
             .collect();
         assert_eq!(types, vec![EventType::FraudHighRisk]);
     }
-    bank.verify_ledger().await.unwrap();
+    bank.money().verify_ledger().await.unwrap();
 }

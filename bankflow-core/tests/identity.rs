@@ -47,6 +47,7 @@ fn ctx_ip(ip: &str) -> RequestContext {
 
 async fn register(t: &T, email: &str, phone: Option<&str>) -> UserView {
     t.bank
+        .identity()
         .register(
             RegisterRequest {
                 email: email.into(),
@@ -93,6 +94,7 @@ async fn register_normalises_and_enforces_uniqueness_and_policy() {
 
     let again = t
         .bank
+        .identity()
         .register(
             RegisterRequest {
                 email: "alice@example.com".into(),
@@ -105,6 +107,7 @@ async fn register_normalises_and_enforces_uniqueness_and_policy() {
     assert_eq!(again.unwrap_err(), BankError::Duplicate("email"));
     let phone_taken = t
         .bank
+        .identity()
         .register(
             RegisterRequest {
                 email: "bob@example.com".into(),
@@ -125,6 +128,7 @@ async fn register_normalises_and_enforces_uniqueness_and_policy() {
     ] {
         let r = t
             .bank
+            .identity()
             .register(
                 RegisterRequest {
                     email: email.into(),
@@ -161,17 +165,19 @@ async fn register_normalises_and_enforces_uniqueness_and_policy() {
 async fn verification_codes_are_single_use_and_expire() {
     let t = setup();
     let u = register(&t, "dave@example.com", Some("+14155550199")).await;
-    let me = t.bank.actor_for_user(u.id).await.unwrap();
+    let me = t.bank.identity().actor_for_user(u.id).await.unwrap();
     let code = last_secret(&t, "dave@example.com");
     let wrong = if code == "000000" { "000001" } else { "000000" };
     let err = t
         .bank
+        .identity()
         .verify_contact(&me, VerifyChannel::Email, wrong, &CTX())
         .await
         .unwrap_err();
     assert_eq!(err.code(), "validation_error");
     let v = t
         .bank
+        .identity()
         .verify_contact(&me, VerifyChannel::Email, &code, &CTX())
         .await
         .unwrap();
@@ -179,6 +185,7 @@ async fn verification_codes_are_single_use_and_expire() {
     // Single use.
     assert!(t
         .bank
+        .identity()
         .verify_contact(&me, VerifyChannel::Email, &code, &CTX())
         .await
         .is_err());
@@ -199,16 +206,19 @@ async fn verification_codes_are_single_use_and_expire() {
     t.clock.advance(Duration::minutes(16));
     assert!(t
         .bank
+        .identity()
         .verify_contact(&me, VerifyChannel::Phone, &phone_code, &CTX())
         .await
         .is_err());
     t.bank
+        .identity()
         .resend_verification(&me, VerifyChannel::Phone)
         .await
         .unwrap();
     let fresh = last_secret(&t, "+14155550199");
     assert!(
         t.bank
+            .identity()
             .verify_contact(&me, VerifyChannel::Phone, &fresh, &CTX())
             .await
             .unwrap()
@@ -217,6 +227,7 @@ async fn verification_codes_are_single_use_and_expire() {
     // Already verified: resending is refused.
     assert_eq!(
         t.bank
+            .identity()
             .resend_verification(&me, VerifyChannel::Email)
             .await
             .unwrap_err()
@@ -231,11 +242,13 @@ async fn login_errors_are_generic_and_lockout_lasts_fifteen_minutes() {
     let u = register(&t, "erin@example.com", None).await;
     let unknown = t
         .bank
+        .identity()
         .login(login_req("nobody@example.com", PW, None), &CTX())
         .await
         .unwrap_err();
     let wrong = t
         .bank
+        .identity()
         .login(
             login_req("erin@example.com", "wrong-password-123", None),
             &CTX(),
@@ -248,6 +261,7 @@ async fn login_errors_are_generic_and_lockout_lasts_fifteen_minutes() {
     // 1 wrong already; 4 more lock the account.
     for _ in 0..4 {
         t.bank
+            .identity()
             .login(
                 login_req("erin@example.com", "wrong-password-123", None),
                 &CTX(),
@@ -257,6 +271,7 @@ async fn login_errors_are_generic_and_lockout_lasts_fifteen_minutes() {
     }
     let locked = t
         .bank
+        .identity()
         .login(login_req("erin@example.com", PW, None), &CTX())
         .await
         .unwrap_err();
@@ -265,6 +280,7 @@ async fn login_errors_are_generic_and_lockout_lasts_fifteen_minutes() {
         .advance(Duration::minutes(LOCKOUT_MINUTES) - Duration::seconds(1));
     assert_eq!(
         t.bank
+            .identity()
             .login(login_req("erin@example.com", PW, None), &CTX())
             .await
             .unwrap_err()
@@ -274,6 +290,7 @@ async fn login_errors_are_generic_and_lockout_lasts_fifteen_minutes() {
     t.clock.advance(Duration::seconds(2));
     let tokens = t
         .bank
+        .identity()
         .login(
             login_req("ERIN@example.com", PW, None),
             &ctx_ip("203.0.113.9"),
@@ -285,7 +302,8 @@ async fn login_errors_are_generic_and_lockout_lasts_fifteen_minutes() {
     assert_eq!(tokens.claims.roles, vec![Role::Customer]);
     let me = t
         .bank
-        .me(&t.bank.actor_for_user(u.id).await.unwrap())
+        .identity()
+        .me(&t.bank.identity().actor_for_user(u.id).await.unwrap())
         .await
         .unwrap();
     assert_eq!(me.last_login, Some(t.clock.now()));
@@ -295,7 +313,12 @@ async fn login_errors_are_generic_and_lockout_lasts_fifteen_minutes() {
         .sent_to("erin@example.com")
         .iter()
         .any(|m| m.body.contains("203.0.113.9")));
-    let log = t.bank.audit_log(&Actor::system(), None, 100).await.unwrap();
+    let log = t
+        .bank
+        .audit()
+        .audit_log(&Actor::system(), None, 100)
+        .await
+        .unwrap();
     assert!(log.iter().any(|e| e.action == "auth.lockout"));
     assert!(log.iter().any(|e| e.action == "auth.login"
         && e.outcome == AuditOutcome::Failure
@@ -304,7 +327,12 @@ async fn login_errors_are_generic_and_lockout_lasts_fifteen_minutes() {
         && e.outcome == AuditOutcome::Success
         && e.ip.as_deref() == Some("203.0.113.9")));
     assert_eq!(
-        t.bank.verify_audit().await.unwrap().first_tampered_seq,
+        t.bank
+            .audit()
+            .verify_audit()
+            .await
+            .unwrap()
+            .first_tampered_seq,
         None
     );
 }
@@ -313,18 +341,20 @@ async fn login_errors_are_generic_and_lockout_lasts_fifteen_minutes() {
 async fn totp_mfa_setup_enable_login_replay_and_disable() {
     let t = setup();
     let u = register(&t, "frank@example.com", None).await;
-    let me = t.bank.actor_for_user(u.id).await.unwrap();
-    let setup = t.bank.mfa_setup(&me, &CTX()).await.unwrap();
+    let me = t.bank.identity().actor_for_user(u.id).await.unwrap();
+    let setup = t.bank.identity().mfa_setup(&me, &CTX()).await.unwrap();
     assert!(setup
         .otpauth_url
         .starts_with("otpauth://totp/BankFlow:frank%40example.com?secret="));
     // Not enforced before enable.
     t.bank
+        .identity()
         .login(login_req("frank@example.com", PW, None), &CTX())
         .await
         .unwrap();
     assert_eq!(
         t.bank
+            .identity()
             .mfa_enable(&me, "000000x", &CTX())
             .await
             .unwrap_err()
@@ -333,8 +363,12 @@ async fn totp_mfa_setup_enable_login_replay_and_disable() {
     );
     let now = || t.clock.now().timestamp();
     let code = totp_code_base32(&setup.secret, now()).unwrap();
-    t.bank.mfa_enable(&me, &code, &CTX()).await.unwrap();
-    assert!(t.bank.me(&me).await.unwrap().mfa_enabled);
+    t.bank
+        .identity()
+        .mfa_enable(&me, &code, &CTX())
+        .await
+        .unwrap();
+    assert!(t.bank.identity().me(&me).await.unwrap().mfa_enabled);
     assert!(t
         .notifier
         .sent_to("frank@example.com")
@@ -343,6 +377,7 @@ async fn totp_mfa_setup_enable_login_replay_and_disable() {
 
     assert_eq!(
         t.bank
+            .identity()
             .login(login_req("frank@example.com", PW, None), &CTX())
             .await
             .unwrap_err(),
@@ -351,6 +386,7 @@ async fn totp_mfa_setup_enable_login_replay_and_disable() {
     // The code used to enable is spent: never accepted twice.
     let replay = t
         .bank
+        .identity()
         .login(
             login_req("frank@example.com", PW, Some(code.clone())),
             &CTX(),
@@ -361,6 +397,7 @@ async fn totp_mfa_setup_enable_login_replay_and_disable() {
     t.clock.advance(Duration::seconds(30));
     let next = totp_code_base32(&setup.secret, now()).unwrap();
     t.bank
+        .identity()
         .login(
             login_req("frank@example.com", PW, Some(next.clone())),
             &CTX(),
@@ -369,6 +406,7 @@ async fn totp_mfa_setup_enable_login_replay_and_disable() {
         .unwrap();
     assert!(t
         .bank
+        .identity()
         .login(login_req("frank@example.com", PW, Some(next)), &CTX())
         .await
         .is_err());
@@ -380,16 +418,27 @@ async fn totp_mfa_setup_enable_login_replay_and_disable() {
         // The previous step was already used by the login above, so drift is refused...
         assert!(t
             .bank
+            .identity()
             .login(login_req("frank@example.com", PW, Some(drift)), &CTX())
             .await
             .is_err());
     }
     t.clock.advance(Duration::seconds(30));
     // Disabling needs a valid code; a wrong one is refused.
-    assert!(t.bank.mfa_disable(&me, "123", &CTX()).await.is_err());
+    assert!(t
+        .bank
+        .identity()
+        .mfa_disable(&me, "123", &CTX())
+        .await
+        .is_err());
     let code = totp_code_base32(&setup.secret, now()).unwrap();
-    t.bank.mfa_disable(&me, &code, &CTX()).await.unwrap();
     t.bank
+        .identity()
+        .mfa_disable(&me, &code, &CTX())
+        .await
+        .unwrap();
+    t.bank
+        .identity()
         .login(login_req("frank@example.com", PW, None), &CTX())
         .await
         .unwrap();
@@ -404,24 +453,36 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     let u = register(&t, "gina@example.com", None).await;
     let first = t
         .bank
+        .identity()
         .login(
             login_req("gina@example.com", PW, None),
             &ctx_ip("198.51.100.7"),
         )
         .await
         .unwrap();
-    let second = t.bank.refresh(&first.refresh_token, &CTX()).await.unwrap();
+    let second = t
+        .bank
+        .identity()
+        .refresh(&first.refresh_token, &CTX())
+        .await
+        .unwrap();
     assert_ne!(first.refresh_token, second.refresh_token);
     assert_eq!(first.session_id, second.session_id, "same family");
     assert_eq!(
         second.refresh_expires_at, first.refresh_expires_at,
         "absolute expiry"
     );
-    let third = t.bank.refresh(&second.refresh_token, &CTX()).await.unwrap();
+    let third = t
+        .bank
+        .identity()
+        .refresh(&second.refresh_token, &CTX())
+        .await
+        .unwrap();
 
     // Replaying a rotated token: refused, and the whole family dies (third included).
     assert_eq!(
         t.bank
+            .identity()
             .refresh(&first.refresh_token, &CTX())
             .await
             .unwrap_err()
@@ -430,15 +491,21 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     );
     assert_eq!(
         t.bank
+            .identity()
             .refresh(&third.refresh_token, &CTX())
             .await
             .unwrap_err()
             .code(),
         "unauthorized"
     );
-    let me = t.bank.actor_for_user(u.id).await.unwrap();
-    assert!(t.bank.sessions(&me).await.unwrap().is_empty());
-    let log = t.bank.audit_log(&Actor::system(), None, 100).await.unwrap();
+    let me = t.bank.identity().actor_for_user(u.id).await.unwrap();
+    assert!(t.bank.identity().sessions(&me).await.unwrap().is_empty());
+    let log = t
+        .bank
+        .audit()
+        .audit_log(&Actor::system(), None, 100)
+        .await
+        .unwrap();
     assert!(log.iter().any(|e| e.action == "auth.refresh_reuse"));
 
     // Tokens are stored only as hashes.
@@ -448,11 +515,17 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     // Expiry after 7 days.
     let s = t
         .bank
+        .identity()
         .login(login_req("gina@example.com", PW, None), &CTX())
         .await
         .unwrap();
     t.clock.advance(Duration::days(7));
-    assert!(t.bank.refresh(&s.refresh_token, &CTX()).await.is_err());
+    assert!(t
+        .bank
+        .identity()
+        .refresh(&s.refresh_token, &CTX())
+        .await
+        .is_err());
 }
 
 #[tokio::test]
@@ -462,6 +535,7 @@ async fn logout_and_session_revocation() {
     let other = register(&t, "ivy@example.com", None).await;
     let a = t
         .bank
+        .identity()
         .login(
             login_req("hank@example.com", PW, None),
             &ctx_ip("192.0.2.1"),
@@ -471,22 +545,24 @@ async fn logout_and_session_revocation() {
     t.clock.advance(Duration::seconds(1));
     let b = t
         .bank
+        .identity()
         .login(
             login_req("hank@example.com", PW, None),
             &ctx_ip("192.0.2.2"),
         )
         .await
         .unwrap();
-    let me = t.bank.actor_for_user(u.id).await.unwrap();
-    let sessions = t.bank.sessions(&me).await.unwrap();
+    let me = t.bank.identity().actor_for_user(u.id).await.unwrap();
+    let sessions = t.bank.identity().sessions(&me).await.unwrap();
     assert_eq!(sessions.len(), 2);
     assert_eq!(sessions[0].id, b.session_id, "newest first");
     assert_eq!(sessions[0].ip.as_deref(), Some("192.0.2.2"));
 
     // Another user cannot revoke my session: it does not exist for them.
-    let them = t.bank.actor_for_user(other.id).await.unwrap();
+    let them = t.bank.identity().actor_for_user(other.id).await.unwrap();
     assert_eq!(
         t.bank
+            .identity()
             .revoke_session(&them, a.session_id, &CTX())
             .await
             .unwrap_err()
@@ -494,15 +570,34 @@ async fn logout_and_session_revocation() {
         "not_found"
     );
     t.bank
+        .identity()
         .revoke_session(&me, a.session_id, &CTX())
         .await
         .unwrap();
-    assert!(t.bank.refresh(&a.refresh_token, &CTX()).await.is_err());
+    assert!(t
+        .bank
+        .identity()
+        .refresh(&a.refresh_token, &CTX())
+        .await
+        .is_err());
 
-    t.bank.logout(&b.refresh_token, &CTX()).await.unwrap();
-    t.bank.logout(&b.refresh_token, &CTX()).await.unwrap();
-    assert!(t.bank.refresh(&b.refresh_token, &CTX()).await.is_err());
-    assert!(t.bank.sessions(&me).await.unwrap().is_empty());
+    t.bank
+        .identity()
+        .logout(&b.refresh_token, &CTX())
+        .await
+        .unwrap();
+    t.bank
+        .identity()
+        .logout(&b.refresh_token, &CTX())
+        .await
+        .unwrap();
+    assert!(t
+        .bank
+        .identity()
+        .refresh(&b.refresh_token, &CTX())
+        .await
+        .is_err());
+    assert!(t.bank.identity().sessions(&me).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -511,10 +606,12 @@ async fn forgot_and_reset_password() {
     register(&t, "jack@example.com", None).await;
     let before = t.notifier.sent().len();
     t.bank
+        .identity()
         .forgot_password("nobody@example.com", &CTX())
         .await
         .unwrap();
     t.bank
+        .identity()
         .forgot_password("not an email", &CTX())
         .await
         .unwrap();
@@ -526,10 +623,12 @@ async fn forgot_and_reset_password() {
 
     let session = t
         .bank
+        .identity()
         .login(login_req("jack@example.com", PW, None), &CTX())
         .await
         .unwrap();
     t.bank
+        .identity()
         .forgot_password("Jack@Example.com", &CTX())
         .await
         .unwrap();
@@ -537,6 +636,7 @@ async fn forgot_and_reset_password() {
     assert_eq!(token.len(), 64);
     assert_eq!(
         t.bank
+            .identity()
             .reset_password(&"f".repeat(64), "a-new-long-passphrase", &CTX())
             .await
             .unwrap_err()
@@ -545,6 +645,7 @@ async fn forgot_and_reset_password() {
     );
     assert_eq!(
         t.bank
+            .identity()
             .reset_password(&token, "password", &CTX())
             .await
             .unwrap_err()
@@ -552,26 +653,31 @@ async fn forgot_and_reset_password() {
         "validation_error"
     );
     t.bank
+        .identity()
         .reset_password(&token, "a-new-long-passphrase", &CTX())
         .await
         .unwrap();
     // Single use; every session revoked; the new password works, the old one does not.
     assert!(t
         .bank
+        .identity()
         .reset_password(&token, "another-long-passphrase", &CTX())
         .await
         .is_err());
     assert!(t
         .bank
+        .identity()
         .refresh(&session.refresh_token, &CTX())
         .await
         .is_err());
     assert!(t
         .bank
+        .identity()
         .login(login_req("jack@example.com", PW, None), &CTX())
         .await
         .is_err());
     t.bank
+        .identity()
         .login(
             login_req("jack@example.com", "a-new-long-passphrase", None),
             &CTX(),
@@ -581,23 +687,27 @@ async fn forgot_and_reset_password() {
 
     // Tokens expire after 30 minutes; a newer token supersedes an older one.
     t.bank
+        .identity()
         .forgot_password("jack@example.com", &CTX())
         .await
         .unwrap();
     let old = last_secret(&t, "jack@example.com");
     t.bank
+        .identity()
         .forgot_password("jack@example.com", &CTX())
         .await
         .unwrap();
     let new = last_secret(&t, "jack@example.com");
     assert!(t
         .bank
+        .identity()
         .reset_password(&old, "third-long-passphrase", &CTX())
         .await
         .is_err());
     t.clock.advance(Duration::minutes(31));
     assert!(t
         .bank
+        .identity()
         .reset_password(&new, "third-long-passphrase", &CTX())
         .await
         .is_err());
@@ -611,12 +721,14 @@ async fn admin_bootstrap_roles_and_claims() {
     let t = setup();
     let admin_id = t
         .bank
+        .identity()
         .ensure_admin("root@bank.example", "bootstrap-admin-passphrase")
         .await
         .unwrap()
         .expect("created");
     assert_eq!(
         t.bank
+            .identity()
             .ensure_admin("other@bank.example", "bootstrap-admin-passphrase")
             .await
             .unwrap(),
@@ -624,6 +736,7 @@ async fn admin_bootstrap_roles_and_claims() {
     );
     let tokens = t
         .bank
+        .identity()
         .login(
             login_req("root@bank.example", "bootstrap-admin-passphrase", None),
             &CTX(),
@@ -631,13 +744,14 @@ async fn admin_bootstrap_roles_and_claims() {
         .await
         .unwrap();
     assert_eq!(tokens.claims.roles, vec![Role::Admin]);
-    let admin = t.bank.actor_for_user(admin_id).await.unwrap();
+    let admin = t.bank.identity().actor_for_user(admin_id).await.unwrap();
     assert!(admin.is_admin());
 
     let u = register(&t, "kim@example.com", None).await;
-    let me = t.bank.actor_for_user(u.id).await.unwrap();
+    let me = t.bank.identity().actor_for_user(u.id).await.unwrap();
     assert_eq!(
         t.bank
+            .identity()
             .set_user_roles(&me, u.id, vec![Role::Admin])
             .await
             .unwrap_err()
@@ -646,20 +760,28 @@ async fn admin_bootstrap_roles_and_claims() {
     );
     let v = t
         .bank
+        .identity()
         .set_user_roles(&admin, u.id, vec![Role::Support, Role::Customer])
         .await
         .unwrap();
     assert_eq!(v.roles.len(), 2);
-    assert!(t.bank.actor_for_user(u.id).await.unwrap().is_staff());
+    assert!(t
+        .bank
+        .identity()
+        .actor_for_user(u.id)
+        .await
+        .unwrap()
+        .is_staff());
     assert_eq!(
         t.bank
+            .identity()
             .set_user_roles(&admin, admin_id, vec![Role::Customer])
             .await
             .unwrap_err()
             .code(),
         "validation_error"
     );
-    let log = t.bank.audit_log(&admin, None, 100).await.unwrap();
+    let log = t.bank.audit().audit_log(&admin, None, 100).await.unwrap();
     assert!(log
         .iter()
         .any(|e| e.action == "auth.admin_bootstrap" && e.actor == "system"));
@@ -667,7 +789,12 @@ async fn admin_bootstrap_roles_and_claims() {
         .iter()
         .any(|e| e.action == "user.roles_set" && e.actor_user_id == Some(admin_id)));
     assert_eq!(
-        t.bank.audit_log(&me, None, 10).await.unwrap_err().code(),
+        t.bank
+            .audit()
+            .audit_log(&me, None, 10)
+            .await
+            .unwrap_err()
+            .code(),
         "forbidden"
     );
 }
@@ -677,6 +804,7 @@ async fn no_plaintext_password_in_stored_state() {
     let t = setup();
     register(&t, "lena@example.com", None).await;
     t.bank
+        .identity()
         .login(login_req("lena@example.com", PW, None), &CTX())
         .await
         .unwrap();
@@ -691,6 +819,7 @@ async fn racing_refreshes_of_one_token_cannot_both_win() {
     register(&t, "race@example.com", None).await;
     let s = t
         .bank
+        .identity()
         .login(login_req("race@example.com", PW, None), &CTX())
         .await
         .unwrap();
@@ -699,7 +828,9 @@ async fn racing_refreshes_of_one_token_cannot_both_win() {
         let bank = t.bank.clone();
         let token = s.refresh_token.clone();
         jobs.push(tokio::spawn(async move {
-            bank.refresh(&token, &RequestContext::default()).await
+            bank.identity()
+                .refresh(&token, &RequestContext::default())
+                .await
         }));
     }
     let mut winners = Vec::new();
@@ -713,6 +844,7 @@ async fn racing_refreshes_of_one_token_cannot_both_win() {
     assert_eq!(winners.len(), 1);
     assert!(t
         .bank
+        .identity()
         .refresh(&winners[0].refresh_token, &CTX())
         .await
         .is_err());

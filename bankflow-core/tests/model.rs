@@ -200,6 +200,7 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
             }
             let overdraft = if savings { 0 } else { overdraft_cents };
             let a = bank
+                .money()
                 .open_account(
                     &sys,
                     OpenAccountRequest {
@@ -234,9 +235,9 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
                 idempotency_key: m.key(),
             };
             let r = if deposit {
-                bank.deposit(&sys, req).await
+                bank.money().deposit(&sys, req).await
             } else {
-                bank.withdraw(&sys, req).await
+                bank.money().withdraw(&sys, req).await
             };
             let expect_ok = !m.accs[i].frozen && (deposit || cents <= m.spendable(i));
             match r {
@@ -261,7 +262,7 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
                 return;
             };
             let req = m.transfer_request(i, j, cents);
-            let r = bank.transfer(&sys, req.clone()).await;
+            let r = bank.money().transfer(&sys, req.clone()).await;
             m.check_transfer(i, j, cents, req, r);
         }
         Op::Submit { legs } => {
@@ -277,7 +278,7 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
                 return;
             }
             let reqs = picked.iter().map(|p| p.3.clone()).collect();
-            let results = bank.submit_transfers(&sys, reqs).await.unwrap();
+            let results = bank.money().submit_transfers(&sys, reqs).await.unwrap();
             assert_eq!(results.len(), picked.len());
             // Each transfer is judged against the state the ones before it left.
             for ((i, j, cents, req), r) in picked.into_iter().zip(results) {
@@ -298,7 +299,10 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
             }
             let req = m.transfer_request(i, j, cents);
             let expires = clock_now(clock) + Duration::minutes(ttl_min);
-            let r = bank.transfer_pending(&sys, req, Some(expires)).await;
+            let r = bank
+                .money()
+                .transfer_pending(&sys, req, Some(expires))
+                .await;
             let ok = !m.accs[i].frozen && !m.accs[j].frozen && cents <= m.spendable(i);
             match r {
                 Ok(t) => {
@@ -326,6 +330,7 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
             let pd = m.pendings[k].clone();
             let cents = (pd.cents * i64::from(percent) / 100).max(1);
             let r = bank
+                .money()
                 .post_pending(&sys, pd.id, Some(usd(cents)), m.key())
                 .await;
             let ok = pd.open && !m.accs[pd.from].frozen && !m.accs[pd.to].frozen;
@@ -348,7 +353,7 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
             }
             let k = p as usize % m.pendings.len();
             let pd = m.pendings[k].clone();
-            match bank.void_pending(&sys, pd.id, m.key()).await {
+            match bank.money().void_pending(&sys, pd.id, m.key()).await {
                 Ok(t) => {
                     assert!(pd.open);
                     assert_eq!(t.status, TransactionStatus::Voided);
@@ -366,7 +371,7 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
                 .iter()
                 .filter(|p| p.open && p.expires_min <= m.now_min)
                 .count();
-            assert_eq!(bank.expire_holds().await.unwrap(), expected);
+            assert_eq!(bank.maintenance().expire_holds().await.unwrap(), expected);
             for p in m
                 .pendings
                 .iter_mut()
@@ -382,7 +387,10 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
             }
             let k = t as usize % m.done.len();
             let (id, from, to, cents, reversed) = m.done[k];
-            let r = bank.reverse(&sys, id, "model reversal", m.key()).await;
+            let r = bank
+                .money()
+                .reverse(&sys, id, "model reversal", m.key())
+                .await;
             let ok = !reversed && cents <= m.spendable(to);
             match r {
                 Ok(t) => {
@@ -408,9 +416,9 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
         Op::Freeze { a } => {
             let Some(i) = m.pick(a) else { return };
             let r = if m.accs[i].frozen {
-                bank.unfreeze_account(&sys, m.accs[i].id).await
+                bank.money().unfreeze_account(&sys, m.accs[i].id).await
             } else {
-                bank.freeze_account(&sys, m.accs[i].id).await
+                bank.money().freeze_account(&sys, m.accs[i].id).await
             };
             r.unwrap();
             m.accs[i].frozen = !m.accs[i].frozen;
@@ -446,6 +454,7 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
             }
             let key = m.key();
             match bank
+                .money()
                 .transfer_batch(&sys, items, key, RequestContext::default())
                 .await
             {
@@ -465,7 +474,7 @@ async fn step(bank: &Bank, clock: &ManualClock, m: &mut Model, op: Op) {
             }
             let (req, first) = m.keys[k as usize % m.keys.len()].clone();
             assert_eq!(
-                bank.transfer(&sys, req).await,
+                bank.money().transfer(&sys, req).await,
                 first,
                 "replay must be identical"
             );
@@ -480,15 +489,19 @@ fn clock_now(clock: &ManualClock) -> chrono::DateTime<chrono::Utc> {
 
 async fn check(bank: &Bank, m: &Model) {
     let sys = Actor::system();
-    bank.verify_ledger().await.expect("ledger invariants");
+    bank.money()
+        .verify_ledger()
+        .await
+        .expect("ledger invariants");
     for a in &m.accs {
-        let acc = bank.account(&sys, a.id).await.unwrap();
+        let acc = bank.money().account(&sys, a.id).await.unwrap();
         assert_eq!(acc.balance, usd(a.balance).amount(), "balance of {}", a.id);
         assert_eq!(acc.held, usd(a.held).amount(), "held of {}", a.id);
         assert!(acc.available_balance() >= -acc.overdraft_limit);
     }
     let total: Decimal = m.accs.iter().map(|a| usd(a.balance).amount()).sum();
     let cash = bank
+        .money()
         .system_balance(bankflow_core::SystemAccount::Cash, Currency::USD)
         .await
         .unwrap();
@@ -498,7 +511,8 @@ async fn check(bank: &Bank, m: &Model) {
         "customer money is exactly the cash that came in"
     );
     if let Some(last) = m.acknowledged.last() {
-        bank.transaction(&sys, *last)
+        bank.money()
+            .transaction(&sys, *last)
             .await
             .expect("acknowledged transaction present");
     }
@@ -518,7 +532,7 @@ proptest! {
             }
             let all: HashMap<TransactionId, ()> = m.acknowledged.iter().map(|t| (*t, ())).collect();
             for t in all.keys() {
-                bank.transaction(&Actor::system(), *t).await.expect("nothing acknowledged is missing");
+                bank.money().transaction(&Actor::system(), *t).await.expect("nothing acknowledged is missing");
             }
         });
     }

@@ -45,6 +45,7 @@ fn setup() -> T {
 async fn user(t: &T, email: &str) -> Actor {
     let u = t
         .bank
+        .identity()
         .register(
             RegisterRequest {
                 email: email.into(),
@@ -55,7 +56,7 @@ async fn user(t: &T, email: &str) -> Actor {
         )
         .await
         .unwrap();
-    t.bank.actor_for_user(u.id).await.unwrap()
+    t.bank.identity().actor_for_user(u.id).await.unwrap()
 }
 
 async fn customer(t: &T, me: &Actor) -> (Actor, AccountId) {
@@ -71,15 +72,24 @@ async fn customer(t: &T, me: &Actor) -> (Actor, AccountId) {
         zip_code: "73301".into(),
         country: "US".into(),
     };
-    let c = t.bank.create_customer(me, None, p).await.unwrap();
+    let c = t
+        .bank
+        .customers()
+        .create_customer(me, None, p)
+        .await
+        .unwrap();
     (
-        t.bank.actor_for_user(me.user_id.unwrap()).await.unwrap(),
+        t.bank
+            .identity()
+            .actor_for_user(me.user_id.unwrap())
+            .await
+            .unwrap(),
         c.default_account_id.unwrap(),
     )
 }
 
 async fn history(t: &T, me: &Actor) -> Vec<notify::NotificationRecord> {
-    t.bank.notifications(me, None, 100).await.unwrap()
+    t.bank.notifications().list(me, None, 100).await.unwrap()
 }
 
 #[tokio::test]
@@ -92,6 +102,7 @@ async fn events_become_templated_notifications_once() {
     let key = |k: &str| IdempotencyKey::parse(k).unwrap();
     let usd = |s: &str| Money::parse(s, Currency::USD).unwrap();
     t.bank
+        .money()
         .deposit(
             &Actor::system(),
             BookingRequest {
@@ -110,6 +121,7 @@ async fn events_become_templated_notifications_once() {
         description: None,
     };
     t.bank
+        .money()
         .transfer(
             &alice,
             TransferRequest {
@@ -122,10 +134,22 @@ async fn events_become_templated_notifications_once() {
         .unwrap();
 
     let events = t.sink.events();
-    let made = t.bank.notify_for_events(&events).await.unwrap();
+    let made = t
+        .bank
+        .notifications()
+        .notify_for_events(&events)
+        .await
+        .unwrap();
     assert!(made > 0);
     // Feeding the same events again notifies nobody twice.
-    assert_eq!(t.bank.notify_for_events(&events).await.unwrap(), 0);
+    assert_eq!(
+        t.bank
+            .notifications()
+            .notify_for_events(&events)
+            .await
+            .unwrap(),
+        0
+    );
 
     let mails = t.notifier.sent_to("bob@example.com");
     assert!(mails
@@ -179,6 +203,7 @@ async fn preferences_opt_out_but_not_of_security_messages() {
     let me = user(&t, "carl@example.com").await;
     assert_eq!(
         t.bank
+            .notifications()
             .set_notification_preference(&me, "security", Channel::Email, false)
             .await
             .unwrap_err()
@@ -187,6 +212,7 @@ async fn preferences_opt_out_but_not_of_security_messages() {
     );
     assert_eq!(
         t.bank
+            .notifications()
             .set_notification_preference(&me, "nope", Channel::Email, false)
             .await
             .unwrap_err()
@@ -194,12 +220,25 @@ async fn preferences_opt_out_but_not_of_security_messages() {
         "validation_error"
     );
     t.bank
+        .notifications()
         .set_notification_preference(&me, "account.created", Channel::Email, false)
         .await
         .unwrap();
-    assert_eq!(t.bank.notification_preferences(&me).await.unwrap().len(), 1);
+    assert_eq!(
+        t.bank
+            .notifications()
+            .notification_preferences(&me)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     let (me, _) = customer(&t, &me).await;
-    t.bank.notify_for_events(&t.sink.events()).await.unwrap();
+    t.bank
+        .notifications()
+        .notify_for_events(&t.sink.events())
+        .await
+        .unwrap();
     let h = history(&t, &me).await;
     assert!(!h
         .iter()
@@ -209,6 +248,7 @@ async fn preferences_opt_out_but_not_of_security_messages() {
         .any(|n| n.template_id == "account_created" && n.channel == Channel::InApp));
     // Security messages go out whatever the preferences say.
     t.bank
+        .identity()
         .forgot_password("carl@example.com", &RequestContext::default())
         .await
         .unwrap();
@@ -219,6 +259,7 @@ async fn preferences_opt_out_but_not_of_security_messages() {
         .any(|m| m.subject.as_deref() == Some("Reset your BankFlow password")));
     assert!(t
         .bank
+        .notifications()
         .notification_templates()
         .iter()
         .any(|t| t.id == "new_login" && t.security));
@@ -251,11 +292,17 @@ async fn failed_sends_retry_with_backoff_then_fail() {
     assert_eq!(code.status, NotificationStatus::Failed);
     assert!(code.body.contains(REDACTED));
 
-    assert_eq!(t.bank.retry_notifications().await.unwrap(), 0);
+    assert_eq!(
+        t.bank.notifications().retry_notifications().await.unwrap(),
+        0
+    );
     let mut delay = 30;
     for attempt in 2..=NOTIFY_ATTEMPTS_MAX {
         t.clock.advance(Duration::seconds(delay));
-        assert_eq!(t.bank.retry_notifications().await.unwrap(), 0);
+        assert_eq!(
+            t.bank.notifications().retry_notifications().await.unwrap(),
+            0
+        );
         let n = welcome(&history(&t, &me).await);
         assert_eq!(n.attempts, attempt);
         delay *= 2;
@@ -275,19 +322,24 @@ async fn failed_sends_retry_with_backoff_then_fail() {
         }
     }
     t.clock.advance(Duration::hours(1));
-    assert_eq!(t.bank.retry_notifications().await.unwrap(), 0);
+    assert_eq!(
+        t.bank.notifications().retry_notifications().await.unwrap(),
+        0
+    );
 
     // A transient failure recovers on the next retry.
     t.notifier.fail_next(1);
     let admin_id = t
         .bank
+        .identity()
         .ensure_admin("ops@bank.example", "bootstrap-admin-passphrase")
         .await
         .unwrap()
         .unwrap();
-    let admin = t.bank.actor_for_user(admin_id).await.unwrap();
+    let admin = t.bank.identity().actor_for_user(admin_id).await.unwrap();
     let n = t
         .bank
+        .notifications()
         .send_direct_notification(
             &admin,
             me.user_id.unwrap(),
@@ -299,7 +351,10 @@ async fn failed_sends_retry_with_backoff_then_fail() {
         .unwrap();
     assert_eq!(n.status, NotificationStatus::Pending);
     t.clock.advance(Duration::seconds(30));
-    assert_eq!(t.bank.retry_notifications().await.unwrap(), 1);
+    assert_eq!(
+        t.bank.notifications().retry_notifications().await.unwrap(),
+        1
+    );
     let n = history(&t, &me)
         .await
         .into_iter()
@@ -313,6 +368,7 @@ async fn failed_sends_retry_with_backoff_then_fail() {
         .any(|m| m.body == "Planned maintenance tonight."));
     assert_eq!(
         t.bank
+            .notifications()
             .send_direct_notification(&me, admin_id, Channel::Email, "x", "y")
             .await
             .unwrap_err()
@@ -328,14 +384,16 @@ async fn in_app_feed_pages_and_marks_read() {
     let other = user(&t, "finn@example.com").await;
     let admin_id = t
         .bank
+        .identity()
         .ensure_admin("ops@bank.example", "bootstrap-admin-passphrase")
         .await
         .unwrap()
         .unwrap();
-    let admin = t.bank.actor_for_user(admin_id).await.unwrap();
+    let admin = t.bank.identity().actor_for_user(admin_id).await.unwrap();
     for i in 0..3 {
         t.clock.advance(Duration::seconds(1));
         t.bank
+            .notifications()
             .send_direct_notification(
                 &admin,
                 me.user_id.unwrap(),
@@ -346,27 +404,40 @@ async fn in_app_feed_pages_and_marks_read() {
             .await
             .unwrap();
     }
-    let feed = t.bank.in_app_feed(&me, None, 100).await.unwrap();
+    let feed = t
+        .bank
+        .notifications()
+        .in_app_feed(&me, None, 100)
+        .await
+        .unwrap();
     // Welcome (in-app copy) + 3 notes, oldest first.
     assert_eq!(feed.len(), 4);
     assert_eq!(feed[0].template_id, "welcome");
     assert_eq!(feed[3].body, "note 2");
-    let page = t.bank.in_app_feed(&me, Some(feed[1].id), 1).await.unwrap();
+    let page = t
+        .bank
+        .notifications()
+        .in_app_feed(&me, Some(feed[1].id), 1)
+        .await
+        .unwrap();
     assert_eq!(page[0].id, feed[2].id);
     assert!(t
         .bank
+        .notifications()
         .in_app_feed(&me, Some(feed[3].id), 10)
         .await
         .unwrap()
         .is_empty());
     let read = t
         .bank
+        .notifications()
         .mark_notification_read(&me, feed[3].id)
         .await
         .unwrap();
     assert!(read.read_at.is_some());
     assert_eq!(
         t.bank
+            .notifications()
             .mark_notification_read(&other, feed[3].id)
             .await
             .unwrap_err()
@@ -374,11 +445,17 @@ async fn in_app_feed_pages_and_marks_read() {
         "not_found"
     );
     assert_eq!(
-        t.bank.in_app_feed(&me, None, 0).await.unwrap_err().code(),
+        t.bank
+            .notifications()
+            .in_app_feed(&me, None, 0)
+            .await
+            .unwrap_err()
+            .code(),
         "validation_error"
     );
     assert_eq!(
         t.bank
+            .notifications()
             .in_app_feed(&Actor::system(), None, 10)
             .await
             .unwrap_err()

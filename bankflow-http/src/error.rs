@@ -147,7 +147,7 @@ pub fn status_of(e: &BankError) -> StatusCode {
         | BankError::FraudBlocked(_) => StatusCode::UNPROCESSABLE_ENTITY,
         BankError::AccountLocked(_) => StatusCode::LOCKED,
         BankError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        BankError::Transient(_) => StatusCode::SERVICE_UNAVAILABLE,
+        BankError::Transient(_) | BankError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
         BankError::Internal(_) | BankError::Invariant(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -80,7 +80,7 @@ impl EventPump {
         tokio::spawn(async move {
             while let Some(events) = self.rx.recv().await {
                 for chunk in events.chunks(NOTIFY_CHUNK_MAX) {
-                    match bank.notify_for_events(chunk).await {
+                    match bank.notifications().notify_for_events(chunk).await {
                         Ok(n) if n > 0 => signal.bump(),
                         Ok(_) => {}
                         Err(e) => {

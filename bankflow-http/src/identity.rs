@@ -16,7 +16,12 @@ pub async fn customer_of_user(
             return Ok(c);
         }
     }
-    match state.bank.customer_of_user(&auth.actor, user).await {
+    match state
+        .bank
+        .customers()
+        .customer_of_user(&auth.actor, user)
+        .await
+    {
         Ok(c) => Ok(c.id),
         Err(BankError::Forbidden(_)) => Err(BankError::NotFound {
             resource: "customer",
@@ -34,7 +39,7 @@ pub async fn bootstrap_admin(
 ) -> Result<(), crate::serve::CliError> {
     match (email, password) {
         (Some(e), Some(p)) => {
-            match state.bank.ensure_admin(e, p).await? {
+            match state.bank.identity().ensure_admin(e, p).await? {
                 Some(id) => tracing::info!(user_id = %id, "created the first admin"),
                 // Only the first admin comes from configuration; later ones are granted by an
                 // admin, and a configured password never overwrites a stored one.

@@ -156,6 +156,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     create_private_dir(dir)?;
     let keys = crate::adapters::load_or_create_keys(args.data_key.as_deref(), dir)?;
     let builder = Bank::builder(store)
+        .runtime(Arc::new(bankflow_core::TokioRuntime))
         .keys(Arc::new(keys))
         .documents(Arc::new(crate::adapters::FsDocumentStore::new(
             dir.join("documents"),

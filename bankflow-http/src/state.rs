@@ -135,7 +135,7 @@ impl FromRequestParts<AppState> for Auth {
             // A token signed before the user created their customer profile: use the current
             // one, so the profile works at once and not only after the next refresh.
             if let Some(user) = actor.user_id {
-                match state.bank.actor_for_user(user).await {
+                match state.bank.identity().actor_for_user(user).await {
                     Ok(current) => actor.customer_id = current.customer_id,
                     Err(bankflow_core::BankError::Unauthorized(_)) => {
                         return Err(ApiError::unauthorized("invalid or expired access token"))

@@ -22,15 +22,16 @@ pub async fn run_once(bank: &Bank) -> usize {
     let mut handled = 0;
     // Due occurrences are claimed under a lease and keyed by (schedule, occurrence), so a
     // replica racing on the same schedule can only replay the transfer, never repeat it.
-    match bank.run_due_scheduled_transfers().await {
+    match bank.schedules().run_due_scheduled_transfers().await {
         Ok(r) => handled += r.completed + r.failed,
         Err(e) => tracing::warn!(error = %e, "scheduled transfers failed"),
     }
-    match bank.expire_holds().await {
+    match bank.maintenance().expire_holds().await {
         Ok(n) => handled += n,
         Err(e) => tracing::warn!(error = %e, "hold expiry failed"),
     }
     match bank
+        .maintenance()
         .relay_outbox(RELAY_BATCH_MAX, chrono::Duration::seconds(RELAY_LEASE_S))
         .await
     {
@@ -38,7 +39,7 @@ pub async fn run_once(bank: &Bank) -> usize {
         Err(e) => tracing::warn!(error = %e, "outbox relay failed"),
     }
     // Each due notification is claimed under a lease before it is sent.
-    match bank.retry_notifications().await {
+    match bank.notifications().retry_notifications().await {
         Ok(n) => handled += n,
         Err(e) => tracing::warn!(error = %e, "notification retries failed"),
     }
@@ -81,7 +82,8 @@ mod tests {
             password: "correct horse battery staple".into(),
             phone: None,
         };
-        bank.register(req, &RequestContext::default())
+        bank.identity()
+            .register(req, &RequestContext::default())
             .await
             .unwrap();
         let first = run_once(&bank).await;

@@ -102,7 +102,9 @@ impl Bank {
                 require_kyc: require_kyc.unwrap_or(true),
                 ..BankConfig::default()
             };
-            let mut builder = core::Bank::builder(store).config(config);
+            let mut builder = core::Bank::builder(store)
+                .config(config)
+                .runtime(std::sync::Arc::new(core::TokioRuntime));
             if let Some(keys) = keys {
                 builder = builder.keys(keys);
             }
@@ -169,7 +171,7 @@ impl Bank {
         })();
         settle(
             env,
-            async move { b.open_account(&a, req?).await },
+            async move { b.money().open_account(&a, req?).await },
             Account::from,
         )
     }
@@ -184,7 +186,7 @@ impl Bank {
         let (b, a) = self.ctx();
         settle(
             env,
-            async move { b.account(&a, cv::account_id(&account_id)?).await },
+            async move { b.money().account(&a, cv::account_id(&account_id)?).await },
             Account::from,
         )
     }
@@ -199,7 +201,7 @@ impl Bank {
         let (b, a) = self.ctx();
         settle(
             env,
-            async move { b.balance(&a, cv::account_id(&account_id)?).await },
+            async move { b.money().balance(&a, cv::account_id(&account_id)?).await },
             Balance::from,
         )
     }
@@ -215,7 +217,8 @@ impl Bank {
         settle(
             env,
             async move {
-                b.accounts_of_customer(&a, cv::customer_id(&customer_id)?)
+                b.money()
+                    .accounts_of_customer(&a, cv::customer_id(&customer_id)?)
                     .await
             },
             list,
@@ -233,7 +236,8 @@ impl Bank {
         let (after, limit) = options.map(|o| (o.after, o.limit)).unwrap_or((None, None));
         let fut = async move {
             let after = after.as_deref().map(cv::account_id).transpose()?;
-            b.list_accounts(&a, after, limit.unwrap_or(PAGE_LIMIT_DEFAULT))
+            b.money()
+                .list_accounts(&a, after, limit.unwrap_or(PAGE_LIMIT_DEFAULT))
                 .await
         };
         settle(env, fut, list)
@@ -249,7 +253,11 @@ impl Bank {
         let (b, a) = self.ctx();
         settle(
             env,
-            async move { b.freeze_account(&a, cv::account_id(&account_id)?).await },
+            async move {
+                b.money()
+                    .freeze_account(&a, cv::account_id(&account_id)?)
+                    .await
+            },
             Account::from,
         )
     }
@@ -264,7 +272,11 @@ impl Bank {
         let (b, a) = self.ctx();
         settle(
             env,
-            async move { b.unfreeze_account(&a, cv::account_id(&account_id)?).await },
+            async move {
+                b.money()
+                    .unfreeze_account(&a, cv::account_id(&account_id)?)
+                    .await
+            },
             Account::from,
         )
     }
@@ -279,7 +291,11 @@ impl Bank {
         let (b, a) = self.ctx();
         settle(
             env,
-            async move { b.close_account(&a, cv::account_id(&account_id)?).await },
+            async move {
+                b.money()
+                    .close_account(&a, cv::account_id(&account_id)?)
+                    .await
+            },
             Account::from,
         )
     }
@@ -297,7 +313,7 @@ impl Bank {
             let id = cv::account_id(&account_id)?;
             let overdraft = cv::decimal("overdraft_limit", &limits.overdraft_limit)?;
             let daily = cv::opt_decimal("daily_limit", limits.daily_limit.as_deref())?;
-            b.set_limits(&a, id, overdraft, daily).await
+            b.money().set_limits(&a, id, overdraft, daily).await
         };
         settle(env, fut, Account::from)
     }
@@ -317,7 +333,7 @@ impl Bank {
         let req = booking(&account_id, &amount, options);
         settle(
             env,
-            async move { b.deposit(&a, req?).await },
+            async move { b.money().deposit(&a, req?).await },
             Transaction::from,
         )
     }
@@ -335,7 +351,7 @@ impl Bank {
         let req = booking(&account_id, &amount, options);
         settle(
             env,
-            async move { b.withdraw(&a, req?).await },
+            async move { b.money().withdraw(&a, req?).await },
             Transaction::from,
         )
     }
@@ -366,7 +382,7 @@ impl Bank {
         })();
         settle(
             env,
-            async move { b.transfer(&a, req?).await },
+            async move { b.money().transfer(&a, req?).await },
             Transaction::from,
         )
     }
@@ -400,7 +416,7 @@ impl Bank {
         })();
         let fut = async move {
             let (req, until) = parsed?;
-            b.transfer_pending(&a, req, until).await
+            b.money().transfer_pending(&a, req, until).await
         };
         settle(env, fut, Transaction::from)
     }
@@ -421,7 +437,8 @@ impl Bank {
                 .as_deref()
                 .map(|m| cv::money(m, options.currency.as_deref()))
                 .transpose()?;
-            b.post_pending(&a, id, amount, cv::key(&options.idempotency_key)?)
+            b.money()
+                .post_pending(&a, id, amount, cv::key(&options.idempotency_key)?)
                 .await
         };
         settle(env, fut, Transaction::from)
@@ -437,12 +454,13 @@ impl Bank {
     ) -> Result<PromiseRaw<'env, Transaction>> {
         let (b, a) = self.ctx();
         let fut = async move {
-            b.void_pending(
-                &a,
-                cv::transaction_id(&transaction_id)?,
-                cv::key(&options.idempotency_key)?,
-            )
-            .await
+            b.money()
+                .void_pending(
+                    &a,
+                    cv::transaction_id(&transaction_id)?,
+                    cv::key(&options.idempotency_key)?,
+                )
+                .await
         };
         settle(env, fut, Transaction::from)
     }
@@ -458,7 +476,8 @@ impl Bank {
         let (b, a) = self.ctx();
         let fut = async move {
             let id = cv::transaction_id(&transaction_id)?;
-            b.reverse(&a, id, &options.reason, cv::key(&options.idempotency_key)?)
+            b.money()
+                .reverse(&a, id, &options.reason, cv::key(&options.idempotency_key)?)
                 .await
         };
         settle(env, fut, Transaction::from)
@@ -489,7 +508,7 @@ impl Bank {
         let context = cv::context(options.context);
         settle(
             env,
-            async move { b.transfer_batch(&a, parsed?, key?, context).await },
+            async move { b.money().transfer_batch(&a, parsed?, key?, context).await },
             list,
         )
     }
@@ -523,7 +542,7 @@ impl Bank {
             .collect::<BankResult<Vec<_>>>();
         settle(
             env,
-            async move { b.submit_transfers(&a, reqs?).await },
+            async move { b.money().submit_transfers(&a, reqs?).await },
             list,
         )
     }
@@ -532,9 +551,11 @@ impl Bank {
     #[napi]
     pub fn expire_holds<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, u32>> {
         let b = self.bank.clone();
-        settle(env, async move { b.expire_holds().await }, |n| {
-            u32::try_from(n).unwrap_or(u32::MAX)
-        })
+        settle(
+            env,
+            async move { b.maintenance().expire_holds().await },
+            |n| u32::try_from(n).unwrap_or(u32::MAX),
+        )
     }
 
     // ------------------------------------------------------------------ queries
@@ -550,7 +571,8 @@ impl Bank {
         settle(
             env,
             async move {
-                b.transaction(&a, cv::transaction_id(&transaction_id)?)
+                b.money()
+                    .transaction(&a, cv::transaction_id(&transaction_id)?)
                     .await
             },
             Transaction::from,
@@ -600,7 +622,11 @@ impl Bank {
                 ..TransactionQuery::default()
             })
         });
-        settle(env, async move { b.history(&a, &parsed?).await }, list)
+        settle(
+            env,
+            async move { b.money().history(&a, &parsed?).await },
+            list,
+        )
     }
 
     /// A statement for `fromDate..=toDate` (UTC days, `YYYY-MM-DD`).
@@ -615,13 +641,14 @@ impl Bank {
         let (b, a) = self.ctx();
         let fut = async move {
             let id = cv::account_id(&account_id)?;
-            b.statement(
-                &a,
-                id,
-                cv::date("from_date", &from_date)?,
-                cv::date("to_date", &to_date)?,
-            )
-            .await
+            b.money()
+                .statement(
+                    &a,
+                    id,
+                    cv::date("from_date", &from_date)?,
+                    cv::date("to_date", &to_date)?,
+                )
+                .await
         };
         settle(env, fut, Statement::from)
     }
@@ -632,7 +659,7 @@ impl Bank {
         let b = self.bank.clone();
         settle(
             env,
-            async move { b.verify_ledger().await },
+            async move { b.money().verify_ledger().await },
             LedgerReport::from,
         )
     }

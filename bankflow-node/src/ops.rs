@@ -263,7 +263,7 @@ impl Bank {
                 priority: rule.priority.unwrap_or(0),
                 is_active: rule.is_active.unwrap_or(true),
             };
-            b.create_fraud_rule(&a, rule).await
+            b.fraud().create_fraud_rule(&a, rule).await
         };
         settle(env, fut, FraudRule::from)
     }
@@ -288,7 +288,8 @@ impl Bank {
                 priority: patch.priority,
                 is_active: patch.is_active,
             };
-            b.update_fraud_rule(&a, RuleId::parse(&rule_id)?, patch)
+            b.fraud()
+                .update_fraud_rule(&a, RuleId::parse(&rule_id)?, patch)
                 .await
         };
         settle(env, fut, FraudRule::from)
@@ -304,7 +305,11 @@ impl Bank {
         let (b, a) = self.ctx();
         settle(
             env,
-            async move { b.fraud_rules(&a, active_only.unwrap_or(false)).await },
+            async move {
+                b.fraud()
+                    .fraud_rules(&a, active_only.unwrap_or(false))
+                    .await
+            },
             list,
         )
     }
@@ -318,7 +323,7 @@ impl Bank {
         let (b, a) = self.ctx();
         settle(
             env,
-            async move { b.install_default_fraud_rules(&a).await },
+            async move { b.fraud().install_default_fraud_rules(&a).await },
             |n| u32::try_from(n).unwrap_or(u32::MAX),
         )
     }
@@ -339,7 +344,8 @@ impl Bank {
                 ListKind::parse(&list_kind)?,
                 ListEntryType::parse(&entry_type)?,
             );
-            b.add_list_entry(&a, kind, ty, &value, reason.as_deref())
+            b.fraud()
+                .add_list_entry(&a, kind, ty, &value, reason.as_deref())
                 .await
         };
         settle(env, fut, ListEntry::from)
@@ -356,7 +362,8 @@ impl Bank {
         settle(
             env,
             async move {
-                b.remove_list_entry(&a, ListEntryId::parse(&entry_id)?)
+                b.fraud()
+                    .remove_list_entry(&a, ListEntryId::parse(&entry_id)?)
                     .await
             },
             |()| (),
@@ -375,7 +382,7 @@ impl Bank {
         let fut = async move {
             let kind = filter.as_deref().map(ListKind::parse).transpose()?;
             let after = after.as_deref().map(ListEntryId::parse).transpose()?;
-            b.list_entries(&a, kind, after, limit).await
+            b.fraud().list_entries(&a, kind, after, limit).await
         };
         settle(env, fut, list)
     }
@@ -392,7 +399,7 @@ impl Bank {
         let fut = async move {
             let status = filter.as_deref().map(CaseStatus::parse).transpose()?;
             let after = after.as_deref().map(CaseId::parse).transpose()?;
-            b.fraud_cases(&a, status, after, limit).await
+            b.fraud().fraud_cases(&a, status, after, limit).await
         };
         settle(env, fut, list)
     }
@@ -418,7 +425,8 @@ impl Bank {
                     ))
                 }
             };
-            b.resolve_fraud_case(&a, CaseId::parse(&case_id)?, decision, note.as_deref())
+            b.fraud()
+                .resolve_fraud_case(&a, CaseId::parse(&case_id)?, decision, note.as_deref())
                 .await
         };
         settle(env, fut, |(c, t)| CaseResolution {
@@ -438,7 +446,8 @@ impl Bank {
         let (b, a) = self.ctx();
         let fut = async move {
             let before = before.as_deref().map(NotificationId::parse).transpose()?;
-            b.notifications(&a, before, limit.unwrap_or(PAGE_LIMIT_DEFAULT))
+            b.notifications()
+                .list(&a, before, limit.unwrap_or(PAGE_LIMIT_DEFAULT))
                 .await
         };
         settle(env, fut, list)
@@ -455,7 +464,8 @@ impl Bank {
         settle(
             env,
             async move {
-                b.mark_notification_read(&a, NotificationId::parse(&notification_id)?)
+                b.notifications()
+                    .mark_notification_read(&a, NotificationId::parse(&notification_id)?)
                     .await
             },
             Notification::from,
@@ -474,7 +484,8 @@ impl Bank {
     ) -> Result<PromiseRaw<'env, NotificationPreference>> {
         let (b, a) = self.ctx();
         let fut = async move {
-            b.set_notification_preference(&a, &category, Channel::parse(&channel)?, enabled)
+            b.notifications()
+                .set_notification_preference(&a, &category, Channel::parse(&channel)?, enabled)
                 .await
         };
         settle(env, fut, NotificationPreference::from)
@@ -489,7 +500,7 @@ impl Bank {
         let (b, a) = self.ctx();
         settle(
             env,
-            async move { b.notification_preferences(&a).await },
+            async move { b.notifications().notification_preferences(&a).await },
             list,
         )
     }
@@ -506,7 +517,8 @@ impl Bank {
         settle(
             env,
             async move {
-                b.audit_log(&a, after_seq, limit.unwrap_or(PAGE_LIMIT_DEFAULT))
+                b.audit()
+                    .audit_log(&a, after_seq, limit.unwrap_or(PAGE_LIMIT_DEFAULT))
                     .await
             },
             list,
@@ -517,7 +529,7 @@ impl Bank {
     #[napi]
     pub fn verify_audit<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, AuditReport>> {
         let b = self.bank.clone();
-        let fut = async move { b.verify_audit().await };
+        let fut = async move { b.audit().verify_audit().await };
         settle(env, fut, |v| AuditReport {
             entries_checked: i64::try_from(v.entries_checked).unwrap_or(i64::MAX),
             first_tampered_seq: v.first_tampered_seq,

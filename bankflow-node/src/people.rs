@@ -244,15 +244,16 @@ impl Bank {
         settle(
             env,
             async move {
-                b.register(
-                    RegisterRequest {
-                        email,
-                        password,
-                        phone,
-                    },
-                    &ctx,
-                )
-                .await
+                b.identity()
+                    .register(
+                        RegisterRequest {
+                            email,
+                            password,
+                            phone,
+                        },
+                        &ctx,
+                    )
+                    .await
             },
             User::from,
         )
@@ -275,15 +276,16 @@ impl Bank {
         settle(
             env,
             async move {
-                b.login(
-                    LoginRequest {
-                        email,
-                        password,
-                        mfa_code,
-                    },
-                    &ctx,
-                )
-                .await
+                b.identity()
+                    .login(
+                        LoginRequest {
+                            email,
+                            password,
+                            mfa_code,
+                        },
+                        &ctx,
+                    )
+                    .await
             },
             Login::from,
         )
@@ -299,7 +301,11 @@ impl Bank {
         let b = self.bank.clone();
         settle(
             env,
-            async move { b.refresh(&refresh_token, &Default::default()).await },
+            async move {
+                b.identity()
+                    .refresh(&refresh_token, &Default::default())
+                    .await
+            },
             Login::from,
         )
     }
@@ -314,7 +320,11 @@ impl Bank {
         let b = self.bank.clone();
         settle(
             env,
-            async move { b.logout(&refresh_token, &Default::default()).await },
+            async move {
+                b.identity()
+                    .logout(&refresh_token, &Default::default())
+                    .await
+            },
             |()| (),
         )
     }
@@ -325,7 +335,7 @@ impl Bank {
     pub fn as_user<'env>(&self, env: &'env Env, user_id: String) -> Result<PromiseRaw<'env, Bank>> {
         let b = self.bank.clone();
         let fut = async move {
-            let actor = b.actor_for_user(uid(&user_id)?).await?;
+            let actor = b.identity().actor_for_user(uid(&user_id)?).await?;
             Ok(Bank { bank: b, actor })
         };
         settle(env, fut, |bank| bank)
@@ -335,7 +345,7 @@ impl Bank {
     #[napi]
     pub fn me<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, User>> {
         let (b, a) = self.ctx();
-        settle(env, async move { b.me(&a).await }, User::from)
+        settle(env, async move { b.identity().me(&a).await }, User::from)
     }
 
     /// Starts TOTP enrolment for the acting user.
@@ -344,7 +354,7 @@ impl Bank {
         let (b, a) = self.ctx();
         settle(
             env,
-            async move { b.mfa_setup(&a, &Default::default()).await },
+            async move { b.identity().mfa_setup(&a, &Default::default()).await },
             |s| MfaSetup {
                 secret: s.secret,
                 otpauth_url: s.otpauth_url,
@@ -358,7 +368,11 @@ impl Bank {
         let (b, a) = self.ctx();
         settle(
             env,
-            async move { b.mfa_enable(&a, &code, &Default::default()).await },
+            async move {
+                b.identity()
+                    .mfa_enable(&a, &code, &Default::default())
+                    .await
+            },
             |()| (),
         )
     }
@@ -369,7 +383,11 @@ impl Bank {
         let (b, a) = self.ctx();
         settle(
             env,
-            async move { b.mfa_disable(&a, &code, &Default::default()).await },
+            async move {
+                b.identity()
+                    .mfa_disable(&a, &code, &Default::default())
+                    .await
+            },
             |()| (),
         )
     }
@@ -397,7 +415,7 @@ impl Bank {
                 zip_code: input.zip_code,
                 country: input.country,
             };
-            b.create_customer(&a, owner, req).await
+            b.customers().create_customer(&a, owner, req).await
         };
         settle(env, fut, Customer::from)
     }
@@ -412,7 +430,11 @@ impl Bank {
         let (b, a) = self.ctx();
         settle(
             env,
-            async move { b.customer(&a, cv::customer_id(&customer_id)?).await },
+            async move {
+                b.customers()
+                    .customer(&a, cv::customer_id(&customer_id)?)
+                    .await
+            },
             Customer::from,
         )
     }
@@ -427,7 +449,7 @@ impl Bank {
         let (b, a) = self.ctx();
         settle(
             env,
-            async move { b.customer_of_user(&a, uid(&user_id)?).await },
+            async move { b.customers().customer_of_user(&a, uid(&user_id)?).await },
             Customer::from,
         )
     }
@@ -443,7 +465,8 @@ impl Bank {
     ) -> Result<PromiseRaw<'env, bool>> {
         let (b, a) = self.ctx();
         let fut = async move {
-            b.verify_customer_ssn(&a, cv::customer_id(&customer_id)?, &candidate)
+            b.customers()
+                .verify_customer_ssn(&a, cv::customer_id(&customer_id)?, &candidate)
                 .await
         };
         settle(env, fut, |ok| ok)
@@ -462,7 +485,8 @@ impl Bank {
         let bytes = content.to_vec();
         let fut = async move {
             let kind = DocumentType::parse(&document_type)?;
-            b.upload_document(&a, cv::customer_id(&customer_id)?, kind, &bytes)
+            b.customers()
+                .upload_document(&a, cv::customer_id(&customer_id)?, kind, &bytes)
                 .await
         };
         settle(env, fut, Document::from)
@@ -478,7 +502,11 @@ impl Bank {
         let (b, a) = self.ctx();
         settle(
             env,
-            async move { b.documents(&a, cv::customer_id(&customer_id)?).await },
+            async move {
+                b.customers()
+                    .documents(&a, cv::customer_id(&customer_id)?)
+                    .await
+            },
             crate::list,
         )
     }
@@ -493,7 +521,11 @@ impl Bank {
         let (b, a) = self.ctx();
         settle(
             env,
-            async move { b.submit_kyc(&a, cv::customer_id(&customer_id)?).await },
+            async move {
+                b.customers()
+                    .submit_kyc(&a, cv::customer_id(&customer_id)?)
+                    .await
+            },
             Kyc::from,
         )
     }
@@ -508,7 +540,11 @@ impl Bank {
         let (b, a) = self.ctx();
         settle(
             env,
-            async move { b.approve_kyc(&a, cv::customer_id(&customer_id)?).await },
+            async move {
+                b.customers()
+                    .approve_kyc(&a, cv::customer_id(&customer_id)?)
+                    .await
+            },
             Kyc::from,
         )
     }
@@ -525,7 +561,8 @@ impl Bank {
         settle(
             env,
             async move {
-                b.reject_kyc(&a, cv::customer_id(&customer_id)?, &reason)
+                b.customers()
+                    .reject_kyc(&a, cv::customer_id(&customer_id)?, &reason)
                     .await
             },
             Kyc::from,
@@ -542,7 +579,11 @@ impl Bank {
         let (b, a) = self.ctx();
         settle(
             env,
-            async move { b.kyc_status(&a, cv::customer_id(&customer_id)?).await },
+            async move {
+                b.customers()
+                    .kyc_status(&a, cv::customer_id(&customer_id)?)
+                    .await
+            },
             Kyc::from,
         )
     }

@@ -187,7 +187,9 @@ impl Bank {
             require_kyc,
             ..BankConfig::default()
         };
-        let mut builder = core::Bank::builder(store).config(config);
+        let mut builder = core::Bank::builder(store)
+            .config(config)
+            .runtime(std::sync::Arc::new(core::TokioRuntime));
         if let Some(keys) = keys {
             builder = builder.keys(keys);
         }
@@ -252,31 +254,33 @@ impl Bank {
                 .map(|d| convert::decimal(py, d, "daily_limit"))
                 .transpose()?,
         };
-        self.run(py, |b, a| async move { b.open_account(&a, req).await })
-            .map(Account::from)
+        self.run(
+            py,
+            |b, a| async move { b.money().open_account(&a, req).await },
+        )
+        .map(Account::from)
     }
 
     /// An account.
     fn account(&self, py: Python<'_>, account_id: &str) -> PyResult<Account> {
         let id = convert::account_id(py, account_id)?;
-        self.run(py, |b, a| async move { b.account(&a, id).await })
+        self.run(py, |b, a| async move { b.money().account(&a, id).await })
             .map(Account::from)
     }
 
     /// Ledger and available balance.
     fn balance(&self, py: Python<'_>, account_id: &str) -> PyResult<Balance> {
         let id = convert::account_id(py, account_id)?;
-        self.run(py, |b, a| async move { b.balance(&a, id).await })
+        self.run(py, |b, a| async move { b.money().balance(&a, id).await })
             .map(Balance::from)
     }
 
     /// A customer's accounts.
     fn accounts_of_customer(&self, py: Python<'_>, customer_id: &str) -> PyResult<Vec<Account>> {
         let id = ok(py, CustomerId::parse(customer_id))?;
-        let list = self.run(
-            py,
-            |b, a| async move { b.accounts_of_customer(&a, id).await },
-        )?;
+        let list = self.run(py, |b, a| async move {
+            b.money().accounts_of_customer(&a, id).await
+        })?;
         Ok(list.into_iter().map(Account::from).collect())
     }
 
@@ -290,32 +294,39 @@ impl Bank {
         limit: u32,
     ) -> PyResult<Vec<Account>> {
         let after = after.map(|s| convert::account_id(py, s)).transpose()?;
-        let list = self.run(
-            py,
-            |b, a| async move { b.list_accounts(&a, after, limit).await },
-        )?;
+        let list = self.run(py, |b, a| async move {
+            b.money().list_accounts(&a, after, limit).await
+        })?;
         Ok(list.into_iter().map(Account::from).collect())
     }
 
     /// Freezes an account (admin).
     fn freeze_account(&self, py: Python<'_>, account_id: &str) -> PyResult<Account> {
         let id = convert::account_id(py, account_id)?;
-        self.run(py, |b, a| async move { b.freeze_account(&a, id).await })
-            .map(Account::from)
+        self.run(
+            py,
+            |b, a| async move { b.money().freeze_account(&a, id).await },
+        )
+        .map(Account::from)
     }
 
     /// Unfreezes an account (admin).
     fn unfreeze_account(&self, py: Python<'_>, account_id: &str) -> PyResult<Account> {
         let id = convert::account_id(py, account_id)?;
-        self.run(py, |b, a| async move { b.unfreeze_account(&a, id).await })
-            .map(Account::from)
+        self.run(py, |b, a| async move {
+            b.money().unfreeze_account(&a, id).await
+        })
+        .map(Account::from)
     }
 
     /// Closes an account (zero balance, no open holds).
     fn close_account(&self, py: Python<'_>, account_id: &str) -> PyResult<Account> {
         let id = convert::account_id(py, account_id)?;
-        self.run(py, |b, a| async move { b.close_account(&a, id).await })
-            .map(Account::from)
+        self.run(
+            py,
+            |b, a| async move { b.money().close_account(&a, id).await },
+        )
+        .map(Account::from)
     }
 
     /// Sets the overdraft and daily limits (admin).
@@ -333,7 +344,7 @@ impl Bank {
             .map(|d| convert::decimal(py, d, "daily_limit"))
             .transpose()?;
         self.run(py, |b, a| async move {
-            b.set_limits(&a, id, overdraft, daily).await
+            b.money().set_limits(&a, id, overdraft, daily).await
         })
         .map(Account::from)
     }
@@ -359,7 +370,7 @@ impl Bank {
             idempotency_key,
             description,
         )?;
-        self.run(py, |b, a| async move { b.deposit(&a, req).await })
+        self.run(py, |b, a| async move { b.money().deposit(&a, req).await })
             .map(Transaction::from)
     }
 
@@ -382,7 +393,7 @@ impl Bank {
             idempotency_key,
             description,
         )?;
-        self.run(py, |b, a| async move { b.withdraw(&a, req).await })
+        self.run(py, |b, a| async move { b.money().withdraw(&a, req).await })
             .map(Transaction::from)
     }
 
@@ -405,7 +416,7 @@ impl Bank {
             idempotency_key: convert::key(py, idempotency_key)?,
             context: convert::context(py, context)?,
         };
-        self.run(py, |b, a| async move { b.transfer(&a, req).await })
+        self.run(py, |b, a| async move { b.money().transfer(&a, req).await })
             .map(Transaction::from)
     }
 
@@ -431,7 +442,7 @@ impl Bank {
         };
         let until = convert::opt_utc(expires_at)?;
         self.run(py, |b, a| async move {
-            b.transfer_pending(&a, req, until).await
+            b.money().transfer_pending(&a, req, until).await
         })
         .map(Transaction::from)
     }
@@ -452,7 +463,7 @@ impl Bank {
             .transpose()?;
         let key = convert::key(py, idempotency_key)?;
         self.run(py, |b, a| async move {
-            b.post_pending(&a, id, amount, key).await
+            b.money().post_pending(&a, id, amount, key).await
         })
         .map(Transaction::from)
     }
@@ -467,8 +478,10 @@ impl Bank {
     ) -> PyResult<Transaction> {
         let id = convert::transaction_id(py, transaction_id)?;
         let key = convert::key(py, idempotency_key)?;
-        self.run(py, |b, a| async move { b.void_pending(&a, id, key).await })
-            .map(Transaction::from)
+        self.run(py, |b, a| async move {
+            b.money().void_pending(&a, id, key).await
+        })
+        .map(Transaction::from)
     }
 
     /// Reverses a COMPLETED transaction (admin); returns the original, now REVERSED.
@@ -482,10 +495,9 @@ impl Bank {
     ) -> PyResult<Transaction> {
         let id = convert::transaction_id(py, transaction_id)?;
         let key = convert::key(py, idempotency_key)?;
-        self.run(
-            py,
-            |b, a| async move { b.reverse(&a, id, &reason, key).await },
-        )
+        self.run(py, |b, a| async move {
+            b.money().reverse(&a, id, &reason, key).await
+        })
         .map(Transaction::from)
     }
 
@@ -517,7 +529,9 @@ impl Bank {
                 context: core::RequestContext::default(),
             });
         }
-        let results = self.run(py, |b, a| async move { b.submit_transfers(&a, reqs).await })?;
+        let results = self.run(py, |b, a| async move {
+            b.money().submit_transfers(&a, reqs).await
+        })?;
         results
             .into_iter()
             .map(|r| match r {
@@ -553,14 +567,17 @@ impl Bank {
         let key = convert::key(py, idempotency_key)?;
         let ctx = convert::context(py, context)?;
         let list = self.run(py, |b, a| async move {
-            b.transfer_batch(&a, parsed, key, ctx).await
+            b.money().transfer_batch(&a, parsed, key, ctx).await
         })?;
         Ok(list.into_iter().map(Transaction::from).collect())
     }
 
     /// Expires due holds; returns how many.
     fn expire_holds(&self, py: Python<'_>) -> PyResult<usize> {
-        self.run(py, |b, _| async move { b.expire_holds().await })
+        self.run(
+            py,
+            |b, _| async move { b.maintenance().expire_holds().await },
+        )
     }
 
     // ------------------------------------------------------------------ queries
@@ -568,8 +585,11 @@ impl Bank {
     /// A transaction.
     fn transaction(&self, py: Python<'_>, transaction_id: &str) -> PyResult<Transaction> {
         let id = convert::transaction_id(py, transaction_id)?;
-        self.run(py, |b, a| async move { b.transaction(&a, id).await })
-            .map(Transaction::from)
+        self.run(
+            py,
+            |b, a| async move { b.money().transaction(&a, id).await },
+        )
+        .map(Transaction::from)
     }
 
     /// Transaction history, newest first. Page with `after=<last transaction of the page>`.
@@ -614,7 +634,10 @@ impl Bank {
             after,
             limit,
         };
-        let list = self.run(py, |b, a| async move { b.history(&a, &query).await })?;
+        let list = self.run(
+            py,
+            |b, a| async move { b.money().history(&a, &query).await },
+        )?;
         Ok(list.into_iter().map(Transaction::from).collect())
     }
 
@@ -628,16 +651,15 @@ impl Bank {
     ) -> PyResult<Statement> {
         let id = convert::account_id(py, account_id)?;
         let (from, to) = (convert::date(from_date)?, convert::date(to_date)?);
-        self.run(
-            py,
-            |b, a| async move { b.statement(&a, id, from, to).await },
-        )
+        self.run(py, |b, a| async move {
+            b.money().statement(&a, id, from, to).await
+        })
         .map(Statement::from)
     }
 
     /// Audits the whole ledger (balances = postings, postings sum to zero).
     fn verify_ledger(&self, py: Python<'_>) -> PyResult<LedgerReport> {
-        self.run(py, |b, _| async move { b.verify_ledger().await })
+        self.run(py, |b, _| async move { b.money().verify_ledger().await })
             .map(LedgerReport::from)
     }
 

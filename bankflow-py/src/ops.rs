@@ -241,10 +241,9 @@ impl Bank {
             priority,
             is_active,
         };
-        let r = self.run(
-            py,
-            |b, a| async move { b.create_fraud_rule(&a, rule).await },
-        )?;
+        let r = self.run(py, |b, a| async move {
+            b.fraud().create_fraud_rule(&a, rule).await
+        })?;
         FraudRuleInfo::new(py, r)
     }
 
@@ -271,7 +270,7 @@ impl Bank {
             is_active,
         };
         let r = self.run(py, |b, a| async move {
-            b.update_fraud_rule(&a, id, patch).await
+            b.fraud().update_fraud_rule(&a, id, patch).await
         })?;
         FraudRuleInfo::new(py, r)
     }
@@ -279,10 +278,9 @@ impl Bank {
     /// Fraud rules, highest priority first (staff).
     #[pyo3(signature = (*, active_only=false))]
     fn fraud_rules(&self, py: Python<'_>, active_only: bool) -> PyResult<Vec<FraudRuleInfo>> {
-        let rules = self.run(
-            py,
-            |b, a| async move { b.fraud_rules(&a, active_only).await },
-        )?;
+        let rules = self.run(py, |b, a| async move {
+            b.fraud().fraud_rules(&a, active_only).await
+        })?;
         rules
             .into_iter()
             .map(|r| FraudRuleInfo::new(py, r))
@@ -291,10 +289,9 @@ impl Bank {
 
     /// Installs the engine's default rule set (admin); returns how many were added.
     fn install_default_fraud_rules(&self, py: Python<'_>) -> PyResult<usize> {
-        self.run(
-            py,
-            |b, a| async move { b.install_default_fraud_rules(&a).await },
-        )
+        self.run(py, |b, a| async move {
+            b.fraud().install_default_fraud_rules(&a).await
+        })
     }
 
     /// Adds a blacklist (`BLACK`) or whitelist (`WHITE`) entry (admin).
@@ -310,7 +307,8 @@ impl Bank {
         let list = parse(py, ListKind::parse(list))?;
         let kind = parse(py, ListEntryType::parse(entry_type))?;
         self.run(py, |b, a| async move {
-            b.add_list_entry(&a, list, kind, &value, reason.as_deref())
+            b.fraud()
+                .add_list_entry(&a, list, kind, &value, reason.as_deref())
                 .await
         })
         .map(ListEntryInfo::from)
@@ -319,7 +317,9 @@ impl Bank {
     /// Removes a list entry (admin).
     fn remove_list_entry(&self, py: Python<'_>, entry_id: &str) -> PyResult<()> {
         let id = parse(py, ListEntryId::parse(entry_id))?;
-        self.run(py, |b, a| async move { b.remove_list_entry(&a, id).await })
+        self.run(py, |b, a| async move {
+            b.fraud().remove_list_entry(&a, id).await
+        })
     }
 
     /// List entries by id, paged (staff).
@@ -336,7 +336,7 @@ impl Bank {
             .map(|s| parse(py, ListEntryId::parse(s)))
             .transpose()?;
         let v = self.run(py, |b, a| async move {
-            b.list_entries(&a, list, after, limit).await
+            b.fraud().list_entries(&a, list, after, limit).await
         })?;
         Ok(v.into_iter().map(ListEntryInfo::from).collect())
     }
@@ -355,7 +355,7 @@ impl Bank {
             .transpose()?;
         let after = after.map(|s| parse(py, CaseId::parse(s))).transpose()?;
         let v = self.run(py, |b, a| async move {
-            b.fraud_cases(&a, status, after, limit).await
+            b.fraud().fraud_cases(&a, status, after, limit).await
         })?;
         Ok(v.into_iter().map(FraudCaseInfo::from).collect())
     }
@@ -385,7 +385,8 @@ impl Bank {
             }
         };
         let (c, t) = self.run(py, |b, a| async move {
-            b.resolve_fraud_case(&a, id, decision, note.as_deref())
+            b.fraud()
+                .resolve_fraud_case(&a, id, decision, note.as_deref())
                 .await
         })?;
         Ok((c.into(), t.into()))
@@ -405,7 +406,7 @@ impl Bank {
             .map(|s| parse(py, NotificationId::parse(s)))
             .transpose()?;
         let v = self.run(py, |b, a| async move {
-            b.notifications(&a, before, limit).await
+            b.notifications().list(&a, before, limit).await
         })?;
         Ok(v.into_iter().map(Notification::from).collect())
     }
@@ -417,10 +418,9 @@ impl Bank {
         notification_id: &str,
     ) -> PyResult<Notification> {
         let id = parse(py, NotificationId::parse(notification_id))?;
-        self.run(
-            py,
-            |b, a| async move { b.mark_notification_read(&a, id).await },
-        )
+        self.run(py, |b, a| async move {
+            b.notifications().mark_notification_read(&a, id).await
+        })
         .map(Notification::from)
     }
 
@@ -435,7 +435,8 @@ impl Bank {
     ) -> PyResult<NotificationPreference> {
         let channel = parse(py, Channel::parse(channel))?;
         self.run(py, |b, a| async move {
-            b.set_notification_preference(&a, &category, channel, enabled)
+            b.notifications()
+                .set_notification_preference(&a, &category, channel, enabled)
                 .await
         })
         .map(NotificationPreference::from)
@@ -443,10 +444,9 @@ impl Bank {
 
     /// The acting user's explicit preferences (absent ones are enabled).
     fn notification_preferences(&self, py: Python<'_>) -> PyResult<Vec<NotificationPreference>> {
-        let v = self.run(
-            py,
-            |b, a| async move { b.notification_preferences(&a).await },
-        )?;
+        let v = self.run(py, |b, a| async move {
+            b.notifications().notification_preferences(&a).await
+        })?;
         Ok(v.into_iter().map(NotificationPreference::from).collect())
     }
 
@@ -460,11 +460,9 @@ impl Bank {
         after_seq: Option<i64>,
         limit: u32,
     ) -> PyResult<Vec<AuditEntry>> {
-        let v: Vec<AuditRecord> =
-            self.run(
-                py,
-                |b, a| async move { b.audit_log(&a, after_seq, limit).await },
-            )?;
+        let v: Vec<AuditRecord> = self.run(py, |b, a| async move {
+            b.audit().audit_log(&a, after_seq, limit).await
+        })?;
         v.into_iter()
             .map(|r| {
                 Ok(AuditEntry {
@@ -485,7 +483,7 @@ impl Bank {
 
     /// Re-computes the audit log's hash chain.
     fn verify_audit(&self, py: Python<'_>) -> PyResult<AuditReport> {
-        self.run(py, |b, _| async move { b.verify_audit().await })
+        self.run(py, |b, _| async move { b.audit().verify_audit().await })
             .map(AuditReport::from)
     }
 }

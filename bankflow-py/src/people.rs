@@ -279,8 +279,11 @@ impl Bank {
             password,
             phone,
         };
-        self.run(py, |b, _| async move { b.register(req, &ctx).await })
-            .map(User::from)
+        self.run(
+            py,
+            |b, _| async move { b.identity().register(req, &ctx).await },
+        )
+        .map(User::from)
     }
 
     /// Logs in; returns the claims and a refresh token. Raises `MfaRequired` when TOTP is
@@ -300,8 +303,11 @@ impl Bank {
             password,
             mfa_code,
         };
-        self.run(py, |b, _| async move { b.login(req, &ctx).await })
-            .map(Login::from)
+        self.run(
+            py,
+            |b, _| async move { b.identity().login(req, &ctx).await },
+        )
+        .map(Login::from)
     }
 
     /// Rotates a refresh token: returns a new login (reuse of an old token revokes the family).
@@ -313,10 +319,9 @@ impl Bank {
         context: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Login> {
         let ctx = convert::context(py, context)?;
-        self.run(
-            py,
-            |b, _| async move { b.refresh(&refresh_token, &ctx).await },
-        )
+        self.run(py, |b, _| async move {
+            b.identity().refresh(&refresh_token, &ctx).await
+        })
         .map(Login::from)
     }
 
@@ -329,16 +334,18 @@ impl Bank {
         context: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
         let ctx = convert::context(py, context)?;
-        self.run(
-            py,
-            |b, _| async move { b.logout(&refresh_token, &ctx).await },
-        )
+        self.run(py, |b, _| async move {
+            b.identity().logout(&refresh_token, &ctx).await
+        })
     }
 
     /// A handle acting as `user_id`, with the roles and customer profile stored now.
     fn as_user(&self, py: Python<'_>, user_id: &str) -> PyResult<Bank> {
         let uid = self::user_id(py, user_id)?;
-        let actor = self.run(py, |b, _| async move { b.actor_for_user(uid).await })?;
+        let actor = self.run(
+            py,
+            |b, _| async move { b.identity().actor_for_user(uid).await },
+        )?;
         Ok(Bank {
             bank: self.bank.clone(),
             actor,
@@ -347,7 +354,7 @@ impl Bank {
 
     /// The acting user.
     fn me(&self, py: Python<'_>) -> PyResult<User> {
-        self.run(py, |b, a| async move { b.me(&a).await })
+        self.run(py, |b, a| async move { b.identity().me(&a).await })
             .map(User::from)
     }
 
@@ -355,7 +362,11 @@ impl Bank {
     #[pyo3(signature = (*, context=None))]
     fn mfa_setup(&self, py: Python<'_>, context: Option<&Bound<'_, PyDict>>) -> PyResult<MfaSetup> {
         let ctx = convert::context(py, context)?;
-        let s: CoreMfaSetup = self.run(py, |b, a| async move { b.mfa_setup(&a, &ctx).await })?;
+        let s: CoreMfaSetup =
+            self.run(
+                py,
+                |b, a| async move { b.identity().mfa_setup(&a, &ctx).await },
+            )?;
         Ok(MfaSetup {
             secret: s.secret,
             otpauth_url: s.otpauth_url,
@@ -371,10 +382,9 @@ impl Bank {
         context: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
         let ctx = convert::context(py, context)?;
-        self.run(
-            py,
-            |b, a| async move { b.mfa_enable(&a, &code, &ctx).await },
-        )
+        self.run(py, |b, a| async move {
+            b.identity().mfa_enable(&a, &code, &ctx).await
+        })
     }
 
     /// Turns TOTP off (needs a current code).
@@ -386,10 +396,9 @@ impl Bank {
         context: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
         let ctx = convert::context(py, context)?;
-        self.run(
-            py,
-            |b, a| async move { b.mfa_disable(&a, &code, &ctx).await },
-        )
+        self.run(py, |b, a| async move {
+            b.identity().mfa_disable(&a, &code, &ctx).await
+        })
     }
 
     // ------------------------------------------------------------------ customers & KYC
@@ -427,25 +436,29 @@ impl Bank {
             zip_code,
             country,
         };
-        self.run(
-            py,
-            |b, a| async move { b.create_customer(&a, owner, req).await },
-        )
+        self.run(py, |b, a| async move {
+            b.customers().create_customer(&a, owner, req).await
+        })
         .map(Customer::from)
     }
 
     /// A customer profile.
     fn customer(&self, py: Python<'_>, customer_id: &str) -> PyResult<Customer> {
         let id = self::customer_id(py, customer_id)?;
-        self.run(py, |b, a| async move { b.customer(&a, id).await })
-            .map(Customer::from)
+        self.run(
+            py,
+            |b, a| async move { b.customers().customer(&a, id).await },
+        )
+        .map(Customer::from)
     }
 
     /// The customer profile of a user.
     fn customer_of_user(&self, py: Python<'_>, user_id: &str) -> PyResult<Customer> {
         let id = self::user_id(py, user_id)?;
-        self.run(py, |b, a| async move { b.customer_of_user(&a, id).await })
-            .map(Customer::from)
+        self.run(py, |b, a| async move {
+            b.customers().customer_of_user(&a, id).await
+        })
+        .map(Customer::from)
     }
 
     /// Whether `candidate` is the customer's SSN (staff; the SSN itself never leaves the
@@ -458,7 +471,7 @@ impl Bank {
     ) -> PyResult<bool> {
         let id = self::customer_id(py, customer_id)?;
         self.run(py, |b, a| async move {
-            b.verify_customer_ssn(&a, id, &candidate).await
+            b.customers().verify_customer_ssn(&a, id, &candidate).await
         })
     }
 
@@ -474,7 +487,7 @@ impl Bank {
         let kind = ok(py, DocumentType::parse(document_type))?;
         let bytes = content.as_bytes().to_vec();
         self.run(py, |b, a| async move {
-            b.upload_document(&a, id, kind, &bytes).await
+            b.customers().upload_document(&a, id, kind, &bytes).await
         })
         .map(Document::from)
     }
@@ -482,39 +495,50 @@ impl Bank {
     /// A customer's documents.
     fn documents(&self, py: Python<'_>, customer_id: &str) -> PyResult<Vec<Document>> {
         let id = self::customer_id(py, customer_id)?;
-        let list = self.run(py, |b, a| async move { b.documents(&a, id).await })?;
+        let list = self.run(
+            py,
+            |b, a| async move { b.customers().documents(&a, id).await },
+        )?;
         Ok(list.into_iter().map(Document::from).collect())
     }
 
     /// Submits KYC for review (needs an identity document).
     fn submit_kyc(&self, py: Python<'_>, customer_id: &str) -> PyResult<Kyc> {
         let id = self::customer_id(py, customer_id)?;
-        self.run(py, |b, a| async move { b.submit_kyc(&a, id).await })
-            .map(Kyc::from)
+        self.run(
+            py,
+            |b, a| async move { b.customers().submit_kyc(&a, id).await },
+        )
+        .map(Kyc::from)
     }
 
     /// Approves KYC (admin): unfreezes the onboarding account.
     fn approve_kyc(&self, py: Python<'_>, customer_id: &str) -> PyResult<Kyc> {
         let id = self::customer_id(py, customer_id)?;
-        self.run(py, |b, a| async move { b.approve_kyc(&a, id).await })
-            .map(Kyc::from)
+        self.run(
+            py,
+            |b, a| async move { b.customers().approve_kyc(&a, id).await },
+        )
+        .map(Kyc::from)
     }
 
     /// Rejects KYC (admin) with a reason the customer sees.
     #[pyo3(signature = (customer_id, *, reason))]
     fn reject_kyc(&self, py: Python<'_>, customer_id: &str, reason: String) -> PyResult<Kyc> {
         let id = self::customer_id(py, customer_id)?;
-        self.run(
-            py,
-            |b, a| async move { b.reject_kyc(&a, id, &reason).await },
-        )
+        self.run(py, |b, a| async move {
+            b.customers().reject_kyc(&a, id, &reason).await
+        })
         .map(Kyc::from)
     }
 
     /// A customer's KYC state.
     fn kyc_status(&self, py: Python<'_>, customer_id: &str) -> PyResult<Kyc> {
         let id = self::customer_id(py, customer_id)?;
-        self.run(py, |b, a| async move { b.kyc_status(&a, id).await })
-            .map(Kyc::from)
+        self.run(
+            py,
+            |b, a| async move { b.customers().kyc_status(&a, id).await },
+        )
+        .map(Kyc::from)
     }
 }

@@ -126,7 +126,7 @@ pub async fn run_transfers(
                     idempotency_key: IdempotencyKey::parse(&key)?,
                     context: RequestContext::default(),
                 };
-                match bank.transfer(&Actor::system(), req).await {
+                match bank.money().transfer(&Actor::system(), req).await {
                     Ok(t) if t.status == TransactionStatus::Completed => {
                         out.acked.push((key, t.id))
                     }
@@ -179,7 +179,7 @@ pub async fn audit(
             run.unexpected.len()
         ));
     }
-    let report = bank.verify_ledger().await?;
+    let report = bank.money().verify_ledger().await?;
     if report.customer_totals != vec![(Currency::USD, funded_total)] {
         return fail(format!(
             "money not conserved: {:?} != {funded_total}",
@@ -191,11 +191,11 @@ pub async fn audit(
     let from = NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date");
     let to = bank.clock().now().date_naive() + Duration::days(1);
     for id in accounts {
-        let a = bank.account(&sys, *id).await?;
+        let a = bank.money().account(&sys, *id).await?;
         if a.available_balance() < -a.overdraft_limit {
             return fail(format!("account {id} below its overdraft floor"));
         }
-        for line in bank.statement(&sys, *id, from, to).await?.entries {
+        for line in bank.money().statement(&sys, *id, from, to).await?.entries {
             *booked.entry(line.transaction_id).or_default() += 1;
         }
     }

@@ -89,9 +89,10 @@ async fn double_spend_probe_exactly_one_wins() {
         overdraft_limit: None,
         daily_limit: None,
     };
-    let victim = banks[0].open_account(&sys, open(1)).await.unwrap();
-    let sink = banks[0].open_account(&sys, open(2)).await.unwrap();
+    let victim = banks[0].money().open_account(&sys, open(1)).await.unwrap();
+    let sink = banks[0].money().open_account(&sys, open(2)).await.unwrap();
     banks[0]
+        .money()
         .deposit(
             &sys,
             BookingRequest {
@@ -115,7 +116,7 @@ async fn double_spend_probe_exactly_one_wins() {
                     description: None,
                     idempotency_key: key(format!("w{i}")),
                 };
-                bank.withdraw(&sys, req).await
+                bank.money().withdraw(&sys, req).await
             } else {
                 let req = TransferRequest {
                     item: TransferItem {
@@ -127,7 +128,7 @@ async fn double_spend_probe_exactly_one_wins() {
                     idempotency_key: key(format!("t{i}")),
                     context: RequestContext::default(),
                 };
-                bank.transfer(&sys, req).await
+                bank.money().transfer(&sys, req).await
             }
         }));
     }
@@ -143,8 +144,12 @@ async fn double_spend_probe_exactly_one_wins() {
         wins, 1,
         "exactly one of 50 concurrent 9.00 debits of a 10.00 balance succeeds"
     );
-    let a = banks[1].balance(&sys, victim.id).await.unwrap();
+    let a = banks[1].money().balance(&sys, victim.id).await.unwrap();
     assert_eq!((a.balance, a.available_balance), (usd("1.00"), usd("1.00")));
-    banks[1].verify_ledger().await.expect("ledger verifies");
+    banks[1]
+        .money()
+        .verify_ledger()
+        .await
+        .expect("ledger verifies");
     db.drop_database().await;
 }

@@ -38,6 +38,7 @@ async fn two_processes_on_one_database_stay_correct() {
     let mut ids = Vec::with_capacity(ACCOUNTS);
     for i in 0..ACCOUNTS {
         let a = bank
+            .money()
             .open_account(
                 &sys,
                 OpenAccountRequest {
@@ -50,17 +51,18 @@ async fn two_processes_on_one_database_stay_correct() {
             )
             .await
             .expect("open");
-        bank.deposit(
-            &sys,
-            BookingRequest {
-                account_id: a.id,
-                amount: Money::parse("1000.00", Currency::USD).unwrap(),
-                description: None,
-                idempotency_key: IdempotencyKey::parse(&format!("fund-{i}")).unwrap(),
-            },
-        )
-        .await
-        .expect("fund");
+        bank.money()
+            .deposit(
+                &sys,
+                BookingRequest {
+                    account_id: a.id,
+                    amount: Money::parse("1000.00", Currency::USD).unwrap(),
+                    description: None,
+                    idempotency_key: IdempotencyKey::parse(&format!("fund-{i}")).unwrap(),
+                },
+            )
+            .await
+            .expect("fund");
         ids.push(a.id);
     }
     let id_list: Vec<String> = ids.iter().map(|a| a.to_string()).collect();

@@ -90,6 +90,7 @@ async fn acknowledged_transfers_survive_sigkill() {
         let sys = Actor::system();
         for i in 0..ACCOUNTS {
             let a = bank
+                .money()
                 .open_account(
                     &sys,
                     OpenAccountRequest {
@@ -102,17 +103,18 @@ async fn acknowledged_transfers_survive_sigkill() {
                 )
                 .await
                 .unwrap();
-            bank.deposit(
-                &sys,
-                BookingRequest {
-                    account_id: a.id,
-                    amount: usd_cents(FUNDING_CENTS),
-                    description: None,
-                    idempotency_key: IdempotencyKey::parse(&format!("fund-{i}")).unwrap(),
-                },
-            )
-            .await
-            .unwrap();
+            bank.money()
+                .deposit(
+                    &sys,
+                    BookingRequest {
+                        account_id: a.id,
+                        amount: usd_cents(FUNDING_CENTS),
+                        description: None,
+                        idempotency_key: IdempotencyKey::parse(&format!("fund-{i}")).unwrap(),
+                    },
+                )
+                .await
+                .unwrap();
             ids.push(a.id);
         }
         store.close().await;
@@ -164,6 +166,7 @@ async fn acknowledged_transfers_survive_sigkill() {
     // Every acknowledged transfer is present, completed, and booked exactly once.
     for (key, id) in &acked {
         let t = bank
+            .money()
             .transaction(&sys, *id)
             .await
             .unwrap_or_else(|e| panic!("acknowledged {key} lost: {e}"));
@@ -176,6 +179,7 @@ async fn acknowledged_transfers_survive_sigkill() {
     }
     let total = usd_cents(FUNDING_CENTS).amount() * rust_decimal::Decimal::from(ACCOUNTS as u64);
     let report = bank
+        .money()
         .verify_ledger()
         .await
         .expect("ledger verifies after the crash");
@@ -207,8 +211,8 @@ async fn acknowledged_transfers_survive_sigkill() {
             idempotency_key: IdempotencyKey::parse(key).unwrap(),
             context: RequestContext::default(),
         };
-        let first = bank.transfer(&sys, req.clone()).await;
-        let again = bank.transfer(&sys, req).await;
+        let first = bank.money().transfer(&sys, req.clone()).await;
+        let again = bank.money().transfer(&sys, req).await;
         match (&first, &again) {
             (Ok(a), Ok(b)) => {
                 assert_eq!(a, b, "{key}: a retry replays");
@@ -219,6 +223,7 @@ async fn acknowledged_transfers_survive_sigkill() {
         }
     }
     let report = bank
+        .money()
         .verify_ledger()
         .await
         .expect("ledger verifies after the retries");

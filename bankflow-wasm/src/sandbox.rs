@@ -175,6 +175,7 @@ impl SandboxBank {
             let body: dto::OpenAccountBody = from_json("body", &body?)?;
             let req = body.into_domain(CustomerId(e.ids.next_uuid()))?;
             e.bank
+                .money()
                 .open_account(&e.actor, req)
                 .await
                 .map(dto::AccountDto::from)
@@ -192,6 +193,7 @@ impl SandboxBank {
         promise(&self.engine, |e| async move {
             let req = from_json::<dto::BookingBody>("body", &body?)?.into_domain()?;
             e.bank
+                .money()
                 .deposit(&e.actor, req)
                 .await
                 .map(dto::TransactionDto::from)
@@ -208,6 +210,7 @@ impl SandboxBank {
         promise(&self.engine, |e| async move {
             let req = from_json::<dto::BookingBody>("body", &body?)?.into_domain()?;
             e.bank
+                .money()
                 .withdraw(&e.actor, req)
                 .await
                 .map(dto::TransactionDto::from)
@@ -226,6 +229,7 @@ impl SandboxBank {
         promise(&self.engine, |e| async move {
             let req = immediate_transfer(from_json::<dto::TransferBody>("body", &body?)?)?;
             e.bank
+                .money()
                 .transfer(&e.actor, req)
                 .await
                 .map(dto::TransactionDto::from)
@@ -247,7 +251,7 @@ impl SandboxBank {
                 .into_iter()
                 .map(immediate_transfer)
                 .collect::<BankResult<Vec<_>>>()?;
-            let outcomes = e.bank.submit_transfers(&e.actor, reqs).await?;
+            let outcomes = e.bank.money().submit_transfers(&e.actor, reqs).await?;
             Ok(outcomes
                 .into_iter()
                 .map(dto::SubmitOutcomeDto::from)
@@ -272,6 +276,7 @@ impl SandboxBank {
                 context: RequestContext::default(),
             };
             e.bank
+                .money()
                 .transfer_pending(&e.actor, req, expires_at)
                 .await
                 .map(dto::TransactionDto::from)
@@ -289,6 +294,7 @@ impl SandboxBank {
             let (id, amount, key) =
                 from_json::<dto::PostPendingBody>("body", &body?)?.into_domain()?;
             e.bank
+                .money()
                 .post_pending(&e.actor, id, amount, key)
                 .await
                 .map(dto::TransactionDto::from)
@@ -305,6 +311,7 @@ impl SandboxBank {
         promise(&self.engine, |e| async move {
             let (id, key) = from_json::<dto::VoidPendingBody>("body", &body?)?.into_domain()?;
             e.bank
+                .money()
                 .void_pending(&e.actor, id, key)
                 .await
                 .map(dto::TransactionDto::from)
@@ -322,6 +329,7 @@ impl SandboxBank {
         promise(&self.engine, |e| async move {
             let (id, reason, key) = from_json::<dto::ReverseBody>("body", &body?)?.into_domain()?;
             e.bank
+                .money()
                 .reverse(&e.actor, id, &reason, key)
                 .await
                 .map(dto::TransactionDto::from)
@@ -334,6 +342,7 @@ impl SandboxBank {
         promise(&self.engine, |e| async move {
             let id = AccountId::parse(&account_id)?;
             e.bank
+                .money()
                 .freeze_account(&e.actor, id)
                 .await
                 .map(dto::AccountDto::from)
@@ -346,6 +355,7 @@ impl SandboxBank {
         promise(&self.engine, |e| async move {
             let id = AccountId::parse(&account_id)?;
             e.bank
+                .money()
                 .unfreeze_account(&e.actor, id)
                 .await
                 .map(dto::AccountDto::from)
@@ -358,6 +368,7 @@ impl SandboxBank {
         promise(&self.engine, |e| async move {
             let id = AccountId::parse(&account_id)?;
             e.bank
+                .money()
                 .close_account(&e.actor, id)
                 .await
                 .map(dto::AccountDto::from)
@@ -367,7 +378,7 @@ impl SandboxBank {
     /// Expires due holds (after `advanceTime`); resolves to how many.
     #[wasm_bindgen(js_name = expireHolds, unchecked_return_type = "Promise<number>")]
     pub fn expire_holds(&self) -> js_sys::Promise {
-        promise(&self.engine, |e| async move { e.bank.expire_holds().await })
+        promise(&self.engine, |e| async move { e.bank.maintenance().expire_holds().await })
     }
 
     /// One account by id.
@@ -376,6 +387,7 @@ impl SandboxBank {
         promise(&self.engine, |e| async move {
             let id = AccountId::parse(&account_id)?;
             e.bank
+                .money()
                 .account(&e.actor, id)
                 .await
                 .map(dto::AccountDto::from)
@@ -388,6 +400,7 @@ impl SandboxBank {
         promise(&self.engine, |e| async move {
             let id = AccountId::parse(&account_id)?;
             e.bank
+                .money()
                 .balance(&e.actor, id)
                 .await
                 .map(dto::BalanceDto::from)
@@ -408,7 +421,7 @@ impl SandboxBank {
         };
         promise(&self.engine, |e| async move {
             let query = from_json::<dto::HistoryParams>("params", &params?)?.into_domain()?;
-            let items = e.bank.history(&e.actor, &query).await?;
+            let items = e.bank.money().history(&e.actor, &query).await?;
             Ok(dto::TransactionPage::new(items, query.limit))
         })
     }
@@ -421,6 +434,7 @@ impl SandboxBank {
             let from = dto::parse_day("from", &from)?;
             let to = dto::parse_day("to", &to)?;
             e.bank
+                .money()
                 .statement(&e.actor, id, from, to)
                 .await
                 .map(dto::StatementDto::from)
@@ -432,7 +446,7 @@ impl SandboxBank {
     #[wasm_bindgen(js_name = verifyLedger, unchecked_return_type = "Promise<LedgerReport>")]
     pub fn verify_ledger(&self) -> js_sys::Promise {
         promise(&self.engine, |e| async move {
-            e.bank.verify_ledger().await.map(dto::LedgerReportDto::from)
+            e.bank.money().verify_ledger().await.map(dto::LedgerReportDto::from)
         })
     }
 
@@ -443,7 +457,7 @@ impl SandboxBank {
     #[wasm_bindgen(js_name = installDefaultFraudRules, unchecked_return_type = "Promise<number>")]
     pub fn install_default_fraud_rules(&self) -> js_sys::Promise {
         promise(&self.engine, |e| async move {
-            e.bank.install_default_fraud_rules(&e.actor).await
+            e.bank.fraud().install_default_fraud_rules(&e.actor).await
         })
     }
 
@@ -457,6 +471,7 @@ impl SandboxBank {
         promise(&self.engine, |e| async move {
             let rule = from_json::<dto::NewRuleBody>("body", &body?)?.into_domain()?;
             e.bank
+                .fraud()
                 .create_fraud_rule(&e.actor, rule)
                 .await
                 .map(dto::RuleDto::from)
@@ -467,7 +482,7 @@ impl SandboxBank {
     #[wasm_bindgen(js_name = fraudRules, unchecked_return_type = "Promise<FraudRule[]>")]
     pub fn fraud_rules(&self, active_only: bool) -> js_sys::Promise {
         promise(&self.engine, move |e| async move {
-            let rules = e.bank.fraud_rules(&e.actor, active_only).await?;
+            let rules = e.bank.fraud().fraud_rules(&e.actor, active_only).await?;
             Ok(rules
                 .into_iter()
                 .map(dto::RuleDto::from)
@@ -487,6 +502,7 @@ impl SandboxBank {
                 from_json::<dto::ListEntryBody>("body", &body?)?.into_domain()?;
             let entry = e
                 .bank
+                .fraud()
                 .add_list_entry(&e.actor, list, ty, &value, reason.as_deref())
                 .await?;
             Ok(dto::ListEntryDto::from(entry))
@@ -506,6 +522,7 @@ impl SandboxBank {
         promise(&self.engine, |e| async move {
             let proposal = from_json::<dto::AnalyzeBody>("body", &body?)?.into_domain()?;
             e.bank
+                .fraud()
                 .analyze_transaction(&e.actor, &proposal)
                 .await
                 .map(dto::DecisionDto::from)

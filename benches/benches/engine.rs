@@ -25,6 +25,7 @@ async fn setup() -> (Bank, AccountId, AccountId) {
     let mut ids = Vec::new();
     for c in 0..2u128 {
         let a = bank
+            .money()
             .open_account(
                 &sys,
                 OpenAccountRequest {
@@ -37,17 +38,18 @@ async fn setup() -> (Bank, AccountId, AccountId) {
             )
             .await
             .unwrap();
-        bank.deposit(
-            &sys,
-            BookingRequest {
-                account_id: a.id,
-                amount: Money::parse("1000000000", Currency::USD).unwrap(),
-                description: None,
-                idempotency_key: IdempotencyKey::parse(&format!("fund-{c}")).unwrap(),
-            },
-        )
-        .await
-        .unwrap();
+        bank.money()
+            .deposit(
+                &sys,
+                BookingRequest {
+                    account_id: a.id,
+                    amount: Money::parse("1000000000", Currency::USD).unwrap(),
+                    description: None,
+                    idempotency_key: IdempotencyKey::parse(&format!("fund-{c}")).unwrap(),
+                },
+            )
+            .await
+            .unwrap();
         ids.push(a.id);
     }
     (bank, ids[0], ids[1])
@@ -71,7 +73,10 @@ fn request(a: AccountId, b: AccountId, prefix: &str, i: u64) -> TransferRequest 
 async fn run(bank: &Bank, a: AccountId, b: AccountId, prefix: &str, n: u64) {
     let sys = Actor::system();
     for i in 0..n {
-        bank.transfer(&sys, request(a, b, prefix, i)).await.unwrap();
+        bank.money()
+            .transfer(&sys, request(a, b, prefix, i))
+            .await
+            .unwrap();
     }
 }
 
@@ -85,7 +90,7 @@ async fn run_submitted(bank: &Bank, a: AccountId, b: AccountId, prefix: &str, n:
     while i < n {
         let len = (n - i).min(SUBMIT_BATCH_LEN);
         let reqs = (i..i + len).map(|i| request(a, b, prefix, i)).collect();
-        for r in bank.submit_transfers(&sys, reqs).await.unwrap() {
+        for r in bank.money().submit_transfers(&sys, reqs).await.unwrap() {
             r.unwrap();
         }
         i += len;

@@ -95,11 +95,12 @@ async fn fixture() -> Fixture {
         overdraft_limit: None,
         daily_limit: None,
     };
-    let from = bank.open_account(&sys, open(1)).await.unwrap();
+    let from = bank.money().open_account(&sys, open(1)).await.unwrap();
     let mut payees = Vec::new();
     for p in 0..PAYEES {
         payees.push(
-            bank.open_account(&sys, open(100 + p as u128))
+            bank.money()
+                .open_account(&sys, open(100 + p as u128))
                 .await
                 .unwrap()
                 .id,
@@ -112,29 +113,31 @@ async fn fixture() -> Fixture {
         description: None,
         idempotency_key: key("fund".into()),
     };
-    bank.deposit(&sys, fund).await.unwrap();
+    bank.money().deposit(&sys, fund).await.unwrap();
     for i in 0..RULES {
-        bank.create_fraud_rule(&sys, rule(i)).await.unwrap();
+        bank.fraud().create_fraud_rule(&sys, rule(i)).await.unwrap();
     }
     for i in 0..5 {
-        bank.add_list_entry(
-            &sys,
-            ListKind::Black,
-            ListEntryType::Ip,
-            &format!("198.51.100.{i}"),
-            None,
-        )
-        .await
-        .unwrap();
-        bank.add_list_entry(
-            &sys,
-            ListKind::Black,
-            ListEntryType::Device,
-            &format!("bad-device-{i}"),
-            None,
-        )
-        .await
-        .unwrap();
+        bank.fraud()
+            .add_list_entry(
+                &sys,
+                ListKind::Black,
+                ListEntryType::Ip,
+                &format!("198.51.100.{i}"),
+                None,
+            )
+            .await
+            .unwrap();
+        bank.fraud()
+            .add_list_entry(
+                &sys,
+                ListKind::Black,
+                ListEntryType::Device,
+                &format!("bad-device-{i}"),
+                None,
+            )
+            .await
+            .unwrap();
     }
     // History: 500 transfers over ~3 weeks to 40 payees (each recorded as an assessment).
     for i in 0..HISTORY {
@@ -151,7 +154,7 @@ async fn fixture() -> Fixture {
             idempotency_key: key(format!("h-{i}")),
             context: RequestContext::default(),
         };
-        bank.transfer(&sys, req).await.unwrap();
+        bank.money().transfer(&sys, req).await.unwrap();
     }
     let mut uow = store.begin(TxMode::Read).await.unwrap();
     let from = uow.account(from.id).await.unwrap().unwrap();

@@ -164,6 +164,7 @@ async fn engine(url: &str) -> Engine {
     let mut accounts = Vec::new();
     for i in 0..ACCOUNTS {
         let a = bank
+            .money()
             .open_account(
                 &sys,
                 OpenAccountRequest {
@@ -176,17 +177,18 @@ async fn engine(url: &str) -> Engine {
             )
             .await
             .expect("open");
-        bank.deposit(
-            &sys,
-            BookingRequest {
-                account_id: a.id,
-                amount: Money::from_minor(1_000_000_000, Currency::USD).unwrap(),
-                description: None,
-                idempotency_key: IdempotencyKey::parse(&format!("fund-{i}")).unwrap(),
-            },
-        )
-        .await
-        .expect("fund");
+        bank.money()
+            .deposit(
+                &sys,
+                BookingRequest {
+                    account_id: a.id,
+                    amount: Money::from_minor(1_000_000_000, Currency::USD).unwrap(),
+                    description: None,
+                    idempotency_key: IdempotencyKey::parse(&format!("fund-{i}")).unwrap(),
+                },
+            )
+            .await
+            .expect("fund");
         accounts.push(a.id);
     }
     Engine {
@@ -219,7 +221,7 @@ async fn engine_caller(
             idempotency_key: IdempotencyKey::parse(&format!("b-{k}")).unwrap(),
             context: RequestContext::default(),
         };
-        bank.transfer(&sys, req).await.expect("transfer");
+        bank.money().transfer(&sys, req).await.expect("transfer");
     }
 }
 
@@ -300,7 +302,7 @@ fn bench(c: &mut Criterion, rt: &Runtime, raw_url: &str, engine_url: &str) {
             transfers as f64 / commits as f64
         );
     }
-    rt.block_on(eng.bank.verify_ledger())
+    rt.block_on(eng.bank.money().verify_ledger())
         .expect("the engine's ledger verifies after the bench");
     rt.block_on(raw.close());
 }

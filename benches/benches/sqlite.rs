@@ -148,6 +148,7 @@ async fn engine(path: &std::path::Path) -> Engine {
     let mut accounts = Vec::new();
     for i in 0..ACCOUNTS {
         let a = bank
+            .money()
             .open_account(
                 &sys,
                 OpenAccountRequest {
@@ -160,17 +161,18 @@ async fn engine(path: &std::path::Path) -> Engine {
             )
             .await
             .expect("open");
-        bank.deposit(
-            &sys,
-            BookingRequest {
-                account_id: a.id,
-                amount: Money::from_minor(1_000_000_000, Currency::USD).unwrap(),
-                description: None,
-                idempotency_key: IdempotencyKey::parse(&format!("fund-{i}")).unwrap(),
-            },
-        )
-        .await
-        .expect("fund");
+        bank.money()
+            .deposit(
+                &sys,
+                BookingRequest {
+                    account_id: a.id,
+                    amount: Money::from_minor(1_000_000_000, Currency::USD).unwrap(),
+                    description: None,
+                    idempotency_key: IdempotencyKey::parse(&format!("fund-{i}")).unwrap(),
+                },
+            )
+            .await
+            .expect("fund");
         accounts.push(a.id);
     }
     Engine {
@@ -202,7 +204,7 @@ async fn engine_caller(
             idempotency_key: IdempotencyKey::parse(&format!("b-{k}")).unwrap(),
             context: RequestContext::default(),
         };
-        bank.transfer(&sys, req).await.expect("transfer");
+        bank.money().transfer(&sys, req).await.expect("transfer");
     }
 }
 
@@ -269,7 +271,7 @@ fn bench(c: &mut Criterion, rt: &Runtime, dir: &std::path::Path) {
         })
     });
     g.finish();
-    rt.block_on(eng.bank.verify_ledger())
+    rt.block_on(eng.bank.money().verify_ledger())
         .expect("the engine's ledger verifies after the bench");
 }
 

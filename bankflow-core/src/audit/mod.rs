@@ -16,11 +16,17 @@ pub use context::{with_request_context, WithRequestContext};
 pub use model::*;
 
 use crate::auth::Actor;
-use crate::bank::Bank;
+use crate::bank::Inner;
 use crate::error::{BankError, BankResult};
 use crate::fraud_port::RequestContext;
 use crate::ids::AuditId;
 use crate::ports::{TxMode, UnitOfWork};
+
+crate::bank::context_service!(
+    /// The audit context's use cases (read and verify the log): `bank.audit()`.
+    AuditService,
+    audit_service
+);
 
 /// Entries read per page while verifying the chain.
 pub const AUDIT_VERIFY_PAGE: u32 = 500;
@@ -90,7 +96,57 @@ fn actor_name(actor: &Actor) -> String {
     }
 }
 
-impl Bank {
+impl AuditService<'_> {
+    /// Audit entries after `after_seq`, oldest first (admin).
+    pub async fn audit_log(
+        &self,
+        actor: &Actor,
+        after_seq: Option<i64>,
+        limit: u32,
+    ) -> BankResult<Vec<AuditRecord>> {
+        actor.require_admin()?;
+        if limit == 0 || limit > AUDIT_PAGE_MAX {
+            return Err(BankError::validation(
+                "limit",
+                format!("limit must be 1..={AUDIT_PAGE_MAX}"),
+            ));
+        }
+        let mut uow = self.store.begin(TxMode::Read).await?;
+        uow.audit_entries(after_seq, limit).await
+    }
+
+    /// Re-computes the whole hash chain and reports the first entry that was altered,
+    /// inserted, reordered or deleted (a gap in `seq` or a broken `prev_hash` link).
+    pub async fn verify_audit(&self) -> BankResult<AuditVerification> {
+        let mut uow = self.store.begin(TxMode::Read).await?;
+        let mut prev_hash = GENESIS_HASH.to_string();
+        let mut prev_seq = 0i64;
+        let mut checked = 0u64;
+        loop {
+            let page = uow.audit_entries(Some(prev_seq), AUDIT_VERIFY_PAGE).await?;
+            if page.is_empty() {
+                return Ok(AuditVerification {
+                    entries_checked: checked,
+                    first_tampered_seq: None,
+                });
+            }
+            for e in page {
+                checked += 1;
+                if e.seq != prev_seq + 1 || e.prev_hash != prev_hash || e.compute_hash() != e.hash {
+                    // A deleted entry shows up at the entry after the gap.
+                    return Ok(AuditVerification {
+                        entries_checked: checked,
+                        first_tampered_seq: Some(e.seq.min(prev_seq + 1)),
+                    });
+                }
+                prev_seq = e.seq;
+                prev_hash = e.hash;
+            }
+        }
+    }
+}
+
+impl Inner {
     /// Now, truncated to microseconds: every store keeps µs, and hashed or compared
     /// timestamps must round-trip exactly.
     pub(crate) fn now_us(&self) -> chrono::DateTime<chrono::Utc> {
@@ -133,116 +189,12 @@ impl Bank {
 
     /// Appends an audit entry in its own unit of work (for refusals whose command fails).
     pub(crate) async fn audit_now(&self, actor: &Actor, ev: AuditEvent<'_>) -> BankResult<()> {
-        let mut uow = self.inner.store.begin(TxMode::Write).await?;
-        self.audit(&mut *uow, actor, ev).await?;
-        uow.commit().await
-    }
-
-    /// Audit entries after `after_seq`, oldest first (admin).
-    pub async fn audit_log(
-        &self,
-        actor: &Actor,
-        after_seq: Option<i64>,
-        limit: u32,
-    ) -> BankResult<Vec<AuditRecord>> {
-        actor.require_admin()?;
-        if limit == 0 || limit > AUDIT_PAGE_MAX {
-            return Err(BankError::validation(
-                "limit",
-                format!("limit must be 1..={AUDIT_PAGE_MAX}"),
-            ));
-        }
-        let mut uow = self.inner.store.begin(TxMode::Read).await?;
-        uow.audit_entries(after_seq, limit).await
-    }
-
-    /// Re-computes the whole hash chain and reports the first entry that was altered,
-    /// inserted, reordered or deleted (a gap in `seq` or a broken `prev_hash` link).
-    pub async fn verify_audit(&self) -> BankResult<AuditVerification> {
-        let mut uow = self.inner.store.begin(TxMode::Read).await?;
-        let mut prev_hash = GENESIS_HASH.to_string();
-        let mut prev_seq = 0i64;
-        let mut checked = 0u64;
-        loop {
-            let page = uow.audit_entries(Some(prev_seq), AUDIT_VERIFY_PAGE).await?;
-            if page.is_empty() {
-                return Ok(AuditVerification {
-                    entries_checked: checked,
-                    first_tampered_seq: None,
-                });
-            }
-            for e in page {
-                checked += 1;
-                if e.seq != prev_seq + 1 || e.prev_hash != prev_hash || e.compute_hash() != e.hash {
-                    // A deleted entry shows up at the entry after the gap.
-                    return Ok(AuditVerification {
-                        entries_checked: checked,
-                        first_tampered_seq: Some(e.seq.min(prev_seq + 1)),
-                    });
-                }
-                prev_seq = e.seq;
-                prev_hash = e.hash;
-            }
-        }
+        self.write(|uow, _events, _| Box::pin(self.audit(uow, actor, ev.clone())))
+            .await
     }
 }
 
-/// Retries of a whole unit of work on transient store failures.
-pub(crate) const UNIT_RETRIES_MAX: u32 = 8;
-
-/// Runs a block as one write unit of work: `|uow, events| { ... }` where `uow: &mut dyn
-/// UnitOfWork` and `events: &mut Vec<DomainEvent>`. The events are appended to the outbox in
-/// the same unit, the unit commits, then the events go to the sink. A transient store
-/// failure re-runs the whole block (its reads included). `?` inside the block aborts the
-/// unit (rolled back) and returns the error. A macro rather than a closure so that the block
-/// can borrow freely from the caller.
-macro_rules! write_unit {
-    ($bank:expr, |$uow:ident, $events:ident| $body:block) => {{
-        let bank: &$crate::bank::Bank = $bank;
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let mut unit = bank.inner.store.begin($crate::ports::TxMode::Write).await?;
-            let mut pending: Vec<$crate::events::DomainEvent> = Vec::new();
-            let result = {
-                let $uow: &mut dyn $crate::ports::UnitOfWork = &mut *unit;
-                let $events: &mut Vec<$crate::events::DomainEvent> = &mut pending;
-                let _ = &$events;
-                async { $body }.await
-            };
-            match bank.finish_unit(unit, result, &pending).await {
-                Err(e) if e.is_transient() && attempt < $crate::audit::UNIT_RETRIES_MAX => continue,
-                other => break other,
-            }
-        }
-    }};
-}
-pub(crate) use write_unit;
-
-impl Bank {
-    /// Commits (or, on error, rolls back) a unit run by [`write_unit!`], then publishes.
-    pub(crate) async fn finish_unit<T>(
-        &self,
-        mut uow: Box<dyn UnitOfWork>,
-        result: BankResult<T>,
-        events: &[crate::events::DomainEvent],
-    ) -> BankResult<T> {
-        match result {
-            Ok(v) => {
-                if !events.is_empty() {
-                    uow.append_events(events).await?;
-                }
-                uow.commit().await?;
-                self.publish(events).await;
-                Ok(v)
-            }
-            Err(e) => {
-                uow.rollback().await.ok();
-                Err(e)
-            }
-        }
-    }
-
+impl Inner {
     /// A domain event with a JSON payload.
     pub(crate) fn json_event(
         &self,

@@ -10,18 +10,18 @@ pub use documents::{
 };
 pub use model::*;
 pub use service::{
-    CustomerPatch, CustomerView, KycView, NewCustomer, ADDRESS_LINE_LEN_MAX, CITY_LEN_MAX,
-    CUSTOMER_AGE_MIN_YEARS, DOCUMENTS_PER_CUSTOMER_MAX, KYC_REASON_LEN_MAX, PERSON_NAME_LEN_MAX,
-    REGION_LEN_MAX, SEARCH_NAME_LEN_MAX,
+    CustomerPatch, CustomerService, CustomerView, KycView, NewCustomer, ADDRESS_LINE_LEN_MAX,
+    CITY_LEN_MAX, CUSTOMER_AGE_MIN_YEARS, DOCUMENTS_PER_CUSTOMER_MAX, KYC_REASON_LEN_MAX,
+    PERSON_NAME_LEN_MAX, REGION_LEN_MAX, SEARCH_NAME_LEN_MAX,
 };
 
 use crate::auth::Actor;
-use crate::bank::Bank;
+use crate::bank::Inner;
 use crate::error::{BankError, BankResult};
 use crate::ids::CustomerId;
 use crate::ports::UnitOfWork;
 
-impl Bank {
+impl Inner {
     /// Whether `actor` may open an account for `customer`, when `BankConfig::require_kyc` is
     /// on: a person (customer, admin or support user) needs the customer record to exist with
     /// KYC APPROVED. The system actor — the embedding program itself and the engine's own
@@ -33,7 +33,7 @@ impl Bank {
         actor: &Actor,
         customer: CustomerId,
     ) -> BankResult<()> {
-        if !self.inner.config.require_kyc || actor.system {
+        if !self.config.require_kyc || actor.system {
             return Ok(());
         }
         match uow.customer(customer).await? {

@@ -5,9 +5,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::account::{AccountStatus, AccountType};
-use crate::audit::{write_unit, AuditEvent};
+use crate::audit::AuditEvent;
 use crate::auth::Actor;
-use crate::bank::{Bank, Command, OpenAccountRequest};
+use crate::bank::Inner;
+use crate::banking::{Command, OpenAccountRequest};
 use crate::crypto::{open, seal, sha256_hex_plain};
 use crate::customer::documents::{sniff_content_type, DOCUMENT_SIZE_MAX_BYTES};
 use crate::customer::{
@@ -22,6 +23,12 @@ use crate::money::Currency;
 use crate::notify::vars;
 use crate::ports::{TxMode, UnitOfWork};
 use crate::transaction::PAGE_LIMIT_MAX;
+
+crate::bank::context_service!(
+    /// The customer context's use cases (customers, KYC, documents): `bank.customers()`.
+    CustomerService,
+    customers
+);
 
 /// Youngest age at which a customer may onboard.
 pub const CUSTOMER_AGE_MIN_YEARS: u32 = 18;
@@ -246,52 +253,7 @@ fn not_found() -> BankError {
     }
 }
 
-impl Bank {
-    fn customer_event(
-        &self,
-        ty: EventType,
-        c: &CustomerRecord,
-        extra: serde_json::Value,
-    ) -> DomainEvent {
-        let mut data = json!({
-            "customerId": c.id.to_string(),
-            "userId": c.user_id.to_string(),
-            "kycStatus": c.kyc_status.as_str(),
-        });
-        if let (Some(m), Some(e)) = (data.as_object_mut(), extra.as_object()) {
-            m.extend(e.clone());
-        }
-        self.json_event(ty, c.id.0, data)
-    }
-
-    /// Loads a customer the actor may read (`not_found` otherwise: no BOLA).
-    async fn readable_customer(
-        &self,
-        uow: &mut dyn UnitOfWork,
-        actor: &Actor,
-        id: CustomerId,
-    ) -> BankResult<CustomerRecord> {
-        let c = uow.customer(id).await?.ok_or_else(not_found)?;
-        if !actor.may_read_customer(id) && actor.user_id != Some(c.user_id) {
-            return Err(not_found());
-        }
-        Ok(c)
-    }
-
-    /// Loads a customer the actor may act for.
-    async fn actable_customer(
-        &self,
-        uow: &mut dyn UnitOfWork,
-        actor: &Actor,
-        id: CustomerId,
-    ) -> BankResult<CustomerRecord> {
-        let c = uow.customer(id).await?.ok_or_else(not_found)?;
-        if !actor.may_act_for_customer(id) && actor.user_id != Some(c.user_id) {
-            return Err(not_found());
-        }
-        Ok(c)
-    }
-
+impl CustomerService<'_> {
     /// Creates the customer profile of a user and runs the onboarding saga: step 1 commits
     /// the customer (`customer.created`); step 2 opens the default checking account (frozen
     /// until KYC approval when KYC is required); if step 2 fails, the compensation deletes
@@ -357,52 +319,57 @@ impl Bank {
         let id = CustomerId(self.new_uuid());
         let sealed = match &ssn {
             Some(s) => Some(SealedSsn {
-                sealed: seal(&*self.inner.keys, s.digits().as_bytes(), &ssn_aad(id))?,
+                sealed: seal(&*self.keys, s.digits().as_bytes(), &ssn_aad(id))?,
                 last4: s.last4(),
             }),
             None => None,
         };
         // Step 1: the customer.
-        let created = write_unit!(self, |uow, events| {
-            let user = uow
-                .user(owner)
-                .await?
-                .ok_or(BankError::NotFound { resource: "user" })?;
-            let now = self.now_us();
-            let c = CustomerRecord {
-                id,
-                user_id: owner,
-                first_name: first_name.clone(),
-                last_name: last_name.clone(),
-                date_of_birth: req.date_of_birth,
-                ssn: sealed.clone(),
-                email: Some(user.email.to_string()),
-                phone: user.phone.as_ref().map(|p| p.to_string()),
-                address_line1: address_line1.clone(),
-                address_line2: address_line2.clone(),
-                city: city.clone(),
-                state: state.clone(),
-                zip_code: zip_code.clone(),
-                country: country.clone(),
-                kyc_status: KycStatus::Pending,
-                kyc_rejection_reason: None,
-                kyc_submitted_at: None,
-                kyc_verified_at: None,
-                default_account_id: None,
-                created_at: now,
-                updated_at: now,
-                version: 1,
-            };
-            uow.insert_customer(&c).await?;
-            events.push(self.customer_event(EventType::CustomerCreated, &c, json!({})));
-            self.audit(
-                uow,
-                actor,
-                AuditEvent::new("customer.create", "customer", c.id),
-            )
+        let created = self
+            .write(|uow, events, _| {
+                Box::pin(async {
+                    let (uow, events) = (uow, events);
+                    let user = uow
+                        .user(owner)
+                        .await?
+                        .ok_or(BankError::NotFound { resource: "user" })?;
+                    let now = self.now_us();
+                    let c = CustomerRecord {
+                        id,
+                        user_id: owner,
+                        first_name: first_name.clone(),
+                        last_name: last_name.clone(),
+                        date_of_birth: req.date_of_birth,
+                        ssn: sealed.clone(),
+                        email: Some(user.email.to_string()),
+                        phone: user.phone.as_ref().map(|p| p.to_string()),
+                        address_line1: address_line1.clone(),
+                        address_line2: address_line2.clone(),
+                        city: city.clone(),
+                        state: state.clone(),
+                        zip_code: zip_code.clone(),
+                        country: country.clone(),
+                        kyc_status: KycStatus::Pending,
+                        kyc_rejection_reason: None,
+                        kyc_submitted_at: None,
+                        kyc_verified_at: None,
+                        default_account_id: None,
+                        created_at: now,
+                        updated_at: now,
+                        version: 1,
+                    };
+                    uow.insert_customer(&c).await?;
+                    events.push(self.customer_event(EventType::CustomerCreated, &c, json!({})));
+                    self.audit(
+                        uow,
+                        actor,
+                        AuditEvent::new("customer.create", "customer", c.id),
+                    )
+                    .await?;
+                    Ok(c)
+                })
+            })
             .await?;
-            Ok(c)
-        })?;
         // Step 2: the default account.
         match self.open_default_account(&created).await {
             Ok(c) => Ok(CustomerView::from(&c)),
@@ -413,60 +380,9 @@ impl Bank {
         }
     }
 
-    async fn open_default_account(&self, c: &CustomerRecord) -> BankResult<CustomerRecord> {
-        let system = Actor::system();
-        write_unit!(self, |uow, events| {
-            let req = OpenAccountRequest {
-                customer_id: c.id,
-                account_type: AccountType::Checking,
-                currency: Currency::USD,
-                overdraft_limit: None,
-                daily_limit: None,
-            };
-            let account = self
-                .exec(uow, &system, &Command::OpenAccount(req), events)
-                .await?;
-            let crate::bank::Outcome::Account(account) = account else {
-                return Err(BankError::internal("unexpected outcome"));
-            };
-            if self.inner.config.require_kyc {
-                // Usable only once KYC is approved (the approval unfreezes it).
-                self.exec(
-                    uow,
-                    &system,
-                    &Command::SetStatus {
-                        id: account.id,
-                        status: AccountStatus::Frozen,
-                    },
-                    events,
-                )
-                .await?;
-            }
-            let mut c = uow.customer(c.id).await?.ok_or_else(not_found)?;
-            c.default_account_id = Some(account.id);
-            uow.update_customer(&c).await?;
-            Ok(c)
-        })
-    }
-
-    async fn compensate_onboarding(&self, c: &CustomerRecord, why: &BankError) -> BankResult<()> {
-        write_unit!(self, |uow, events| {
-            uow.delete_customer(c.id).await?;
-            events.push(self.customer_event(
-                EventType::AccountCreationFailed,
-                c,
-                json!({"reason": why.code(), "compensation": "customer removed"}),
-            ));
-            let ev = AuditEvent::new("customer.onboarding_compensated", "customer", c.id)
-                .outcome(crate::audit::AuditOutcome::Failure)
-                .detail(json!({"reason": why.code()}));
-            self.audit(uow, &Actor::system(), ev).await
-        })
-    }
-
     /// A customer the actor may see.
     pub async fn customer(&self, actor: &Actor, id: CustomerId) -> BankResult<CustomerView> {
-        let mut uow = self.inner.store.begin(TxMode::Read).await?;
+        let mut uow = self.store.begin(TxMode::Read).await?;
         Ok(CustomerView::from(
             &self.readable_customer(&mut *uow, actor, id).await?,
         ))
@@ -477,7 +393,7 @@ impl Bank {
         if actor.user_id != Some(user) && !actor.is_staff() {
             return Err(not_found());
         }
-        let mut uow = self.inner.store.begin(TxMode::Read).await?;
+        let mut uow = self.store.begin(TxMode::Read).await?;
         let c = uow.customer_by_user(user).await?.ok_or_else(not_found)?;
         Ok(CustomerView::from(&c))
     }
@@ -522,49 +438,54 @@ impl Bank {
             .transpose()?;
         let zip_code = patch.zip_code.as_deref().map(zip).transpose()?;
         let ctry = patch.country.as_deref().map(country).transpose()?;
-        let c = write_unit!(self, |uow, events| {
-            let mut c = self.actable_customer(uow, actor, id).await?;
-            let mut changed: Vec<&str> = Vec::new();
-            macro_rules! set {
-                ($field:ident, $val:expr, $name:literal) => {
-                    if let Some(v) = $val.clone() {
-                        if c.$field != v {
-                            c.$field = v;
-                            changed.push($name);
-                        }
+        let c = self
+            .write(|uow, events, _| {
+                Box::pin(async {
+                    let (uow, events) = (uow, events);
+                    let mut c = self.actable_customer(uow, actor, id).await?;
+                    let mut changed: Vec<&str> = Vec::new();
+                    macro_rules! set {
+                        ($field:ident, $val:expr, $name:literal) => {
+                            if let Some(v) = $val.clone() {
+                                if c.$field != v {
+                                    c.$field = v;
+                                    changed.push($name);
+                                }
+                            }
+                        };
                     }
-                };
-            }
-            set!(first_name, first, "first_name");
-            set!(last_name, last, "last_name");
-            set!(address_line1, a1, "address_line1");
-            set!(address_line2, a2, "address_line2");
-            set!(city, city, "city");
-            set!(state, state, "state");
-            set!(zip_code, zip_code, "zip_code");
-            set!(country, ctry, "country");
-            if changed.is_empty() {
-                return Ok(c);
-            }
-            c.updated_at = self.now_us();
-            c.version += 1;
-            uow.update_customer(&c).await?;
-            events.push(self.customer_event(
-                EventType::CustomerUpdated,
-                &c,
-                json!({"changedFields": changed}),
-            ));
-            if actor.is_staff() {
-                self.audit(
-                    uow,
-                    actor,
-                    AuditEvent::new("customer.update", "customer", c.id)
-                        .detail(json!({"fields": changed})),
-                )
-                .await?;
-            }
-            Ok(c)
-        })?;
+                    set!(first_name, first, "first_name");
+                    set!(last_name, last, "last_name");
+                    set!(address_line1, a1, "address_line1");
+                    set!(address_line2, a2, "address_line2");
+                    set!(city, city, "city");
+                    set!(state, state, "state");
+                    set!(zip_code, zip_code, "zip_code");
+                    set!(country, ctry, "country");
+                    if changed.is_empty() {
+                        return Ok(c);
+                    }
+                    c.updated_at = self.now_us();
+                    c.version += 1;
+                    uow.update_customer(&c).await?;
+                    events.push(self.customer_event(
+                        EventType::CustomerUpdated,
+                        &c,
+                        json!({"changedFields": changed}),
+                    ));
+                    if actor.is_staff() {
+                        self.audit(
+                            uow,
+                            actor,
+                            AuditEvent::new("customer.update", "customer", c.id)
+                                .detail(json!({"fields": changed})),
+                        )
+                        .await?;
+                    }
+                    Ok(c)
+                })
+            })
+            .await?;
         Ok(CustomerView::from(&c))
     }
 
@@ -600,7 +521,6 @@ impl Bank {
             .map(|p| Phone::parse(p).map(String::from))
             .transpose()?;
         let rows = self
-            .inner
             .store
             .begin(TxMode::Read)
             .await?
@@ -619,7 +539,6 @@ impl Bank {
     ) -> BankResult<bool> {
         actor.require_staff()?;
         let c = self
-            .inner
             .store
             .begin(TxMode::Read)
             .await?
@@ -630,17 +549,21 @@ impl Bank {
         let Ok(candidate) = Ssn::parse(candidate) else {
             return Ok(false);
         };
-        let stored = open(&*self.inner.keys, &s.sealed, &ssn_aad(id))?;
+        let stored = open(&*self.keys, &s.sealed, &ssn_aad(id))?;
         let matched = crate::crypto::constant_time_eq(&stored, candidate.digits().as_bytes());
-        write_unit!(self, |uow, _ev| {
-            self.audit(
-                uow,
-                actor,
-                AuditEvent::new("customer.ssn_check", "customer", id)
-                    .detail(json!({"matched": matched})),
-            )
-            .await
-        })?;
+        self.write(|uow, _ev, _| {
+            Box::pin(async {
+                let (uow, _ev) = (uow, _ev);
+                self.audit(
+                    uow,
+                    actor,
+                    AuditEvent::new("customer.ssn_check", "customer", id)
+                        .detail(json!({"matched": matched})),
+                )
+                .await
+            })
+        })
+        .await?;
         Ok(matched)
     }
 
@@ -652,30 +575,34 @@ impl Bank {
         id: CustomerId,
     ) -> BankResult<Option<String>> {
         actor.require_admin()?;
-        write_unit!(self, |uow, _ev| {
-            let mut c = uow.customer(id).await?.ok_or_else(not_found)?;
-            let Some(s) = c.ssn.clone() else {
-                return Ok(None);
-            };
-            let plain = open(&*self.inner.keys, &s.sealed, &ssn_aad(id))?;
-            let sealed = seal(&*self.inner.keys, &plain, &ssn_aad(id))?;
-            let key_id = sealed.key_id.clone();
-            c.ssn = Some(SealedSsn {
-                sealed,
-                last4: s.last4,
-            });
-            c.updated_at = self.now_us();
-            c.version += 1;
-            uow.update_customer(&c).await?;
-            self.audit(
-                uow,
-                actor,
-                AuditEvent::new("customer.ssn_reseal", "customer", id)
-                    .detail(json!({"key_id": key_id})),
-            )
-            .await?;
-            Ok(Some(key_id))
+        self.write(|uow, _ev, _| {
+            Box::pin(async {
+                let (uow, _ev) = (uow, _ev);
+                let mut c = uow.customer(id).await?.ok_or_else(not_found)?;
+                let Some(s) = c.ssn.clone() else {
+                    return Ok(None);
+                };
+                let plain = open(&*self.keys, &s.sealed, &ssn_aad(id))?;
+                let sealed = seal(&*self.keys, &plain, &ssn_aad(id))?;
+                let key_id = sealed.key_id.clone();
+                c.ssn = Some(SealedSsn {
+                    sealed,
+                    last4: s.last4,
+                });
+                c.updated_at = self.now_us();
+                c.version += 1;
+                uow.update_customer(&c).await?;
+                self.audit(
+                    uow,
+                    actor,
+                    AuditEvent::new("customer.ssn_reseal", "customer", id)
+                        .detail(json!({"key_id": key_id})),
+                )
+                .await?;
+                Ok(Some(key_id))
+            })
         })
+        .await
     }
 
     /// Uploads a KYC document (owner or admin): PDF, JPEG or PNG by magic bytes, at most
@@ -695,7 +622,7 @@ impl Bank {
         }
         let content_type = sniff_content_type(bytes)?;
         {
-            let mut uow = self.inner.store.begin(TxMode::Read).await?;
+            let mut uow = self.store.begin(TxMode::Read).await?;
             let c = self.actable_customer(&mut *uow, actor, customer).await?;
             if !matches!(c.kyc_status, KycStatus::Pending | KycStatus::Rejected) {
                 return Err(BankError::InvalidState(format!(
@@ -707,7 +634,7 @@ impl Bank {
         let id = DocumentId(self.new_uuid());
         let key = format!("kyc/{customer}/{id}");
         // Bytes first: a row never points at missing bytes. If the row fails, remove them.
-        self.inner.documents.put(&key, bytes).await?;
+        self.documents.put(&key, bytes).await?;
         let doc = DocumentRecord {
             id,
             customer_id: customer,
@@ -721,28 +648,33 @@ impl Bank {
             verified_at: None,
         };
         let d = &doc;
-        let r = write_unit!(self, |uow, _ev| {
-            let c = self.actable_customer(uow, actor, customer).await?;
-            if !matches!(c.kyc_status, KycStatus::Pending | KycStatus::Rejected) {
-                return Err(BankError::InvalidState(format!(
-                    "documents cannot be added while KYC is {}",
-                    c.kyc_status
-                )));
-            }
-            if uow
-                .documents_of_customer(customer, DOCUMENTS_PER_CUSTOMER_MAX)
-                .await?
-                .len()
-                >= DOCUMENTS_PER_CUSTOMER_MAX as usize
-            {
-                return Err(BankError::LimitExceeded(format!(
-                    "at most {DOCUMENTS_PER_CUSTOMER_MAX} documents per customer"
-                )));
-            }
-            uow.insert_document(d).await
-        });
+        let r = self
+            .write(|uow, _ev, _| {
+                Box::pin(async {
+                    let (uow, _ev) = (uow, _ev);
+                    let c = self.actable_customer(uow, actor, customer).await?;
+                    if !matches!(c.kyc_status, KycStatus::Pending | KycStatus::Rejected) {
+                        return Err(BankError::InvalidState(format!(
+                            "documents cannot be added while KYC is {}",
+                            c.kyc_status
+                        )));
+                    }
+                    if uow
+                        .documents_of_customer(customer, DOCUMENTS_PER_CUSTOMER_MAX)
+                        .await?
+                        .len()
+                        >= DOCUMENTS_PER_CUSTOMER_MAX as usize
+                    {
+                        return Err(BankError::LimitExceeded(format!(
+                            "at most {DOCUMENTS_PER_CUSTOMER_MAX} documents per customer"
+                        )));
+                    }
+                    uow.insert_document(d).await
+                })
+            })
+            .await;
         if let Err(e) = r {
-            let _ = self.inner.documents.delete(&key).await;
+            let _ = self.documents.delete(&key).await;
             return Err(e);
         }
         Ok(doc)
@@ -754,7 +686,7 @@ impl Bank {
         actor: &Actor,
         customer: CustomerId,
     ) -> BankResult<Vec<DocumentRecord>> {
-        let mut uow = self.inner.store.begin(TxMode::Read).await?;
+        let mut uow = self.store.begin(TxMode::Read).await?;
         self.readable_customer(&mut *uow, actor, customer).await?;
         uow.documents_of_customer(customer, DOCUMENTS_PER_CUSTOMER_MAX)
             .await
@@ -768,7 +700,7 @@ impl Bank {
         id: DocumentId,
     ) -> BankResult<(DocumentRecord, Vec<u8>)> {
         let doc = {
-            let mut uow = self.inner.store.begin(TxMode::Read).await?;
+            let mut uow = self.store.begin(TxMode::Read).await?;
             self.readable_customer(&mut *uow, actor, customer).await?;
             uow.document(id)
                 .await?
@@ -778,20 +710,23 @@ impl Bank {
                 })?
         };
         let bytes = self
-            .inner
             .documents
             .get(&doc.storage_key)
             .await?
             .ok_or_else(|| BankError::internal("document bytes missing"))?;
         if actor.is_staff() {
-            write_unit!(self, |uow, _ev| {
-                self.audit(
-                    uow,
-                    actor,
-                    AuditEvent::new("customer.document_read", "document", id),
-                )
-                .await
-            })?;
+            self.write(|uow, _ev, _| {
+                Box::pin(async {
+                    let (uow, _ev) = (uow, _ev);
+                    self.audit(
+                        uow,
+                        actor,
+                        AuditEvent::new("customer.document_read", "document", id),
+                    )
+                    .await
+                })
+            })
+            .await?;
         }
         Ok((doc, bytes))
     }
@@ -799,38 +734,269 @@ impl Bank {
     /// Submits KYC for review (owner or admin): PENDING or REJECTED → SUBMITTED; needs at
     /// least one identity document (passport, driver's license or national id) not rejected.
     pub async fn submit_kyc(&self, actor: &Actor, id: CustomerId) -> BankResult<KycView> {
-        let c = write_unit!(self, |uow, events| {
-            let mut c = self.actable_customer(uow, actor, id).await?;
-            Self::kyc_transition(&c, KycStatus::Submitted)?;
-            let docs = uow
-                .documents_of_customer(id, DOCUMENTS_PER_CUSTOMER_MAX)
-                .await?;
-            if !docs
-                .iter()
-                .any(|d| d.document_type.proves_identity() && d.status != DocumentStatus::Rejected)
-            {
-                return Err(BankError::validation(
-                    "documents",
-                    "upload a passport, driver's license or national id first",
-                ));
-            }
-            let now = self.now_us();
-            c.kyc_status = KycStatus::Submitted;
-            c.kyc_submitted_at = Some(now);
-            c.kyc_rejection_reason = None;
-            c.updated_at = now;
-            c.version += 1;
-            uow.update_customer(&c).await?;
-            events.push(self.customer_event(
-                EventType::KycSubmitted,
-                &c,
-                json!({"documents": docs.len()}),
-            ));
-            self.audit(uow, actor, AuditEvent::new("kyc.submit", "customer", id))
-                .await?;
-            Ok(c)
-        })?;
+        let c = self
+            .write(|uow, events, _| {
+                Box::pin(async {
+                    let (uow, events) = (uow, events);
+                    let mut c = self.actable_customer(uow, actor, id).await?;
+                    Inner::kyc_transition(&c, KycStatus::Submitted)?;
+                    let docs = uow
+                        .documents_of_customer(id, DOCUMENTS_PER_CUSTOMER_MAX)
+                        .await?;
+                    if !docs.iter().any(|d| {
+                        d.document_type.proves_identity() && d.status != DocumentStatus::Rejected
+                    }) {
+                        return Err(BankError::validation(
+                            "documents",
+                            "upload a passport, driver's license or national id first",
+                        ));
+                    }
+                    let now = self.now_us();
+                    c.kyc_status = KycStatus::Submitted;
+                    c.kyc_submitted_at = Some(now);
+                    c.kyc_rejection_reason = None;
+                    c.updated_at = now;
+                    c.version += 1;
+                    uow.update_customer(&c).await?;
+                    events.push(self.customer_event(
+                        EventType::KycSubmitted,
+                        &c,
+                        json!({"documents": docs.len()}),
+                    ));
+                    self.audit(uow, actor, AuditEvent::new("kyc.submit", "customer", id))
+                        .await?;
+                    Ok(c)
+                })
+            })
+            .await?;
         self.kyc_status(actor, c.id).await
+    }
+
+    /// Approves KYC (admin): SUBMITTED → APPROVED. Unfreezes the onboarding account,
+    /// emits `kyc.approved` and notifies the customer.
+    pub async fn approve_kyc(&self, actor: &Actor, id: CustomerId) -> BankResult<KycView> {
+        actor.require_admin()?;
+        let deliveries = self
+            .write(|uow, events, _| {
+                Box::pin(async {
+                    let (uow, events) = (uow, events);
+                    let mut c = uow.customer(id).await?.ok_or_else(not_found)?;
+                    Inner::kyc_transition(&c, KycStatus::Approved)?;
+                    let now = self.now_us();
+                    c.kyc_status = KycStatus::Approved;
+                    c.kyc_verified_at = Some(now);
+                    c.updated_at = now;
+                    c.version += 1;
+                    uow.update_customer(&c).await?;
+                    self.decide_documents(uow, id, DocumentStatus::Verified)
+                        .await?;
+                    let ev = self.customer_event(
+                        EventType::KycApproved,
+                        &c,
+                        json!({"firstName": c.first_name}),
+                    );
+                    let ev_id = ev.id;
+                    events.push(ev);
+                    if let Some(acc) = c.default_account_id {
+                        if uow
+                            .account(acc)
+                            .await?
+                            .is_some_and(|a| a.status == AccountStatus::Frozen)
+                        {
+                            let cmd = Command::SetStatus {
+                                id: acc,
+                                status: AccountStatus::Active,
+                            };
+                            self.money()
+                                .exec(uow, &Actor::system(), &cmd, events)
+                                .await?;
+                        }
+                    }
+                    self.audit(uow, actor, AuditEvent::new("kyc.approve", "customer", id))
+                        .await?;
+                    match uow.user(c.user_id).await? {
+                        Some(u) => {
+                            self.enqueue_notification(
+                                uow,
+                                &u,
+                                "kyc_approved",
+                                &vars([("first_name", c.first_name.clone())]),
+                                Some(ev_id),
+                            )
+                            .await
+                        }
+                        None => Ok(Vec::new()),
+                    }
+                })
+            })
+            .await?;
+        self.deliver(deliveries).await;
+        self.kyc_status(actor, id).await
+    }
+
+    /// Rejects KYC (admin) with a reason: SUBMITTED → REJECTED. The customer may upload new
+    /// documents and resubmit.
+    pub async fn reject_kyc(
+        &self,
+        actor: &Actor,
+        id: CustomerId,
+        reason: &str,
+    ) -> BankResult<KycView> {
+        actor.require_admin()?;
+        let reason = text("reason", reason, KYC_REASON_LEN_MAX)?;
+        self.write(|uow, events, _| {
+            Box::pin(async {
+                let (uow, events) = (uow, events);
+                let mut c = uow.customer(id).await?.ok_or_else(not_found)?;
+                Inner::kyc_transition(&c, KycStatus::Rejected)?;
+                let now = self.now_us();
+                c.kyc_status = KycStatus::Rejected;
+                c.kyc_rejection_reason = Some(reason.clone());
+                c.updated_at = now;
+                c.version += 1;
+                uow.update_customer(&c).await?;
+                self.decide_documents(uow, id, DocumentStatus::Rejected)
+                    .await?;
+                events.push(self.customer_event(
+                    EventType::KycRejected,
+                    &c,
+                    json!({"reason": reason}),
+                ));
+                self.audit(
+                    uow,
+                    actor,
+                    AuditEvent::new("kyc.reject", "customer", id).detail(json!({"reason": reason})),
+                )
+                .await
+            })
+        })
+        .await?;
+        self.kyc_status(actor, id).await
+    }
+
+    /// KYC status (owner or staff).
+    pub async fn kyc_status(&self, actor: &Actor, id: CustomerId) -> BankResult<KycView> {
+        let mut uow = self.store.begin(TxMode::Read).await?;
+        let c = self.readable_customer(&mut *uow, actor, id).await?;
+        let documents = uow
+            .documents_of_customer(id, DOCUMENTS_PER_CUSTOMER_MAX)
+            .await?
+            .len();
+        Ok(KycView {
+            kyc_status: c.kyc_status,
+            rejection_reason: c.kyc_rejection_reason,
+            submitted_at: c.kyc_submitted_at,
+            verified_at: c.kyc_verified_at,
+            documents,
+        })
+    }
+}
+
+impl Inner {
+    fn customer_event(
+        &self,
+        ty: EventType,
+        c: &CustomerRecord,
+        extra: serde_json::Value,
+    ) -> DomainEvent {
+        let mut data = json!({
+            "customerId": c.id.to_string(),
+            "userId": c.user_id.to_string(),
+            "kycStatus": c.kyc_status.as_str(),
+        });
+        if let (Some(m), Some(e)) = (data.as_object_mut(), extra.as_object()) {
+            m.extend(e.clone());
+        }
+        self.json_event(ty, c.id.0, data)
+    }
+
+    /// Loads a customer the actor may read (`not_found` otherwise: no BOLA).
+    async fn readable_customer(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        actor: &Actor,
+        id: CustomerId,
+    ) -> BankResult<CustomerRecord> {
+        let c = uow.customer(id).await?.ok_or_else(not_found)?;
+        if !actor.may_read_customer(id) && actor.user_id != Some(c.user_id) {
+            return Err(not_found());
+        }
+        Ok(c)
+    }
+
+    /// Loads a customer the actor may act for.
+    async fn actable_customer(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        actor: &Actor,
+        id: CustomerId,
+    ) -> BankResult<CustomerRecord> {
+        let c = uow.customer(id).await?.ok_or_else(not_found)?;
+        if !actor.may_act_for_customer(id) && actor.user_id != Some(c.user_id) {
+            return Err(not_found());
+        }
+        Ok(c)
+    }
+
+    async fn open_default_account(&self, c: &CustomerRecord) -> BankResult<CustomerRecord> {
+        let system = Actor::system();
+        self.write(|uow, events, _| {
+            Box::pin(async {
+                let (uow, events) = (uow, events);
+                let req = OpenAccountRequest {
+                    customer_id: c.id,
+                    account_type: AccountType::Checking,
+                    currency: Currency::USD,
+                    overdraft_limit: None,
+                    daily_limit: None,
+                };
+                let account = self
+                    .money()
+                    .exec(uow, &system, &Command::OpenAccount(req), events)
+                    .await?;
+                let crate::banking::Outcome::Account(account) = account else {
+                    return Err(BankError::internal("unexpected outcome"));
+                };
+                if self.config.require_kyc {
+                    // Usable only once KYC is approved (the approval unfreezes it).
+                    self.money()
+                        .exec(
+                            uow,
+                            &system,
+                            &Command::SetStatus {
+                                id: account.id,
+                                status: AccountStatus::Frozen,
+                            },
+                            events,
+                        )
+                        .await?;
+                }
+                let mut c = uow.customer(c.id).await?.ok_or_else(not_found)?;
+                c.default_account_id = Some(account.id);
+                uow.update_customer(&c).await?;
+                Ok(c)
+            })
+        })
+        .await
+    }
+
+    async fn compensate_onboarding(&self, c: &CustomerRecord, why: &BankError) -> BankResult<()> {
+        self.write(|uow, events, _| {
+            Box::pin(async {
+                let (uow, events) = (uow, events);
+                uow.delete_customer(c.id).await?;
+                events.push(self.customer_event(
+                    EventType::AccountCreationFailed,
+                    c,
+                    json!({"reason": why.code(), "compensation": "customer removed"}),
+                ));
+                let ev = AuditEvent::new("customer.onboarding_compensated", "customer", c.id)
+                    .outcome(crate::audit::AuditOutcome::Failure)
+                    .detail(json!({"reason": why.code()}));
+                self.audit(uow, &Actor::system(), ev).await
+            })
+        })
+        .await
     }
 
     fn kyc_transition(c: &CustomerRecord, to: KycStatus) -> BankResult<()> {
@@ -862,109 +1028,5 @@ impl Bank {
             }
         }
         Ok(())
-    }
-
-    /// Approves KYC (admin): SUBMITTED → APPROVED. Unfreezes the onboarding account,
-    /// emits `kyc.approved` and notifies the customer.
-    pub async fn approve_kyc(&self, actor: &Actor, id: CustomerId) -> BankResult<KycView> {
-        actor.require_admin()?;
-        let deliveries = write_unit!(self, |uow, events| {
-            let mut c = uow.customer(id).await?.ok_or_else(not_found)?;
-            Self::kyc_transition(&c, KycStatus::Approved)?;
-            let now = self.now_us();
-            c.kyc_status = KycStatus::Approved;
-            c.kyc_verified_at = Some(now);
-            c.updated_at = now;
-            c.version += 1;
-            uow.update_customer(&c).await?;
-            self.decide_documents(uow, id, DocumentStatus::Verified)
-                .await?;
-            let ev = self.customer_event(
-                EventType::KycApproved,
-                &c,
-                json!({"firstName": c.first_name}),
-            );
-            let ev_id = ev.id;
-            events.push(ev);
-            if let Some(acc) = c.default_account_id {
-                if uow
-                    .account(acc)
-                    .await?
-                    .is_some_and(|a| a.status == AccountStatus::Frozen)
-                {
-                    let cmd = Command::SetStatus {
-                        id: acc,
-                        status: AccountStatus::Active,
-                    };
-                    self.exec(uow, &Actor::system(), &cmd, events).await?;
-                }
-            }
-            self.audit(uow, actor, AuditEvent::new("kyc.approve", "customer", id))
-                .await?;
-            match uow.user(c.user_id).await? {
-                Some(u) => {
-                    self.enqueue_notification(
-                        uow,
-                        &u,
-                        "kyc_approved",
-                        &vars([("first_name", c.first_name.clone())]),
-                        Some(ev_id),
-                    )
-                    .await
-                }
-                None => Ok(Vec::new()),
-            }
-        })?;
-        self.deliver(deliveries).await;
-        self.kyc_status(actor, id).await
-    }
-
-    /// Rejects KYC (admin) with a reason: SUBMITTED → REJECTED. The customer may upload new
-    /// documents and resubmit.
-    pub async fn reject_kyc(
-        &self,
-        actor: &Actor,
-        id: CustomerId,
-        reason: &str,
-    ) -> BankResult<KycView> {
-        actor.require_admin()?;
-        let reason = text("reason", reason, KYC_REASON_LEN_MAX)?;
-        write_unit!(self, |uow, events| {
-            let mut c = uow.customer(id).await?.ok_or_else(not_found)?;
-            Self::kyc_transition(&c, KycStatus::Rejected)?;
-            let now = self.now_us();
-            c.kyc_status = KycStatus::Rejected;
-            c.kyc_rejection_reason = Some(reason.clone());
-            c.updated_at = now;
-            c.version += 1;
-            uow.update_customer(&c).await?;
-            self.decide_documents(uow, id, DocumentStatus::Rejected)
-                .await?;
-            events.push(self.customer_event(EventType::KycRejected, &c, json!({"reason": reason})));
-            self.audit(
-                uow,
-                actor,
-                AuditEvent::new("kyc.reject", "customer", id).detail(json!({"reason": reason})),
-            )
-            .await
-        })?;
-        self.kyc_status(actor, id).await
-    }
-
-    /// KYC status (owner or staff).
-    pub async fn kyc_status(&self, actor: &Actor, id: CustomerId) -> BankResult<KycView> {
-        let mut uow = self.inner.store.begin(TxMode::Read).await?;
-        let c = self.readable_customer(&mut *uow, actor, id).await?;
-        let documents = uow
-            .documents_of_customer(id, DOCUMENTS_PER_CUSTOMER_MAX)
-            .await?
-            .len();
-        Ok(KycView {
-            kyc_status: c.kyc_status,
-            rejection_reason: c.kyc_rejection_reason,
-            submitted_at: c.kyc_submitted_at,
-            verified_at: c.kyc_verified_at,
-            documents,
-        })
     }
 }

@@ -17,15 +17,21 @@ pub use rules::{
     SUSPICIOUS_WINDOW_DAYS,
 };
 
-use crate::audit::{write_unit, AuditEvent};
+use crate::audit::AuditEvent;
 use crate::auth::Actor;
-use crate::bank::{Bank, Destination, Resolve};
+use crate::banking::{Destination, Resolve};
 use crate::error::{BankError, BankResult};
 use crate::fraud_port::{FraudAction, FraudDecision, FraudInput, RequestContext};
 use crate::ids::{AccountId, CaseId, ListEntryId, RuleId, TransactionId};
 use crate::money::Money;
 use crate::ports::TxMode;
 use crate::transaction::{Transaction, TransactionType, PAGE_LIMIT_MAX};
+
+crate::bank::context_service!(
+    /// The fraud context's use cases (rules, lists, scores, cases): `bank.fraud()`.
+    FraudService,
+    fraud_service
+);
 
 /// Longest rule name.
 pub const RULE_NAME_LEN_MAX: usize = 100;
@@ -188,7 +194,7 @@ pub fn normalize_list_value(entry_type: ListEntryType, value: &str) -> BankResul
     })
 }
 
-impl Bank {
+impl FraudService<'_> {
     /// Creates a fraud rule (admin). Conditions are validated against the rule type.
     pub async fn create_fraud_rule(
         &self,
@@ -211,7 +217,9 @@ impl Bank {
             updated_at: now,
         };
         let row_ref = &row;
-        write_unit!(self, |uow, _ev| {
+        self.write(|uow, _ev, _| {
+            Box::pin(async {
+            let (uow, _ev) = (uow, _ev);
             {
                 if uow.list_rules(false, RULES_MAX).await?.len() >= RULES_MAX as usize {
                     return Err(BankError::LimitExceeded(format!(
@@ -228,7 +236,9 @@ impl Bank {
                 )
                 .await
             }
-        })?;
+        })
+        })
+        .await?;
         Ok(row)
     }
 
@@ -241,7 +251,9 @@ impl Bank {
     ) -> BankResult<FraudRule> {
         actor.require_admin()?;
         let patch_ref = &patch;
-        write_unit!(self, |uow, _ev| {
+        self.write(|uow, _ev, _| {
+            Box::pin(async {
+            let (uow, _ev) = (uow, _ev);
             {
                 let mut rule = uow.rule(id).await?.ok_or(BankError::NotFound {
                     resource: "fraud rule",
@@ -272,6 +284,8 @@ impl Bank {
                 Ok(rule)
             }
         })
+        })
+        .await
     }
 
     /// Rules, highest priority first (staff).
@@ -281,7 +295,7 @@ impl Bank {
         active_only: bool,
     ) -> BankResult<Vec<FraudRule>> {
         actor.require_staff()?;
-        self.inner
+        self.k
             .store
             .begin(TxMode::Read)
             .await?
@@ -294,7 +308,6 @@ impl Bank {
     pub async fn install_default_fraud_rules(&self, actor: &Actor) -> BankResult<usize> {
         actor.require_admin()?;
         let existing: Vec<String> = self
-            .inner
             .store
             .begin(TxMode::Read)
             .await?
@@ -342,7 +355,9 @@ impl Bank {
             created_at: self.now_us(),
         };
         let e = &entry;
-        write_unit!(self, |uow, _ev| {
+        self.write(|uow, _ev, _| {
+            Box::pin(async {
+            let (uow, _ev) = (uow, _ev);
             {
                 uow.insert_list_entry(e).await?;
                 let detail = json!({"list": e.list.as_str(), "entry_type": e.entry_type.as_str(), "value": e.value});
@@ -353,28 +368,34 @@ impl Bank {
                 )
                 .await
             }
-        })?;
+        })
+        })
+        .await?;
         Ok(entry)
     }
 
     /// Removes a list entry (admin); `not_found` if it does not exist.
     pub async fn remove_list_entry(&self, actor: &Actor, id: ListEntryId) -> BankResult<()> {
         actor.require_admin()?;
-        write_unit!(self, |uow, _ev| {
-            {
-                if !uow.delete_list_entry(id).await? {
-                    return Err(BankError::NotFound {
-                        resource: "list entry",
-                    });
+        self.write(|uow, _ev, _| {
+            Box::pin(async {
+                let (uow, _ev) = (uow, _ev);
+                {
+                    if !uow.delete_list_entry(id).await? {
+                        return Err(BankError::NotFound {
+                            resource: "list entry",
+                        });
+                    }
+                    self.audit(
+                        uow,
+                        actor,
+                        AuditEvent::new("fraud.list.remove", "list_entry", id),
+                    )
+                    .await
                 }
-                self.audit(
-                    uow,
-                    actor,
-                    AuditEvent::new("fraud.list.remove", "list_entry", id),
-                )
-                .await
-            }
+            })
         })
+        .await
     }
 
     /// List entries, paged by id (staff).
@@ -387,7 +408,7 @@ impl Bank {
     ) -> BankResult<Vec<ListEntry>> {
         actor.require_staff()?;
         check_limit(limit)?;
-        self.inner
+        self.k
             .store
             .begin(TxMode::Read)
             .await?
@@ -405,7 +426,7 @@ impl Bank {
     ) -> BankResult<Vec<FraudCase>> {
         actor.require_staff()?;
         check_limit(limit)?;
-        self.inner
+        self.k
             .store
             .begin(TxMode::Read)
             .await?
@@ -416,7 +437,7 @@ impl Bank {
     /// One case (staff).
     pub async fn fraud_case(&self, actor: &Actor, id: CaseId) -> BankResult<FraudCase> {
         actor.require_staff()?;
-        self.inner
+        self.k
             .store
             .begin(TxMode::Read)
             .await?
@@ -431,7 +452,7 @@ impl Bank {
     /// staff).
     pub async fn fraud_score(&self, actor: &Actor, txn: TransactionId) -> BankResult<Assessment> {
         actor.require_staff()?;
-        self.inner
+        self.k
             .store
             .begin(TxMode::Read)
             .await?
@@ -449,7 +470,7 @@ impl Bank {
         actor: &Actor,
         p: &FraudProposal,
     ) -> BankResult<FraudDecision> {
-        let mut uow = self.inner.store.begin(TxMode::Read).await?;
+        let mut uow = self.store.begin(TxMode::Read).await?;
         let from = uow
             .account(p.from_account_id)
             .await?
@@ -521,43 +542,48 @@ impl Bank {
         if note.is_some_and(|n| n.chars().count() > NOTE_LEN_MAX) {
             return Err(BankError::validation("note", "at most 500 characters"));
         }
-        write_unit!(self, |uow, events| {
-            {
-                let mut case = uow.case(id).await?.ok_or(BankError::NotFound {
-                    resource: "fraud case",
-                })?;
-                if case.status != CaseStatus::Open {
-                    return Err(BankError::InvalidState(format!("case is {}", case.status)));
-                }
-                let how = match decision {
-                    CaseDecision::Release => Resolve::Post(None),
-                    CaseDecision::Reject => Resolve::Void,
-                };
-                let txn = self
-                    .resolve_hold(uow, actor, case.transaction_id, how, events)
+        self.write(|uow, events, _| {
+            Box::pin(async {
+                let (uow, events) = (uow, events);
+                {
+                    let mut case = uow.case(id).await?.ok_or(BankError::NotFound {
+                        resource: "fraud case",
+                    })?;
+                    if case.status != CaseStatus::Open {
+                        return Err(BankError::InvalidState(format!("case is {}", case.status)));
+                    }
+                    let how = match decision {
+                        CaseDecision::Release => Resolve::Post(None),
+                        CaseDecision::Reject => Resolve::Void,
+                    };
+                    let txn = self
+                        .money()
+                        .resolve_hold(uow, actor, case.transaction_id, how, events)
+                        .await?;
+                    let now = self.now_us();
+                    case.status = match decision {
+                        CaseDecision::Release => CaseStatus::Released,
+                        CaseDecision::Reject => CaseStatus::Rejected,
+                    };
+                    case.resolved_by = actor.user_id;
+                    case.resolution_note = note.map(str::to_string);
+                    case.resolved_at = Some(now);
+                    uow.update_case(&case).await?;
+                    let action = match decision {
+                        CaseDecision::Release => "fraud.case.release",
+                        CaseDecision::Reject => "fraud.case.reject",
+                    };
+                    let detail = json!({"transaction_id": txn.id.to_string(), "note": note});
+                    self.audit(
+                        uow,
+                        actor,
+                        AuditEvent::new(action, "fraud_case", case.id).detail(detail),
+                    )
                     .await?;
-                let now = self.now_us();
-                case.status = match decision {
-                    CaseDecision::Release => CaseStatus::Released,
-                    CaseDecision::Reject => CaseStatus::Rejected,
-                };
-                case.resolved_by = actor.user_id;
-                case.resolution_note = note.map(str::to_string);
-                case.resolved_at = Some(now);
-                uow.update_case(&case).await?;
-                let action = match decision {
-                    CaseDecision::Release => "fraud.case.release",
-                    CaseDecision::Reject => "fraud.case.reject",
-                };
-                let detail = json!({"transaction_id": txn.id.to_string(), "note": note});
-                self.audit(
-                    uow,
-                    actor,
-                    AuditEvent::new(action, "fraud_case", case.id).detail(detail),
-                )
-                .await?;
-                Ok((case, txn))
-            }
+                    Ok((case, txn))
+                }
+            })
         })
+        .await
     }
 }

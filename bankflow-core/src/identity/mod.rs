@@ -10,7 +10,7 @@ mod service;
 
 pub use model::*;
 pub use service::{
-    AuthTokens, LoginRequest, MfaSetup, RegisterRequest, SessionView, UserView, VerifyChannel,
-    CODE_ATTEMPTS_MAX, LOCKOUT_MINUTES, LOGIN_FAILURES_MAX, REFRESH_TTL_DAYS,
+    AuthTokens, IdentityService, LoginRequest, MfaSetup, RegisterRequest, SessionView, UserView,
+    VerifyChannel, CODE_ATTEMPTS_MAX, LOCKOUT_MINUTES, LOGIN_FAILURES_MAX, REFRESH_TTL_DAYS,
     RESET_TOKEN_TTL_MINUTES, SESSIONS_LIST_MAX, TOTP_ISSUER, VERIFY_CODE_TTL_MINUTES,
 };

@@ -8,9 +8,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::audit::{write_unit, AuditEvent, AuditOutcome};
+use crate::audit::{AuditEvent, AuditOutcome};
 use crate::auth::{Actor, Role};
-use crate::bank::Bank;
+use crate::bank::Inner;
 use crate::crypto::{open, random_digits, random_token, seal, sha256_hex};
 use crate::error::{BankError, BankResult};
 use crate::events::EventType;
@@ -25,6 +25,12 @@ use crate::identity::{
 use crate::ids::{CodeId, CustomerId, SessionId, UserId};
 use crate::notify::{vars, Delivery};
 use crate::ports::{TxMode, UnitOfWork};
+
+crate::bank::context_service!(
+    /// The identity context's use cases (users, sessions, passwords, MFA): `bank.identity()`.
+    IdentityService,
+    identity
+);
 
 /// Consecutive failed logins that lock the user out.
 pub const LOGIN_FAILURES_MAX: u32 = 5;
@@ -187,7 +193,776 @@ fn actor_user(actor: &Actor) -> BankResult<UserId> {
         .ok_or_else(|| BankError::Unauthorized("a user is required".into()))
 }
 
-impl Bank {
+impl IdentityService<'_> {
+    /// Registers a customer user: unique normalised email (and phone), password policy,
+    /// Argon2id hash; emits `user.registered`, sends the welcome message and verification
+    /// code(s).
+    pub async fn register(
+        &self,
+        req: RegisterRequest,
+        ctx: &RequestContext,
+    ) -> BankResult<UserView> {
+        let email = Email::parse(&req.email)?;
+        let phone = req
+            .phone
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(Phone::parse)
+            .transpose()?;
+        let password = Password::parse(&req.password)?;
+        let hash = self.hash_off_worker(&password).await?;
+        let (user, deliveries) = self.write(|uow, events, _| {
+            Box::pin(async {
+            let (uow, events) = (uow, events);
+            let now = self.now_us();
+            let user = UserRecord {
+                id: UserId(self.new_uuid()),
+                email: email.clone(),
+                phone: phone.clone(),
+                password_hash: hash.clone(),
+                roles: vec![Role::Customer],
+                email_verified: false,
+                phone_verified: false,
+                is_active: true,
+                failed_logins: 0,
+                locked_until: None,
+                last_login: None,
+                mfa_secret: None,
+                mfa_enabled: false,
+                mfa_last_step: None,
+                created_at: now,
+                updated_at: now,
+            };
+            uow.insert_user(&user).await?;
+            let ev = self.json_event(
+                EventType::UserRegistered,
+                user.id.0,
+                json!({"userId": user.id.to_string(), "email": user.email.as_str(), "roles": ["customer"]}),
+            );
+            let ev_id = ev.id;
+            events.push(ev);
+            let mut out = self
+                .enqueue_notification(
+                    uow,
+                    &user,
+                    "welcome",
+                    &vars([("email", user.email.to_string())]),
+                    Some(ev_id),
+                )
+                .await?;
+            out.extend(
+                self.send_verification(uow, &user, VerifyChannel::Email)
+                    .await?,
+            );
+            if user.phone.is_some() {
+                out.extend(
+                    self.send_verification(uow, &user, VerifyChannel::Phone)
+                        .await?,
+                );
+            }
+            let who = Actor::customer(user.id, None);
+            self.audit(
+                uow,
+                &who,
+                AuditEvent::new("auth.register", "user", user.id).ctx(ctx),
+            )
+            .await?;
+            Ok((user, out))
+        })
+        })
+        .await?;
+        self.deliver(deliveries).await;
+        Ok(Inner::user_view(&user, None))
+    }
+
+    /// Sends a new verification code for the caller's email or phone.
+    pub async fn resend_verification(
+        &self,
+        actor: &Actor,
+        channel: VerifyChannel,
+    ) -> BankResult<()> {
+        let uid = actor_user(actor)?;
+        let deliveries = self
+            .write(|uow, _ev, _| {
+                Box::pin(async {
+                    let (uow, _ev) = (uow, _ev);
+                    let user = Inner::load_user(uow, uid).await?;
+                    match channel {
+                        VerifyChannel::Email if user.email_verified => {
+                            return Err(BankError::InvalidState("email already verified".into()))
+                        }
+                        VerifyChannel::Phone if user.phone.is_none() => {
+                            return Err(BankError::validation("channel", "no phone on file"))
+                        }
+                        VerifyChannel::Phone if user.phone_verified => {
+                            return Err(BankError::InvalidState("phone already verified".into()))
+                        }
+                        _ => {}
+                    }
+                    self.send_verification(uow, &user, channel).await
+                })
+            })
+            .await?;
+        self.deliver(deliveries).await;
+        Ok(())
+    }
+
+    /// Verifies the caller's email or phone with the code sent to it (single use, 15 minutes,
+    /// 5 guesses). Emits `user.verified`.
+    pub async fn verify_contact(
+        &self,
+        actor: &Actor,
+        channel: VerifyChannel,
+        code: &str,
+        ctx: &RequestContext,
+    ) -> BankResult<UserView> {
+        let uid = actor_user(actor)?;
+        let purpose = match channel {
+            VerifyChannel::Email => CodePurpose::VerifyEmail,
+            VerifyChannel::Phone => CodePurpose::VerifyPhone,
+        };
+        let outcome: BankResult<UserRecord> = self
+            .write(|uow, events, _| {
+                Box::pin(async {
+                    let (uow, events) = (uow, events);
+                    let now = self.now_us();
+                    let bad = Err(BankError::validation("code", "invalid or expired code"));
+                    let Some(mut c) = uow.latest_code(uid, purpose).await? else {
+                        return Ok(bad);
+                    };
+                    if c.used_at.is_some() || c.expires_at <= now || c.attempts >= CODE_ATTEMPTS_MAX
+                    {
+                        return Ok(bad);
+                    }
+                    if !crate::crypto::constant_time_eq(
+                        code_hash(uid, purpose, code.trim()).as_bytes(),
+                        c.code_hash.as_bytes(),
+                    ) {
+                        c.attempts += 1;
+                        uow.update_code(&c).await?;
+                        self.audit(
+                            uow,
+                            actor,
+                            AuditEvent::new("auth.verify", "user", uid)
+                                .outcome(AuditOutcome::Failure)
+                                .ctx(ctx),
+                        )
+                        .await?;
+                        return Ok(bad);
+                    }
+                    c.used_at = Some(now);
+                    uow.update_code(&c).await?;
+                    let mut user = Inner::load_user(uow, uid).await?;
+                    match channel {
+                        VerifyChannel::Email => user.email_verified = true,
+                        VerifyChannel::Phone => user.phone_verified = true,
+                    }
+                    user.updated_at = now;
+                    uow.update_user(&user).await?;
+                    let which = if channel == VerifyChannel::Email {
+                        "email"
+                    } else {
+                        "phone"
+                    };
+                    events.push(self.json_event(
+                        EventType::UserVerified,
+                        uid.0,
+                        json!({"userId": uid.to_string(), "channel": which}),
+                    ));
+                    self.audit(
+                        uow,
+                        actor,
+                        AuditEvent::new("auth.verify", "user", uid)
+                            .detail(json!({"channel": which}))
+                            .ctx(ctx),
+                    )
+                    .await?;
+                    Ok(Ok(user))
+                })
+            })
+            .await?;
+        let user = outcome?;
+        let customer = self.customer_id_of(user.id).await?;
+        Ok(Inner::user_view(&user, customer))
+    }
+
+    /// Logs in: generic refusal for an unknown email or a wrong password (an unknown email
+    /// costs the same Argon2 work), lockout for 15 minutes after 5 consecutive failures, TOTP
+    /// when enabled (`mfa_required` without a code). Starts a session family.
+    pub async fn login(&self, req: LoginRequest, ctx: &RequestContext) -> BankResult<AuthTokens> {
+        let email = Email::parse(&req.email)
+            .map_err(|_| BankError::Unauthorized(INVALID_CREDENTIALS.into()))?;
+        let found = self
+            .store
+            .begin(TxMode::Read)
+            .await?
+            .user_by_email(&email)
+            .await?;
+        // The expensive check happens with no lock held.
+        let password_ok = self
+            .verify_off_worker(
+                &req.password,
+                found.as_ref().map_or(dummy_hash(), |u| &u.password_hash),
+            )
+            .await?;
+        let Some(found) = found else {
+            let anon = Actor {
+                user_id: None,
+                customer_id: None,
+                roles: Vec::new(),
+                system: false,
+            };
+            let ev = AuditEvent::new("auth.login", "user", email.as_str())
+                .outcome(AuditOutcome::Failure)
+                .detail(json!({"reason": "unknown email"}))
+                .ctx(ctx);
+            self.audit_now(&anon, ev).await?;
+            return Err(BankError::Unauthorized(INVALID_CREDENTIALS.into()));
+        };
+        let result: BankResult<(AuthTokens, Vec<Delivery>)> = self.write(|uow, events, _| {
+            Box::pin(async {
+            let (uow, events) = (uow, events);
+            let now = self.now_us();
+            let mut user = Inner::load_user(uow, found.id).await?;
+            let who = Actor::customer(user.id, None);
+            let fail = |reason: &str| {
+                AuditEvent::new("auth.login", "user", user.id)
+                    .outcome(AuditOutcome::Failure)
+                    .detail(json!({"reason": reason}))
+                    .ctx(ctx)
+            };
+            if let Some(until) = user.locked_until.filter(|t| *t > now) {
+                self.audit(uow, &who, fail("locked")).await?;
+                return Ok(Err(BankError::AccountLocked(until.to_rfc3339())));
+            }
+            // A password changed since it was verified counts as wrong.
+            let password_ok = password_ok && user.password_hash == found.password_hash;
+            if !user.is_active {
+                self.audit(uow, &who, fail("inactive")).await?;
+                return Ok(Err(BankError::Unauthorized(INVALID_CREDENTIALS.into())));
+            }
+            let mut mfa_step = None;
+            let mut failure = None;
+            if !password_ok {
+                failure = Some((
+                    "wrong password",
+                    BankError::Unauthorized(INVALID_CREDENTIALS.into()),
+                ));
+            } else if user.mfa_enabled {
+                match req.mfa_code.as_deref() {
+                    None => {
+                        self.audit(uow, &who, fail("mfa required")).await?;
+                        return Ok(Err(BankError::MfaRequired));
+                    }
+                    Some(code) => {
+                        let sealed = user.mfa_secret.clone().ok_or_else(|| {
+                            BankError::Invariant("MFA enabled without a secret".into())
+                        })?;
+                        let secret = open(&*self.keys, &sealed, &totp_aad(user.id))?;
+                        match check_totp(&secret, code, now.timestamp(), user.mfa_last_step)? {
+                            Some(step) => mfa_step = Some(step),
+                            None => {
+                                failure = Some((
+                                    "wrong mfa code",
+                                    BankError::Unauthorized("invalid multi-factor code".into()),
+                                ))
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some((reason, err)) = failure {
+                user.failed_logins += 1;
+                let locked = user.failed_logins >= LOGIN_FAILURES_MAX;
+                if locked {
+                    user.failed_logins = 0;
+                    user.locked_until = Some(now + Duration::minutes(LOCKOUT_MINUTES));
+                }
+                user.updated_at = now;
+                uow.update_user(&user).await?;
+                self.audit(uow, &who, fail(reason)).await?;
+                if locked {
+                    let ev = AuditEvent::new("auth.lockout", "user", user.id)
+                        .outcome(AuditOutcome::Failure)
+                        .detail(json!({"minutes": LOCKOUT_MINUTES}))
+                        .ctx(ctx);
+                    self.audit(uow, &who, ev).await?;
+                }
+                return Ok(Err(err));
+            }
+            user.failed_logins = 0;
+            user.locked_until = None;
+            user.last_login = Some(now);
+            if mfa_step.is_some() {
+                user.mfa_last_step = mfa_step;
+            }
+            user.updated_at = now;
+            uow.update_user(&user).await?;
+            let tokens = self.start_session(uow, &user, ctx, None).await?;
+            events.push(self.json_event(
+                EventType::UserLoggedIn,
+                user.id.0,
+                json!({"userId": user.id.to_string(), "sessionId": tokens.session_id.to_string(), "mfa": user.mfa_enabled}),
+            ));
+            self.audit(
+                uow,
+                &who,
+                AuditEvent::new("auth.login", "user", user.id).ctx(ctx),
+            )
+            .await?;
+            let v = vars([
+                ("time", now.to_rfc3339()),
+                (
+                    "ip",
+                    ctx.ip
+                        .clone()
+                        .unwrap_or_else(|| "an unknown address".into()),
+                ),
+            ]);
+            let out = self
+                .enqueue_notification(uow, &user, "new_login", &v, None)
+                .await?;
+            Ok(Ok((tokens, out)))
+        })
+        })
+        .await?;
+        let (tokens, deliveries) = result?;
+        self.deliver(deliveries).await;
+        Ok(tokens)
+    }
+
+    /// Exchanges a refresh token for new tokens, rotating it. Presenting an already rotated
+    /// token again revokes the whole session family (it was stolen or replayed).
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        ctx: &RequestContext,
+    ) -> BankResult<AuthTokens> {
+        let hash = refresh_hash(refresh_token);
+        let result: BankResult<AuthTokens> = self
+            .write(|uow, _ev, _| {
+                Box::pin(async {
+                    let (uow, _ev) = (uow, _ev);
+                    let now = self.now_us();
+                    let invalid = || Err(BankError::Unauthorized("invalid refresh token".into()));
+                    let Some(mut s) = uow.session_by_token_hash(&hash).await? else {
+                        return Ok(invalid());
+                    };
+                    let who = Actor::customer(s.user_id, None);
+                    if s.revoked_at.is_some() || s.expires_at <= now {
+                        return Ok(invalid());
+                    }
+                    if s.rotated_at.is_some() {
+                        let n = uow
+                            .revoke_session_family(s.user_id, s.family_id, now)
+                            .await?;
+                        let ev = AuditEvent::new("auth.refresh_reuse", "session", s.family_id)
+                            .outcome(AuditOutcome::Failure)
+                            .detail(json!({"revoked": n}))
+                            .ctx(ctx);
+                        self.audit(uow, &who, ev).await?;
+                        return Ok(invalid());
+                    }
+                    let user = Inner::load_user(uow, s.user_id).await?;
+                    if !user.is_active {
+                        return Ok(invalid());
+                    }
+                    s.rotated_at = Some(now);
+                    uow.update_session(&s).await?;
+                    Ok(Ok(self.start_session(uow, &user, ctx, Some(&s)).await?))
+                })
+            })
+            .await?;
+        result
+    }
+
+    /// Ends the session the refresh token belongs to. Idempotent: an unknown or already
+    /// revoked token is not an error.
+    pub async fn logout(&self, refresh_token: &str, ctx: &RequestContext) -> BankResult<()> {
+        let hash = refresh_hash(refresh_token);
+        self.write(|uow, _ev, _| {
+            Box::pin(async {
+                let (uow, _ev) = (uow, _ev);
+                let Some(s) = uow.session_by_token_hash(&hash).await? else {
+                    return Ok(());
+                };
+                if s.revoked_at.is_some() {
+                    return Ok(());
+                }
+                uow.revoke_session_family(s.user_id, s.family_id, self.now_us())
+                    .await?;
+                let who = Actor::customer(s.user_id, None);
+                self.audit(
+                    uow,
+                    &who,
+                    AuditEvent::new("auth.logout", "session", s.family_id).ctx(ctx),
+                )
+                .await
+            })
+        })
+        .await
+    }
+
+    /// The caller's live sessions, newest first.
+    pub async fn sessions(&self, actor: &Actor) -> BankResult<Vec<SessionView>> {
+        let uid = actor_user(actor)?;
+        let rows = self
+            .store
+            .begin(TxMode::Read)
+            .await?
+            .active_sessions(uid, self.now(), SESSIONS_LIST_MAX)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|s| SessionView {
+                id: s.family_id,
+                last_refreshed_at: s.created_at,
+                expires_at: s.expires_at,
+                ip: s.ip,
+                user_agent: s.user_agent,
+            })
+            .collect())
+    }
+
+    /// Revokes one of the caller's sessions (`not_found` for anyone else's).
+    pub async fn revoke_session(
+        &self,
+        actor: &Actor,
+        session: SessionId,
+        ctx: &RequestContext,
+    ) -> BankResult<()> {
+        let uid = actor_user(actor)?;
+        self.write(|uow, _ev, _| {
+            Box::pin(async {
+                let (uow, _ev) = (uow, _ev);
+                if uow
+                    .revoke_session_family(uid, session, self.now_us())
+                    .await?
+                    == 0
+                {
+                    return Err(BankError::NotFound {
+                        resource: "session",
+                    });
+                }
+                self.audit(
+                    uow,
+                    actor,
+                    AuditEvent::new("auth.session_revoke", "session", session).ctx(ctx),
+                )
+                .await
+            })
+        })
+        .await
+    }
+
+    /// Starts a password reset: when the email belongs to a user, a single-use token valid
+    /// for 30 minutes is emailed. Always succeeds the same way, so it reveals nothing.
+    pub async fn forgot_password(&self, email: &str, ctx: &RequestContext) -> BankResult<()> {
+        let Ok(email) = Email::parse(email) else {
+            return Ok(());
+        };
+        let deliveries = self
+            .write(|uow, _ev, _| {
+                Box::pin(async {
+                    let (uow, _ev) = (uow, _ev);
+                    let Some(user) = uow.user_by_email(&email).await? else {
+                        return Ok(Vec::new());
+                    };
+                    if !user.is_active {
+                        return Ok(Vec::new());
+                    }
+                    let token = self
+                        .issue_code(uow, user.id, CodePurpose::PasswordReset)
+                        .await?;
+                    let who = Actor::customer(user.id, None);
+                    self.audit(
+                        uow,
+                        &who,
+                        AuditEvent::new("auth.password_reset_requested", "user", user.id).ctx(ctx),
+                    )
+                    .await?;
+                    let v = vars([
+                        ("token", token),
+                        ("minutes", RESET_TOKEN_TTL_MINUTES.to_string()),
+                    ]);
+                    self.enqueue_notification(uow, &user, "password_reset", &v, None)
+                        .await
+                })
+            })
+            .await?;
+        self.deliver(deliveries).await;
+        Ok(())
+    }
+
+    /// Completes a password reset with the emailed token: sets the new password, clears any
+    /// lockout and revokes every session.
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        new_password: &str,
+        ctx: &RequestContext,
+    ) -> BankResult<()> {
+        let password = Password::parse(new_password)?;
+        let hash = self.hash_off_worker(&password).await?;
+        let th = reset_hash(token);
+        let deliveries = self
+            .write(|uow, _ev, _| {
+                Box::pin(async {
+                    let (uow, _ev) = (uow, _ev);
+                    let now = self.now_us();
+                    let invalid = BankError::Unauthorized("invalid or expired reset token".into());
+                    let Some(mut code) = uow.code_by_hash(CodePurpose::PasswordReset, &th).await?
+                    else {
+                        return Err(invalid);
+                    };
+                    if code.used_at.is_some() || code.expires_at <= now {
+                        return Err(invalid);
+                    }
+                    code.used_at = Some(now);
+                    uow.update_code(&code).await?;
+                    let mut user = Inner::load_user(uow, code.user_id).await?;
+                    user.password_hash = hash.clone();
+                    user.failed_logins = 0;
+                    user.locked_until = None;
+                    user.updated_at = now;
+                    uow.update_user(&user).await?;
+                    let revoked = uow.revoke_user_sessions(user.id, now).await?;
+                    let who = Actor::customer(user.id, None);
+                    let ev = AuditEvent::new("auth.password_reset", "user", user.id)
+                        .detail(json!({"sessions_revoked": revoked}))
+                        .ctx(ctx);
+                    self.audit(uow, &who, ev).await?;
+                    self.enqueue_notification(
+                        uow,
+                        &user,
+                        "password_changed",
+                        &vars([("time", now.to_rfc3339())]),
+                        None,
+                    )
+                    .await
+                })
+            })
+            .await?;
+        self.deliver(deliveries).await;
+        Ok(())
+    }
+
+    /// Starts TOTP enrolment: a new secret (sealed at rest) to load into an authenticator.
+    /// MFA is enforced only after [`Bank::mfa_enable`] proves the app has it.
+    pub async fn mfa_setup(&self, actor: &Actor, ctx: &RequestContext) -> BankResult<MfaSetup> {
+        let uid = actor_user(actor)?;
+        let secret = new_totp_secret()?;
+        let email = self
+            .write(|uow, _ev, _| {
+                Box::pin(async {
+                    let (uow, _ev) = (uow, _ev);
+                    let mut user = Inner::load_user(uow, uid).await?;
+                    if user.mfa_enabled {
+                        return Err(BankError::InvalidState(
+                            "multi-factor authentication is already enabled".into(),
+                        ));
+                    }
+                    user.mfa_secret = Some(seal(&*self.keys, &secret, &totp_aad(uid))?);
+                    user.mfa_last_step = None;
+                    user.updated_at = self.now_us();
+                    uow.update_user(&user).await?;
+                    self.audit(
+                        uow,
+                        actor,
+                        AuditEvent::new("auth.mfa_setup", "user", uid).ctx(ctx),
+                    )
+                    .await?;
+                    Ok(user.email.to_string())
+                })
+            })
+            .await?;
+        let b32 = totp_secret_base32(&secret);
+        Ok(MfaSetup {
+            otpauth_url: otpauth_url(TOTP_ISSUER, &email, &b32),
+            secret: b32,
+        })
+    }
+
+    /// Turns MFA on with a valid code from the authenticator.
+    pub async fn mfa_enable(
+        &self,
+        actor: &Actor,
+        code: &str,
+        ctx: &RequestContext,
+    ) -> BankResult<()> {
+        self.mfa_change(actor, code, true, ctx).await
+    }
+
+    /// Turns MFA off; needs a valid code.
+    pub async fn mfa_disable(
+        &self,
+        actor: &Actor,
+        code: &str,
+        ctx: &RequestContext,
+    ) -> BankResult<()> {
+        self.mfa_change(actor, code, false, ctx).await
+    }
+
+    /// The caller (`GET /auth/me`).
+    pub async fn me(&self, actor: &Actor) -> BankResult<UserView> {
+        let uid = actor_user(actor)?;
+        let mut uow = self.store.begin(TxMode::Read).await?;
+        let user = Inner::load_user(&mut *uow, uid).await?;
+        let customer = uow.customer_by_user(uid).await?.map(|c| c.id);
+        Ok(Inner::user_view(&user, customer))
+    }
+
+    /// The claims for a user's access token (`Unauthorized` if the user is gone or disabled).
+    pub async fn claims_for_user(&self, user: UserId) -> BankResult<Claims> {
+        let mut uow = self.store.begin(TxMode::Read).await?;
+        let u = uow
+            .user(user)
+            .await?
+            .filter(|u| u.is_active)
+            .ok_or_else(|| BankError::Unauthorized("unknown user".into()))?;
+        let customer_id = uow.customer_by_user(user).await?.map(|c| c.id);
+        Ok(Claims {
+            sub: u.id,
+            email: u.email.to_string(),
+            roles: u.roles,
+            customer_id,
+        })
+    }
+
+    /// The [`Actor`] a user acts as, from current state (roles and customer profile as stored
+    /// now, not as they were when a token was signed).
+    pub async fn actor_for_user(&self, user: UserId) -> BankResult<Actor> {
+        let c = self.claims_for_user(user).await?;
+        Ok(Actor {
+            user_id: Some(c.sub),
+            customer_id: c.customer_id,
+            roles: c.roles,
+            system: false,
+        })
+    }
+
+    /// Replaces a user's roles (admin).
+    pub async fn set_user_roles(
+        &self,
+        actor: &Actor,
+        user: UserId,
+        roles: Vec<Role>,
+    ) -> BankResult<UserView> {
+        actor.require_admin()?;
+        let mut roles = roles;
+        roles.sort_by_key(|r| r.as_str());
+        roles.dedup();
+        if roles.is_empty() {
+            return Err(BankError::validation("roles", "at least one role"));
+        }
+        if actor.user_id == Some(user) && !roles.contains(&Role::Admin) {
+            return Err(BankError::validation(
+                "roles",
+                "admins cannot remove their own admin role",
+            ));
+        }
+        let u = self.write(|uow, _ev, _| {
+            Box::pin(async {
+            let (uow, _ev) = (uow, _ev);
+            let mut u = Inner::load_user(uow, user).await?;
+            let before: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+            let detail = json!({"before": before, "after": roles.iter().map(|r| r.as_str()).collect::<Vec<_>>()});
+            u.roles = roles.clone();
+            u.updated_at = self.now_us();
+            uow.update_user(&u).await?;
+            self.audit(
+                uow,
+                actor,
+                AuditEvent::new("user.roles_set", "user", user).detail(detail),
+            )
+            .await?;
+            Ok(u)
+        })
+        })
+        .await?;
+        let customer = self.customer_id_of(u.id).await?;
+        Ok(Inner::user_view(&u, customer))
+    }
+
+    /// First-start bootstrap: creates an admin with this email and password unless an admin
+    /// exists already. Returns the new admin's id, or `None` when there was one.
+    pub async fn ensure_admin(&self, email: &str, password: &str) -> BankResult<Option<UserId>> {
+        let email = Email::parse(email)?;
+        let password = Password::parse(password)?;
+        if self
+            .store
+            .begin(TxMode::Read)
+            .await?
+            .any_user_with_role(Role::Admin)
+            .await?
+        {
+            return Ok(None);
+        }
+        let hash = self.hash_off_worker(&password).await?;
+        self.write(|uow, _ev, _| {
+            Box::pin(async {
+                let (uow, _ev) = (uow, _ev);
+                if uow.any_user_with_role(Role::Admin).await? {
+                    return Ok(None);
+                }
+                let now = self.now_us();
+                let user = UserRecord {
+                    id: UserId(self.new_uuid()),
+                    email: email.clone(),
+                    phone: None,
+                    password_hash: hash.clone(),
+                    roles: vec![Role::Admin],
+                    email_verified: true,
+                    phone_verified: false,
+                    is_active: true,
+                    failed_logins: 0,
+                    locked_until: None,
+                    last_login: None,
+                    mfa_secret: None,
+                    mfa_enabled: false,
+                    mfa_last_step: None,
+                    created_at: now,
+                    updated_at: now,
+                };
+                uow.insert_user(&user).await?;
+                self.audit(
+                    uow,
+                    &Actor::system(),
+                    AuditEvent::new("auth.admin_bootstrap", "user", user.id),
+                )
+                .await?;
+                Ok(Some(user.id))
+            })
+        })
+        .await
+    }
+}
+
+impl Inner {
+    /// Argon2id hashing (~tens of ms of CPU) runs on the runtime's blocking pool: on the
+    /// async workers two logins would stall a 2-core server.
+    async fn hash_off_worker(
+        &self,
+        password: &Password,
+    ) -> BankResult<crate::identity::PasswordHash> {
+        let password = password.clone();
+        self.off_worker(move || hash_password(&password)).await?
+    }
+
+    /// [`verify_password`] off the async workers, like [`Inner::hash_off_worker`].
+    async fn verify_off_worker(
+        &self,
+        password: &str,
+        hash: &crate::identity::PasswordHash,
+    ) -> BankResult<bool> {
+        let (password, hash) = (password.to_string(), hash.clone());
+        self.off_worker(move || verify_password(&password, &hash))
+            .await
+    }
+}
+
+impl Inner {
     fn user_view(u: &UserRecord, customer_id: Option<CustomerId>) -> UserView {
         UserView {
             id: u.id,
@@ -263,333 +1038,14 @@ impl Bank {
             .await
     }
 
-    /// Registers a customer user: unique normalised email (and phone), password policy,
-    /// Argon2id hash; emits `user.registered`, sends the welcome message and verification
-    /// code(s).
-    pub async fn register(
-        &self,
-        req: RegisterRequest,
-        ctx: &RequestContext,
-    ) -> BankResult<UserView> {
-        let email = Email::parse(&req.email)?;
-        let phone = req
-            .phone
-            .as_deref()
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(Phone::parse)
-            .transpose()?;
-        let password = Password::parse(&req.password)?;
-        let hash = hash_password(&password)?;
-        let (user, deliveries) = write_unit!(self, |uow, events| {
-            let now = self.now_us();
-            let user = UserRecord {
-                id: UserId(self.new_uuid()),
-                email: email.clone(),
-                phone: phone.clone(),
-                password_hash: hash.clone(),
-                roles: vec![Role::Customer],
-                email_verified: false,
-                phone_verified: false,
-                is_active: true,
-                failed_logins: 0,
-                locked_until: None,
-                last_login: None,
-                mfa_secret: None,
-                mfa_enabled: false,
-                mfa_last_step: None,
-                created_at: now,
-                updated_at: now,
-            };
-            uow.insert_user(&user).await?;
-            let ev = self.json_event(
-                EventType::UserRegistered,
-                user.id.0,
-                json!({"userId": user.id.to_string(), "email": user.email.as_str(), "roles": ["customer"]}),
-            );
-            let ev_id = ev.id;
-            events.push(ev);
-            let mut out = self
-                .enqueue_notification(
-                    uow,
-                    &user,
-                    "welcome",
-                    &vars([("email", user.email.to_string())]),
-                    Some(ev_id),
-                )
-                .await?;
-            out.extend(
-                self.send_verification(uow, &user, VerifyChannel::Email)
-                    .await?,
-            );
-            if user.phone.is_some() {
-                out.extend(
-                    self.send_verification(uow, &user, VerifyChannel::Phone)
-                        .await?,
-                );
-            }
-            let who = Actor::customer(user.id, None);
-            self.audit(
-                uow,
-                &who,
-                AuditEvent::new("auth.register", "user", user.id).ctx(ctx),
-            )
-            .await?;
-            Ok((user, out))
-        })?;
-        self.deliver(deliveries).await;
-        Ok(Self::user_view(&user, None))
-    }
-
-    /// Sends a new verification code for the caller's email or phone.
-    pub async fn resend_verification(
-        &self,
-        actor: &Actor,
-        channel: VerifyChannel,
-    ) -> BankResult<()> {
-        let uid = actor_user(actor)?;
-        let deliveries = write_unit!(self, |uow, _ev| {
-            let user = Self::load_user(uow, uid).await?;
-            match channel {
-                VerifyChannel::Email if user.email_verified => {
-                    return Err(BankError::InvalidState("email already verified".into()))
-                }
-                VerifyChannel::Phone if user.phone.is_none() => {
-                    return Err(BankError::validation("channel", "no phone on file"))
-                }
-                VerifyChannel::Phone if user.phone_verified => {
-                    return Err(BankError::InvalidState("phone already verified".into()))
-                }
-                _ => {}
-            }
-            self.send_verification(uow, &user, channel).await
-        })?;
-        self.deliver(deliveries).await;
-        Ok(())
-    }
-
-    /// Verifies the caller's email or phone with the code sent to it (single use, 15 minutes,
-    /// 5 guesses). Emits `user.verified`.
-    pub async fn verify_contact(
-        &self,
-        actor: &Actor,
-        channel: VerifyChannel,
-        code: &str,
-        ctx: &RequestContext,
-    ) -> BankResult<UserView> {
-        let uid = actor_user(actor)?;
-        let purpose = match channel {
-            VerifyChannel::Email => CodePurpose::VerifyEmail,
-            VerifyChannel::Phone => CodePurpose::VerifyPhone,
-        };
-        let outcome: BankResult<UserRecord> = write_unit!(self, |uow, events| {
-            let now = self.now_us();
-            let bad = Err(BankError::validation("code", "invalid or expired code"));
-            let Some(mut c) = uow.latest_code(uid, purpose).await? else {
-                return Ok(bad);
-            };
-            if c.used_at.is_some() || c.expires_at <= now || c.attempts >= CODE_ATTEMPTS_MAX {
-                return Ok(bad);
-            }
-            if !crate::crypto::constant_time_eq(
-                code_hash(uid, purpose, code.trim()).as_bytes(),
-                c.code_hash.as_bytes(),
-            ) {
-                c.attempts += 1;
-                uow.update_code(&c).await?;
-                self.audit(
-                    uow,
-                    actor,
-                    AuditEvent::new("auth.verify", "user", uid)
-                        .outcome(AuditOutcome::Failure)
-                        .ctx(ctx),
-                )
-                .await?;
-                return Ok(bad);
-            }
-            c.used_at = Some(now);
-            uow.update_code(&c).await?;
-            let mut user = Self::load_user(uow, uid).await?;
-            match channel {
-                VerifyChannel::Email => user.email_verified = true,
-                VerifyChannel::Phone => user.phone_verified = true,
-            }
-            user.updated_at = now;
-            uow.update_user(&user).await?;
-            let which = if channel == VerifyChannel::Email {
-                "email"
-            } else {
-                "phone"
-            };
-            events.push(self.json_event(
-                EventType::UserVerified,
-                uid.0,
-                json!({"userId": uid.to_string(), "channel": which}),
-            ));
-            self.audit(
-                uow,
-                actor,
-                AuditEvent::new("auth.verify", "user", uid)
-                    .detail(json!({"channel": which}))
-                    .ctx(ctx),
-            )
-            .await?;
-            Ok(Ok(user))
-        })?;
-        let user = outcome?;
-        let customer = self.customer_id_of(user.id).await?;
-        Ok(Self::user_view(&user, customer))
-    }
-
     async fn customer_id_of(&self, user: UserId) -> BankResult<Option<CustomerId>> {
         Ok(self
-            .inner
             .store
             .begin(TxMode::Read)
             .await?
             .customer_by_user(user)
             .await?
             .map(|c| c.id))
-    }
-
-    /// Logs in: generic refusal for an unknown email or a wrong password (an unknown email
-    /// costs the same Argon2 work), lockout for 15 minutes after 5 consecutive failures, TOTP
-    /// when enabled (`mfa_required` without a code). Starts a session family.
-    pub async fn login(&self, req: LoginRequest, ctx: &RequestContext) -> BankResult<AuthTokens> {
-        let email = Email::parse(&req.email)
-            .map_err(|_| BankError::Unauthorized(INVALID_CREDENTIALS.into()))?;
-        let found = self
-            .inner
-            .store
-            .begin(TxMode::Read)
-            .await?
-            .user_by_email(&email)
-            .await?;
-        // The expensive check happens with no lock held.
-        let password_ok = verify_password(
-            &req.password,
-            found.as_ref().map_or(dummy_hash(), |u| &u.password_hash),
-        );
-        let Some(found) = found else {
-            let anon = Actor {
-                user_id: None,
-                customer_id: None,
-                roles: Vec::new(),
-                system: false,
-            };
-            let ev = AuditEvent::new("auth.login", "user", email.as_str())
-                .outcome(AuditOutcome::Failure)
-                .detail(json!({"reason": "unknown email"}))
-                .ctx(ctx);
-            self.audit_now(&anon, ev).await?;
-            return Err(BankError::Unauthorized(INVALID_CREDENTIALS.into()));
-        };
-        let result: BankResult<(AuthTokens, Vec<Delivery>)> = write_unit!(self, |uow, events| {
-            let now = self.now_us();
-            let mut user = Self::load_user(uow, found.id).await?;
-            let who = Actor::customer(user.id, None);
-            let fail = |reason: &str| {
-                AuditEvent::new("auth.login", "user", user.id)
-                    .outcome(AuditOutcome::Failure)
-                    .detail(json!({"reason": reason}))
-                    .ctx(ctx)
-            };
-            if let Some(until) = user.locked_until.filter(|t| *t > now) {
-                self.audit(uow, &who, fail("locked")).await?;
-                return Ok(Err(BankError::AccountLocked(until.to_rfc3339())));
-            }
-            // A password changed since it was verified counts as wrong.
-            let password_ok = password_ok && user.password_hash == found.password_hash;
-            if !user.is_active {
-                self.audit(uow, &who, fail("inactive")).await?;
-                return Ok(Err(BankError::Unauthorized(INVALID_CREDENTIALS.into())));
-            }
-            let mut mfa_step = None;
-            let mut failure = None;
-            if !password_ok {
-                failure = Some((
-                    "wrong password",
-                    BankError::Unauthorized(INVALID_CREDENTIALS.into()),
-                ));
-            } else if user.mfa_enabled {
-                match req.mfa_code.as_deref() {
-                    None => {
-                        self.audit(uow, &who, fail("mfa required")).await?;
-                        return Ok(Err(BankError::MfaRequired));
-                    }
-                    Some(code) => {
-                        let sealed = user.mfa_secret.clone().ok_or_else(|| {
-                            BankError::Invariant("MFA enabled without a secret".into())
-                        })?;
-                        let secret = open(&*self.inner.keys, &sealed, &totp_aad(user.id))?;
-                        match check_totp(&secret, code, now.timestamp(), user.mfa_last_step)? {
-                            Some(step) => mfa_step = Some(step),
-                            None => {
-                                failure = Some((
-                                    "wrong mfa code",
-                                    BankError::Unauthorized("invalid multi-factor code".into()),
-                                ))
-                            }
-                        }
-                    }
-                }
-            }
-            if let Some((reason, err)) = failure {
-                user.failed_logins += 1;
-                let locked = user.failed_logins >= LOGIN_FAILURES_MAX;
-                if locked {
-                    user.failed_logins = 0;
-                    user.locked_until = Some(now + Duration::minutes(LOCKOUT_MINUTES));
-                }
-                user.updated_at = now;
-                uow.update_user(&user).await?;
-                self.audit(uow, &who, fail(reason)).await?;
-                if locked {
-                    let ev = AuditEvent::new("auth.lockout", "user", user.id)
-                        .outcome(AuditOutcome::Failure)
-                        .detail(json!({"minutes": LOCKOUT_MINUTES}))
-                        .ctx(ctx);
-                    self.audit(uow, &who, ev).await?;
-                }
-                return Ok(Err(err));
-            }
-            user.failed_logins = 0;
-            user.locked_until = None;
-            user.last_login = Some(now);
-            if mfa_step.is_some() {
-                user.mfa_last_step = mfa_step;
-            }
-            user.updated_at = now;
-            uow.update_user(&user).await?;
-            let tokens = self.start_session(uow, &user, ctx, None).await?;
-            events.push(self.json_event(
-                EventType::UserLoggedIn,
-                user.id.0,
-                json!({"userId": user.id.to_string(), "sessionId": tokens.session_id.to_string(), "mfa": user.mfa_enabled}),
-            ));
-            self.audit(
-                uow,
-                &who,
-                AuditEvent::new("auth.login", "user", user.id).ctx(ctx),
-            )
-            .await?;
-            let v = vars([
-                ("time", now.to_rfc3339()),
-                (
-                    "ip",
-                    ctx.ip
-                        .clone()
-                        .unwrap_or_else(|| "an unknown address".into()),
-                ),
-            ]);
-            let out = self
-                .enqueue_notification(uow, &user, "new_login", &v, None)
-                .await?;
-            Ok(Ok((tokens, out)))
-        })?;
-        let (tokens, deliveries) = result?;
-        self.deliver(deliveries).await;
-        Ok(tokens)
     }
 
     /// Inserts a session row (a new family unless `family` continues one) and builds tokens.
@@ -630,230 +1086,6 @@ impl Bank {
         })
     }
 
-    /// Exchanges a refresh token for new tokens, rotating it. Presenting an already rotated
-    /// token again revokes the whole session family (it was stolen or replayed).
-    pub async fn refresh(
-        &self,
-        refresh_token: &str,
-        ctx: &RequestContext,
-    ) -> BankResult<AuthTokens> {
-        let hash = refresh_hash(refresh_token);
-        let result: BankResult<AuthTokens> = write_unit!(self, |uow, _ev| {
-            let now = self.now_us();
-            let invalid = || Err(BankError::Unauthorized("invalid refresh token".into()));
-            let Some(mut s) = uow.session_by_token_hash(&hash).await? else {
-                return Ok(invalid());
-            };
-            let who = Actor::customer(s.user_id, None);
-            if s.revoked_at.is_some() || s.expires_at <= now {
-                return Ok(invalid());
-            }
-            if s.rotated_at.is_some() {
-                let n = uow
-                    .revoke_session_family(s.user_id, s.family_id, now)
-                    .await?;
-                let ev = AuditEvent::new("auth.refresh_reuse", "session", s.family_id)
-                    .outcome(AuditOutcome::Failure)
-                    .detail(json!({"revoked": n}))
-                    .ctx(ctx);
-                self.audit(uow, &who, ev).await?;
-                return Ok(invalid());
-            }
-            let user = Self::load_user(uow, s.user_id).await?;
-            if !user.is_active {
-                return Ok(invalid());
-            }
-            s.rotated_at = Some(now);
-            uow.update_session(&s).await?;
-            Ok(Ok(self.start_session(uow, &user, ctx, Some(&s)).await?))
-        })?;
-        result
-    }
-
-    /// Ends the session the refresh token belongs to. Idempotent: an unknown or already
-    /// revoked token is not an error.
-    pub async fn logout(&self, refresh_token: &str, ctx: &RequestContext) -> BankResult<()> {
-        let hash = refresh_hash(refresh_token);
-        write_unit!(self, |uow, _ev| {
-            let Some(s) = uow.session_by_token_hash(&hash).await? else {
-                return Ok(());
-            };
-            if s.revoked_at.is_some() {
-                return Ok(());
-            }
-            uow.revoke_session_family(s.user_id, s.family_id, self.now_us())
-                .await?;
-            let who = Actor::customer(s.user_id, None);
-            self.audit(
-                uow,
-                &who,
-                AuditEvent::new("auth.logout", "session", s.family_id).ctx(ctx),
-            )
-            .await
-        })
-    }
-
-    /// The caller's live sessions, newest first.
-    pub async fn sessions(&self, actor: &Actor) -> BankResult<Vec<SessionView>> {
-        let uid = actor_user(actor)?;
-        let rows = self
-            .inner
-            .store
-            .begin(TxMode::Read)
-            .await?
-            .active_sessions(uid, self.now(), SESSIONS_LIST_MAX)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|s| SessionView {
-                id: s.family_id,
-                last_refreshed_at: s.created_at,
-                expires_at: s.expires_at,
-                ip: s.ip,
-                user_agent: s.user_agent,
-            })
-            .collect())
-    }
-
-    /// Revokes one of the caller's sessions (`not_found` for anyone else's).
-    pub async fn revoke_session(
-        &self,
-        actor: &Actor,
-        session: SessionId,
-        ctx: &RequestContext,
-    ) -> BankResult<()> {
-        let uid = actor_user(actor)?;
-        write_unit!(self, |uow, _ev| {
-            if uow
-                .revoke_session_family(uid, session, self.now_us())
-                .await?
-                == 0
-            {
-                return Err(BankError::NotFound {
-                    resource: "session",
-                });
-            }
-            self.audit(
-                uow,
-                actor,
-                AuditEvent::new("auth.session_revoke", "session", session).ctx(ctx),
-            )
-            .await
-        })
-    }
-
-    /// Starts a password reset: when the email belongs to a user, a single-use token valid
-    /// for 30 minutes is emailed. Always succeeds the same way, so it reveals nothing.
-    pub async fn forgot_password(&self, email: &str, ctx: &RequestContext) -> BankResult<()> {
-        let Ok(email) = Email::parse(email) else {
-            return Ok(());
-        };
-        let deliveries = write_unit!(self, |uow, _ev| {
-            let Some(user) = uow.user_by_email(&email).await? else {
-                return Ok(Vec::new());
-            };
-            if !user.is_active {
-                return Ok(Vec::new());
-            }
-            let token = self
-                .issue_code(uow, user.id, CodePurpose::PasswordReset)
-                .await?;
-            let who = Actor::customer(user.id, None);
-            self.audit(
-                uow,
-                &who,
-                AuditEvent::new("auth.password_reset_requested", "user", user.id).ctx(ctx),
-            )
-            .await?;
-            let v = vars([
-                ("token", token),
-                ("minutes", RESET_TOKEN_TTL_MINUTES.to_string()),
-            ]);
-            self.enqueue_notification(uow, &user, "password_reset", &v, None)
-                .await
-        })?;
-        self.deliver(deliveries).await;
-        Ok(())
-    }
-
-    /// Completes a password reset with the emailed token: sets the new password, clears any
-    /// lockout and revokes every session.
-    pub async fn reset_password(
-        &self,
-        token: &str,
-        new_password: &str,
-        ctx: &RequestContext,
-    ) -> BankResult<()> {
-        let password = Password::parse(new_password)?;
-        let hash = hash_password(&password)?;
-        let th = reset_hash(token);
-        let deliveries = write_unit!(self, |uow, _ev| {
-            let now = self.now_us();
-            let invalid = BankError::Unauthorized("invalid or expired reset token".into());
-            let Some(mut code) = uow.code_by_hash(CodePurpose::PasswordReset, &th).await? else {
-                return Err(invalid);
-            };
-            if code.used_at.is_some() || code.expires_at <= now {
-                return Err(invalid);
-            }
-            code.used_at = Some(now);
-            uow.update_code(&code).await?;
-            let mut user = Self::load_user(uow, code.user_id).await?;
-            user.password_hash = hash.clone();
-            user.failed_logins = 0;
-            user.locked_until = None;
-            user.updated_at = now;
-            uow.update_user(&user).await?;
-            let revoked = uow.revoke_user_sessions(user.id, now).await?;
-            let who = Actor::customer(user.id, None);
-            let ev = AuditEvent::new("auth.password_reset", "user", user.id)
-                .detail(json!({"sessions_revoked": revoked}))
-                .ctx(ctx);
-            self.audit(uow, &who, ev).await?;
-            self.enqueue_notification(
-                uow,
-                &user,
-                "password_changed",
-                &vars([("time", now.to_rfc3339())]),
-                None,
-            )
-            .await
-        })?;
-        self.deliver(deliveries).await;
-        Ok(())
-    }
-
-    /// Starts TOTP enrolment: a new secret (sealed at rest) to load into an authenticator.
-    /// MFA is enforced only after [`Bank::mfa_enable`] proves the app has it.
-    pub async fn mfa_setup(&self, actor: &Actor, ctx: &RequestContext) -> BankResult<MfaSetup> {
-        let uid = actor_user(actor)?;
-        let secret = new_totp_secret()?;
-        let email = write_unit!(self, |uow, _ev| {
-            let mut user = Self::load_user(uow, uid).await?;
-            if user.mfa_enabled {
-                return Err(BankError::InvalidState(
-                    "multi-factor authentication is already enabled".into(),
-                ));
-            }
-            user.mfa_secret = Some(seal(&*self.inner.keys, &secret, &totp_aad(uid))?);
-            user.mfa_last_step = None;
-            user.updated_at = self.now_us();
-            uow.update_user(&user).await?;
-            self.audit(
-                uow,
-                actor,
-                AuditEvent::new("auth.mfa_setup", "user", uid).ctx(ctx),
-            )
-            .await?;
-            Ok(user.email.to_string())
-        })?;
-        let b32 = totp_secret_base32(&secret);
-        Ok(MfaSetup {
-            otpauth_url: otpauth_url(TOTP_ISSUER, &email, &b32),
-            secret: b32,
-        })
-    }
-
     async fn mfa_change(
         &self,
         actor: &Actor,
@@ -867,196 +1099,56 @@ impl Bank {
         } else {
             "auth.mfa_disable"
         };
-        let result: BankResult<Vec<Delivery>> = write_unit!(self, |uow, _ev| {
-            let now = self.now_us();
-            let mut user = Self::load_user(uow, uid).await?;
-            if user.mfa_enabled == enable {
-                return Err(BankError::InvalidState(format!(
-                    "multi-factor authentication is already {}",
-                    if enable { "enabled" } else { "disabled" }
-                )));
-            }
-            let sealed = user
-                .mfa_secret
-                .clone()
-                .ok_or_else(|| BankError::InvalidState("run MFA setup first".into()))?;
-            let secret = open(&*self.inner.keys, &sealed, &totp_aad(uid))?;
-            let Some(step) = check_totp(&secret, code, now.timestamp(), user.mfa_last_step)? else {
-                self.audit(
-                    uow,
-                    actor,
-                    AuditEvent::new(action, "user", uid)
-                        .outcome(AuditOutcome::Failure)
-                        .ctx(ctx),
-                )
-                .await?;
-                return Ok(Err(BankError::Unauthorized(
-                    "invalid multi-factor code".into(),
-                )));
-            };
-            user.mfa_enabled = enable;
-            user.mfa_last_step = Some(step);
-            if !enable {
-                user.mfa_secret = None;
-            }
-            user.updated_at = now;
-            uow.update_user(&user).await?;
-            self.audit(uow, actor, AuditEvent::new(action, "user", uid).ctx(ctx))
-                .await?;
-            let state = if enable { "enabled" } else { "disabled" };
-            let v = vars([("state", state.to_string()), ("time", now.to_rfc3339())]);
-            Ok(Ok(self
-                .enqueue_notification(uow, &user, "mfa_changed", &v, None)
-                .await?))
-        })?;
+        let result: BankResult<Vec<Delivery>> = self
+            .write(|uow, _ev, _| {
+                Box::pin(async {
+                    let (uow, _ev) = (uow, _ev);
+                    let now = self.now_us();
+                    let mut user = Inner::load_user(uow, uid).await?;
+                    if user.mfa_enabled == enable {
+                        return Err(BankError::InvalidState(format!(
+                            "multi-factor authentication is already {}",
+                            if enable { "enabled" } else { "disabled" }
+                        )));
+                    }
+                    let sealed = user
+                        .mfa_secret
+                        .clone()
+                        .ok_or_else(|| BankError::InvalidState("run MFA setup first".into()))?;
+                    let secret = open(&*self.keys, &sealed, &totp_aad(uid))?;
+                    let Some(step) =
+                        check_totp(&secret, code, now.timestamp(), user.mfa_last_step)?
+                    else {
+                        self.audit(
+                            uow,
+                            actor,
+                            AuditEvent::new(action, "user", uid)
+                                .outcome(AuditOutcome::Failure)
+                                .ctx(ctx),
+                        )
+                        .await?;
+                        return Ok(Err(BankError::Unauthorized(
+                            "invalid multi-factor code".into(),
+                        )));
+                    };
+                    user.mfa_enabled = enable;
+                    user.mfa_last_step = Some(step);
+                    if !enable {
+                        user.mfa_secret = None;
+                    }
+                    user.updated_at = now;
+                    uow.update_user(&user).await?;
+                    self.audit(uow, actor, AuditEvent::new(action, "user", uid).ctx(ctx))
+                        .await?;
+                    let state = if enable { "enabled" } else { "disabled" };
+                    let v = vars([("state", state.to_string()), ("time", now.to_rfc3339())]);
+                    Ok(Ok(self
+                        .enqueue_notification(uow, &user, "mfa_changed", &v, None)
+                        .await?))
+                })
+            })
+            .await?;
         self.deliver(result?).await;
         Ok(())
-    }
-
-    /// Turns MFA on with a valid code from the authenticator.
-    pub async fn mfa_enable(
-        &self,
-        actor: &Actor,
-        code: &str,
-        ctx: &RequestContext,
-    ) -> BankResult<()> {
-        self.mfa_change(actor, code, true, ctx).await
-    }
-
-    /// Turns MFA off; needs a valid code.
-    pub async fn mfa_disable(
-        &self,
-        actor: &Actor,
-        code: &str,
-        ctx: &RequestContext,
-    ) -> BankResult<()> {
-        self.mfa_change(actor, code, false, ctx).await
-    }
-
-    /// The caller (`GET /auth/me`).
-    pub async fn me(&self, actor: &Actor) -> BankResult<UserView> {
-        let uid = actor_user(actor)?;
-        let mut uow = self.inner.store.begin(TxMode::Read).await?;
-        let user = Self::load_user(&mut *uow, uid).await?;
-        let customer = uow.customer_by_user(uid).await?.map(|c| c.id);
-        Ok(Self::user_view(&user, customer))
-    }
-
-    /// The claims for a user's access token (`Unauthorized` if the user is gone or disabled).
-    pub async fn claims_for_user(&self, user: UserId) -> BankResult<Claims> {
-        let mut uow = self.inner.store.begin(TxMode::Read).await?;
-        let u = uow
-            .user(user)
-            .await?
-            .filter(|u| u.is_active)
-            .ok_or_else(|| BankError::Unauthorized("unknown user".into()))?;
-        let customer_id = uow.customer_by_user(user).await?.map(|c| c.id);
-        Ok(Claims {
-            sub: u.id,
-            email: u.email.to_string(),
-            roles: u.roles,
-            customer_id,
-        })
-    }
-
-    /// The [`Actor`] a user acts as, from current state (roles and customer profile as stored
-    /// now, not as they were when a token was signed).
-    pub async fn actor_for_user(&self, user: UserId) -> BankResult<Actor> {
-        let c = self.claims_for_user(user).await?;
-        Ok(Actor {
-            user_id: Some(c.sub),
-            customer_id: c.customer_id,
-            roles: c.roles,
-            system: false,
-        })
-    }
-
-    /// Replaces a user's roles (admin).
-    pub async fn set_user_roles(
-        &self,
-        actor: &Actor,
-        user: UserId,
-        roles: Vec<Role>,
-    ) -> BankResult<UserView> {
-        actor.require_admin()?;
-        let mut roles = roles;
-        roles.sort_by_key(|r| r.as_str());
-        roles.dedup();
-        if roles.is_empty() {
-            return Err(BankError::validation("roles", "at least one role"));
-        }
-        if actor.user_id == Some(user) && !roles.contains(&Role::Admin) {
-            return Err(BankError::validation(
-                "roles",
-                "admins cannot remove their own admin role",
-            ));
-        }
-        let u = write_unit!(self, |uow, _ev| {
-            let mut u = Self::load_user(uow, user).await?;
-            let before: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
-            let detail = json!({"before": before, "after": roles.iter().map(|r| r.as_str()).collect::<Vec<_>>()});
-            u.roles = roles.clone();
-            u.updated_at = self.now_us();
-            uow.update_user(&u).await?;
-            self.audit(
-                uow,
-                actor,
-                AuditEvent::new("user.roles_set", "user", user).detail(detail),
-            )
-            .await?;
-            Ok(u)
-        })?;
-        let customer = self.customer_id_of(u.id).await?;
-        Ok(Self::user_view(&u, customer))
-    }
-
-    /// First-start bootstrap: creates an admin with this email and password unless an admin
-    /// exists already. Returns the new admin's id, or `None` when there was one.
-    pub async fn ensure_admin(&self, email: &str, password: &str) -> BankResult<Option<UserId>> {
-        let email = Email::parse(email)?;
-        let password = Password::parse(password)?;
-        if self
-            .inner
-            .store
-            .begin(TxMode::Read)
-            .await?
-            .any_user_with_role(Role::Admin)
-            .await?
-        {
-            return Ok(None);
-        }
-        let hash = hash_password(&password)?;
-        write_unit!(self, |uow, _ev| {
-            if uow.any_user_with_role(Role::Admin).await? {
-                return Ok(None);
-            }
-            let now = self.now_us();
-            let user = UserRecord {
-                id: UserId(self.new_uuid()),
-                email: email.clone(),
-                phone: None,
-                password_hash: hash.clone(),
-                roles: vec![Role::Admin],
-                email_verified: true,
-                phone_verified: false,
-                is_active: true,
-                failed_logins: 0,
-                locked_until: None,
-                last_login: None,
-                mfa_secret: None,
-                mfa_enabled: false,
-                mfa_last_step: None,
-                created_at: now,
-                updated_at: now,
-            };
-            uow.insert_user(&user).await?;
-            self.audit(
-                uow,
-                &Actor::system(),
-                AuditEvent::new("auth.admin_bootstrap", "user", user.id),
-            )
-            .await?;
-            Ok(Some(user.id))
-        })
     }
 }

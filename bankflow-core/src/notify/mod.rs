@@ -15,7 +15,7 @@ pub use model::*;
 pub use port::{MemoryNotifier, Notifier, OutgoingMessage, MEMORY_NOTIFIER_KEEP_MAX};
 pub(crate) use service::{vars, Delivery};
 pub use service::{
-    DIRECT_BODY_LEN_MAX, DIRECT_SUBJECT_LEN_MAX, NOTIFY_ATTEMPTS_MAX, NOTIFY_BACKOFF_BASE_SECONDS,
-    NOTIFY_EVENTS_MAX, NOTIFY_LEASE_SECONDS, NOTIFY_RETRY_BATCH_MAX,
+    NotificationService, DIRECT_BODY_LEN_MAX, DIRECT_SUBJECT_LEN_MAX, NOTIFY_ATTEMPTS_MAX,
+    NOTIFY_BACKOFF_BASE_SECONDS, NOTIFY_EVENTS_MAX, NOTIFY_LEASE_SECONDS, NOTIFY_RETRY_BATCH_MAX,
 };
 pub use templates::{render, template, Template, REDACTED, TEMPLATES};

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use chrono::Duration;
 use serde_json::json;
 
-use crate::audit::{write_unit, AuditEvent};
+use crate::audit::AuditEvent;
 use crate::auth::Actor;
-use crate::bank::Bank;
+use crate::bank::Inner;
 use crate::error::{BankError, BankResult};
 use crate::events::{DomainEvent, EventData, EventType};
 use crate::identity::UserRecord;
@@ -17,6 +17,12 @@ use crate::notify::templates::{render, template, Template, REDACTED, TEMPLATES};
 use crate::notify::{Channel, NotificationRecord, NotificationStatus, OutgoingMessage, Preference};
 use crate::ports::{TxMode, UnitOfWork};
 use crate::transaction::{Transaction, PAGE_LIMIT_MAX};
+
+crate::bank::context_service!(
+    /// The notification context's use cases: `bank.notifications()`.
+    NotificationService,
+    notifications
+);
 
 /// Delivery attempts before a notification is marked failed.
 pub const NOTIFY_ATTEMPTS_MAX: u32 = 5;
@@ -58,7 +64,279 @@ fn user_id_of(actor: &Actor) -> BankResult<UserId> {
         .ok_or_else(|| BankError::Unauthorized("a user is required".into()))
 }
 
-impl Bank {
+impl NotificationService<'_> {
+    /// Worker step: re-sends due pending notifications (up to 100), with exponential backoff
+    /// (30 s, 60 s, 120 s, 240 s) and at most 5 attempts before `failed`. Claims each one
+    /// with a lease first, so several workers never send the same notification at once.
+    /// Returns how many were sent.
+    pub async fn retry_notifications(&self) -> BankResult<usize> {
+        let claimed: Vec<NotificationRecord> = self
+            .write(|uow, _ev, _| {
+                Box::pin(async {
+                    let (uow, _ev) = (uow, _ev);
+                    let now = self.now_us();
+                    let due = uow.due_notifications(now, NOTIFY_RETRY_BATCH_MAX).await?;
+                    for n in &due {
+                        let mut c = n.clone();
+                        c.next_attempt_at = Some(now + Duration::seconds(NOTIFY_LEASE_SECONDS));
+                        uow.update_notification(&c).await?;
+                    }
+                    Ok(due)
+                })
+            })
+            .await?;
+        let mut results = Vec::with_capacity(claimed.len());
+        for n in claimed {
+            let msg = OutgoingMessage {
+                channel: n.channel,
+                recipient: n.recipient.clone(),
+                subject: n.subject.clone(),
+                body: n.body.clone(),
+            };
+            let r = self.notifier.send(&msg).await;
+            results.push((n.id, false, r.err().map(|e| e.to_string())));
+        }
+        self.record_deliveries(&results).await
+    }
+
+    /// Turns domain events into notifications (the seed's consumed events: user.registered,
+    /// transaction.completed, kyc.approved, account.created) and delivers them. Idempotent per
+    /// event: feeding the same events twice notifies once. For an outbox relay or sink to call
+    /// with committed events (at most 500 per call). Returns how many notifications were made.
+    pub async fn notify_for_events(&self, events: &[DomainEvent]) -> BankResult<usize> {
+        if events.len() > NOTIFY_EVENTS_MAX {
+            return Err(BankError::LimitExceeded(format!(
+                "at most {NOTIFY_EVENTS_MAX} events per call"
+            )));
+        }
+        let deliveries: Vec<Delivery> = self
+            .write(|uow, _ev, _| {
+                Box::pin(async {
+                    let (uow, _ev) = (uow, _ev);
+                    let mut out = Vec::new();
+                    for e in events {
+                        out.extend(self.notifications_for_event(uow, e).await?);
+                    }
+                    Ok(out)
+                })
+            })
+            .await?;
+        let n = deliveries.len();
+        self.deliver(deliveries).await;
+        Ok(n)
+    }
+
+    /// The caller's notification history, every channel, newest first.
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        before: Option<NotificationId>,
+        limit: u32,
+    ) -> BankResult<Vec<NotificationRecord>> {
+        let user = user_id_of(actor)?;
+        check_limit(limit)?;
+        self.k
+            .store
+            .begin(TxMode::Read)
+            .await?
+            .notifications_of_user(user, before, limit)
+            .await
+    }
+
+    /// The caller's in-app feed after a cursor, oldest first (for the real-time stream: poll
+    /// with the last id seen).
+    pub async fn in_app_feed(
+        &self,
+        actor: &Actor,
+        after: Option<NotificationId>,
+        limit: u32,
+    ) -> BankResult<Vec<NotificationRecord>> {
+        let user = user_id_of(actor)?;
+        check_limit(limit)?;
+        self.k
+            .store
+            .begin(TxMode::Read)
+            .await?
+            .in_app_feed(user, after, limit)
+            .await
+    }
+
+    /// Marks one of the caller's notifications read.
+    pub async fn mark_notification_read(
+        &self,
+        actor: &Actor,
+        id: NotificationId,
+    ) -> BankResult<NotificationRecord> {
+        let user = user_id_of(actor)?;
+        self.write(|uow, _ev, _| {
+            Box::pin(async {
+                let (uow, _ev) = (uow, _ev);
+                let mut n = uow
+                    .notification(id)
+                    .await?
+                    .filter(|n| n.user_id == user)
+                    .ok_or(BankError::NotFound {
+                        resource: "notification",
+                    })?;
+                if n.read_at.is_none() {
+                    n.read_at = Some(self.now_us());
+                    uow.update_notification(&n).await?;
+                }
+                Ok(n)
+            })
+        })
+        .await
+    }
+
+    /// Sets whether the caller wants `category` (a non-security template category, e.g.
+    /// `transaction.completed`) on `channel`. Security messages cannot be turned off.
+    pub async fn set_notification_preference(
+        &self,
+        actor: &Actor,
+        category: &str,
+        channel: Channel,
+        enabled: bool,
+    ) -> BankResult<Preference> {
+        let user = user_id_of(actor)?;
+        let Some(t) = TEMPLATES.iter().find(|t| t.category == category) else {
+            return Err(BankError::validation(
+                "category",
+                "unknown notification category",
+            ));
+        };
+        if t.security {
+            return Err(BankError::validation(
+                "category",
+                "security messages cannot be turned off",
+            ));
+        }
+        let pref = Preference {
+            user_id: user,
+            category: t.category.to_string(),
+            channel,
+            enabled,
+            updated_at: self.now_us(),
+        };
+        let p = &pref;
+        self.write(|uow, _ev, _| {
+            Box::pin(async {
+                let (uow, _ev) = (uow, _ev);
+                uow.set_preference(p).await
+            })
+        })
+        .await?;
+        Ok(pref)
+    }
+
+    /// The caller's stored preferences (anything absent is enabled).
+    pub async fn notification_preferences(&self, actor: &Actor) -> BankResult<Vec<Preference>> {
+        let user = user_id_of(actor)?;
+        self.k
+            .store
+            .begin(TxMode::Read)
+            .await?
+            .preferences_of_user(user)
+            .await
+    }
+
+    /// Every template the engine ships.
+    pub fn notification_templates(&self) -> &'static [Template] {
+        TEMPLATES
+    }
+
+    /// Sends a free-text message to a user on one channel (admin; the seed's
+    /// `POST /notifications/email|sms|push`). Returns the notification as recorded.
+    pub async fn send_direct_notification(
+        &self,
+        actor: &Actor,
+        user_id: UserId,
+        channel: Channel,
+        subject: &str,
+        body: &str,
+    ) -> BankResult<NotificationRecord> {
+        actor.require_admin()?;
+        let subject = subject.trim();
+        let body = body.trim();
+        if subject.chars().count() > DIRECT_SUBJECT_LEN_MAX
+            || body.is_empty()
+            || body.chars().count() > DIRECT_BODY_LEN_MAX
+        {
+            return Err(BankError::validation(
+                "body",
+                "a body of 1 to 2000 characters and a subject of at most 200",
+            ));
+        }
+        let (record, delivery) = self
+            .write(|uow, _ev, _| {
+                Box::pin(async {
+                    let (uow, _ev) = (uow, _ev);
+                    let user = uow
+                        .user(user_id)
+                        .await?
+                        .ok_or(BankError::NotFound { resource: "user" })?;
+                    let recipient = match channel {
+                        Channel::Email => user.email.to_string(),
+                        Channel::Sms => {
+                            user.phone.as_ref().map(|p| p.to_string()).ok_or_else(|| {
+                                BankError::validation("channel", "the user has no phone")
+                            })?
+                        }
+                        Channel::Push => format!("user:{}", user.id),
+                        Channel::InApp => user.id.to_string(),
+                    };
+                    let now = self.now_us();
+                    let in_app = channel == Channel::InApp;
+                    let record = NotificationRecord {
+                        id: NotificationId(self.new_uuid()),
+                        user_id,
+                        channel,
+                        recipient: recipient.clone(),
+                        subject: (!subject.is_empty()).then(|| subject.to_string()),
+                        body: body.to_string(),
+                        template_id: "direct".to_string(),
+                        status: if in_app {
+                            NotificationStatus::Sent
+                        } else {
+                            NotificationStatus::Pending
+                        },
+                        metadata: json!({"sent_by": actor.user_id.map(|u| u.to_string())}),
+                        source_event_id: None,
+                        attempts: 0,
+                        next_attempt_at: (!in_app).then_some(now),
+                        last_error: None,
+                        sent_at: in_app.then_some(now),
+                        read_at: None,
+                        created_at: now,
+                    };
+                    uow.insert_notification(&record).await?;
+                    self.audit(
+                        uow,
+                        actor,
+                        AuditEvent::new("notification.send", "user", user_id)
+                            .detail(json!({"channel": channel.as_str()})),
+                    )
+                    .await?;
+                    let delivery = (!in_app).then(|| Delivery {
+                        id: record.id,
+                        message: OutgoingMessage {
+                            channel,
+                            recipient,
+                            subject: record.subject.clone(),
+                            body: record.body.clone(),
+                        },
+                        secret: false,
+                    });
+                    Ok((record, delivery))
+                })
+            })
+            .await?;
+        self.deliver(delivery.into_iter().collect()).await;
+        let mut uow = self.store.begin(TxMode::Read).await?;
+        Ok(uow.notification(record.id).await?.unwrap_or(record))
+    }
+}
+
+impl Inner {
     /// Creates the notification rows of `template_id` for `user` inside `uow` (respecting
     /// preferences unless it is a security message) and returns what to deliver after commit.
     pub(crate) async fn enqueue_notification(
@@ -161,7 +439,7 @@ impl Bank {
         }
         let mut results = Vec::with_capacity(deliveries.len());
         for d in deliveries {
-            let r = self.inner.notifier.send(&d.message).await;
+            let r = self.notifier.send(&d.message).await;
             results.push((d.id, d.secret, r.err().map(|e| e.to_string())));
         }
         let _ = self.record_deliveries(&results).await;
@@ -171,7 +449,9 @@ impl Bank {
         &self,
         results: &[(NotificationId, bool, Option<String>)],
     ) -> BankResult<usize> {
-        write_unit!(self, |uow, events| {
+        self.write(|uow, events, _| {
+            Box::pin(async {
+            let (uow, events) = (uow, events);
             let now = self.now_us();
             let mut sent = 0;
             for (id, secret, err) in results {
@@ -210,35 +490,8 @@ impl Bank {
             }
             Ok(sent)
         })
-    }
-
-    /// Worker step: re-sends due pending notifications (up to 100), with exponential backoff
-    /// (30 s, 60 s, 120 s, 240 s) and at most 5 attempts before `failed`. Claims each one
-    /// with a lease first, so several workers never send the same notification at once.
-    /// Returns how many were sent.
-    pub async fn retry_notifications(&self) -> BankResult<usize> {
-        let claimed: Vec<NotificationRecord> = write_unit!(self, |uow, _ev| {
-            let now = self.now_us();
-            let due = uow.due_notifications(now, NOTIFY_RETRY_BATCH_MAX).await?;
-            for n in &due {
-                let mut c = n.clone();
-                c.next_attempt_at = Some(now + Duration::seconds(NOTIFY_LEASE_SECONDS));
-                uow.update_notification(&c).await?;
-            }
-            Ok(due)
-        })?;
-        let mut results = Vec::with_capacity(claimed.len());
-        for n in claimed {
-            let msg = OutgoingMessage {
-                channel: n.channel,
-                recipient: n.recipient.clone(),
-                subject: n.subject.clone(),
-                body: n.body.clone(),
-            };
-            let r = self.inner.notifier.send(&msg).await;
-            results.push((n.id, false, r.err().map(|e| e.to_string())));
-        }
-        self.record_deliveries(&results).await
+        })
+        .await
     }
 
     async fn user_of_customer(
@@ -264,28 +517,6 @@ impl Bank {
             .user_of_customer(uow, a.customer_id)
             .await?
             .map(|u| (u, a)))
-    }
-
-    /// Turns domain events into notifications (the seed's consumed events: user.registered,
-    /// transaction.completed, kyc.approved, account.created) and delivers them. Idempotent per
-    /// event: feeding the same events twice notifies once. For an outbox relay or sink to call
-    /// with committed events (at most 500 per call). Returns how many notifications were made.
-    pub async fn notify_for_events(&self, events: &[DomainEvent]) -> BankResult<usize> {
-        if events.len() > NOTIFY_EVENTS_MAX {
-            return Err(BankError::LimitExceeded(format!(
-                "at most {NOTIFY_EVENTS_MAX} events per call"
-            )));
-        }
-        let deliveries: Vec<Delivery> = write_unit!(self, |uow, _ev| {
-            let mut out = Vec::new();
-            for e in events {
-                out.extend(self.notifications_for_event(uow, e).await?);
-            }
-            Ok(out)
-        })?;
-        let n = deliveries.len();
-        self.deliver(deliveries).await;
-        Ok(n)
     }
 
     async fn notifications_for_event(
@@ -375,200 +606,6 @@ impl Bank {
             _ => {}
         }
         Ok(out)
-    }
-
-    /// The caller's notification history, every channel, newest first.
-    pub async fn notifications(
-        &self,
-        actor: &Actor,
-        before: Option<NotificationId>,
-        limit: u32,
-    ) -> BankResult<Vec<NotificationRecord>> {
-        let user = user_id_of(actor)?;
-        check_limit(limit)?;
-        self.inner
-            .store
-            .begin(TxMode::Read)
-            .await?
-            .notifications_of_user(user, before, limit)
-            .await
-    }
-
-    /// The caller's in-app feed after a cursor, oldest first (for the real-time stream: poll
-    /// with the last id seen).
-    pub async fn in_app_feed(
-        &self,
-        actor: &Actor,
-        after: Option<NotificationId>,
-        limit: u32,
-    ) -> BankResult<Vec<NotificationRecord>> {
-        let user = user_id_of(actor)?;
-        check_limit(limit)?;
-        self.inner
-            .store
-            .begin(TxMode::Read)
-            .await?
-            .in_app_feed(user, after, limit)
-            .await
-    }
-
-    /// Marks one of the caller's notifications read.
-    pub async fn mark_notification_read(
-        &self,
-        actor: &Actor,
-        id: NotificationId,
-    ) -> BankResult<NotificationRecord> {
-        let user = user_id_of(actor)?;
-        write_unit!(self, |uow, _ev| {
-            let mut n = uow
-                .notification(id)
-                .await?
-                .filter(|n| n.user_id == user)
-                .ok_or(BankError::NotFound {
-                    resource: "notification",
-                })?;
-            if n.read_at.is_none() {
-                n.read_at = Some(self.now_us());
-                uow.update_notification(&n).await?;
-            }
-            Ok(n)
-        })
-    }
-
-    /// Sets whether the caller wants `category` (a non-security template category, e.g.
-    /// `transaction.completed`) on `channel`. Security messages cannot be turned off.
-    pub async fn set_notification_preference(
-        &self,
-        actor: &Actor,
-        category: &str,
-        channel: Channel,
-        enabled: bool,
-    ) -> BankResult<Preference> {
-        let user = user_id_of(actor)?;
-        let Some(t) = TEMPLATES.iter().find(|t| t.category == category) else {
-            return Err(BankError::validation(
-                "category",
-                "unknown notification category",
-            ));
-        };
-        if t.security {
-            return Err(BankError::validation(
-                "category",
-                "security messages cannot be turned off",
-            ));
-        }
-        let pref = Preference {
-            user_id: user,
-            category: t.category.to_string(),
-            channel,
-            enabled,
-            updated_at: self.now_us(),
-        };
-        let p = &pref;
-        write_unit!(self, |uow, _ev| { uow.set_preference(p).await })?;
-        Ok(pref)
-    }
-
-    /// The caller's stored preferences (anything absent is enabled).
-    pub async fn notification_preferences(&self, actor: &Actor) -> BankResult<Vec<Preference>> {
-        let user = user_id_of(actor)?;
-        self.inner
-            .store
-            .begin(TxMode::Read)
-            .await?
-            .preferences_of_user(user)
-            .await
-    }
-
-    /// Every template the engine ships.
-    pub fn notification_templates(&self) -> &'static [Template] {
-        TEMPLATES
-    }
-
-    /// Sends a free-text message to a user on one channel (admin; the seed's
-    /// `POST /notifications/email|sms|push`). Returns the notification as recorded.
-    pub async fn send_direct_notification(
-        &self,
-        actor: &Actor,
-        user_id: UserId,
-        channel: Channel,
-        subject: &str,
-        body: &str,
-    ) -> BankResult<NotificationRecord> {
-        actor.require_admin()?;
-        let subject = subject.trim();
-        let body = body.trim();
-        if subject.chars().count() > DIRECT_SUBJECT_LEN_MAX
-            || body.is_empty()
-            || body.chars().count() > DIRECT_BODY_LEN_MAX
-        {
-            return Err(BankError::validation(
-                "body",
-                "a body of 1 to 2000 characters and a subject of at most 200",
-            ));
-        }
-        let (record, delivery) = write_unit!(self, |uow, _ev| {
-            let user = uow
-                .user(user_id)
-                .await?
-                .ok_or(BankError::NotFound { resource: "user" })?;
-            let recipient = match channel {
-                Channel::Email => user.email.to_string(),
-                Channel::Sms => user
-                    .phone
-                    .as_ref()
-                    .map(|p| p.to_string())
-                    .ok_or_else(|| BankError::validation("channel", "the user has no phone"))?,
-                Channel::Push => format!("user:{}", user.id),
-                Channel::InApp => user.id.to_string(),
-            };
-            let now = self.now_us();
-            let in_app = channel == Channel::InApp;
-            let record = NotificationRecord {
-                id: NotificationId(self.new_uuid()),
-                user_id,
-                channel,
-                recipient: recipient.clone(),
-                subject: (!subject.is_empty()).then(|| subject.to_string()),
-                body: body.to_string(),
-                template_id: "direct".to_string(),
-                status: if in_app {
-                    NotificationStatus::Sent
-                } else {
-                    NotificationStatus::Pending
-                },
-                metadata: json!({"sent_by": actor.user_id.map(|u| u.to_string())}),
-                source_event_id: None,
-                attempts: 0,
-                next_attempt_at: (!in_app).then_some(now),
-                last_error: None,
-                sent_at: in_app.then_some(now),
-                read_at: None,
-                created_at: now,
-            };
-            uow.insert_notification(&record).await?;
-            self.audit(
-                uow,
-                actor,
-                AuditEvent::new("notification.send", "user", user_id)
-                    .detail(json!({"channel": channel.as_str()})),
-            )
-            .await?;
-            let delivery = (!in_app).then(|| Delivery {
-                id: record.id,
-                message: OutgoingMessage {
-                    channel,
-                    recipient,
-                    subject: record.subject.clone(),
-                    body: record.body.clone(),
-                },
-                secret: false,
-            });
-            Ok((record, delivery))
-        })?;
-        self.deliver(delivery.into_iter().collect()).await;
-        let mut uow = self.inner.store.begin(TxMode::Read).await?;
-        Ok(uow.notification(record.id).await?.unwrap_or(record))
     }
 }
 

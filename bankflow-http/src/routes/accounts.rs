@@ -25,7 +25,7 @@ pub async fn open(
 ) -> ApiResult<Response> {
     let req = body.try_into_domain(auth.actor.customer_id)?;
     let bank = s.bank.clone();
-    let a = detached(async move { bank.open_account(&auth.actor, req).await }).await?;
+    let a = detached(async move { bank.money().open_account(&auth.actor, req).await }).await?;
     Ok((StatusCode::CREATED, axum::Json(AccountDto::from(a))).into_response())
 }
 
@@ -45,7 +45,11 @@ pub async fn list(
         None | Some("") => None,
         Some(c) => Some(AccountId::parse(&decode_cursor(c)?)?),
     };
-    let items = s.bank.list_accounts(&auth.actor, after, limit).await?;
+    let items = s
+        .bank
+        .money()
+        .list_accounts(&auth.actor, after, limit)
+        .await?;
     let next_cursor = (items.len() as u32 == limit)
         .then(|| items.last().map(|a| encode_cursor(&a.id.to_string())))
         .flatten();
@@ -64,7 +68,9 @@ pub async fn get(
     auth: Auth,
     PathId(id): PathId<AccountId>,
 ) -> ApiResult<axum::Json<AccountDto>> {
-    Ok(axum::Json(s.bank.account(&auth.actor, id).await?.into()))
+    Ok(axum::Json(
+        s.bank.money().account(&auth.actor, id).await?.into(),
+    ))
 }
 
 /// The accounts of a user: the caller's own (`{userId}` = the caller's id); staff may list
@@ -78,7 +84,11 @@ pub async fn of_user(
     PathId(user): PathId<UserId>,
 ) -> ApiResult<axum::Json<Page<AccountDto>>> {
     let customer = crate::identity::customer_of_user(&s, &auth, user).await?;
-    let items = s.bank.accounts_of_customer(&auth.actor, customer).await?;
+    let items = s
+        .bank
+        .money()
+        .accounts_of_customer(&auth.actor, customer)
+        .await?;
     Ok(axum::Json(Page {
         items: items.into_iter().map(AccountDto::from).collect(),
         next_cursor: None,
@@ -94,7 +104,11 @@ pub async fn of_customer(
     auth: Auth,
     PathId(customer): PathId<CustomerId>,
 ) -> ApiResult<axum::Json<Page<AccountDto>>> {
-    let items = s.bank.accounts_of_customer(&auth.actor, customer).await?;
+    let items = s
+        .bank
+        .money()
+        .accounts_of_customer(&auth.actor, customer)
+        .await?;
     Ok(axum::Json(Page {
         items: items.into_iter().map(AccountDto::from).collect(),
         next_cursor: None,
@@ -110,7 +124,9 @@ pub async fn balance(
     auth: Auth,
     PathId(id): PathId<AccountId>,
 ) -> ApiResult<axum::Json<BalanceDto>> {
-    Ok(axum::Json(s.bank.balance(&auth.actor, id).await?.into()))
+    Ok(axum::Json(
+        s.bank.money().balance(&auth.actor, id).await?.into(),
+    ))
 }
 
 /// A statement for `from..=to` as JSON, CSV or PDF.
@@ -139,6 +155,7 @@ pub async fn statement(
     }
     let st: StatementDto = s
         .bank
+        .money()
         .statement(&auth.actor, id, p.from, p.to)
         .await?
         .into();
@@ -181,7 +198,7 @@ pub async fn freeze(
 ) -> ApiResult<axum::Json<AccountDto>> {
     let bank = s.bank.clone();
     Ok(axum::Json(
-        detached(async move { bank.freeze_account(&auth.actor, id).await })
+        detached(async move { bank.money().freeze_account(&auth.actor, id).await })
             .await?
             .into(),
     ))
@@ -198,7 +215,7 @@ pub async fn unfreeze(
 ) -> ApiResult<axum::Json<AccountDto>> {
     let bank = s.bank.clone();
     Ok(axum::Json(
-        detached(async move { bank.unfreeze_account(&auth.actor, id).await })
+        detached(async move { bank.money().unfreeze_account(&auth.actor, id).await })
             .await?
             .into(),
     ))
@@ -218,9 +235,13 @@ pub async fn limits(
     let (overdraft, daily) = body.try_into_domain()?;
     let bank = s.bank.clone();
     Ok(axum::Json(
-        detached(async move { bank.set_limits(&auth.actor, id, overdraft, daily).await })
-            .await?
-            .into(),
+        detached(async move {
+            bank.money()
+                .set_limits(&auth.actor, id, overdraft, daily)
+                .await
+        })
+        .await?
+        .into(),
     ))
 }
 
@@ -235,7 +256,7 @@ pub async fn close(
 ) -> ApiResult<axum::Json<AccountDto>> {
     let bank = s.bank.clone();
     Ok(axum::Json(
-        detached(async move { bank.close_account(&auth.actor, id).await })
+        detached(async move { bank.money().close_account(&auth.actor, id).await })
             .await?
             .into(),
     ))

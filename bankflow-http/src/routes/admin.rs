@@ -121,7 +121,7 @@ pub async fn audit(
                 .map_err(|_| BankError::validation("cursor", "malformed cursor"))?,
         ),
     };
-    let items = s.bank.audit_log(&auth.actor, after, limit).await?;
+    let items = s.bank.audit().audit_log(&auth.actor, after, limit).await?;
     let next_cursor = (items.len() as u32 == limit)
         .then(|| items.last().map(|a| encode_cursor(&a.seq.to_string())))
         .flatten();
@@ -139,7 +139,7 @@ pub async fn verify_audit(
     auth: Auth,
 ) -> ApiResult<axum::Json<AuditVerificationDto>> {
     auth.actor.require_admin()?;
-    let v = s.bank.verify_audit().await?;
+    let v = s.bank.audit().verify_audit().await?;
     Ok(axum::Json(AuditVerificationDto {
         valid: v.first_tampered_seq.is_none(),
         checked: v.entries_checked,
@@ -164,7 +164,7 @@ pub async fn set_roles(
         .collect::<Result<Vec<_>, _>>()?;
     let bank = s.bank.clone();
     Ok(axum::Json(
-        detached(async move { bank.set_user_roles(&auth.actor, id, roles).await })
+        detached(async move { bank.identity().set_user_roles(&auth.actor, id, roles).await })
             .await?
             .into(),
     ))
@@ -273,7 +273,7 @@ impl From<bankflow_core::Overview> for OverviewDto {
 pub async fn overview(State(s): State<AppState>, auth: Auth) -> ApiResult<axum::Json<OverviewDto>> {
     let bank = s.bank.clone();
     Ok(axum::Json(
-        detached(async move { bank.overview(&auth.actor).await })
+        detached(async move { bank.reporting().overview(&auth.actor).await })
             .await?
             .into(),
     ))

@@ -240,7 +240,7 @@ pub async fn register(
         phone: b.phone,
     };
     let bank = s.bank.clone();
-    let v = detached(async move { bank.register(req, &ctx).await }).await?;
+    let v = detached(async move { bank.identity().register(req, &ctx).await }).await?;
     let dto = RegisteredDto {
         id: v.id.0,
         roles: roles(&v),
@@ -265,7 +265,7 @@ pub async fn login(
         mfa_code: b.mfa_code,
     };
     let bank = s.bank.clone();
-    let t = detached(async move { bank.login(req, &ctx).await }).await?;
+    let t = detached(async move { bank.identity().login(req, &ctx).await }).await?;
     Ok(axum::Json(token_pair(&s, t)?))
 }
 
@@ -278,7 +278,7 @@ pub async fn refresh(
     Json(b): Json<RefreshBody>,
 ) -> ApiResult<axum::Json<TokenPairDto>> {
     let bank = s.bank.clone();
-    let t = detached(async move { bank.refresh(&b.refresh_token, &ctx).await }).await?;
+    let t = detached(async move { bank.identity().refresh(&b.refresh_token, &ctx).await }).await?;
     Ok(axum::Json(token_pair(&s, t)?))
 }
 
@@ -300,8 +300,11 @@ pub async fn logout(
         .and_then(|s| Uuid::parse_str(s).ok());
     detached(async move {
         match (token, sid) {
-            (Some(t), _) => bank.logout(&t, &ctx).await,
-            (None, Some(sid)) => match bank.revoke_session(&auth.actor, SessionId(sid), &ctx).await
+            (Some(t), _) => bank.identity().logout(&t, &ctx).await,
+            (None, Some(sid)) => match bank
+                .identity()
+                .revoke_session(&auth.actor, SessionId(sid), &ctx)
+                .await
             {
                 Err(BankError::NotFound { .. }) => Ok(()),
                 other => other,
@@ -317,7 +320,7 @@ pub async fn logout(
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
     responses((status = 200, description = "The current user", body = MeDto), CommonErrors), security(("bearer" = [])))]
 pub async fn me(State(s): State<AppState>, auth: Auth) -> ApiResult<axum::Json<MeDto>> {
-    Ok(axum::Json(s.bank.me(&auth.actor).await?.into()))
+    Ok(axum::Json(s.bank.identity().me(&auth.actor).await?.into()))
 }
 
 /// Starts a password reset; 202 whether or not the email exists.
@@ -329,7 +332,7 @@ pub async fn forgot(
     Json(b): Json<ForgotBody>,
 ) -> ApiResult<StatusCode> {
     let bank = s.bank.clone();
-    detached(async move { bank.forgot_password(&b.email, &ctx).await }).await?;
+    detached(async move { bank.identity().forgot_password(&b.email, &ctx).await }).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -342,7 +345,12 @@ pub async fn reset(
     Json(b): Json<ResetBody>,
 ) -> ApiResult<StatusCode> {
     let bank = s.bank.clone();
-    detached(async move { bank.reset_password(&b.token, &b.password, &ctx).await }).await?;
+    detached(async move {
+        bank.identity()
+            .reset_password(&b.token, &b.password, &ctx)
+            .await
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -357,7 +365,12 @@ pub async fn verify(
 ) -> ApiResult<StatusCode> {
     let ch = channel(b.channel.as_deref())?;
     let bank = s.bank.clone();
-    detached(async move { bank.verify_contact(&auth.actor, ch, &b.code, &ctx).await }).await?;
+    detached(async move {
+        bank.identity()
+            .verify_contact(&auth.actor, ch, &b.code, &ctx)
+            .await
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -371,7 +384,7 @@ pub async fn resend(
 ) -> ApiResult<StatusCode> {
     let ch = channel(body.and_then(|b| b.channel).as_deref())?;
     let bank = s.bank.clone();
-    detached(async move { bank.resend_verification(&auth.actor, ch).await }).await?;
+    detached(async move { bank.identity().resend_verification(&auth.actor, ch).await }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -384,7 +397,7 @@ pub async fn mfa_setup(
     Ctx(ctx): Ctx,
 ) -> ApiResult<axum::Json<MfaSetupDto>> {
     let bank = s.bank.clone();
-    let m = detached(async move { bank.mfa_setup(&auth.actor, &ctx).await }).await?;
+    let m = detached(async move { bank.identity().mfa_setup(&auth.actor, &ctx).await }).await?;
     Ok(axum::Json(MfaSetupDto {
         secret: m.secret.clone(),
         otpauth_url: m.otpauth_url.clone(),
@@ -401,7 +414,7 @@ pub async fn mfa_enable(
     Json(b): Json<CodeBody>,
 ) -> ApiResult<StatusCode> {
     let bank = s.bank.clone();
-    detached(async move { bank.mfa_enable(&auth.actor, &b.code, &ctx).await }).await?;
+    detached(async move { bank.identity().mfa_enable(&auth.actor, &b.code, &ctx).await }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -415,7 +428,12 @@ pub async fn mfa_disable(
     Json(b): Json<CodeBody>,
 ) -> ApiResult<StatusCode> {
     let bank = s.bank.clone();
-    detached(async move { bank.mfa_disable(&auth.actor, &b.code, &ctx).await }).await?;
+    detached(async move {
+        bank.identity()
+            .mfa_disable(&auth.actor, &b.code, &ctx)
+            .await
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -427,7 +445,7 @@ pub async fn sessions(
     auth: Auth,
 ) -> ApiResult<axum::Json<Page<SessionDto>>> {
     let current = auth.claims.sid.clone();
-    let items = s.bank.sessions(&auth.actor).await?;
+    let items = s.bank.identity().sessions(&auth.actor).await?;
     let items = items
         .into_iter()
         .map(|v: SessionView| SessionDto {
@@ -455,6 +473,11 @@ pub async fn revoke_session(
     PathId(id): PathId<Uuid>,
 ) -> ApiResult<StatusCode> {
     let bank = s.bank.clone();
-    detached(async move { bank.revoke_session(&auth.actor, SessionId(id), &ctx).await }).await?;
+    detached(async move {
+        bank.identity()
+            .revoke_session(&auth.actor, SessionId(id), &ctx)
+            .await
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -371,7 +371,12 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let (user, req) = b.try_into_domain();
     let bank = s.bank.clone();
-    let c = detached(async move { bank.create_customer(&auth.actor, user, req).await }).await?;
+    let c = detached(async move {
+        bank.customers()
+            .create_customer(&auth.actor, user, req)
+            .await
+    })
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(CustomerDto::from(c))).into_response())
 }
 
@@ -388,7 +393,7 @@ pub async fn search(
     let q = p.try_into_domain(None)?;
     let limit = q.limit;
     Ok(axum::Json(customer_page(
-        s.bank.search_customers(&auth.actor, q).await?,
+        s.bank.customers().search_customers(&auth.actor, q).await?,
         limit,
     )))
 }
@@ -401,7 +406,9 @@ pub async fn get(
     auth: Auth,
     PathId(id): PathId<CustomerId>,
 ) -> ApiResult<axum::Json<CustomerDto>> {
-    Ok(axum::Json(s.bank.customer(&auth.actor, id).await?.into()))
+    Ok(axum::Json(
+        s.bank.customers().customer(&auth.actor, id).await?.into(),
+    ))
 }
 
 /// Updates contact and address fields.
@@ -426,9 +433,13 @@ pub async fn update(
     };
     let bank = s.bank.clone();
     Ok(axum::Json(
-        detached(async move { bank.update_customer(&auth.actor, id, patch).await })
-            .await?
-            .into(),
+        detached(async move {
+            bank.customers()
+                .update_customer(&auth.actor, id, patch)
+                .await
+        })
+        .await?
+        .into(),
     ))
 }
 
@@ -466,8 +477,12 @@ pub async fn upload(
     let kind = DocumentType::parse(kind.as_deref().unwrap_or_default().trim())?;
     let bytes = bytes.ok_or_else(|| ApiError::bad_request("file", "the file field is required"))?;
     let bank = s.bank.clone();
-    let d =
-        detached(async move { bank.upload_document(&auth.actor, id, kind, &bytes).await }).await?;
+    let d = detached(async move {
+        bank.customers()
+            .upload_document(&auth.actor, id, kind, &bytes)
+            .await
+    })
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(DocumentDto::from(d))).into_response())
 }
 
@@ -487,7 +502,7 @@ pub async fn documents(
     auth: Auth,
     PathId(id): PathId<CustomerId>,
 ) -> ApiResult<axum::Json<Page<DocumentDto>>> {
-    let items = s.bank.documents(&auth.actor, id).await?;
+    let items = s.bank.customers().documents(&auth.actor, id).await?;
     Ok(axum::Json(Page {
         items: items.into_iter().map(DocumentDto::from).collect(),
         next_cursor: None,
@@ -510,6 +525,7 @@ pub async fn document_content(
     };
     let (d, bytes) = s
         .bank
+        .customers()
         .document_content(&auth.actor, id, DocumentId(doc))
         .await?;
     Ok((
@@ -535,7 +551,7 @@ pub async fn submit_kyc(
 ) -> ApiResult<axum::Json<KycDto>> {
     let bank = s.bank.clone();
     Ok(axum::Json(
-        detached(async move { bank.submit_kyc(&auth.actor, id).await })
+        detached(async move { bank.customers().submit_kyc(&auth.actor, id).await })
             .await?
             .into(),
     ))
@@ -549,7 +565,9 @@ pub async fn kyc_status(
     auth: Auth,
     PathId(id): PathId<CustomerId>,
 ) -> ApiResult<axum::Json<KycDto>> {
-    Ok(axum::Json(s.bank.kyc_status(&auth.actor, id).await?.into()))
+    Ok(axum::Json(
+        s.bank.customers().kyc_status(&auth.actor, id).await?.into(),
+    ))
 }
 
 /// Approves KYC (admin); returns the customer.
@@ -562,8 +580,10 @@ pub async fn approve_kyc(
 ) -> ApiResult<axum::Json<CustomerDto>> {
     let bank = s.bank.clone();
     let actor = auth.actor.clone();
-    detached(async move { bank.approve_kyc(&actor, id).await }).await?;
-    Ok(axum::Json(s.bank.customer(&auth.actor, id).await?.into()))
+    detached(async move { bank.customers().approve_kyc(&actor, id).await }).await?;
+    Ok(axum::Json(
+        s.bank.customers().customer(&auth.actor, id).await?.into(),
+    ))
 }
 
 /// Rejects KYC with a reason (admin); returns the customer.
@@ -578,8 +598,10 @@ pub async fn reject_kyc(
 ) -> ApiResult<axum::Json<CustomerDto>> {
     let bank = s.bank.clone();
     let actor = auth.actor.clone();
-    detached(async move { bank.reject_kyc(&actor, id, &b.reason).await }).await?;
-    Ok(axum::Json(s.bank.customer(&auth.actor, id).await?.into()))
+    detached(async move { bank.customers().reject_kyc(&actor, id, &b.reason).await }).await?;
+    Ok(axum::Json(
+        s.bank.customers().customer(&auth.actor, id).await?.into(),
+    ))
 }
 
 /// Customers waiting for a KYC decision (staff).
@@ -594,7 +616,7 @@ pub async fn kyc_queue(
     let q = p.try_into_domain(Some(KycStatus::Submitted))?;
     let limit = q.limit;
     Ok(axum::Json(customer_page(
-        s.bank.search_customers(&auth.actor, q).await?,
+        s.bank.customers().search_customers(&auth.actor, q).await?,
         limit,
     )))
 }

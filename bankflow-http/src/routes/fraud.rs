@@ -378,7 +378,11 @@ pub async fn analyze(
         context,
     };
     Ok(axum::Json(
-        s.bank.analyze_transaction(&auth.actor, &p).await?.into(),
+        s.bank
+            .fraud()
+            .analyze_transaction(&auth.actor, &p)
+            .await?
+            .into(),
     ))
 }
 
@@ -391,7 +395,7 @@ pub async fn score(
     PathId(id): PathId<TransactionId>,
 ) -> ApiResult<axum::Json<AssessmentDto>> {
     Ok(axum::Json(
-        s.bank.fraud_score(&auth.actor, id).await?.into(),
+        s.bank.fraud().fraud_score(&auth.actor, id).await?.into(),
     ))
 }
 
@@ -405,7 +409,8 @@ pub async fn create_rule(
 ) -> ApiResult<Response> {
     let rule = b.try_into_domain()?;
     let bank = s.bank.clone();
-    let r = detached(async move { bank.create_fraud_rule(&auth.actor, rule).await }).await?;
+    let r =
+        detached(async move { bank.fraud().create_fraud_rule(&auth.actor, rule).await }).await?;
     Ok((StatusCode::CREATED, axum::Json(RuleDto::from(r))).into_response())
 }
 
@@ -419,6 +424,7 @@ pub async fn list_rules(
 ) -> ApiResult<axum::Json<Page<RuleDto>>> {
     let rules = s
         .bank
+        .fraud()
         .fraud_rules(&auth.actor, p.active_only.unwrap_or(false))
         .await?;
     Ok(axum::Json(Page {
@@ -445,9 +451,13 @@ pub async fn update_rule(
     };
     let bank = s.bank.clone();
     Ok(axum::Json(
-        detached(async move { bank.update_fraud_rule(&auth.actor, RuleId(id), patch).await })
-            .await?
-            .into(),
+        detached(async move {
+            bank.fraud()
+                .update_fraud_rule(&auth.actor, RuleId(id), patch)
+                .await
+        })
+        .await?
+        .into(),
     ))
 }
 
@@ -460,8 +470,8 @@ pub async fn install_defaults(
 ) -> ApiResult<axum::Json<Page<RuleDto>>> {
     let bank = s.bank.clone();
     let actor = auth.actor.clone();
-    detached(async move { bank.install_default_fraud_rules(&actor).await }).await?;
-    let rules = s.bank.fraud_rules(&auth.actor, false).await?;
+    detached(async move { bank.fraud().install_default_fraud_rules(&actor).await }).await?;
+    let rules = s.bank.fraud().fraud_rules(&auth.actor, false).await?;
     Ok(axum::Json(Page {
         items: rules.into_iter().map(RuleDto::from).collect(),
         next_cursor: None,
@@ -477,7 +487,8 @@ async fn add_entry(
     let entry_type = ListEntryType::parse(&b.list_type)?;
     let bank = s.bank.clone();
     let e = detached(async move {
-        bank.add_list_entry(&auth.actor, list, entry_type, &b.value, b.reason.as_deref())
+        bank.fraud()
+            .add_list_entry(&auth.actor, list, entry_type, &b.value, b.reason.as_deref())
             .await
     })
     .await?;
@@ -518,6 +529,7 @@ async fn entries(
     let after = cursor_id(p.cursor.as_deref())?.map(ListEntryId);
     let items = s
         .bank
+        .fraud()
         .list_entries(&auth.actor, Some(list), after, limit)
         .await?;
     Ok(axum::Json(page_of(items, limit, |e: &ListEntry| e.id.0)))
@@ -554,7 +566,12 @@ pub async fn remove_entry(
     PathId(id): PathId<Uuid>,
 ) -> ApiResult<StatusCode> {
     let bank = s.bank.clone();
-    detached(async move { bank.remove_list_entry(&auth.actor, ListEntryId(id)).await }).await?;
+    detached(async move {
+        bank.fraud()
+            .remove_list_entry(&auth.actor, ListEntryId(id))
+            .await
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -572,6 +589,7 @@ pub async fn cases(
     let after = cursor_id(p.cursor.as_deref())?.map(CaseId);
     let items = s
         .bank
+        .fraud()
         .fraud_cases(&auth.actor, status, after, limit)
         .await?;
     Ok(axum::Json(page_of(items, limit, |c: &FraudCase| c.id.0)))
@@ -586,7 +604,11 @@ pub async fn case(
     PathId(id): PathId<Uuid>,
 ) -> ApiResult<axum::Json<CaseDto>> {
     Ok(axum::Json(
-        s.bank.fraud_case(&auth.actor, CaseId(id)).await?.into(),
+        s.bank
+            .fraud()
+            .fraud_case(&auth.actor, CaseId(id))
+            .await?
+            .into(),
     ))
 }
 
@@ -607,7 +629,8 @@ pub async fn resolve(
     };
     let bank = s.bank.clone();
     let (case, _txn) = detached(async move {
-        bank.resolve_fraud_case(&auth.actor, CaseId(id), decision, b.note.as_deref())
+        bank.fraud()
+            .resolve_fraud_case(&auth.actor, CaseId(id), decision, b.note.as_deref())
             .await
     })
     .await?;

@@ -168,7 +168,7 @@ async fn history(
                 .map_err(|_| BankError::validation("cursor", "malformed cursor"))?,
         )),
     };
-    let items = s.bank.notifications(actor, before, limit).await?;
+    let items = s.bank.notifications().list(actor, before, limit).await?;
     let next_cursor = (items.len() as u32 == limit)
         .then(|| items.last().map(|n| encode_cursor(&n.id.to_string())))
         .flatten();
@@ -215,7 +215,8 @@ pub async fn read(
 ) -> ApiResult<StatusCode> {
     let bank = s.bank.clone();
     detached(async move {
-        bank.mark_notification_read(&auth.actor, NotificationId(id))
+        bank.notifications()
+            .mark_notification_read(&auth.actor, NotificationId(id))
             .await
     })
     .await?;
@@ -233,7 +234,7 @@ fn optional_categories() -> Vec<&'static str> {
 }
 
 async fn preferences_of(bank: &Bank, actor: &Actor) -> ApiResult<PreferencesDto> {
-    let prefs = bank.notification_preferences(actor).await?;
+    let prefs = bank.notifications().notification_preferences(actor).await?;
     let on = |ch: Channel| !prefs.iter().any(|p| p.channel == ch && !p.enabled);
     Ok(PreferencesDto {
         email_enabled: on(Channel::Email),
@@ -275,7 +276,8 @@ pub async fn set_preferences(
     detached(async move {
         for (channel, enabled) in changes {
             for category in optional_categories() {
-                bank.set_notification_preference(&actor, category, channel, enabled)
+                bank.notifications()
+                    .set_notification_preference(&actor, category, channel, enabled)
                     .await?;
             }
         }
@@ -291,6 +293,7 @@ pub async fn set_preferences(
 pub async fn templates(State(s): State<AppState>, _auth: Auth) -> axum::Json<Page<TemplateDto>> {
     let items = s
         .bank
+        .notifications()
         .notification_templates()
         .iter()
         .map(|t| TemplateDto {
@@ -311,14 +314,15 @@ pub async fn templates(State(s): State<AppState>, _auth: Auth) -> axum::Json<Pag
 async fn direct(s: AppState, auth: Auth, channel: Channel, b: DirectBody) -> ApiResult<Response> {
     let bank = s.bank.clone();
     let n = detached(async move {
-        bank.send_direct_notification(
-            &auth.actor,
-            UserId(b.user_id),
-            channel,
-            b.subject.as_deref().unwrap_or(""),
-            &b.body,
-        )
-        .await
+        bank.notifications()
+            .send_direct_notification(
+                &auth.actor,
+                UserId(b.user_id),
+                channel,
+                b.subject.as_deref().unwrap_or(""),
+                &b.body,
+            )
+            .await
     })
     .await?;
     s.feed.bump();
@@ -391,7 +395,8 @@ pub async fn stream(
         // Only what arrives from now on: the newest existing notification is the start.
         None => s
             .bank
-            .notifications(&auth.actor, None, 1)
+            .notifications()
+            .list(&auth.actor, None, 1)
             .await?
             .first()
             .map(|n| n.id),
@@ -405,7 +410,11 @@ pub async fn stream(
     let events = async_stream(move |tx| async move {
         let mut after = start;
         loop {
-            match bank.in_app_feed(&actor, after, STREAM_BATCH_MAX).await {
+            match bank
+                .notifications()
+                .in_app_feed(&actor, after, STREAM_BATCH_MAX)
+                .await
+            {
                 Ok(items) => {
                     for n in items {
                         after = Some(n.id);

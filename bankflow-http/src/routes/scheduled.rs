@@ -170,8 +170,12 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let req = body.try_into_domain(key)?;
     let bank = s.bank.clone();
-    let created =
-        detached(async move { bank.create_scheduled_transfer(&auth.actor, req).await }).await?;
+    let created = detached(async move {
+        bank.schedules()
+            .create_scheduled_transfer(&auth.actor, req)
+            .await
+    })
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(ScheduleDto::from(created))).into_response())
 }
 
@@ -197,6 +201,7 @@ pub async fn list(
     };
     let items = s
         .bank
+        .schedules()
         .scheduled_transfers(&auth.actor, customer, limit)
         .await?;
     // The engine returns at most one page (newest first); older schedules are not paged.
@@ -217,7 +222,11 @@ pub async fn get(
     PathId(id): PathId<ScheduleId>,
 ) -> ApiResult<axum::Json<ScheduleDto>> {
     Ok(axum::Json(
-        s.bank.scheduled_transfer(&auth.actor, id).await?.into(),
+        s.bank
+            .schedules()
+            .scheduled_transfer(&auth.actor, id)
+            .await?
+            .into(),
     ))
 }
 
@@ -233,8 +242,12 @@ pub async fn cancel(
 ) -> ApiResult<axum::Json<ScheduleDto>> {
     let bank = s.bank.clone();
     Ok(axum::Json(
-        detached(async move { bank.cancel_scheduled_transfer(&auth.actor, id).await })
-            .await?
-            .into(),
+        detached(async move {
+            bank.schedules()
+                .cancel_scheduled_transfer(&auth.actor, id)
+                .await
+        })
+        .await?
+        .into(),
     ))
 }

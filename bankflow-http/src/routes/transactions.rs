@@ -46,7 +46,7 @@ pub async fn deposit(
     };
     let bank = s.bank.clone();
     Ok(created(
-        detached(async move { bank.deposit(&auth.actor, req).await }).await?,
+        detached(async move { bank.money().deposit(&auth.actor, req).await }).await?,
     ))
 }
 
@@ -70,7 +70,7 @@ pub async fn withdraw(
     };
     let bank = s.bank.clone();
     Ok(created(
-        detached(async move { bank.withdraw(&auth.actor, req).await }).await?,
+        detached(async move { bank.money().withdraw(&auth.actor, req).await }).await?,
     ))
 }
 
@@ -96,7 +96,7 @@ pub async fn transfer(
     };
     let bank = s.bank.clone();
     Ok(created(
-        detached(async move { bank.transfer(&auth.actor, req).await }).await?,
+        detached(async move { bank.money().transfer(&auth.actor, req).await }).await?,
     ))
 }
 
@@ -120,7 +120,8 @@ pub async fn pending(
     let bank = s.bank.clone();
     Ok(created(
         detached(async move {
-            bank.transfer_pending(&auth.actor, req, body.expires_at)
+            bank.money()
+                .transfer_pending(&auth.actor, req, body.expires_at)
                 .await
         })
         .await?,
@@ -143,9 +144,13 @@ pub async fn post_pending(
     let amount = body.try_into_domain()?;
     let bank = s.bank.clone();
     Ok(axum::Json(
-        detached(async move { bank.post_pending(&auth.actor, id, amount, key).await })
-            .await?
-            .into(),
+        detached(async move {
+            bank.money()
+                .post_pending(&auth.actor, id, amount, key)
+                .await
+        })
+        .await?
+        .into(),
     ))
 }
 
@@ -163,7 +168,7 @@ pub async fn void_pending(
 ) -> ApiResult<axum::Json<TransactionDto>> {
     let bank = s.bank.clone();
     Ok(axum::Json(
-        detached(async move { bank.void_pending(&auth.actor, id, key).await })
+        detached(async move { bank.money().void_pending(&auth.actor, id, key).await })
             .await?
             .into(),
     ))
@@ -183,8 +188,12 @@ pub async fn batch(
 ) -> ApiResult<Response> {
     let items = body.try_into_domain()?;
     let bank = s.bank.clone();
-    let txns = detached(async move { bank.transfer_batch(&auth.actor, items, key, context).await })
-        .await?;
+    let txns = detached(async move {
+        bank.money()
+            .transfer_batch(&auth.actor, items, key, context)
+            .await
+    })
+    .await?;
     let page = Page {
         items: txns.into_iter().map(TransactionDto::from).collect(),
         next_cursor: None,
@@ -212,7 +221,7 @@ pub async fn payment(
     };
     let bank = s.bank.clone();
     Ok(created(
-        detached(async move { bank.transfer(&auth.actor, req).await }).await?,
+        detached(async move { bank.money().transfer(&auth.actor, req).await }).await?,
     ))
 }
 
@@ -237,7 +246,7 @@ pub async fn external(
     };
     let bank = s.bank.clone();
     Ok(created(
-        detached(async move { bank.transfer(&auth.actor, req).await }).await?,
+        detached(async move { bank.money().transfer(&auth.actor, req).await }).await?,
     ))
 }
 
@@ -251,7 +260,7 @@ pub async fn get(
     PathId(id): PathId<TransactionId>,
 ) -> ApiResult<axum::Json<TransactionDto>> {
     Ok(axum::Json(
-        s.bank.transaction(&auth.actor, id).await?.into(),
+        s.bank.money().transaction(&auth.actor, id).await?.into(),
     ))
 }
 
@@ -267,7 +276,7 @@ pub async fn of_account(
     Query(p): Query<HistoryParams>,
 ) -> ApiResult<axum::Json<Page<TransactionDto>>> {
     let q = p.try_into_domain(Some(account))?;
-    let items = s.bank.history(&auth.actor, &q).await?;
+    let items = s.bank.money().history(&auth.actor, &q).await?;
     Ok(axum::Json(transaction_page(items, q.limit)))
 }
 
@@ -288,13 +297,13 @@ pub async fn search(
         Some(t) => {
             let id = transaction_id_of(&t)?;
             q.validate()?;
-            match s.bank.transaction(&auth.actor, id).await {
+            match s.bank.money().transaction(&auth.actor, id).await {
                 Ok(txn) if q.matches(&txn) => vec![txn],
                 Ok(_) | Err(BankError::NotFound { .. }) => Vec::new(),
                 Err(e) => return Err(e.into()),
             }
         }
-        None => s.bank.history(&auth.actor, &q).await?,
+        None => s.bank.money().history(&auth.actor, &q).await?,
     };
     Ok(axum::Json(transaction_page(items, q.limit)))
 }
@@ -314,8 +323,12 @@ pub async fn reverse(
 ) -> ApiResult<axum::Json<TransactionDto>> {
     let bank = s.bank.clone();
     Ok(axum::Json(
-        detached(async move { bank.reverse(&auth.actor, id, &body.reason, key).await })
-            .await?
-            .into(),
+        detached(async move {
+            bank.money()
+                .reverse(&auth.actor, id, &body.reason, key)
+                .await
+        })
+        .await?
+        .into(),
     ))
 }

@@ -116,18 +116,21 @@ impl TestApp {
             phone: None,
         };
         let user = bank
+            .identity()
             .register(req, &RequestContext::default())
             .await
             .unwrap();
         let c = bank
+            .customers()
             .create_customer(&system, Some(user.id), new_customer())
             .await
             .unwrap();
-        bank.upload_document(&system, c.id, DocumentType::Passport, PNG)
+        bank.customers()
+            .upload_document(&system, c.id, DocumentType::Passport, PNG)
             .await
             .unwrap();
-        bank.submit_kyc(&system, c.id).await.unwrap();
-        bank.approve_kyc(&system, c.id).await.unwrap();
+        bank.customers().submit_kyc(&system, c.id).await.unwrap();
+        bank.customers().approve_kyc(&system, c.id).await.unwrap();
         let subject = Subject {
             user_id: user.id,
             email,

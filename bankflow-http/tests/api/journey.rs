@@ -315,6 +315,7 @@ pub async fn user_journey(app: &TestApp) {
     let created = app
         .state
         .bank
+        .identity()
         .ensure_admin(&admin_email, PASSWORD)
         .await
         .unwrap();

@@ -49,7 +49,13 @@ async fn a_customer_schedules_a_transfer_the_worker_runs_it_and_cancel_is_owner_
     let monthly_id = monthly.json()["id"].as_str().unwrap().to_string();
 
     // The worker's pass runs the due one only.
-    let report = app.state.bank.run_due_scheduled_transfers().await.unwrap();
+    let report = app
+        .state
+        .bank
+        .schedules()
+        .run_due_scheduled_transfers()
+        .await
+        .unwrap();
     assert_eq!(report.completed, 1);
     assert_eq!(app.balance(&alice, &a).await, "60.00");
     assert_eq!(app.balance(&alice, &b).await, "40.00");

@@ -82,7 +82,7 @@ async fn main() {
                     idempotency_key: IdempotencyKey::parse(&key).expect("key"),
                     context: RequestContext::default(),
                 };
-                match bank.transfer(&Actor::system(), req).await {
+                match bank.money().transfer(&Actor::system(), req).await {
                     Ok(t) => log(&file, format!("ACK {key} {}\n", t.id)),
                     Err(BankError::InsufficientFunds) => log(&file, format!("REFUSED {key}\n")),
                     Err(e) => panic!("unexpected error: {}", e.code()),
