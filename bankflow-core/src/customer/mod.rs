@@ -2,6 +2,7 @@
 //! staff search, and the onboarding saga.
 
 mod documents;
+mod kyc;
 mod model;
 mod service;
 

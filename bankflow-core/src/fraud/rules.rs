@@ -89,7 +89,9 @@ fn positive_decimal(obj: &serde_json::Map<String, Value>, name: &str) -> BankRes
     let v = field(obj, name)?;
     let text = match v {
         Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
+        // Integers arrive exact; any other JSON number was read as binary floating point,
+        // which cannot hold every decimal (98765432109876.54 reads as ...55): refused.
+        Value::Number(n) if n.is_i64() || n.is_u64() => n.to_string(),
         _ => {
             return Err(BankError::validation(
                 "conditions",
@@ -592,3 +594,32 @@ impl FraudCheck for RulesFraudCheck {
 }
 
 use chrono::DurationRound;
+
+#[cfg(test)]
+mod decimal_thresholds {
+    use super::*;
+    use serde_json::json;
+
+    fn min_amount(spec: RuleSpec) -> Decimal {
+        match spec {
+            RuleSpec::AmountThreshold { min_amount, .. } => min_amount,
+            other => panic!("unexpected spec {other:?}"),
+        }
+    }
+
+    #[test]
+    fn thresholds_are_exact_decimals_and_float_numbers_are_refused() {
+        let exact = RuleSpec::parse(
+            RuleType::AmountThreshold,
+            &json!({"min_amount": "98765432109876.54"}),
+        )
+        .unwrap();
+        assert_eq!(min_amount(exact).to_string(), "98765432109876.54");
+        let integer =
+            RuleSpec::parse(RuleType::AmountThreshold, &json!({"min_amount": 10000})).unwrap();
+        assert_eq!(min_amount(integer), Decimal::from(10_000));
+        let float: Value = serde_json::from_str(r#"{"min_amount": 98765432109876.54}"#).unwrap();
+        let err = RuleSpec::parse(RuleType::AmountThreshold, &float).unwrap_err();
+        assert_eq!(err.code(), "validation_error");
+    }
+}

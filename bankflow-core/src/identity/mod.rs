@@ -7,6 +7,7 @@
 mod model;
 pub mod secrets;
 mod service;
+mod sessions;
 
 pub use model::*;
 pub use service::{

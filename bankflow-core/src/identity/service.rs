@@ -1,4 +1,4 @@
-//! Identity use cases on [`Bank`].
+//! Identity use cases: registration, verification, login, roles and claims.
 //!
 //! Password hashing (tens of milliseconds) always runs *outside* write units of work, so a
 //! login never holds the store's write locks while Argon2 runs; the unit then re-reads the
@@ -11,16 +11,16 @@ use serde_json::json;
 use crate::audit::{AuditEvent, AuditOutcome};
 use crate::auth::{Actor, Role};
 use crate::bank::Inner;
-use crate::crypto::{open, random_digits, random_token, seal, sha256_hex};
+use crate::crypto::{open, random_digits, random_token, sha256_hex};
 use crate::error::{BankError, BankResult};
 use crate::events::EventType;
 use crate::fraud_port::RequestContext;
 use crate::identity::secrets::{
-    check_totp, dummy_hash, hash_password, new_totp_secret, otpauth_url, totp_secret_base32,
+    check_totp, dummy_hash, hash_password,
     verify_password,
 };
 use crate::identity::{
-    Claims, CodePurpose, Email, OneTimeCode, Password, Phone, SessionRecord, UserRecord,
+    Claims, CodePurpose, Email, OneTimeCode, Password, Phone, UserRecord,
 };
 use crate::ids::{CodeId, CustomerId, SessionId, UserId};
 use crate::notify::{vars, Delivery};
@@ -49,7 +49,7 @@ pub const SESSIONS_LIST_MAX: u32 = 100;
 /// Issuer shown in authenticator apps.
 pub const TOTP_ISSUER: &str = "BankFlow";
 
-const INVALID_CREDENTIALS: &str = "invalid email or password";
+pub(super) const INVALID_CREDENTIALS: &str = "invalid email or password";
 
 /// `POST /auth/register`.
 #[derive(Clone, Debug)]
@@ -167,7 +167,7 @@ pub enum VerifyChannel {
     Phone,
 }
 
-fn code_hash(user: UserId, purpose: CodePurpose, code: &str) -> String {
+pub(super) fn code_hash(user: UserId, purpose: CodePurpose, code: &str) -> String {
     sha256_hex(&[
         user.to_string().as_bytes(),
         purpose.as_str().as_bytes(),
@@ -175,19 +175,19 @@ fn code_hash(user: UserId, purpose: CodePurpose, code: &str) -> String {
     ])
 }
 
-fn reset_hash(token: &str) -> String {
+pub(super) fn reset_hash(token: &str) -> String {
     sha256_hex(&[b"password-reset", token.trim().as_bytes()])
 }
 
-fn refresh_hash(token: &str) -> String {
+pub(super) fn refresh_hash(token: &str) -> String {
     sha256_hex(&[b"refresh", token.trim().as_bytes()])
 }
 
-fn totp_aad(user: UserId) -> String {
+pub(super) fn totp_aad(user: UserId) -> String {
     format!("totp:{user}")
 }
 
-fn actor_user(actor: &Actor) -> BankResult<UserId> {
+pub(super) fn actor_user(actor: &Actor) -> BankResult<UserId> {
     actor
         .user_id
         .ok_or_else(|| BankError::Unauthorized("a user is required".into()))
@@ -532,278 +532,6 @@ impl IdentityService<'_> {
         Ok(tokens)
     }
 
-    /// Exchanges a refresh token for new tokens, rotating it. Presenting an already rotated
-    /// token again revokes the whole session family (it was stolen or replayed).
-    pub async fn refresh(
-        &self,
-        refresh_token: &str,
-        ctx: &RequestContext,
-    ) -> BankResult<AuthTokens> {
-        let hash = refresh_hash(refresh_token);
-        let result: BankResult<AuthTokens> = self
-            .write(|uow, _ev, _| {
-                Box::pin(async {
-                    let (uow, _ev) = (uow, _ev);
-                    let now = self.now_us();
-                    let invalid = || Err(BankError::Unauthorized("invalid refresh token".into()));
-                    let Some(mut s) = uow.session_by_token_hash(&hash).await? else {
-                        return Ok(invalid());
-                    };
-                    let who = Actor::customer(s.user_id, None);
-                    if s.revoked_at.is_some() || s.expires_at <= now {
-                        return Ok(invalid());
-                    }
-                    if s.rotated_at.is_some() {
-                        let n = uow
-                            .revoke_session_family(s.user_id, s.family_id, now)
-                            .await?;
-                        let ev = AuditEvent::new("auth.refresh_reuse", "session", s.family_id)
-                            .outcome(AuditOutcome::Failure)
-                            .detail(json!({"revoked": n}))
-                            .ctx(ctx);
-                        self.audit(uow, &who, ev).await?;
-                        return Ok(invalid());
-                    }
-                    let user = Inner::load_user(uow, s.user_id).await?;
-                    if !user.is_active {
-                        return Ok(invalid());
-                    }
-                    s.rotated_at = Some(now);
-                    uow.update_session(&s).await?;
-                    Ok(Ok(self.start_session(uow, &user, ctx, Some(&s)).await?))
-                })
-            })
-            .await?;
-        result
-    }
-
-    /// Ends the session the refresh token belongs to. Idempotent: an unknown or already
-    /// revoked token is not an error.
-    pub async fn logout(&self, refresh_token: &str, ctx: &RequestContext) -> BankResult<()> {
-        let hash = refresh_hash(refresh_token);
-        self.write(|uow, _ev, _| {
-            Box::pin(async {
-                let (uow, _ev) = (uow, _ev);
-                let Some(s) = uow.session_by_token_hash(&hash).await? else {
-                    return Ok(());
-                };
-                if s.revoked_at.is_some() {
-                    return Ok(());
-                }
-                uow.revoke_session_family(s.user_id, s.family_id, self.now_us())
-                    .await?;
-                let who = Actor::customer(s.user_id, None);
-                self.audit(
-                    uow,
-                    &who,
-                    AuditEvent::new("auth.logout", "session", s.family_id).ctx(ctx),
-                )
-                .await
-            })
-        })
-        .await
-    }
-
-    /// The caller's live sessions, newest first.
-    pub async fn sessions(&self, actor: &Actor) -> BankResult<Vec<SessionView>> {
-        let uid = actor_user(actor)?;
-        let rows = self
-            .store
-            .begin(TxMode::Read)
-            .await?
-            .active_sessions(uid, self.now(), SESSIONS_LIST_MAX)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|s| SessionView {
-                id: s.family_id,
-                last_refreshed_at: s.created_at,
-                expires_at: s.expires_at,
-                ip: s.ip,
-                user_agent: s.user_agent,
-            })
-            .collect())
-    }
-
-    /// Revokes one of the caller's sessions (`not_found` for anyone else's).
-    pub async fn revoke_session(
-        &self,
-        actor: &Actor,
-        session: SessionId,
-        ctx: &RequestContext,
-    ) -> BankResult<()> {
-        let uid = actor_user(actor)?;
-        self.write(|uow, _ev, _| {
-            Box::pin(async {
-                let (uow, _ev) = (uow, _ev);
-                if uow
-                    .revoke_session_family(uid, session, self.now_us())
-                    .await?
-                    == 0
-                {
-                    return Err(BankError::NotFound {
-                        resource: "session",
-                    });
-                }
-                self.audit(
-                    uow,
-                    actor,
-                    AuditEvent::new("auth.session_revoke", "session", session).ctx(ctx),
-                )
-                .await
-            })
-        })
-        .await
-    }
-
-    /// Starts a password reset: when the email belongs to a user, a single-use token valid
-    /// for 30 minutes is emailed. Always succeeds the same way, so it reveals nothing.
-    pub async fn forgot_password(&self, email: &str, ctx: &RequestContext) -> BankResult<()> {
-        let Ok(email) = Email::parse(email) else {
-            return Ok(());
-        };
-        let deliveries = self
-            .write(|uow, _ev, _| {
-                Box::pin(async {
-                    let (uow, _ev) = (uow, _ev);
-                    let Some(user) = uow.user_by_email(&email).await? else {
-                        return Ok(Vec::new());
-                    };
-                    if !user.is_active {
-                        return Ok(Vec::new());
-                    }
-                    let token = self
-                        .issue_code(uow, user.id, CodePurpose::PasswordReset)
-                        .await?;
-                    let who = Actor::customer(user.id, None);
-                    self.audit(
-                        uow,
-                        &who,
-                        AuditEvent::new("auth.password_reset_requested", "user", user.id).ctx(ctx),
-                    )
-                    .await?;
-                    let v = vars([
-                        ("token", token),
-                        ("minutes", RESET_TOKEN_TTL_MINUTES.to_string()),
-                    ]);
-                    self.enqueue_notification(uow, &user, "password_reset", &v, None)
-                        .await
-                })
-            })
-            .await?;
-        self.deliver(deliveries).await;
-        Ok(())
-    }
-
-    /// Completes a password reset with the emailed token: sets the new password, clears any
-    /// lockout and revokes every session.
-    pub async fn reset_password(
-        &self,
-        token: &str,
-        new_password: &str,
-        ctx: &RequestContext,
-    ) -> BankResult<()> {
-        let password = Password::parse(new_password)?;
-        let hash = self.hash_off_worker(&password).await?;
-        let th = reset_hash(token);
-        let deliveries = self
-            .write(|uow, _ev, _| {
-                Box::pin(async {
-                    let (uow, _ev) = (uow, _ev);
-                    let now = self.now_us();
-                    let invalid = BankError::Unauthorized("invalid or expired reset token".into());
-                    let Some(mut code) = uow.code_by_hash(CodePurpose::PasswordReset, &th).await?
-                    else {
-                        return Err(invalid);
-                    };
-                    if code.used_at.is_some() || code.expires_at <= now {
-                        return Err(invalid);
-                    }
-                    code.used_at = Some(now);
-                    uow.update_code(&code).await?;
-                    let mut user = Inner::load_user(uow, code.user_id).await?;
-                    user.password_hash = hash.clone();
-                    user.failed_logins = 0;
-                    user.locked_until = None;
-                    user.updated_at = now;
-                    uow.update_user(&user).await?;
-                    let revoked = uow.revoke_user_sessions(user.id, now).await?;
-                    let who = Actor::customer(user.id, None);
-                    let ev = AuditEvent::new("auth.password_reset", "user", user.id)
-                        .detail(json!({"sessions_revoked": revoked}))
-                        .ctx(ctx);
-                    self.audit(uow, &who, ev).await?;
-                    self.enqueue_notification(
-                        uow,
-                        &user,
-                        "password_changed",
-                        &vars([("time", now.to_rfc3339())]),
-                        None,
-                    )
-                    .await
-                })
-            })
-            .await?;
-        self.deliver(deliveries).await;
-        Ok(())
-    }
-
-    /// Starts TOTP enrolment: a new secret (sealed at rest) to load into an authenticator.
-    /// MFA is enforced only after [`Bank::mfa_enable`] proves the app has it.
-    pub async fn mfa_setup(&self, actor: &Actor, ctx: &RequestContext) -> BankResult<MfaSetup> {
-        let uid = actor_user(actor)?;
-        let secret = new_totp_secret()?;
-        let email = self
-            .write(|uow, _ev, _| {
-                Box::pin(async {
-                    let (uow, _ev) = (uow, _ev);
-                    let mut user = Inner::load_user(uow, uid).await?;
-                    if user.mfa_enabled {
-                        return Err(BankError::InvalidState(
-                            "multi-factor authentication is already enabled".into(),
-                        ));
-                    }
-                    user.mfa_secret = Some(seal(&*self.keys, &secret, &totp_aad(uid))?);
-                    user.mfa_last_step = None;
-                    user.updated_at = self.now_us();
-                    uow.update_user(&user).await?;
-                    self.audit(
-                        uow,
-                        actor,
-                        AuditEvent::new("auth.mfa_setup", "user", uid).ctx(ctx),
-                    )
-                    .await?;
-                    Ok(user.email.to_string())
-                })
-            })
-            .await?;
-        let b32 = totp_secret_base32(&secret);
-        Ok(MfaSetup {
-            otpauth_url: otpauth_url(TOTP_ISSUER, &email, &b32),
-            secret: b32,
-        })
-    }
-
-    /// Turns MFA on with a valid code from the authenticator.
-    pub async fn mfa_enable(
-        &self,
-        actor: &Actor,
-        code: &str,
-        ctx: &RequestContext,
-    ) -> BankResult<()> {
-        self.mfa_change(actor, code, true, ctx).await
-    }
-
-    /// Turns MFA off; needs a valid code.
-    pub async fn mfa_disable(
-        &self,
-        actor: &Actor,
-        code: &str,
-        ctx: &RequestContext,
-    ) -> BankResult<()> {
-        self.mfa_change(actor, code, false, ctx).await
-    }
-
     /// The caller (`GET /auth/me`).
     pub async fn me(&self, actor: &Actor) -> BankResult<UserView> {
         let uid = actor_user(actor)?;
@@ -942,7 +670,7 @@ impl IdentityService<'_> {
 impl Inner {
     /// Argon2id hashing (~tens of ms of CPU) runs on the runtime's blocking pool: on the
     /// async workers two logins would stall a 2-core server.
-    async fn hash_off_worker(
+    pub(super) async fn hash_off_worker(
         &self,
         password: &Password,
     ) -> BankResult<crate::identity::PasswordHash> {
@@ -951,7 +679,7 @@ impl Inner {
     }
 
     /// [`verify_password`] off the async workers, like [`Inner::hash_off_worker`].
-    async fn verify_off_worker(
+    pub(super) async fn verify_off_worker(
         &self,
         password: &str,
         hash: &crate::identity::PasswordHash,
@@ -963,7 +691,7 @@ impl Inner {
 }
 
 impl Inner {
-    fn user_view(u: &UserRecord, customer_id: Option<CustomerId>) -> UserView {
+    pub(super) fn user_view(u: &UserRecord, customer_id: Option<CustomerId>) -> UserView {
         UserView {
             id: u.id,
             email: u.email.to_string(),
@@ -978,14 +706,14 @@ impl Inner {
         }
     }
 
-    async fn load_user(uow: &mut dyn UnitOfWork, id: UserId) -> BankResult<UserRecord> {
+    pub(super) async fn load_user(uow: &mut dyn UnitOfWork, id: UserId) -> BankResult<UserRecord> {
         uow.user(id)
             .await?
             .ok_or(BankError::NotFound { resource: "user" })
     }
 
     /// Issues a fresh single-use code (older ones of the same purpose die) and returns it.
-    async fn issue_code(
+    pub(super) async fn issue_code(
         &self,
         uow: &mut dyn UnitOfWork,
         user: UserId,
@@ -1019,7 +747,7 @@ impl Inner {
         Ok(code)
     }
 
-    async fn send_verification(
+    pub(super) async fn send_verification(
         &self,
         uow: &mut dyn UnitOfWork,
         user: &UserRecord,
@@ -1038,7 +766,7 @@ impl Inner {
             .await
     }
 
-    async fn customer_id_of(&self, user: UserId) -> BankResult<Option<CustomerId>> {
+    pub(super) async fn customer_id_of(&self, user: UserId) -> BankResult<Option<CustomerId>> {
         Ok(self
             .store
             .begin(TxMode::Read)
@@ -1048,107 +776,4 @@ impl Inner {
             .map(|c| c.id))
     }
 
-    /// Inserts a session row (a new family unless `family` continues one) and builds tokens.
-    async fn start_session(
-        &self,
-        uow: &mut dyn UnitOfWork,
-        user: &UserRecord,
-        ctx: &RequestContext,
-        family: Option<&SessionRecord>,
-    ) -> BankResult<AuthTokens> {
-        let now = self.now_us();
-        let token = random_token()?;
-        let id = SessionId(self.new_uuid());
-        let row = SessionRecord {
-            id,
-            user_id: user.id,
-            family_id: family.map_or(id, |f| f.family_id),
-            token_hash: refresh_hash(&token),
-            created_at: now,
-            expires_at: family.map_or(now + Duration::days(REFRESH_TTL_DAYS), |f| f.expires_at),
-            rotated_at: None,
-            revoked_at: None,
-            ip: family.map_or_else(|| ctx.ip.clone(), |f| f.ip.clone()),
-            user_agent: family.map_or_else(|| ctx.user_agent.clone(), |f| f.user_agent.clone()),
-        };
-        uow.insert_session(&row).await?;
-        let customer_id = uow.customer_by_user(user.id).await?.map(|c| c.id);
-        Ok(AuthTokens {
-            claims: Claims {
-                sub: user.id,
-                email: user.email.to_string(),
-                roles: user.roles.clone(),
-                customer_id,
-            },
-            refresh_token: token,
-            refresh_expires_at: row.expires_at,
-            session_id: row.family_id,
-        })
-    }
-
-    async fn mfa_change(
-        &self,
-        actor: &Actor,
-        code: &str,
-        enable: bool,
-        ctx: &RequestContext,
-    ) -> BankResult<()> {
-        let uid = actor_user(actor)?;
-        let action = if enable {
-            "auth.mfa_enable"
-        } else {
-            "auth.mfa_disable"
-        };
-        let result: BankResult<Vec<Delivery>> = self
-            .write(|uow, _ev, _| {
-                Box::pin(async {
-                    let (uow, _ev) = (uow, _ev);
-                    let now = self.now_us();
-                    let mut user = Inner::load_user(uow, uid).await?;
-                    if user.mfa_enabled == enable {
-                        return Err(BankError::InvalidState(format!(
-                            "multi-factor authentication is already {}",
-                            if enable { "enabled" } else { "disabled" }
-                        )));
-                    }
-                    let sealed = user
-                        .mfa_secret
-                        .clone()
-                        .ok_or_else(|| BankError::InvalidState("run MFA setup first".into()))?;
-                    let secret = open(&*self.keys, &sealed, &totp_aad(uid))?;
-                    let Some(step) =
-                        check_totp(&secret, code, now.timestamp(), user.mfa_last_step)?
-                    else {
-                        self.audit(
-                            uow,
-                            actor,
-                            AuditEvent::new(action, "user", uid)
-                                .outcome(AuditOutcome::Failure)
-                                .ctx(ctx),
-                        )
-                        .await?;
-                        return Ok(Err(BankError::Unauthorized(
-                            "invalid multi-factor code".into(),
-                        )));
-                    };
-                    user.mfa_enabled = enable;
-                    user.mfa_last_step = Some(step);
-                    if !enable {
-                        user.mfa_secret = None;
-                    }
-                    user.updated_at = now;
-                    uow.update_user(&user).await?;
-                    self.audit(uow, actor, AuditEvent::new(action, "user", uid).ctx(ctx))
-                        .await?;
-                    let state = if enable { "enabled" } else { "disabled" };
-                    let v = vars([("state", state.to_string()), ("time", now.to_rfc3339())]);
-                    Ok(Ok(self
-                        .enqueue_notification(uow, &user, "mfa_changed", &v, None)
-                        .await?))
-                })
-            })
-            .await?;
-        self.deliver(result?).await;
-        Ok(())
-    }
 }
