@@ -84,6 +84,7 @@ impl AccountNumber {
     /// The digits.
     pub fn as_str(&self) -> &str {
         // Only `parse` and `from_body` build the array, and both fill it with ASCII digits.
+        #[allow(clippy::expect_used)]
         std::str::from_utf8(&self.0).expect("account numbers are ASCII digits")
     }
 

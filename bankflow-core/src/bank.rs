@@ -172,6 +172,8 @@ impl BankBuilder {
         let fraud = self.fraud.unwrap_or_else(|| {
             Arc::new(RulesFraudCheck::new(self.clock.clone(), self.ids.clone()))
         });
+        // No input reaches this: without an OS random source at start-up nothing is safe to run.
+        #[allow(clippy::expect_used)]
         let keys = self.keys.unwrap_or_else(|| {
             Arc::new(
                 StaticKeyRing::ephemeral().expect("OS random source for the ephemeral data key"),

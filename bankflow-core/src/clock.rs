@@ -35,19 +35,19 @@ impl ManualClock {
 
     /// Moves the clock forward (or backward with a negative duration).
     pub fn advance(&self, by: Duration) {
-        let mut t = self.0.lock().expect("clock lock");
+        let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
         *t += by;
     }
 
     /// Sets the clock to `to`.
     pub fn set(&self, to: DateTime<Utc>) {
-        *self.0.lock().expect("clock lock") = to;
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = to;
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        self.0.lock().expect("clock lock").trunc_subsecs(6)
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).trunc_subsecs(6)
     }
 }
 

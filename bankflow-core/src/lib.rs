@@ -6,6 +6,9 @@
 //! Start with [`Bank::builder`] over a [`Store`] (the in-memory [`MemoryStore`], or the
 //! SQLite/PostgreSQL adapters in their own crates).
 #![warn(missing_docs)]
+// A panic on a stored value or an input is a bug in a bank: core returns typed errors, and an
+// internal invariant gets `BankError::Invariant` or a commented allow.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod account;
 pub mod audit;

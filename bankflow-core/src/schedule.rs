@@ -122,9 +122,8 @@ impl ScheduledTransfer {
         }
     }
 
-    fn occurrence_key(&self) -> IdempotencyKey {
+    fn occurrence_key(&self) -> BankResult<IdempotencyKey> {
         IdempotencyKey::parse(&format!("schedule:{}:{}", self.id, self.occurrence))
-            .expect("printable, short")
     }
 }
 
@@ -399,7 +398,7 @@ impl ScheduleService<'_> {
                     amount: s.amount,
                     description: s.description.clone(),
                 },
-                idempotency_key: s.occurrence_key(),
+                idempotency_key: s.occurrence_key()?,
                 context: RequestContext::default(),
             };
             let result = self.money().transfer(&actor, req).await;

@@ -2,6 +2,7 @@
 //! memory, SQLite and PostgreSQL stores all run, and the concurrency hammer used by the
 //! SQL stores' proofs. Same code for every store, never copies.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed step is a failed test
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};

@@ -2,6 +2,7 @@
 //! (cargo feature `testkit`): every store runs them against the contract written in
 //! `REPOS_ISSUE3.md` and the trait docs. Same code for every store.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed step is a failed test
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};

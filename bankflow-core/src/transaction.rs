@@ -137,6 +137,7 @@ impl TransactionRef {
     /// The reference text.
     pub fn as_str(&self) -> &str {
         // Only `of` and `parse` build the array, and both fill it with ASCII.
+        #[allow(clippy::expect_used)]
         std::str::from_utf8(&self.0).expect("references are ASCII")
     }
 }

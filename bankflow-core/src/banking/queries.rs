@@ -153,12 +153,11 @@ impl MoneyService<'_> {
             resource: "account",
         })?;
         actor.check_read(&a)?;
-        let start = from.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+        let start = from.and_time(chrono::NaiveTime::MIN).and_utc();
         let end = to
             .succ_opt()
             .ok_or_else(|| BankError::validation("to", "out of range"))?
-            .and_hms_opt(0, 0, 0)
-            .expect("midnight")
+            .and_time(chrono::NaiveTime::MIN)
             .and_utc();
         let opening = uow.posting_sum(id, Some(start)).await?;
         let mut running = opening;
