@@ -34,8 +34,14 @@ pub async fn run_once(bank: &Bank) -> usize {
         .relay_outbox(RELAY_BATCH_MAX, chrono::Duration::seconds(RELAY_LEASE_S))
         .await
     {
-        Ok(n) => handled += n,
-        Err(e) => tracing::warn!(error = %e, "outbox relay failed"),
+        Ok(n) => {
+            crate::metrics::outbox_relayed(n);
+            handled += n
+        }
+        Err(e) => {
+            crate::metrics::worker_error("outbox_relay");
+            tracing::warn!(error = %e, "outbox relay failed")
+        }
     }
     // Each due notification is claimed under a lease before it is sent.
     match bank.retry_notifications().await {

@@ -17,8 +17,16 @@ async fn health_readiness_and_metrics() {
     let m = app.call(Method::GET, "/metrics", None, None, &[]).await;
     assert_eq!(m.status, StatusCode::OK);
     assert!(m.header("content-type").unwrap().starts_with("text/plain"));
+    // The recorder is process-wide (other tests add to it): at least this request counts.
+    let count = m
+        .text()
+        .lines()
+        .find(|l| l.starts_with("bankflow_http_request_duration_seconds_count{method=\"GET\",route=\"/api/v1/accounts\",status_class=\"2xx\"}"))
+        .and_then(|l| l.rsplit(' ').next()?.parse::<u64>().ok());
+    assert!(count.is_some_and(|c| c >= 1), "{}", m.text());
     assert!(
-        m.text().contains("bankflow_http_requests_total{method=\"GET\",route=\"/api/v1/accounts\",status=\"200\"} 1"),
+        m.text()
+            .contains("bankflow_http_request_duration_seconds_bucket{"),
         "{}",
         m.text()
     );
