@@ -20,6 +20,13 @@ pub const ENGINE_COMMAND_SECONDS: &str = "bankflow_engine_command_duration_secon
 pub const OUTBOX_RELAYED_TOTAL: &str = "bankflow_outbox_relayed_events_total";
 /// Background-worker steps that failed: `job`.
 pub const WORKER_ERRORS_TOTAL: &str = "bankflow_worker_errors_total";
+/// The background worker's jobs (labels of [`WORKER_ERRORS_TOTAL`]).
+pub const WORKER_JOBS: [&str; 4] = [
+    "scheduled_transfers",
+    "hold_expiry",
+    "outbox_relay",
+    "notification_retries",
+];
 /// 1 while the server runs (with the version as a label).
 pub const UP: &str = "bankflow_up";
 
@@ -81,6 +88,12 @@ fn handle() -> &'static PrometheusHandle {
         }
         describe();
         metrics::gauge!(UP, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+        // Counters an alert divides or compares exist from the start: "no error yet" is 0,
+        // not an absent series.
+        metrics::counter!(OUTBOX_RELAYED_TOTAL).increment(0);
+        for job in WORKER_JOBS {
+            metrics::counter!(WORKER_ERRORS_TOTAL, "job" => job).increment(0);
+        }
         handle.clone()
     })
 }
@@ -174,8 +187,9 @@ pub fn outbox_relayed(events: usize) {
     metrics::counter!(OUTBOX_RELAYED_TOTAL).increment(events as u64);
 }
 
-/// A failed background step.
+/// A failed background step (`job` one of [`WORKER_JOBS`]).
 pub fn worker_error(job: &'static str) {
+    debug_assert!(WORKER_JOBS.contains(&job), "{job}");
     metrics::counter!(WORKER_ERRORS_TOTAL, "job" => job).increment(1);
 }
 
