@@ -145,10 +145,11 @@ def check_terraform():
         with cover(f).open() as fh:
             doc = hcl2.load(fh)
         text += f.read_text()
+        # python-hcl2 8 keeps the labels' quotes.
         for block in doc.get("resource", []):
-            resources |= set(block)
+            resources |= {k.strip('"') for k in block}
         for block in doc.get("variable", []):
-            declared |= set(block)
+            declared |= {k.strip('"') for k in block}
     for r in ("aws_eks_cluster", "aws_db_instance", "aws_msk_cluster", "aws_s3_bucket"):
         check(r in resources, f"terraform: no {r}")
     used = set(re.findall(r"\bvar\.([a-z_]+)", text))
