@@ -107,18 +107,39 @@ fn is_postgres(url: &str) -> bool {
 
 /// The directory of the SQLite database file, when the store is SQLite.
 fn sqlite_dir(args: &ServeArgs) -> Option<std::path::PathBuf> {
-    match database_url(args) {
-        None => Some(args.store.data_dir.clone()),
-        Some(u) if is_postgres(u) || u == "memory:" => None,
-        Some(u) => {
-            let path = u
-                .strip_prefix("sqlite://")
-                .or(u.strip_prefix("sqlite:"))
-                .unwrap_or(u);
-            let path = path.split('?').next().unwrap_or(path);
-            Path::new(path).parent().map(Path::to_path_buf)
-        }
-    }
+    let file = sqlite_file(args)?;
+    Path::new(&file).parent().map(Path::to_path_buf)
+}
+
+/// Versions the store's migrator recorded as applied (same table in both stores).
+const APPLIED_SQL: &str = "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
+
+/// Connects with `$opts` and reads the applied versions, within `$timeout`. A macro because
+/// sqlx's executor bounds do not name well over both drivers.
+macro_rules! applied_versions {
+    ($opts:expr, $timeout:expr) => {
+        tokio::time::timeout($timeout, async {
+            let mut c = $opts.connect().await?;
+            let v: Result<Vec<(i64,)>, _> = sqlx::query_as(APPLIED_SQL).fetch_all(&mut c).await;
+            let _ = c.close().await;
+            v.map(|rows| rows.into_iter().map(|r| r.0).collect::<Vec<i64>>())
+        })
+        .await
+    };
+}
+
+/// The SQLite database file, when the store is SQLite.
+fn sqlite_file(args: &ServeArgs) -> Option<String> {
+    let url = match database_url(args) {
+        None => return Some(sqlite_path(&args.store.data_dir).display().to_string()),
+        Some(u) if is_postgres(u) || u == "memory:" => return None,
+        Some(u) => u,
+    };
+    let path = url
+        .strip_prefix("sqlite://")
+        .or(url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    Some(path.split('?').next().unwrap_or(path).to_string())
 }
 
 async fn database(args: &ServeArgs) -> Vec<Finding> {
@@ -137,25 +158,14 @@ async fn database(args: &ServeArgs) -> Vec<Finding> {
                     "DATABASE_URL is not a valid postgres URL",
                 )];
             };
-            let applied = tokio::time::timeout(timeout, async {
-                let mut c = opts.connect().await?;
-                let v: Result<Vec<(i64,)>, _> = sqlx::query_as(APPLIED_SQL).fetch_all(&mut c).await;
-                let _ = c.close().await;
-                v.map(|rows| rows.into_iter().map(|r| r.0).collect())
-            })
-            .await;
+            let applied = applied_versions!(opts, timeout);
             versions_findings("PostgreSQL", applied, &bankflow_store_postgres::MIGRATOR)
         }
-        other => {
-            let path = match other {
-                Some(u) => u.to_string(),
-                None => sqlite_path(&args.store.data_dir).display().to_string(),
+        _ => {
+            let Some(file) = sqlite_file(args) else {
+                return Vec::new();
             };
-            let file = path
-                .strip_prefix("sqlite://")
-                .or(path.strip_prefix("sqlite:"))
-                .unwrap_or(&path);
-            let file = file.split('?').next().unwrap_or(file);
+            let file = file.as_str();
             if !Path::new(file).exists() {
                 return vec![finding(
                     Level::Fail,
@@ -166,20 +176,11 @@ async fn database(args: &ServeArgs) -> Vec<Finding> {
             let opts = sqlx::sqlite::SqliteConnectOptions::new()
                 .filename(file)
                 .read_only(true);
-            let applied = tokio::time::timeout(timeout, async {
-                let mut c = opts.connect().await?;
-                let v: Result<Vec<(i64,)>, _> = sqlx::query_as(APPLIED_SQL).fetch_all(&mut c).await;
-                let _ = c.close().await;
-                v.map(|rows| rows.into_iter().map(|r| r.0).collect())
-            })
-            .await;
+            let applied = applied_versions!(opts, timeout);
             versions_findings("SQLite", applied, &bankflow_store_sqlite::MIGRATOR)
         }
     }
 }
-
-/// Versions the store's migrator recorded as applied (same table in both stores).
-const APPLIED_SQL: &str = "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
 
 fn versions_findings(
     kind: &str,
