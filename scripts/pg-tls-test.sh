@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/pg-test-env.sh
-source scripts/pg-test-env.sh >/dev/null 2>&1 || true   # for _bf_pg_run_as_postgres and _bf_pg_port_free
+# Only for its helpers (_bf_pg_run_as_postgres, _bf_pg_port_free): a set DATABASE_URL keeps it
+# from starting a cluster of its own.
+DATABASE_URL=unused source scripts/pg-test-env.sh
 
 bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
 if [ -z "$bindir" ]; then
