@@ -37,6 +37,10 @@ bash scripts/build-wasm.sh --test
 section "Frontend (typecheck, lint, vitest, build)"
 bash frontend/scripts/ci.sh
 
+section "Deployment files (offline: yamllint, kustomize + schemas, metrics vs dashboard/alerts, Kong, Terraform)"
+bash deploy/check.sh
+bash scripts/pg-tls-test.sh
+
 section "Browser journey and API fuzzing against bankflow serve"
 bash scripts/e2e.sh
 

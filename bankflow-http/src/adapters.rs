@@ -15,7 +15,8 @@ use crate::jwt::write_private;
 
 /// Id of the key generated on first start.
 pub const DATA_KEY_ID: &str = "k1";
-const DATA_KEY_FILE: &str = "data_key";
+/// File in the data dir holding the generated data key (hex).
+pub const DATA_KEY_FILE: &str = "data_key";
 /// Most messages kept in the mail drop; older files are removed first.
 pub const MAIL_DROP_KEEP_MAX: usize = 10_000;
 

@@ -25,7 +25,8 @@ pub const SECRET_LEN_MIN_BYTES: usize = 32;
 pub const ISSUER: &str = "bankflow";
 /// Audience of our access tokens.
 pub const AUDIENCE: &str = "bankflow-api";
-const SECRET_FILE: &str = "jwt_secret";
+/// File in the data dir holding the generated signing secret (hex).
+pub const SECRET_FILE: &str = "jwt_secret";
 
 /// The claims of an access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

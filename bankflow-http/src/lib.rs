@@ -9,7 +9,10 @@
 //! move) lives in the engine, which receives the caller as an [`bankflow_core::Actor`].
 #![warn(missing_docs)]
 
+pub mod access_log;
 pub mod adapters;
+pub mod config;
+pub mod doctor;
 pub mod dto;
 pub mod error;
 pub mod events;
@@ -23,11 +26,13 @@ pub mod routes;
 pub mod schema;
 pub mod serve;
 pub mod state;
+pub mod telemetry;
+pub mod tls;
 pub mod worker;
 
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -180,10 +185,6 @@ fn api_routes() -> Router<AppState> {
 pub fn app(state: AppState) -> Router {
     let api = api_routes()
         .fallback(routes::api_not_found)
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            record_metrics,
-        ))
         .layer(middleware::from_fn(problem_fallback))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit));
 
@@ -191,12 +192,14 @@ pub fn app(state: AppState) -> Router {
         .nest("/api/v1", api)
         .route("/healthz", get(system::healthz))
         .route("/readyz", get(system::readyz))
-        .route("/metrics", get(system::metrics))
         .merge(
             SwaggerUi::new("/docs")
                 .external_url_unchecked("/api/v1/openapi.json", openapi::document()),
         )
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES));
+    if !state.config.metrics_elsewhere {
+        router = router.merge(metrics_router(state.clone()));
+    }
 
     if let Some(dir) = state.config.static_dir.clone() {
         let index = dir.join("index.html");
@@ -213,7 +216,13 @@ pub fn app(state: AppState) -> Router {
             .fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)));
     }
 
-    let router = router
+    // Outermost but for the headers: every request gets an id, a span, a latency sample and
+    // one access-log line, whichever layer inside answered it.
+    let mut router = router
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            access_log::observe,
+        ))
         .layer(middleware::from_fn(client_ip))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -235,6 +244,12 @@ pub fn app(state: AppState) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ));
+    if state.config.hsts {
+        router = router.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(tls::HSTS),
+        ));
+    }
     match cors(&state.config.cors_origins) {
         Some(c) => router.layer(c).with_state(state),
         None => router.with_state(state),
@@ -343,20 +358,24 @@ async fn rate_limit(State(s): State<AppState>, req: Request, next: Next) -> Resp
     next.run(Request::from_parts(parts, body)).await
 }
 
-async fn record_metrics(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = req.method().to_string();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
-    let resp = next.run(req).await;
-    s.metrics.record(
-        &method,
-        &route,
-        resp.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
-    resp
+/// `/metrics`, behind the bearer token when one is configured; merged into [`app`] or served
+/// alone on its own address (`--metrics-bind`).
+pub fn metrics_router<S>(state: AppState) -> Router<S> {
+    Router::new()
+        .route("/metrics", get(system::metrics))
+        .layer(middleware::from_fn_with_state(state.clone(), metrics_guard))
+        .with_state(state)
+}
+
+/// Refuses a scrape without the configured token (compared in constant time).
+async fn metrics_guard(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(expected) = s.config.metrics_token.as_deref() else {
+        return next.run(req).await;
+    };
+    let (parts, body) = req.into_parts();
+    let presented = state::bearer_token(&parts).unwrap_or_default();
+    if !bankflow_core::crypto::constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
+        return ApiError::unauthorized("metrics need the metrics bearer token").into_response();
+    }
+    next.run(Request::from_parts(parts, body)).await
 }

@@ -1,89 +1,267 @@
-//! Hand-rolled Prometheus counters: requests and their summed latency per route template
-//! and status. Route templates (not raw paths) keep the label set bounded.
+//! Prometheus metrics through the `metrics` facade and `metrics-exporter-prometheus`.
+//!
+//! One process-wide recorder (the facade's macros are global and I/O-free, so the engine can
+//! record from bankflow-core later without depending on any exporter); [`Metrics`] renders it.
+//! Every metric name is a constant here and every label set is bounded: route templates (not
+//! raw paths), status classes, use-case names from code, currencies (ISO codes the engine
+//! accepts), channels and outcomes from closed enums.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::Mutex;
+use std::sync::OnceLock;
+use std::time::Duration;
 
-/// Most distinct (method, route, status) series; later ones are folded into `route="other"`.
-pub const SERIES_MAX: usize = 2_000;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-#[derive(Debug, Default, Clone, Copy)]
-struct Series {
-    count: u64,
-    seconds_sum: f64,
+/// HTTP request latency histogram: `method`, `route` (template), `status_class` (`2xx`…).
+pub const HTTP_REQUEST_SECONDS: &str = "bankflow_http_request_duration_seconds";
+/// Engine command latency histogram as seen by the HTTP layer: `use_case`, `outcome`
+/// (`ok` or the engine's stable error code).
+pub const ENGINE_COMMAND_SECONDS: &str = "bankflow_engine_command_duration_seconds";
+/// Outbox events relayed to the sink (relay throughput as a rate).
+pub const OUTBOX_RELAYED_TOTAL: &str = "bankflow_outbox_relayed_events_total";
+/// Background-worker steps that failed: `job`.
+pub const WORKER_ERRORS_TOTAL: &str = "bankflow_worker_errors_total";
+/// The background worker's jobs (labels of [`WORKER_ERRORS_TOTAL`]).
+pub const WORKER_JOBS: [&str; 4] = [
+    "scheduled_transfers",
+    "hold_expiry",
+    "outbox_relay",
+    "notification_retries",
+];
+/// 1 while the server runs (with the version as a label).
+pub const UP: &str = "bankflow_up";
+
+/// Commands coalesced into one store transaction by the group committer (histogram).
+pub const GROUP_COMMIT_SIZE: &str = "bankflow_group_commit_size";
+/// Store commit latency histogram: `store` (memory, sqlite, postgres).
+pub const STORE_COMMIT_SECONDS: &str = "bankflow_store_commit_duration_seconds";
+/// Age of the oldest unpublished outbox event, in seconds (gauge).
+pub const OUTBOX_LAG_SECONDS: &str = "bankflow_outbox_lag_seconds";
+/// Notification deliveries: `channel`, `outcome`.
+pub const NOTIFICATION_DELIVERIES_TOTAL: &str = "bankflow_notification_deliveries_total";
+/// Transfers committed: `status`.
+pub const TRANSFERS_TOTAL: &str = "bankflow_transfers_total";
+/// Money moved by committed transfers, in minor units (cents): `currency`.
+pub const MONEY_MOVED_MINOR_TOTAL: &str = "bankflow_money_moved_minor_units_total";
+
+/// Metrics whose recording point is inside the engine (bankflow-core): the facade below is
+/// ready, the engine calls it once the hooks exist. deploy/check.sh accepts dashboard and
+/// alert queries over these names although a scrape does not show them yet.
+pub const AWAITING_ENGINE_HOOK: [&str; 6] = [
+    GROUP_COMMIT_SIZE,
+    STORE_COMMIT_SECONDS,
+    OUTBOX_LAG_SECONDS,
+    NOTIFICATION_DELIVERIES_TOTAL,
+    TRANSFERS_TOTAL,
+    MONEY_MOVED_MINOR_TOTAL,
+];
+
+/// Latency buckets in seconds: 1 ms to 10 s, dense where a banking API should answer.
+const SECONDS_BUCKETS: [f64; 14] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+/// Group sizes: 1 up to the group committer's batch limits.
+const GROUP_SIZE_BUCKETS: [f64; 10] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
+/// How often idle histogram buckets are folded (the exporter's upkeep).
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// The process-wide recorder, installed on first use.
+fn handle() -> &'static PrometheusHandle {
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &SECONDS_BUCKETS)
+            .and_then(|b| {
+                b.set_buckets_for_metric(
+                    Matcher::Full(GROUP_COMMIT_SIZE.into()),
+                    &GROUP_SIZE_BUCKETS,
+                )
+            })
+            .expect("bucket lists are non-empty constants")
+            .upkeep_timeout(UPKEEP_INTERVAL)
+            .build_recorder();
+        let handle = recorder.handle();
+        // Another recorder (an embedding application's) wins; ours then renders nothing,
+        // which a test of that application would notice at once.
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("a metrics recorder was already installed; /metrics shows ours only");
+        }
+        describe();
+        metrics::gauge!(UP, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+        // Counters an alert divides or compares exist from the start: "no error yet" is 0,
+        // not an absent series.
+        metrics::counter!(OUTBOX_RELAYED_TOTAL).increment(0);
+        for job in WORKER_JOBS {
+            metrics::counter!(WORKER_ERRORS_TOTAL, "job" => job).increment(0);
+        }
+        handle.clone()
+    })
 }
 
-/// Request metrics.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_histogram!(
+        HTTP_REQUEST_SECONDS,
+        Unit::Seconds,
+        "HTTP request latency by route template and status class."
+    );
+    describe_histogram!(
+        ENGINE_COMMAND_SECONDS,
+        Unit::Seconds,
+        "Engine command latency by use case and outcome."
+    );
+    describe_counter!(
+        OUTBOX_RELAYED_TOTAL,
+        "Outbox events relayed to the event sink."
+    );
+    describe_counter!(
+        WORKER_ERRORS_TOTAL,
+        "Background worker steps that failed, by job."
+    );
+    describe_gauge!(UP, "1 while the server runs.");
+    describe_histogram!(
+        GROUP_COMMIT_SIZE,
+        "Commands per group-commit store transaction."
+    );
+    describe_histogram!(STORE_COMMIT_SECONDS, Unit::Seconds, "Store commit latency.");
+    describe_gauge!(
+        OUTBOX_LAG_SECONDS,
+        Unit::Seconds,
+        "Age of the oldest unpublished outbox event."
+    );
+    describe_counter!(
+        NOTIFICATION_DELIVERIES_TOTAL,
+        "Notification deliveries by channel and outcome."
+    );
+    describe_counter!(TRANSFERS_TOTAL, "Committed transfers by status.");
+    describe_counter!(
+        MONEY_MOVED_MINOR_TOTAL,
+        "Money moved by committed transfers, minor units, by currency."
+    );
 }
+
+/// Renders the process-wide metrics. Cheap to clone; every clone renders the same recorder.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Metrics;
 
 impl Metrics {
-    /// Records one finished request.
-    pub fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let mut m = self.series.lock().unwrap_or_else(|p| p.into_inner());
-        let mut key = (method.to_string(), route.to_string(), status);
-        if !m.contains_key(&key) && m.len() >= SERIES_MAX {
-            key.1 = "other".to_string();
-        }
-        let s = m.entry(key).or_default();
-        s.count += 1;
-        s.seconds_sum += seconds;
+    /// Installs the recorder (idempotent) so the first scrape already has `bankflow_up`.
+    pub fn init() -> Metrics {
+        handle();
+        Metrics
     }
 
     /// Prometheus text exposition (format 0.0.4).
-    pub fn render(&self, extra: &[(&str, &str, f64)]) -> String {
-        let m = self.series.lock().unwrap_or_else(|p| p.into_inner());
-        let mut out = String::new();
-        out.push_str("# HELP bankflow_http_requests_total HTTP requests served.\n");
-        out.push_str("# TYPE bankflow_http_requests_total counter\n");
-        for ((method, route, status), s) in m.iter() {
-            let _ = writeln!(
-                out,
-                "bankflow_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {}",
-                escape(route),
-                s.count
-            );
-        }
-        out.push_str("# HELP bankflow_http_request_duration_seconds_sum Total time spent serving requests.\n");
-        out.push_str("# TYPE bankflow_http_request_duration_seconds_sum counter\n");
-        for ((method, route, status), s) in m.iter() {
-            let _ = writeln!(
-                out,
-                "bankflow_http_request_duration_seconds_sum{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {}",
-                escape(route),
-                s.seconds_sum
-            );
-        }
-        for (name, help, value) in extra {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-            );
-        }
-        out
+    pub fn render(&self) -> String {
+        handle().render()
     }
 }
 
-fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+/// `2xx`, `4xx`… (bounded, unlike raw status codes times routes).
+pub fn status_class(status: u16) -> &'static str {
+    match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
+/// One finished HTTP request.
+pub fn http_request(method: &str, route: &str, status: u16, elapsed: Duration) {
+    metrics::histogram!(HTTP_REQUEST_SECONDS,
+        "method" => method.to_string(), "route" => route.to_string(),
+        "status_class" => status_class(status))
+    .record(elapsed.as_secs_f64());
+}
+
+/// One engine command (`use_case` is a name from code; `outcome` `ok` or an error code).
+pub fn engine_command(use_case: &'static str, outcome: &'static str, elapsed: Duration) {
+    metrics::histogram!(ENGINE_COMMAND_SECONDS, "use_case" => use_case, "outcome" => outcome)
+        .record(elapsed.as_secs_f64());
+}
+
+/// Outbox events relayed in one step.
+pub fn outbox_relayed(events: usize) {
+    metrics::counter!(OUTBOX_RELAYED_TOTAL).increment(events as u64);
+}
+
+/// A failed background step (`job` one of [`WORKER_JOBS`]).
+pub fn worker_error(job: &'static str) {
+    debug_assert!(WORKER_JOBS.contains(&job), "{job}");
+    metrics::counter!(WORKER_ERRORS_TOTAL, "job" => job).increment(1);
+}
+
+/// Engine hook: one group-commit transaction carried `commands` commands.
+pub fn group_commit(commands: usize) {
+    metrics::histogram!(GROUP_COMMIT_SIZE).record(commands as f64);
+}
+
+/// Engine hook: one store commit took `elapsed`.
+pub fn store_commit(store: &'static str, elapsed: Duration) {
+    metrics::histogram!(STORE_COMMIT_SECONDS, "store" => store).record(elapsed.as_secs_f64());
+}
+
+/// Engine hook: the oldest unpublished outbox event is `age` old (zero when none).
+pub fn outbox_lag(age: Duration) {
+    metrics::gauge!(OUTBOX_LAG_SECONDS).set(age.as_secs_f64());
+}
+
+/// Engine hook: one notification delivery attempt.
+pub fn notification_delivery(channel: &'static str, outcome: &'static str) {
+    metrics::counter!(NOTIFICATION_DELIVERIES_TOTAL, "channel" => channel, "outcome" => outcome)
+        .increment(1);
+}
+
+/// Engine hook: one committed transfer of `minor_units` (e.g. cents) in `currency`.
+pub fn transfer_committed(status: &'static str, currency: &'static str, minor_units: u64) {
+    metrics::counter!(TRANSFERS_TOTAL, "status" => status).increment(1);
+    metrics::counter!(MONEY_MOVED_MINOR_TOTAL, "currency" => currency).increment(minor_units);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn line_value(text: &str, prefix: &str) -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no line starting {prefix} in\n{text}"))
+    }
+
     #[test]
-    fn renders_counters() {
-        let m = Metrics::default();
-        m.record("GET", "/api/v1/accounts/{id}", 200, 0.01);
-        m.record("GET", "/api/v1/accounts/{id}", 200, 0.03);
-        let text = m.render(&[("bankflow_up", "Server up.", 1.0)]);
-        assert!(text.contains("bankflow_http_requests_total{method=\"GET\",route=\"/api/v1/accounts/{id}\",status=\"200\"} 2"));
-        assert!(text.contains("bankflow_up 1"));
+    fn histograms_have_buckets_and_counts() {
+        let m = Metrics::init();
+        http_request("GET", "/unit/{id}", 200, Duration::from_millis(3));
+        http_request("GET", "/unit/{id}", 201, Duration::from_millis(30));
+        let text = m.render();
+        let count = "bankflow_http_request_duration_seconds_count{method=\"GET\",route=\"/unit/{id}\",status_class=\"2xx\"}";
+        assert!(line_value(&text, count) >= 2.0);
+        assert!(text.contains("le=\"0.005\""), "{text}");
+        assert!(text.contains("bankflow_up{version="), "{text}");
+    }
+
+    #[test]
+    fn the_engine_facade_renders_every_awaited_metric() {
+        let m = Metrics::init();
+        group_commit(3);
+        store_commit("unit", Duration::from_millis(2));
+        outbox_lag(Duration::from_secs(4));
+        notification_delivery("email", "sent");
+        transfer_committed("COMPLETED", "USD", 1_250);
+        let text = m.render();
+        for name in AWAITING_ENGINE_HOOK {
+            assert!(text.contains(name), "{name} missing from\n{text}");
+        }
+        assert!(
+            line_value(
+                &text,
+                "bankflow_money_moved_minor_units_total{currency=\"USD\"}"
+            ) >= 1250.0
+        );
+        assert_eq!(status_class(503), "5xx");
     }
 }

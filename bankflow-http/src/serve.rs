@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use crate::jwt::JwtKeys;
 use crate::ratelimit::RateLimits;
 use crate::state::{AppState, HttpConfig};
+use crate::telemetry::LogFormat;
 
 /// BankFlow reference server.
 #[derive(Debug, Parser)]
@@ -35,6 +36,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate(StoreArgs),
+    /// Check a configuration (the same flags, env and --config as serve) and print what is wrong.
+    Doctor(ServeArgs),
 }
 
 /// Where the data lives.
@@ -82,6 +85,27 @@ pub struct ServeArgs {
     /// AES-256 key (64 hex digits) sealing SSNs at rest; default: generated once in the data dir.
     #[arg(long, env = "BANKFLOW_DATA_KEY", hide_env_values = true)]
     pub data_key: Option<String>,
+    /// TOML file of these settings (keys are the flag names with `_`); flags and env win.
+    #[arg(long, env = "BANKFLOW_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// PEM certificate chain: serve HTTPS only (with HSTS). Reloaded on SIGHUP.
+    #[arg(long, env = "BANKFLOW_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "BANKFLOW_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Log lines as text or one JSON object per line.
+    #[arg(long, env = "BANKFLOW_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// OTLP/HTTP endpoint (e.g. http://collector:4318): export traces there.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+    /// Bearer token /metrics requires (default: none).
+    #[arg(long, env = "BANKFLOW_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Serve /metrics on this separate (plain HTTP) address only, not on --bind.
+    #[arg(long, env = "BANKFLOW_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// Boxed error for the binary's top level.
@@ -176,6 +200,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         },
         cors_origins: args.cors_origins.clone(),
         static_dir,
+        hsts: args.tls_cert.is_some(),
+        metrics_token: args.metrics_token.clone(),
+        metrics_elsewhere: args.metrics_bind.is_some(),
     };
     let state = AppState::start(builder, jwt, config);
     let bank = state.bank.clone();
@@ -188,21 +215,69 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker = tokio::spawn(crate::worker::run(bank.clone(), stop_rx));
-    let listener = tokio::net::TcpListener::bind(args.bind).await?;
-    tracing::info!(addr = %listener.local_addr()?, "bankflow listening");
+    let metrics_server = match args.metrics_bind {
+        Some(addr) => Some(spawn_metrics_listener(addr, state.clone()).await?),
+        None => None,
+    };
     let app = crate::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let stopping = state.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            // Long-lived streams end now, so draining does not wait for them.
-            stopping.shut_down();
-        })
-        .await?;
+    let handle = axum_server::Handle::new();
+    tokio::spawn(drain_on_signal(handle.clone(), state.clone()));
+    match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let tls = crate::tls::load(cert, key).await?;
+            tokio::spawn(crate::tls::reload_on_sighup(
+                tls.clone(),
+                cert.clone(),
+                key.clone(),
+            ));
+            let server = axum_server::bind_rustls(args.bind, tls).handle(handle.clone());
+            tokio::spawn(log_listening(handle.clone(), "https"));
+            server.serve(app).await?;
+        }
+        _ => {
+            let server = axum_server::bind(args.bind).handle(handle.clone());
+            tokio::spawn(log_listening(handle.clone(), "http"));
+            server.serve(app).await?;
+        }
+    }
+    if let Some(m) = metrics_server {
+        m.abort();
+    }
     let _ = stop_tx.send(true);
     let _ = worker.await;
     tracing::info!("bankflow stopped");
     Ok(())
+}
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+pub const DRAIN_TIMEOUT_S: u64 = 30;
+
+async fn drain_on_signal(handle: axum_server::Handle<SocketAddr>, state: AppState) {
+    shutdown_signal().await;
+    // Long-lived streams end now, so draining does not wait for them.
+    state.shut_down();
+    handle.graceful_shutdown(Some(std::time::Duration::from_secs(DRAIN_TIMEOUT_S)));
+}
+
+async fn log_listening(handle: axum_server::Handle<SocketAddr>, scheme: &'static str) {
+    if let Some(addr) = handle.listening().await {
+        tracing::info!(%addr, scheme, "bankflow listening");
+    }
+}
+
+/// `/metrics` alone on its own address (for a scrape network apart from client traffic).
+async fn spawn_metrics_listener(
+    addr: SocketAddr,
+    state: AppState,
+) -> Result<tokio::task::JoinHandle<()>, CliError> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(addr = %listener.local_addr()?, "metrics listening");
+    let router = crate::metrics_router(state);
+    Ok(tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "metrics listener failed");
+        }
+    }))
 }
 
 async fn shutdown_signal() {

@@ -48,7 +48,7 @@ impl AppState {
             bank,
             jwt: Arc::new(jwt),
             limiter: Arc::new(RateLimiter::new(config.rate_limits)),
-            metrics: Arc::new(Metrics::default()),
+            metrics: Arc::new(Metrics::init()),
             config: Arc::new(config),
             feed: Arc::new(FeedSignal::new()),
             shutdown,
@@ -81,6 +81,12 @@ pub struct HttpConfig {
     pub cors_origins: Vec<String>,
     /// Built single-page app to serve at `/` (with fallback to its index.html).
     pub static_dir: Option<std::path::PathBuf>,
+    /// Send `Strict-Transport-Security` (the server speaks TLS).
+    pub hsts: bool,
+    /// Bearer token `/metrics` requires, when set.
+    pub metrics_token: Option<String>,
+    /// `/metrics` is served on its own address, not by [`crate::app`].
+    pub metrics_elsewhere: bool,
 }
 
 /// The authenticated caller.

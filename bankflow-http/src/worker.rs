@@ -24,24 +24,39 @@ pub async fn run_once(bank: &Bank) -> usize {
     // replica racing on the same schedule can only replay the transfer, never repeat it.
     match bank.schedules().run_due_scheduled_transfers().await {
         Ok(r) => handled += r.completed + r.failed,
-        Err(e) => tracing::warn!(error = %e, "scheduled transfers failed"),
+        Err(e) => {
+            crate::metrics::worker_error("scheduled_transfers");
+            tracing::warn!(error = %e, "scheduled transfers failed")
+        }
     }
     match bank.maintenance().expire_holds().await {
         Ok(n) => handled += n,
-        Err(e) => tracing::warn!(error = %e, "hold expiry failed"),
+        Err(e) => {
+            crate::metrics::worker_error("hold_expiry");
+            tracing::warn!(error = %e, "hold expiry failed")
+        }
     }
     match bank
         .maintenance()
         .relay_outbox(RELAY_BATCH_MAX, chrono::Duration::seconds(RELAY_LEASE_S))
         .await
     {
-        Ok(n) => handled += n,
-        Err(e) => tracing::warn!(error = %e, "outbox relay failed"),
+        Ok(n) => {
+            crate::metrics::outbox_relayed(n);
+            handled += n
+        }
+        Err(e) => {
+            crate::metrics::worker_error("outbox_relay");
+            tracing::warn!(error = %e, "outbox relay failed")
+        }
     }
     // Each due notification is claimed under a lease before it is sent.
     match bank.notifications().retry_notifications().await {
         Ok(n) => handled += n,
-        Err(e) => tracing::warn!(error = %e, "notification retries failed"),
+        Err(e) => {
+            crate::metrics::worker_error("notification_retries");
+            tracing::warn!(error = %e, "notification retries failed")
+        }
     }
     handled
 }

@@ -12,6 +12,9 @@ pub mod system;
 pub mod transactions;
 
 use std::future::Future;
+use std::time::Instant;
+
+use tracing::Instrument;
 
 use axum::response::IntoResponse;
 use bankflow_core::BankResult;
@@ -21,15 +24,42 @@ use crate::error::{ApiError, ApiResult, Problem};
 /// Runs an engine call on its own task and waits for it. A client that disconnects drops
 /// the handler's future, but not this task: the engine's group committer and units of
 /// work always run to completion, so a command is never cut in half.
+///
+/// Each call is one `engine.command` span (a child of the request's span) and one sample of
+/// the engine command latency histogram, labelled with the use case: the handler that called.
 pub async fn detached<T, F>(fut: F) -> ApiResult<T>
 where
     T: Send + 'static,
     F: Future<Output = BankResult<T>> + Send + 'static,
 {
-    match tokio::spawn(fut).await {
+    let use_case = use_case_of::<F>();
+    let span = tracing::info_span!(
+        "engine.command",
+        otel.name = use_case,
+        use_case,
+        outcome = tracing::field::Empty
+    );
+    let started = Instant::now();
+    let result = match tokio::spawn(fut.instrument(span.clone())).await {
         Ok(r) => r.map_err(ApiError::from),
         Err(e) => Err(ApiError::internal(format!("engine task failed: {e}"))),
-    }
+    };
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(e) => e.code(),
+    };
+    span.record("outcome", outcome);
+    crate::metrics::engine_command(use_case, outcome, started.elapsed());
+    result
+}
+
+/// `transactions::transfer` for the future an `async` block in
+/// `routes::transactions::transfer` makes: handlers need not name their use case, and the
+/// label set stays the (bounded) set of handlers.
+fn use_case_of<F>() -> &'static str {
+    let name = std::any::type_name::<F>();
+    let name = name.strip_prefix("bankflow_http::routes::").unwrap_or(name);
+    name.split("::{{closure}}").next().unwrap_or(name)
 }
 
 /// The error responses most routes can give (documented once, referenced by every path).

@@ -54,7 +54,6 @@ pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        s.metrics
-            .render(&[("bankflow_up", "1 while the server runs.", 1.0)]),
+        s.metrics.render(),
     )
 }

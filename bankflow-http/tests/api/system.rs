@@ -17,8 +17,16 @@ async fn health_readiness_and_metrics() {
     let m = app.call(Method::GET, "/metrics", None, None, &[]).await;
     assert_eq!(m.status, StatusCode::OK);
     assert!(m.header("content-type").unwrap().starts_with("text/plain"));
+    // The recorder is process-wide (other tests add to it): at least this request counts.
+    let count = m
+        .text()
+        .lines()
+        .find(|l| l.starts_with("bankflow_http_request_duration_seconds_count{method=\"GET\",route=\"/api/v1/accounts\",status_class=\"2xx\"}"))
+        .and_then(|l| l.rsplit(' ').next()?.parse::<u64>().ok());
+    assert!(count.is_some_and(|c| c >= 1), "{}", m.text());
     assert!(
-        m.text().contains("bankflow_http_requests_total{method=\"GET\",route=\"/api/v1/accounts\",status=\"200\"} 1"),
+        m.text()
+            .contains("bankflow_http_request_duration_seconds_bucket{"),
         "{}",
         m.text()
     );
@@ -161,4 +169,80 @@ async fn errors_below_the_handlers_are_problems_too() {
         .body(axum::body::Body::empty())
         .unwrap();
     app.send(req).await.assert_problem(400, "validation_error");
+}
+
+fn app_with(config: bankflow_http::HttpConfig) -> TestApp {
+    use std::sync::Arc;
+
+    use bankflow_core::{Bank, MemoryStore};
+    use bankflow_http::jwt::JwtKeys;
+    use bankflow_http::{app, AppState};
+
+    let state = AppState::new(
+        Bank::builder(Arc::new(MemoryStore::new())).build(),
+        JwtKeys::random(),
+        config,
+    );
+    TestApp {
+        router: app(state.clone()),
+        state,
+    }
+}
+
+#[tokio::test]
+async fn metrics_can_require_a_token_or_move_to_their_own_address() {
+    let t = app_with(bankflow_http::HttpConfig {
+        metrics_token: Some("scrape-token-0123456789".into()),
+        ..Default::default()
+    });
+    let r = t.call(Method::GET, "/metrics", None, None, &[]).await;
+    r.assert_problem(401, "unauthorized");
+    let r = t
+        .call(Method::GET, "/metrics", Some("wrong-token"), None, &[])
+        .await;
+    r.assert_problem(401, "unauthorized");
+    let r = t
+        .call(
+            Method::GET,
+            "/metrics",
+            Some("scrape-token-0123456789"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("bankflow_up"));
+
+    let t = app_with(bankflow_http::HttpConfig {
+        metrics_elsewhere: true,
+        ..Default::default()
+    });
+    let r = t.call(Method::GET, "/metrics", None, None, &[]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn hsts_only_with_tls_and_request_ids_are_echoed() {
+    let t = app_with(bankflow_http::HttpConfig {
+        hsts: true,
+        ..Default::default()
+    });
+    let r = t
+        .call(
+            Method::GET,
+            "/healthz",
+            None,
+            None,
+            &[("x-request-id", "abc-1")],
+        )
+        .await;
+    assert_eq!(
+        r.header("strict-transport-security").as_deref(),
+        Some(bankflow_http::tls::HSTS)
+    );
+    assert_eq!(r.header("x-request-id").as_deref(), Some("abc-1"));
+    let plain = TestApp::new();
+    let r = plain.call(Method::GET, "/healthz", None, None, &[]).await;
+    assert_eq!(r.header("strict-transport-security"), None);
+    assert!(uuid::Uuid::parse_str(&r.header("x-request-id").unwrap()).is_ok());
 }

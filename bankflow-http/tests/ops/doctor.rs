@@ -1,0 +1,86 @@
+//! `bankflow doctor` and `--config FILE`.
+
+use std::process::Command;
+
+use crate::write;
+
+fn doctor(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_bankflow"))
+        .arg("doctor")
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("BANKFLOW_DATA_KEY")
+        .env_remove("BANKFLOW_JWT_SECRET")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[test]
+fn doctor_names_what_is_wrong_in_a_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("bankflow.toml");
+    write(&config, &format!(
+        "data_dir = \"{}\"\ntls_cert = \"{}/missing.pem\"\ntls_key = \"{}/missing.key\"\notlp_endpoint = \"http://127.0.0.1:9\"\n",
+        data.display(), dir.path().display(), dir.path().display()));
+    let (ok, text) = doctor(&["--config", config.to_str().unwrap()]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("FAIL database: no SQLite database"), "{text}");
+    assert!(
+        text.contains("FAIL tls:") && text.contains("missing.pem"),
+        "{text}"
+    );
+    assert!(text.contains("FAIL otlp:"), "{text}");
+
+    // After `migrate` the database is current; keys generated beside it are a failure.
+    let status = Command::new(env!("CARGO_BIN_EXE_bankflow"))
+        .args(["migrate", "--data-dir", data.to_str().unwrap()])
+        .env_remove("DATABASE_URL")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    write(&config, &format!("data_dir = \"{}\"\n", data.display()));
+    write(&data.join("data_key"), &"ab".repeat(32));
+    let (ok, text) = doctor(&["--config", config.to_str().unwrap()]);
+    assert!(text.contains("ok   database: SQLite reachable"), "{text}");
+    assert!(text.contains("ok   migrations: all"), "{text}");
+    assert!(
+        text.contains("FAIL data_key:") && text.contains("beside the database"),
+        "{text}"
+    );
+    assert!(!ok);
+
+    // With the keys in the environment, everything passes.
+    let out = Command::new(env!("CARGO_BIN_EXE_bankflow"))
+        .args(["doctor", "--config", config.to_str().unwrap()])
+        .env_remove("DATABASE_URL")
+        .env("BANKFLOW_DATA_KEY", "cd".repeat(32))
+        .env(
+            "BANKFLOW_JWT_SECRET",
+            "a-signing-secret-of-at-least-32-bytes!!",
+        )
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+}
+
+#[test]
+fn a_config_file_with_a_secret_or_an_unknown_key_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.toml");
+    write(
+        &config,
+        "jwt_secret = \"do-not-put-me-here-0123456789abcdef\"\n",
+    );
+    let (ok, text) = doctor(&["--config", config.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(text.contains("is a secret"), "{text}");
+    assert!(!text.contains("do-not-put-me-here"), "{text}");
+    write(&config, "bnid = \"0.0.0.0:1\"\n");
+    let (ok, text) = doctor(&["--config", config.to_str().unwrap()]);
+    assert!(!ok && text.contains("unknown setting `bnid`"), "{text}");
+}
