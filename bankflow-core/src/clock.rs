@@ -47,7 +47,10 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).trunc_subsecs(6)
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .trunc_subsecs(6)
     }
 }
 

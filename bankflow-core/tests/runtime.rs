@@ -48,14 +48,22 @@ async fn argon2_hashing_and_verification_run_on_the_blocking_pool() {
         )
         .await
         .unwrap();
-    assert_eq!(rt.blocking.load(Ordering::SeqCst), 1, "register hashes off the workers");
+    assert_eq!(
+        rt.blocking.load(Ordering::SeqCst),
+        1,
+        "register hashes off the workers"
+    );
     let login = |password: &str| LoginRequest {
         email: "hash@example.com".into(),
         password: password.into(),
         mfa_code: None,
     };
     bank.identity().login(login(PW), &ctx).await.unwrap();
-    assert_eq!(rt.blocking.load(Ordering::SeqCst), 2, "login verifies off the workers");
+    assert_eq!(
+        rt.blocking.load(Ordering::SeqCst),
+        2,
+        "login verifies off the workers"
+    );
     let wrong = bank
         .identity()
         .login(login("not the password at all"), &ctx)

@@ -218,7 +218,7 @@ pub fn app(state: AppState) -> Router {
 
     // Outermost but for the headers: every request gets an id, a span, a latency sample and
     // one access-log line, whichever layer inside answered it.
-    let mut router = router
+    let mut router = with_panic_guard(router)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             access_log::observe,
@@ -254,6 +254,20 @@ pub fn app(state: AppState) -> Router {
         Some(c) => router.layer(c).with_state(state),
         None => router.with_state(state),
     }
+}
+
+/// A panic in a handler answers 500 `internal_error` (problem+json) and is logged; the worker
+/// thread and the connection's other requests carry on. Engine calls run in their own task
+/// (`routes::detached`), so this guards what the handlers themselves do.
+pub fn with_panic_guard<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router.layer(tower_http::catch_panic::CatchPanicLayer::custom(
+        |_panic: Box<dyn std::any::Any + Send>| {
+            tracing::error!("a request handler panicked");
+            axum::response::IntoResponse::into_response(error::ApiError::internal(
+                "handler panicked",
+            ))
+        },
+    ))
 }
 
 fn cors(origins: &[String]) -> Option<CorsLayer> {

@@ -3,19 +3,16 @@
 
 use serde_json::json;
 
-use crate::account::{AccountStatus};
+use crate::account::AccountStatus;
 use crate::audit::AuditEvent;
 use crate::auth::Actor;
 use crate::bank::Inner;
-use crate::banking::{Command};
-use crate::crypto::{sha256_hex_plain};
+use crate::banking::Command;
+use crate::crypto::sha256_hex_plain;
 use crate::customer::documents::{sniff_content_type, DOCUMENT_SIZE_MAX_BYTES};
-use crate::customer::{
-    CustomerRecord, DocumentRecord, DocumentStatus, DocumentType, KycStatus,
-    
-};
+use crate::customer::{CustomerRecord, DocumentRecord, DocumentStatus, DocumentType, KycStatus};
 use crate::error::{BankError, BankResult};
-use crate::events::{EventType};
+use crate::events::EventType;
 use crate::ids::{CustomerId, DocumentId};
 use crate::notify::vars;
 use crate::ports::{TxMode, UnitOfWork};
@@ -23,7 +20,6 @@ use crate::ports::{TxMode, UnitOfWork};
 use super::service::*;
 
 impl CustomerService<'_> {
-
     /// Uploads a KYC document (owner or admin): PDF, JPEG or PNG by magic bytes, at most
     /// 10 MB, while KYC is PENDING or REJECTED.
     pub async fn upload_document(

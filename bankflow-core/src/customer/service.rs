@@ -11,10 +11,7 @@ use crate::auth::Actor;
 use crate::bank::Inner;
 use crate::banking::{Command, OpenAccountRequest};
 use crate::crypto::{open, seal};
-use crate::customer::{
-    CustomerRecord, CustomerSearch, KycStatus,
-    SealedSsn, Ssn,
-};
+use crate::customer::{CustomerRecord, CustomerSearch, KycStatus, SealedSsn, Ssn};
 use crate::error::{BankError, BankResult};
 use crate::events::{DomainEvent, EventType};
 use crate::identity::{Email, Phone};
@@ -651,7 +648,10 @@ impl Inner {
         Ok(c)
     }
 
-    pub(super) async fn open_default_account(&self, c: &CustomerRecord) -> BankResult<CustomerRecord> {
+    pub(super) async fn open_default_account(
+        &self,
+        c: &CustomerRecord,
+    ) -> BankResult<CustomerRecord> {
         let system = Actor::system();
         self.write(|uow, events, _| {
             Box::pin(async {
@@ -693,7 +693,11 @@ impl Inner {
         .await
     }
 
-    pub(super) async fn compensate_onboarding(&self, c: &CustomerRecord, why: &BankError) -> BankResult<()> {
+    pub(super) async fn compensate_onboarding(
+        &self,
+        c: &CustomerRecord,
+        why: &BankError,
+    ) -> BankResult<()> {
         self.write(|uow, events, _| {
             Box::pin(async {
                 let (uow, events) = (uow, events);
@@ -711,5 +715,4 @@ impl Inner {
         })
         .await
     }
-
 }

@@ -15,13 +15,8 @@ use crate::crypto::{open, random_digits, random_token, sha256_hex};
 use crate::error::{BankError, BankResult};
 use crate::events::EventType;
 use crate::fraud_port::RequestContext;
-use crate::identity::secrets::{
-    check_totp, dummy_hash, hash_password,
-    verify_password,
-};
-use crate::identity::{
-    Claims, CodePurpose, Email, OneTimeCode, Password, Phone, UserRecord,
-};
+use crate::identity::secrets::{check_totp, dummy_hash, hash_password, verify_password};
+use crate::identity::{Claims, CodePurpose, Email, OneTimeCode, Password, Phone, UserRecord};
 use crate::ids::{CodeId, CustomerId, SessionId, UserId};
 use crate::notify::{vars, Delivery};
 use crate::ports::{TxMode, UnitOfWork};
@@ -775,5 +770,4 @@ impl Inner {
             .await?
             .map(|c| c.id))
     }
-
 }

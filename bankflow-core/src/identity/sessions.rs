@@ -1,23 +1,18 @@
 //! Identity use cases after sign-in: refresh-token rotation, logout and session revocation,
 //! password reset, and MFA enrolment.
 
-use chrono::{Duration};
+use chrono::Duration;
 use serde_json::json;
 
 use crate::audit::{AuditEvent, AuditOutcome};
-use crate::auth::{Actor};
+use crate::auth::Actor;
 use crate::bank::Inner;
 use crate::crypto::{open, random_token, seal};
 use crate::error::{BankError, BankResult};
 use crate::fraud_port::RequestContext;
-use crate::identity::secrets::{
-    check_totp, new_totp_secret, otpauth_url, totp_secret_base32,
-    
-};
-use crate::identity::{
-    Claims, CodePurpose, Email, Password, SessionRecord, UserRecord,
-};
-use crate::ids::{SessionId};
+use crate::identity::secrets::{check_totp, new_totp_secret, otpauth_url, totp_secret_base32};
+use crate::identity::{Claims, CodePurpose, Email, Password, SessionRecord, UserRecord};
+use crate::ids::SessionId;
 use crate::notify::{vars, Delivery};
 use crate::ports::{TxMode, UnitOfWork};
 
@@ -295,7 +290,6 @@ impl IdentityService<'_> {
     ) -> BankResult<()> {
         self.mfa_change(actor, code, false, ctx).await
     }
-
 }
 
 impl Inner {

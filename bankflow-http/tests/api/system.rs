@@ -246,3 +246,39 @@ async fn hsts_only_with_tls_and_request_ids_are_echoed() {
     assert_eq!(r.header("strict-transport-security"), None);
     assert!(uuid::Uuid::parse_str(&r.header("x-request-id").unwrap()).is_ok());
 }
+
+#[tokio::test]
+async fn a_panicking_handler_answers_500_problem_and_the_server_keeps_serving() {
+    use axum::routing::get;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    async fn boom() -> &'static str {
+        panic!("handler bug")
+    }
+    async fn fine() -> &'static str {
+        "ok"
+    }
+    let router = bankflow_http::with_panic_guard(
+        axum::Router::new()
+            .route("/boom", get(boom))
+            .route("/fine", get(fine)),
+    );
+    let req = |uri: &str| {
+        axum::http::Request::builder()
+            .uri(uri)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let res = router.clone().oneshot(req("/boom")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        res.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(problem["code"], "internal_error");
+    assert!(!String::from_utf8_lossy(&body).contains("handler bug"));
+    let ok = router.oneshot(req("/fine")).await.unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+}
