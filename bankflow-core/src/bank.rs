@@ -1595,7 +1595,9 @@ impl Bank {
                 "a reversal cannot itself be reversed".into(),
             ));
         }
-        let journals = uow.journals_of_transaction(id).await?;
+        let journals = uow
+            .journals_of_transaction(id, crate::ports::JOURNALS_OF_TRANSACTION_MAX)
+            .await?;
         if journals.is_empty() {
             return Err(BankError::Invariant(format!(
                 "completed transaction {id} has no journal"
@@ -2046,7 +2048,10 @@ impl Bank {
                 resource: "customer",
             });
         }
-        self.read().await?.accounts_of_customer(customer).await
+        self.read()
+            .await?
+            .accounts_of_customer(customer, crate::ports::ACCOUNTS_OF_CUSTOMER_MAX)
+            .await
     }
 
     /// All accounts by id (staff only), paged.
@@ -2127,7 +2132,10 @@ impl Bank {
         id: TransactionId,
     ) -> BankResult<Vec<StoredEvent>> {
         self.transaction(actor, id).await?;
-        self.read().await?.events_of_aggregate(id.0).await
+        self.read()
+            .await?
+            .events_of_aggregate(id.0, crate::ports::EVENTS_OF_AGGREGATE_MAX)
+            .await
     }
 
     /// A statement for `from..=to` (UTC days).
@@ -2209,7 +2217,7 @@ impl Bank {
                     )));
                 }
                 let held: Decimal = uow
-                    .active_holds(a.id)
+                    .active_holds(a.id, crate::ports::ACTIVE_HOLDS_MAX)
                     .await?
                     .iter()
                     .map(|h| h.amount.amount())

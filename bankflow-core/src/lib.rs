@@ -34,6 +34,8 @@ pub mod schedule;
 pub mod testkit;
 #[cfg(feature = "testkit")]
 pub mod testkit_contexts;
+#[cfg(feature = "testkit")]
+pub mod testkit_retention;
 pub mod transaction;
 
 pub use account::{Account, AccountNumber, AccountStatus, AccountType, Hold, HoldStatus};

@@ -251,6 +251,9 @@ enum StoredData {
     },
     /// Anything else, as given.
     Other(Box<crate::events::EventData>),
+    /// Deleted by retention: the row keeps its place (its index is its seq) and its
+    /// aggregate link, but no payload; reads skip it.
+    Purged,
 }
 
 /// A journal entry without its postings (those are rows of the postings log, contiguous
@@ -339,6 +342,10 @@ pub struct MemoryState {
     /// at the first event ever appended (which made each relay pass O(history)). A hint that
     /// only errs low: undo moves it back, publishing moves it forward.
     events_published_below: usize,
+    /// Every event before this index is purged (retention): the purge scan starts here.
+    events_purged_below: usize,
+    /// Every idempotency record before this index is purged: the purge scan starts here.
+    idem_purged_below: usize,
     /// Each aggregate's events, linked through `events`.
     events_by_aggregate: Chains<Uuid>,
     identity: IdentityState,
@@ -397,6 +404,9 @@ impl StoredFingerprint {
 enum StoredResponse {
     Transaction(Arc<Transaction>),
     Other(Box<crate::idempotency::IdempotentResponse>),
+    /// Deleted by retention: the row keeps its place (indexes are positions) but is no
+    /// longer in the lookup table and holds no response.
+    Purged,
 }
 
 /// An empty undo log kept between write units, so a unit starts without allocating.
@@ -424,9 +434,9 @@ impl MemoryState {
             .copied()
     }
 
-    fn idem_record(&self, i: usize) -> IdempotencyRecord {
+    fn idem_record(&self, i: usize) -> Option<IdempotencyRecord> {
         let r = &self.idem_records[i];
-        IdempotencyRecord {
+        Some(IdempotencyRecord {
             scope: self.idem_scopes[r.scope as usize].clone(),
             key: r.key.clone(),
             fingerprint: r.fingerprint.text(),
@@ -435,8 +445,30 @@ impl MemoryState {
                     crate::idempotency::IdempotentResponse::Transaction((**t).clone())
                 }
                 StoredResponse::Other(o) => (**o).clone(),
+                StoredResponse::Purged => return None,
             },
             created_at: r.created_at,
+        })
+    }
+
+    /// Adds record `i` to the lookup table (an insert, or undoing its purge).
+    fn idem_index(&mut self, i: usize) {
+        let r = &self.idem_records[i];
+        let hash = self.idem_hash(&self.idem_scopes[r.scope as usize], &r.key);
+        let (recs, scopes, hasher) = (&self.idem_records, &self.idem_scopes, &self.idem_hasher);
+        self.idem.insert_unique(hash, i, |&j| {
+            use std::hash::BuildHasher;
+            let r = &recs[j];
+            hasher.hash_one((scopes[r.scope as usize].as_str(), r.key.as_str()))
+        });
+    }
+
+    /// Removes record `i` from the lookup table (undoing its insert, or purging it).
+    fn idem_unindex(&mut self, i: usize) {
+        let r = &self.idem_records[i];
+        let hash = self.idem_hash(&self.idem_scopes[r.scope as usize], &r.key);
+        if let Ok(e) = self.idem.find_entry(hash, |&j| j == i) {
+            e.remove();
         }
     }
 
@@ -450,16 +482,17 @@ impl MemoryState {
         id
     }
 
-    fn events_of(&self, aggregate: Uuid) -> Vec<StoredEvent> {
+    fn events_of(&self, aggregate: Uuid, limit: usize) -> Vec<StoredEvent> {
         self.events_by_aggregate
             .rows(aggregate, |i| self.events[i].prev_of_aggregate)
             .into_iter()
-            .map(|i| self.stored_event(i))
+            .filter_map(|i| self.stored_event(i))
+            .take(limit)
             .collect()
     }
 
     /// The event at log index `i`, decoded.
-    fn stored_event(&self, i: usize) -> StoredEvent {
+    fn stored_event(&self, i: usize) -> Option<StoredEvent> {
         use crate::events::{BalanceEventData, EventData, TransactionEventData};
         let row = &self.events[i];
         let data = match &row.data {
@@ -495,8 +528,9 @@ impl MemoryState {
                 transaction_id: *transaction_id,
             }),
             StoredData::Other(d) => (**d).clone(),
+            StoredData::Purged => return None,
         };
-        StoredEvent {
+        Some(StoredEvent {
             seq: i as i64 + 1,
             event: DomainEvent {
                 id: row.id,
@@ -509,7 +543,7 @@ impl MemoryState {
                 Relay::Published(at) => Some(at),
                 Relay::Pending | Relay::Leased(_) => None,
             },
-        }
+        })
     }
 
     /// Encodes an event for the log. `prev` is the aggregate's previous event, whose base a
@@ -594,6 +628,10 @@ enum Undo {
         bases_len: usize,
     },
     EventRelay(usize, Relay),
+    /// Restore a purged idempotency record's response and its place in the lookup table.
+    IdemPurge(usize, StoredResponse),
+    /// Restore a purged event's payload.
+    EventPurge(usize, StoredData),
     Ctx(CtxUndo),
     Schedule(
         crate::ids::ScheduleId,
@@ -771,18 +809,25 @@ impl MemoryUow {
                 Undo::Idem => {
                     // Undo runs newest first, so the record to undo is the last one.
                     let last = st.idem_records.len() - 1;
-                    let r = &st.idem_records[last];
-                    let hash = st.idem_hash(&st.idem_scopes[r.scope as usize], &r.key);
-                    if let Ok(e) = st.idem.find_entry(hash, |&i| i == last) {
-                        e.remove();
-                    }
+                    st.idem_unindex(last);
                     st.idem_records.pop();
+                    st.idem_purged_below = st.idem_purged_below.min(last);
+                }
+                Undo::IdemPurge(i, response) => {
+                    st.idem_records[i].response = response;
+                    st.idem_index(i);
+                    st.idem_purged_below = st.idem_purged_below.min(i);
+                }
+                Undo::EventPurge(i, data) => {
+                    st.events[i].data = data;
+                    st.events_purged_below = st.events_purged_below.min(i);
                 }
                 Undo::Events {
                     events_len: len,
                     bases_len,
                 } => {
                     st.events_published_below = st.events_published_below.min(len);
+                    st.events_purged_below = st.events_purged_below.min(len);
                     while st.txn_event_bases.len() > bases_len {
                         st.txn_event_bases.pop();
                     }
@@ -929,8 +974,13 @@ impl AccountRepo for MemoryUow {
         Ok(())
     }
 
-    async fn accounts_of_customer(&mut self, customer: CustomerId) -> BankResult<Vec<Account>> {
+    async fn accounts_of_customer(
+        &mut self,
+        customer: CustomerId,
+        limit: u32,
+    ) -> BankResult<Vec<Account>> {
         let st = self.st();
+        let limit = limit.min(crate::ports::ACCOUNTS_OF_CUSTOMER_MAX) as usize;
         Ok(st
             .account
             .by_customer
@@ -938,6 +988,7 @@ impl AccountRepo for MemoryUow {
             .map(|ids| {
                 ids.iter()
                     .filter_map(|id| st.account.accounts.get(id).cloned())
+                    .take(limit)
                     .collect()
             })
             .unwrap_or_default())
@@ -984,7 +1035,7 @@ impl AccountRepo for MemoryUow {
         Ok(())
     }
 
-    async fn active_holds(&mut self, account: AccountId) -> BankResult<Vec<Hold>> {
+    async fn active_holds(&mut self, account: AccountId, limit: u32) -> BankResult<Vec<Hold>> {
         let mut v: Vec<Hold> = self
             .st()
             .account
@@ -994,6 +1045,7 @@ impl AccountRepo for MemoryUow {
             .cloned()
             .collect();
         v.sort_by_key(|h| (h.created_at, h.id));
+        v.truncate(limit.min(crate::ports::ACTIVE_HOLDS_MAX) as usize);
         Ok(v)
     }
 
@@ -1050,6 +1102,7 @@ impl LedgerRepo for MemoryUow {
     async fn journals_of_transaction(
         &mut self,
         txn: TransactionId,
+        limit: u32,
     ) -> BankResult<Vec<JournalEntry>> {
         let st = self.st();
         let journals = &st.ledger.journals;
@@ -1059,6 +1112,7 @@ impl LedgerRepo for MemoryUow {
             .rows(txn, |i| journals[i].prev_of_transaction);
         Ok(rows
             .into_iter()
+            .take(limit.min(crate::ports::JOURNALS_OF_TRANSACTION_MAX) as usize)
             .map(|i| {
                 let j = &journals[i];
                 JournalEntry {
@@ -1210,7 +1264,7 @@ impl IdempotencyRepo for MemoryUow {
         key: &IdempotencyKey,
     ) -> BankResult<Option<IdempotencyRecord>> {
         let st = self.st();
-        Ok(st.idem_find(scope, key).map(|i| st.idem_record(i)))
+        Ok(st.idem_find(scope, key).and_then(|i| st.idem_record(i)))
     }
 
     async fn insert_idempotency(&mut self, record: &IdempotencyRecord) -> BankResult<()> {
@@ -1218,7 +1272,6 @@ impl IdempotencyRepo for MemoryUow {
         if st.idem_find(&record.scope, &record.key).is_some() {
             return Err(BankError::Duplicate("idempotency key"));
         }
-        let hash = st.idem_hash(&record.scope, &record.key);
         let response = match &record.response {
             crate::idempotency::IdempotentResponse::Transaction(t) => {
                 StoredResponse::Transaction(st.txn.shared(t).unwrap_or_else(|| Arc::new(t.clone())))
@@ -1234,14 +1287,39 @@ impl IdempotencyRepo for MemoryUow {
         };
         let i = st.idem_records.len();
         st.idem_records.push(row);
-        let (recs, scopes, hasher) = (&st.idem_records, &st.idem_scopes, &st.idem_hasher);
-        st.idem.insert_unique(hash, i, |&j| {
-            use std::hash::BuildHasher;
-            let r = &recs[j];
-            hasher.hash_one((scopes[r.scope as usize].as_str(), r.key.as_str()))
-        });
+        st.idem_index(i);
         self.undo.push(Undo::Idem);
         Ok(())
+    }
+
+    async fn purge_idempotency(&mut self, before: DateTime<Utc>, limit: u32) -> BankResult<u64> {
+        let limit = limit.min(crate::ports::PURGE_BATCH_MAX) as usize;
+        let st = self.st_mut()?;
+        let mut undo = Vec::new();
+        for i in st.idem_purged_below..st.idem_records.len() {
+            if undo.len() >= limit {
+                break;
+            }
+            let r = &st.idem_records[i];
+            if matches!(r.response, StoredResponse::Purged) || r.created_at >= before {
+                continue;
+            }
+            st.idem_unindex(i);
+            let response =
+                std::mem::replace(&mut st.idem_records[i].response, StoredResponse::Purged);
+            undo.push(Undo::IdemPurge(i, response));
+        }
+        while st.idem_purged_below < st.idem_records.len()
+            && matches!(
+                st.idem_records[st.idem_purged_below].response,
+                StoredResponse::Purged
+            )
+        {
+            st.idem_purged_below += 1;
+        }
+        let n = undo.len() as u64;
+        self.undo.extend(undo);
+        Ok(n)
     }
 }
 
@@ -1272,8 +1350,13 @@ impl EventRepo for MemoryUow {
         Ok(())
     }
 
-    async fn events_of_aggregate(&mut self, aggregate_id: Uuid) -> BankResult<Vec<StoredEvent>> {
-        Ok(self.st().events_of(aggregate_id))
+    async fn events_of_aggregate(
+        &mut self,
+        aggregate_id: Uuid,
+        limit: u32,
+    ) -> BankResult<Vec<StoredEvent>> {
+        let limit = limit.min(crate::ports::EVENTS_OF_AGGREGATE_MAX) as usize;
+        Ok(self.st().events_of(aggregate_id, limit))
     }
 
     async fn claim_events(
@@ -1304,7 +1387,8 @@ impl EventRepo for MemoryUow {
             }
             undo.push(Undo::EventRelay(i, row.relay));
             row.relay = Relay::Leased(lease_until);
-            claimed.push(st.stored_event(i));
+            // Purged rows are published, so never reach here; skipping them keeps it so.
+            claimed.extend(st.stored_event(i));
         }
         self.undo.extend(undo);
         Ok(claimed)
@@ -1332,6 +1416,41 @@ impl EventRepo for MemoryUow {
         }
         self.undo.extend(undo);
         Ok(())
+    }
+
+    async fn purge_published_events(
+        &mut self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> BankResult<u64> {
+        let limit = limit.min(crate::ports::PURGE_BATCH_MAX) as usize;
+        let st = self.st_mut()?;
+        let mut undo = Vec::new();
+        for i in st.events_purged_below..st.events.len() {
+            if undo.len() >= limit {
+                break;
+            }
+            let row = &mut st.events[i];
+            let purgeable = matches!(row.relay, Relay::Published(_))
+                && row.time < before
+                && !matches!(row.data, StoredData::Purged);
+            if purgeable {
+                undo.push(Undo::EventPurge(
+                    i,
+                    std::mem::replace(&mut row.data, StoredData::Purged),
+                ));
+            }
+        }
+        while st
+            .events
+            .get(st.events_purged_below)
+            .is_some_and(|r| matches!(r.data, StoredData::Purged))
+        {
+            st.events_purged_below += 1;
+        }
+        let n = undo.len() as u64;
+        self.undo.extend(undo);
+        Ok(n)
     }
 }
 
@@ -2394,6 +2513,28 @@ impl NotificationRepo for MemoryUow {
             .filter(|p| p.user_id == user)
             .cloned()
             .collect())
+    }
+
+    async fn purge_notifications(&mut self, before: DateTime<Utc>, limit: u32) -> BankResult<u64> {
+        let limit = limit.min(crate::ports::PURGE_BATCH_MAX) as usize;
+        let st = &mut self.st_mut()?.notify;
+        let mut old: Vec<(DateTime<Utc>, NotificationId)> = st
+            .notifications
+            .values()
+            .filter(|n| n.created_at < before && n.status != NotificationStatus::Pending)
+            .map(|n| (n.created_at, n.id))
+            .collect();
+        old.sort();
+        old.truncate(limit);
+        let mut undo = Vec::with_capacity(old.len());
+        for (_, id) in &old {
+            let prev = set_notification(st, *id, None);
+            undo.push(CtxUndo::Notification(*id, prev.map(Box::new)));
+        }
+        for u in undo {
+            self.push_undo(u);
+        }
+        Ok(old.len() as u64)
     }
 }
 

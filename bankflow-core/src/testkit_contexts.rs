@@ -238,7 +238,12 @@ fn case(n: u128, txn: u128, account: u128, at: DateTime<Utc>) -> FraudCase {
     }
 }
 
-fn notification(n: u128, user: u128, channel: Channel, at: DateTime<Utc>) -> NotificationRecord {
+pub(crate) fn notification(
+    n: u128,
+    user: u128,
+    channel: Channel,
+    at: DateTime<Utc>,
+) -> NotificationRecord {
     NotificationRecord {
         id: NotificationId(Uuid::from_u128(n)),
         user_id: uid(user),

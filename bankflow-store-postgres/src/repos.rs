@@ -9,7 +9,9 @@ use bankflow_core::events::{DomainEvent, StoredEvent};
 use bankflow_core::idempotency::{IdempotencyKey, IdempotencyRecord};
 use bankflow_core::ids::{AccountId, CustomerId, HoldId, JournalId, TransactionId};
 use bankflow_core::ledger::{JournalEntry, Posting, PostingLine};
-use bankflow_core::ports::{AccountRepo, EventRepo, IdempotencyRepo, LedgerRepo, TransactionRepo};
+use bankflow_core::ports::{
+    self, AccountRepo, EventRepo, IdempotencyRepo, LedgerRepo, TransactionRepo,
+};
 use bankflow_core::transaction::{Transaction, TransactionQuery};
 use bankflow_core::{BankError, BankResult, Currency, Money};
 use chrono::{DateTime, Utc};
@@ -186,14 +188,19 @@ impl AccountRepo for PgUow {
         Ok(())
     }
 
-    async fn accounts_of_customer(&mut self, customer: CustomerId) -> BankResult<Vec<Account>> {
+    async fn accounts_of_customer(
+        &mut self,
+        customer: CustomerId,
+        limit: u32,
+    ) -> BankResult<Vec<Account>> {
         self.before_read().await?;
         let rows = sqlx::query(concat!(
             "SELECT ",
             account_cols!(),
-            " FROM accounts WHERE customer_id = $1 ORDER BY opened_at, id"
+            " FROM accounts WHERE customer_id = $1 ORDER BY opened_at, id LIMIT $2"
         ))
         .bind(customer.0)
+        .bind(i64::from(limit.min(ports::ACCOUNTS_OF_CUSTOMER_MAX)))
         .fetch_all(&mut *self.tx)
         .await
         .map_err(db_err)?;
@@ -290,13 +297,14 @@ impl AccountRepo for PgUow {
         Ok(())
     }
 
-    async fn active_holds(&mut self, account: AccountId) -> BankResult<Vec<Hold>> {
+    async fn active_holds(&mut self, account: AccountId, limit: u32) -> BankResult<Vec<Hold>> {
         let rows = sqlx::query(concat!(
             "SELECT ",
             hold_cols!(),
-            " FROM holds WHERE account_id = $1 AND status = 'ACTIVE' ORDER BY created_at, id"
+            " FROM holds WHERE account_id = $1 AND status = 'ACTIVE' ORDER BY created_at, id LIMIT $2"
         ))
         .bind(account.0)
+        .bind(i64::from(limit.min(ports::ACTIVE_HOLDS_MAX)))
         .fetch_all(&mut *self.tx)
         .await
         .map_err(db_err)?;
@@ -331,15 +339,17 @@ impl LedgerRepo for PgUow {
     async fn journals_of_transaction(
         &mut self,
         txn: TransactionId,
+        limit: u32,
     ) -> BankResult<Vec<JournalEntry>> {
         self.before_read().await?;
         // Both tables belong to the ledger context.
         let rows = sqlx::query(
             "SELECT j.id, j.transaction_id, j.posted_at, j.description, p.account_id, p.amount::text, p.currency \
-             FROM journal_entries j JOIN postings p ON p.journal_id = j.id \
-             WHERE j.transaction_id = $1 ORDER BY j.seq, p.seq",
+             FROM (SELECT * FROM journal_entries WHERE transaction_id = $1 ORDER BY seq LIMIT $2) j \
+             JOIN postings p ON p.journal_id = j.id ORDER BY j.seq, p.seq",
         )
         .bind(txn.0)
+        .bind(i64::from(limit.min(ports::JOURNALS_OF_TRANSACTION_MAX)))
         .fetch_all(&mut *self.tx)
         .await
         .map_err(db_err)?;
@@ -652,6 +662,26 @@ impl IdempotencyRepo for PgUow {
         }
         Ok(())
     }
+
+    async fn purge_idempotency(&mut self, before: DateTime<Utc>, limit: u32) -> BankResult<u64> {
+        self.before_write().await?;
+        let done = sqlx::query(
+            "DELETE FROM idempotency_keys WHERE (scope, key) IN (SELECT scope, key FROM idempotency_keys \
+             WHERE created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(before)
+        .bind(i64::from(limit.min(ports::PURGE_BATCH_MAX)))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        // Prefetched records the delete may have matched are no longer the database's answer.
+        for known in self.idem_prefetched.values_mut() {
+            if known.as_ref().is_some_and(|r| r.created_at < before) {
+                *known = None;
+            }
+        }
+        Ok(done.rows_affected())
+    }
 }
 
 // ------------------------------------------------------------------ events (event store + outbox)
@@ -666,14 +696,19 @@ impl EventRepo for PgUow {
         self.push(Op::Events(events.to_vec())).await
     }
 
-    async fn events_of_aggregate(&mut self, aggregate_id: Uuid) -> BankResult<Vec<StoredEvent>> {
+    async fn events_of_aggregate(
+        &mut self,
+        aggregate_id: Uuid,
+        limit: u32,
+    ) -> BankResult<Vec<StoredEvent>> {
         self.before_read().await?;
         let rows = sqlx::query(concat!(
             "SELECT ",
             event_cols!(),
-            " FROM events WHERE aggregate_id = $1 ORDER BY seq"
+            " FROM events WHERE aggregate_id = $1 ORDER BY seq LIMIT $2"
         ))
         .bind(aggregate_id)
+        .bind(i64::from(limit.min(ports::EVENTS_OF_AGGREGATE_MAX)))
         .fetch_all(&mut *self.tx)
         .await
         .map_err(db_err)?;
@@ -732,6 +767,25 @@ impl EventRepo for PgUow {
             return Err(BankError::NotFound { resource: "event" });
         }
         Ok(())
+    }
+
+    async fn purge_published_events(
+        &mut self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> BankResult<u64> {
+        self.before_write().await?;
+        // SKIP LOCKED: a row a relay is marking right now is left for the next batch.
+        let done = sqlx::query(
+            "DELETE FROM events WHERE seq IN (SELECT seq FROM events \
+             WHERE published_at IS NOT NULL AND time < $1 ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(before)
+        .bind(i64::from(limit.min(ports::PURGE_BATCH_MAX)))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected())
     }
 }
 

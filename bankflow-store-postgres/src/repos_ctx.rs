@@ -13,7 +13,9 @@ use bankflow_core::ids::{
     SessionId, TransactionId, UserId,
 };
 use bankflow_core::notify::{Channel, NotificationRecord, NotificationStatus, Preference};
-use bankflow_core::ports::{AuditRepo, CustomerRepo, FraudRepo, IdentityRepo, NotificationRepo};
+use bankflow_core::ports::{
+    self, AuditRepo, CustomerRepo, FraudRepo, IdentityRepo, NotificationRepo,
+};
 use bankflow_core::schedule::{ScheduleRepo, ScheduleStatus, ScheduledTransfer};
 use bankflow_core::{BankError, BankResult, FraudAction, Role};
 use chrono::{DateTime, Utc};
@@ -920,6 +922,21 @@ impl NotificationRepo for PgUow {
         // The memory store's order: category, then channel in declaration order.
         prefs.sort_by(|a, b| (&a.category, a.channel).cmp(&(&b.category, b.channel)));
         Ok(prefs)
+    }
+
+    async fn purge_notifications(&mut self, before: DateTime<Utc>, limit: u32) -> BankResult<u64> {
+        self.before_write().await?;
+        let done = sqlx::query(
+            "DELETE FROM notifications WHERE id IN (SELECT id FROM notifications \
+             WHERE created_at < $1 AND status <> $2 ORDER BY created_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(before)
+        .bind(NotificationStatus::Pending.as_str())
+        .bind(i64::from(limit.min(ports::PURGE_BATCH_MAX)))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected())
     }
 }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use bankflow_core::ids::{NotificationId, UserId};
 use bankflow_core::notify::{Channel, NotificationRecord, NotificationStatus, Preference};
-use bankflow_core::ports::NotificationRepo;
+use bankflow_core::ports::{self, NotificationRepo};
 use bankflow_core::{BankError, BankResult};
 
 use crate::codec::{self, id, opt_id, opt_ts, record, records, to_json, ts, Col};
@@ -184,5 +184,19 @@ impl NotificationRepo for SqliteUow {
         // Category, then the channel's declared order (not its spelling's text order).
         prefs.sort_by(|a, b| (&a.category, a.channel).cmp(&(&b.category, b.channel)));
         Ok(prefs)
+    }
+
+    async fn purge_notifications(&mut self, before: DateTime<Utc>, limit: u32) -> BankResult<u64> {
+        let done = sqlx::query(
+            "DELETE FROM notifications WHERE id IN (SELECT id FROM notifications \
+             WHERE created_at < ? AND status <> ? ORDER BY created_at, id LIMIT ?)",
+        )
+        .bind(ts(&before))
+        .bind(NotificationStatus::Pending.as_str())
+        .bind(limit.min(ports::PURGE_BATCH_MAX))
+        .execute(self.w().await?)
+        .await
+        .map_err(codec::err(None))?;
+        Ok(done.rows_affected())
     }
 }
