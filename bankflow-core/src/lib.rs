@@ -30,6 +30,7 @@ pub mod notify;
 pub mod overview;
 pub mod ports;
 pub mod schedule;
+pub mod store_support;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 #[cfg(feature = "testkit")]

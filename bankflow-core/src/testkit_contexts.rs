@@ -238,7 +238,8 @@ fn case(n: u128, txn: u128, account: u128, at: DateTime<Utc>) -> FraudCase {
     }
 }
 
-pub(crate) fn notification(
+/// A pending e-mail-or-in-app notification fixture (also used by the stores' own tests).
+pub fn notification(
     n: u128,
     user: u128,
     channel: Channel,

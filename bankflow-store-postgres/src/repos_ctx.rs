@@ -28,12 +28,19 @@ use crate::error::{corrupt, db_err};
 use crate::rows::{self, get};
 use crate::uow::{PgUow, RANK_AUDIT_HEAD, RANK_SCHEDULE};
 
+/// A `doc` column: a versioned document (see `bankflow_core::store_support`).
 fn to_doc<T: Serialize>(v: &T) -> BankResult<String> {
-    serde_json::to_string(v).map_err(|_| BankError::internal("record not serialisable"))
+    store_support::encode_doc(v)
+}
+
+/// Decodes the document in column `col`, written by this version or an earlier one.
+fn doc_at<T: DeserializeOwned>(row: &PgRow, col: usize) -> BankResult<T> {
+    store_support::decode_doc(&get::<String>(row, col)?)
+        .map_err(|e| e.unwrap_or_else(|| corrupt("record")))
 }
 
 fn from_doc<T: DeserializeOwned>(row: &PgRow) -> BankResult<T> {
-    serde_json::from_str(&get::<String>(row, 0)?).map_err(|_| corrupt("record"))
+    doc_at(row, 0)
 }
 
 fn docs<T: DeserializeOwned>(rows: &[PgRow]) -> BankResult<Vec<T>> {
@@ -48,12 +55,7 @@ fn enum_str<T: Serialize>(v: &T) -> BankResult<String> {
     }
 }
 
-fn found(rows_affected: u64, resource: &'static str) -> BankResult<()> {
-    if rows_affected == 0 {
-        return Err(BankError::NotFound { resource });
-    }
-    Ok(())
-}
+use bankflow_core::store_support::{self, found};
 
 fn count(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -1041,9 +1043,7 @@ impl ScheduleRepo for PgUow {
                 "SELECT id, doc FROM scheduled_transfers WHERE id = ANY($1) ORDER BY id",
             )
             .await?;
-        rows.first()
-            .map(|r| serde_json::from_str(&get::<String>(r, 1)?).map_err(|_| corrupt("record")))
-            .transpose()
+        rows.first().map(|r| doc_at(r, 1)).transpose()
     }
 
     async fn update_schedule(&mut self, s: &ScheduledTransfer) -> BankResult<()> {
