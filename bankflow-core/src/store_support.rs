@@ -1,5 +1,5 @@
-//! Pure helpers the SQL stores share (no I/O, no sqlx): one piece of code per storage rule,
-//! so the SQLite and PostgreSQL stores cannot drift apart.
+//! Pure helpers the SQL stores share (no I/O, no database driver): one piece of code per
+//! storage rule, so the SQLite and PostgreSQL stores cannot drift apart.
 //!
 //! # Document rows
 //!
