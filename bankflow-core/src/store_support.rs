@@ -14,11 +14,19 @@
 //! * fields this build does not know (added by a newer minor change) are ignored, so adding
 //!   an optional field never needs a migration.
 
+use std::collections::HashMap;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::account::Account;
 use crate::error::{BankError, BankResult};
+use crate::events::DomainEvent;
+use crate::idempotency::IdempotencyRecord;
+use crate::ids::{AccountId, TransactionId};
+use crate::ledger::JournalEntry;
+use crate::transaction::Transaction;
 
 /// The schema version written into every document row.
 pub const DOC_SCHEMA_VERSION: u64 = 1;
@@ -69,6 +77,116 @@ pub fn found(rows_affected: u64, resource: &'static str) -> BankResult<()> {
         return Err(BankError::NotFound { resource });
     }
     Ok(())
+}
+
+// ------------------------------------------------------------------ write-behind log
+
+/// A buffered hot-path write of a SQL store's write-behind log: kept in the unit and written
+/// at the next point that needs it in the database (commit, or a read it may change).
+#[derive(Clone, Debug)]
+pub enum WriteOp {
+    /// A held (locked or inserted) account's new state.
+    UpdateAccount(Account),
+    /// A journal entry and its postings.
+    Journal(JournalEntry),
+    /// A new transaction row.
+    InsertTxn(Transaction),
+    /// A transaction row's new state.
+    UpdateTxn(Transaction),
+    /// A new idempotency record.
+    Idem(IdempotencyRecord),
+    /// Events, in append order.
+    Events(Vec<DomainEvent>),
+}
+
+/// One flush's rows, per kind, in log order, with repeated writes of a row coalesced to its
+/// last state (a transfer and the next one in a group touch the same balance row; an insert
+/// followed by updates of one transaction inserts its last state). Each store turns it into
+/// its own statements, in dependency order: accounts, journals (then postings), transaction
+/// inserts, transaction updates, idempotency records, events.
+#[derive(Default, Debug)]
+pub struct WriteBatch<'a> {
+    /// Accounts' last states, first-touch order.
+    pub accounts: Vec<&'a Account>,
+    account_at: HashMap<AccountId, usize>,
+    /// Journal entries, log order.
+    pub journals: Vec<&'a JournalEntry>,
+    /// Postings of `journals`, in total.
+    pub postings: usize,
+    /// (row's last state, inserted by this batch), first-touch order.
+    txns: Vec<(&'a Transaction, bool)>,
+    txn_at: HashMap<TransactionId, usize>,
+    /// Idempotency records, log order.
+    pub idem: Vec<&'a IdempotencyRecord>,
+    /// Events, log order.
+    pub events: Vec<&'a DomainEvent>,
+}
+
+impl<'a> WriteBatch<'a> {
+    /// Every op of `ops`, in order.
+    pub fn of(ops: &'a [WriteOp]) -> Self {
+        let mut b = WriteBatch::default();
+        for op in ops {
+            b.add(op);
+        }
+        b
+    }
+
+    /// Rows the batch writes (postings included).
+    pub fn rows(&self) -> usize {
+        self.accounts.len()
+            + self.journals.len()
+            + self.postings
+            + self.txns.len()
+            + self.idem.len()
+            + self.events.len()
+    }
+
+    /// Adds one op (all its events, for `Events`).
+    pub fn add(&mut self, op: &'a WriteOp) {
+        match op {
+            WriteOp::UpdateAccount(a) => match self.account_at.get(&a.id) {
+                Some(i) => self.accounts[*i] = a,
+                None => {
+                    self.account_at.insert(a.id, self.accounts.len());
+                    self.accounts.push(a);
+                }
+            },
+            WriteOp::Journal(j) => {
+                self.journals.push(j);
+                self.postings += j.postings.len();
+            }
+            WriteOp::InsertTxn(t) => self.add_txn(t, true),
+            WriteOp::UpdateTxn(t) => self.add_txn(t, false),
+            WriteOp::Idem(r) => self.idem.push(r),
+            WriteOp::Events(es) => self.events.extend(es.iter()),
+        }
+    }
+
+    /// Adds one event (a store that bounds its batches splits a long `Events` op).
+    pub fn add_event(&mut self, e: &'a DomainEvent) {
+        self.events.push(e);
+    }
+
+    fn add_txn(&mut self, t: &'a Transaction, insert: bool) {
+        match self.txn_at.get(&t.id) {
+            // Keeps whether the batch inserts it: an insert then updates inserts the last state.
+            Some(i) => self.txns[*i].0 = t,
+            None => {
+                self.txn_at.insert(t.id, self.txns.len());
+                self.txns.push((t, insert));
+            }
+        }
+    }
+
+    /// Transactions the batch inserts (`true`) or updates (`false`), last states.
+    pub fn txns(&self, inserted: bool) -> Vec<&'a Transaction> {
+        self.txns
+            .iter()
+            .filter(|(_, i)| *i == inserted)
+            .map(|(t, _)| *t)
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -18,13 +18,10 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use bankflow_core::account::Account;
-use bankflow_core::events::DomainEvent;
 use bankflow_core::fraud::FraudRule;
 use bankflow_core::idempotency::IdempotencyRecord;
 use bankflow_core::ids::AccountId;
-use bankflow_core::ledger::JournalEntry;
 use bankflow_core::ports::{TxMode, UnitOfWork};
-use bankflow_core::transaction::Transaction;
 use bankflow_core::{BankError, BankResult};
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Postgres};
@@ -54,18 +51,8 @@ pub(crate) const RANK_ACCOUNT: u8 = 2;
 /// The audit chain's head row comes last: an audited command appends after its other work.
 pub(crate) const RANK_AUDIT_HEAD: u8 = 3;
 
-/// A buffered write.
-#[derive(Clone, Debug)]
-pub(crate) enum Op {
-    /// A held (locked or inserted) account's new state.
-    UpdateAccount(Account),
-    Journal(JournalEntry),
-    InsertTxn(Transaction),
-    /// A transaction inserted earlier in this unit, changed again.
-    UpdateTxn(Transaction),
-    Idem(IdempotencyRecord),
-    Events(Vec<DomainEvent>),
-}
+/// A buffered write: the write-behind log's op, shared with the SQLite store.
+pub(crate) use bankflow_core::store_support::WriteOp as Op;
 
 struct Frame {
     /// Suffix of the SQL savepoint name.
