@@ -36,10 +36,16 @@ pub mod notify;
 pub mod overview;
 pub mod ports;
 pub mod schedule;
+pub mod store_support;
 #[cfg(feature = "testkit")]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed step fails the test
 pub mod testkit;
 #[cfg(feature = "testkit")]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed step fails the test
 pub mod testkit_contexts;
+#[cfg(feature = "testkit")]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed step fails the test
+pub mod testkit_retention;
 pub mod transaction;
 
 pub use account::{Account, AccountNumber, AccountStatus, AccountType, Hold, HoldStatus};

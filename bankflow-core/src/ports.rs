@@ -42,6 +42,19 @@ use crate::money::Currency;
 use crate::notify::{NotificationRecord, Preference};
 use crate::transaction::{Transaction, TransactionQuery};
 
+/// Most accounts [`AccountRepo::accounts_of_customer`] returns, whatever its `limit`.
+pub const ACCOUNTS_OF_CUSTOMER_MAX: u32 = 1_000;
+/// Most holds [`AccountRepo::active_holds`] returns, whatever its `limit`.
+pub const ACTIVE_HOLDS_MAX: u32 = 10_000;
+/// Most journal entries [`LedgerRepo::journals_of_transaction`] returns, whatever its `limit`
+/// (a transaction books one or two; a reversal books its own transaction).
+pub const JOURNALS_OF_TRANSACTION_MAX: u32 = 1_000;
+/// Most events [`EventRepo::events_of_aggregate`] returns, whatever its `limit`.
+pub const EVENTS_OF_AGGREGATE_MAX: u32 = 10_000;
+/// Most rows one retention call (`purge_*`) deletes, whatever its `limit`: one batch stays a
+/// short transaction that does not hold the write lock for long.
+pub const PURGE_BATCH_MAX: u32 = 10_000;
+
 /// Whether a unit of work may write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TxMode {
@@ -110,8 +123,13 @@ pub trait AccountRepo: Send {
     async fn lock_accounts(&mut self, ids: &[AccountId]) -> BankResult<Vec<Account>>;
     /// Writes a locked account back (balance, held, daily counters, status...).
     async fn update_account(&mut self, account: &Account) -> BankResult<()>;
-    /// A customer's accounts, oldest first.
-    async fn accounts_of_customer(&mut self, customer: CustomerId) -> BankResult<Vec<Account>>;
+    /// A customer's accounts, oldest first, at most `limit` (and at most
+    /// [`ACCOUNTS_OF_CUSTOMER_MAX`]).
+    async fn accounts_of_customer(
+        &mut self,
+        customer: CustomerId,
+        limit: u32,
+    ) -> BankResult<Vec<Account>>;
     /// All accounts ordered by id, paged after `after`.
     async fn list_accounts(
         &mut self,
@@ -124,8 +142,9 @@ pub trait AccountRepo: Send {
     async fn hold(&mut self, id: HoldId) -> BankResult<Option<Hold>>;
     /// Writes a hold back.
     async fn update_hold(&mut self, hold: &Hold) -> BankResult<()>;
-    /// Active holds of an account.
-    async fn active_holds(&mut self, account: AccountId) -> BankResult<Vec<Hold>>;
+    /// Active holds of an account, oldest `created_at` first (then id), at most `limit` (and
+    /// at most [`ACTIVE_HOLDS_MAX`]).
+    async fn active_holds(&mut self, account: AccountId, limit: u32) -> BankResult<Vec<Hold>>;
     /// Active holds whose `expires_at <= now`, oldest expiry first.
     async fn expired_holds(&mut self, now: DateTime<Utc>, limit: u32) -> BankResult<Vec<Hold>>;
 }
@@ -135,10 +154,12 @@ pub trait AccountRepo: Send {
 pub trait LedgerRepo: Send {
     /// Appends a balanced journal entry (validated by the engine before the call).
     async fn insert_journal(&mut self, journal: &JournalEntry) -> BankResult<()>;
-    /// Journal entries booking a transaction, in insertion order.
+    /// Journal entries booking a transaction, in insertion order, at most `limit` (and at most
+    /// [`JOURNALS_OF_TRANSACTION_MAX`]).
     async fn journals_of_transaction(
         &mut self,
         txn: TransactionId,
+        limit: u32,
     ) -> BankResult<Vec<JournalEntry>>;
     /// Sum of an account's postings booked strictly before `before` (all if `None`).
     async fn posting_sum(
@@ -194,6 +215,11 @@ pub trait IdempotencyRepo: Send {
         let _ = keys;
         Ok(())
     }
+    /// Retention: deletes up to `limit` (at most [`PURGE_BATCH_MAX`]) records with
+    /// `created_at < before`, oldest first; returns how many went. The caller passes
+    /// `before = now - replay window`, so a record still inside its replay window is never
+    /// purged (a retried command would otherwise run twice).
+    async fn purge_idempotency(&mut self, before: DateTime<Utc>, limit: u32) -> BankResult<u64>;
 }
 
 /// The events table: event store and transactional outbox in one.
@@ -201,8 +227,13 @@ pub trait IdempotencyRepo: Send {
 pub trait EventRepo: Send {
     /// Appends events in order.
     async fn append_events(&mut self, events: &[DomainEvent]) -> BankResult<()>;
-    /// Every event of one aggregate, in append order.
-    async fn events_of_aggregate(&mut self, aggregate_id: Uuid) -> BankResult<Vec<StoredEvent>>;
+    /// One aggregate's events in append order, the oldest `limit` (at most
+    /// [`EVENTS_OF_AGGREGATE_MAX`]).
+    async fn events_of_aggregate(
+        &mut self,
+        aggregate_id: Uuid,
+        limit: u32,
+    ) -> BankResult<Vec<StoredEvent>>;
     /// Claims up to `limit` unpublished events for a relay, oldest first, setting a lease
     /// until `lease_until`. An event is claimable only when its lease is free or expired and
     /// no earlier event of the same aggregate is still unpublished — so relays running in
@@ -216,6 +247,14 @@ pub trait EventRepo: Send {
     ) -> BankResult<Vec<StoredEvent>>;
     /// Marks claimed events published.
     async fn mark_published(&mut self, seqs: &[i64], at: DateTime<Utc>) -> BankResult<()>;
+    /// Retention: deletes up to `limit` (at most [`PURGE_BATCH_MAX`]) *published* events with
+    /// `time < before`, lowest seq first; returns how many went. An unpublished event is never
+    /// purged, whatever its age: the outbox still owes it to a relay.
+    async fn purge_published_events(
+        &mut self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> BankResult<u64>;
 }
 
 /// Identity context: users, sessions (refresh-token rotation chains) and single-use codes.
@@ -444,6 +483,10 @@ pub trait NotificationRepo: Send {
     /// A user's preferences, ordered by category then channel (bounded by categories ×
     /// channels, so no limit).
     async fn preferences_of_user(&mut self, user: UserId) -> BankResult<Vec<Preference>>;
+    /// Retention: deletes up to `limit` (at most [`PURGE_BATCH_MAX`]) notifications with
+    /// `created_at < before` that are no longer pending (sent or failed: a pending one is
+    /// still owed a delivery attempt), oldest first (then id); returns how many went.
+    async fn purge_notifications(&mut self, before: DateTime<Utc>, limit: u32) -> BankResult<u64>;
 }
 
 /// The audit log: an append-only hash chain.

@@ -2,7 +2,6 @@
 //! memory, SQLite and PostgreSQL stores all run, and the concurrency hammer used by the
 //! SQL stores' proofs. Same code for every store, never copies.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed step is a failed test
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
@@ -79,7 +78,10 @@ pub fn cases() -> &'static [(&'static str, CaseFn)] {
 pub async fn run_conformance(factory: &dyn StoreFactory) {
     let mut kind = "?";
     // One suite: the ledger/transaction cases here and every other context's cases.
-    let all = cases().iter().chain(crate::testkit_contexts::cases());
+    let all = cases()
+        .iter()
+        .chain(crate::testkit_contexts::cases())
+        .chain(crate::testkit_retention::cases());
     let mut n = 0;
     for (name, case) in all {
         let store = factory.fresh().await;
@@ -93,7 +95,7 @@ pub async fn run_conformance(factory: &dyn StoreFactory) {
 
 // ------------------------------------------------------------------ fixtures
 
-fn t0() -> DateTime<Utc> {
+pub(crate) fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 15, 9, 30, 0)
         .single()
         .expect("valid")
@@ -108,15 +110,15 @@ async fn balance_of(bank: &Bank, id: AccountId) -> Money {
         .balance
 }
 
-fn usd(s: &str) -> Money {
+pub(crate) fn usd(s: &str) -> Money {
     Money::parse(s, Currency::USD).expect("valid amount")
 }
 
-fn key(s: &str) -> IdempotencyKey {
+pub(crate) fn key(s: &str) -> IdempotencyKey {
     IdempotencyKey::parse(s).expect("valid key")
 }
 
-fn account(n: u128, customer: u128, at: DateTime<Utc>) -> Account {
+pub(crate) fn account(n: u128, customer: u128, at: DateTime<Utc>) -> Account {
     Account {
         id: AccountId(Uuid::from_u128(n)),
         account_number: AccountNumber::from_body(n as u64 * 7919),
@@ -137,7 +139,7 @@ fn account(n: u128, customer: u128, at: DateTime<Utc>) -> Account {
     }
 }
 
-fn txn(
+pub(crate) fn txn(
     n: u128,
     from: Option<AccountId>,
     to: Option<AccountId>,
@@ -164,7 +166,7 @@ fn txn(
     }
 }
 
-fn event(n: u128, aggregate: u128, ty: EventType, at: DateTime<Utc>) -> DomainEvent {
+pub(crate) fn event(n: u128, aggregate: u128, ty: EventType, at: DateTime<Utc>) -> DomainEvent {
     DomainEvent {
         id: EventId(Uuid::from_u128(n)),
         event_type: ty,
@@ -174,11 +176,11 @@ fn event(n: u128, aggregate: u128, ty: EventType, at: DateTime<Utc>) -> DomainEv
     }
 }
 
-async fn write(store: &Arc<dyn Store>) -> Box<dyn UnitOfWork> {
+pub(crate) async fn write(store: &Arc<dyn Store>) -> Box<dyn UnitOfWork> {
     store.begin(TxMode::Write).await.expect("begin write")
 }
 
-async fn read(store: &Arc<dyn Store>) -> Box<dyn UnitOfWork> {
+pub(crate) async fn read(store: &Arc<dyn Store>) -> Box<dyn UnitOfWork> {
     store.begin(TxMode::Read).await.expect("begin read")
 }
 
@@ -287,7 +289,7 @@ async fn accounts_paging(store: Arc<dyn Store>) {
         .collect();
     assert_eq!(ids, (1..=7).collect::<Vec<_>>());
     let evens = r
-        .accounts_of_customer(CustomerId(Uuid::from_u128(1)))
+        .accounts_of_customer(CustomerId(Uuid::from_u128(1)), 100)
         .await
         .unwrap();
     assert_eq!(
@@ -297,7 +299,7 @@ async fn accounts_paging(store: Arc<dyn Store>) {
     );
     assert_eq!(evens[1].account_type, AccountType::Savings);
     assert!(r
-        .accounts_of_customer(CustomerId(Uuid::from_u128(77)))
+        .accounts_of_customer(CustomerId(Uuid::from_u128(77)), 100)
         .await
         .unwrap()
         .is_empty());
@@ -332,7 +334,7 @@ async fn holds_round_trip(store: Arc<dyn Store>) {
     let mut r = read(&store).await;
     assert_eq!(r.hold(h3.id).await.unwrap(), Some(h3b));
     let active: HashSet<u128> = r
-        .active_holds(a.id)
+        .active_holds(a.id, 100)
         .await
         .unwrap()
         .iter()
@@ -390,11 +392,13 @@ async fn journals_and_postings(store: Arc<dyn Store>) {
     u.commit().await.unwrap();
     let mut r = read(&store).await;
     assert_eq!(
-        r.journals_of_transaction(j2.transaction_id).await.unwrap(),
+        r.journals_of_transaction(j2.transaction_id, 100)
+            .await
+            .unwrap(),
         vec![j2.clone()]
     );
     assert!(r
-        .journals_of_transaction(TransactionId(Uuid::from_u128(1)))
+        .journals_of_transaction(TransactionId(Uuid::from_u128(1)), 100)
         .await
         .unwrap()
         .is_empty());
@@ -700,7 +704,10 @@ async fn events_append_and_read(store: Arc<dyn Store>) {
     u.append_events(&evs).await.unwrap();
     u.commit().await.unwrap();
     let mut r = read(&store).await;
-    let got = r.events_of_aggregate(Uuid::from_u128(50)).await.unwrap();
+    let got = r
+        .events_of_aggregate(Uuid::from_u128(50), 100)
+        .await
+        .unwrap();
     assert_eq!(
         got.iter().map(|s| s.event.clone()).collect::<Vec<_>>(),
         vec![evs[0].clone(), evs[2].clone()]
@@ -708,7 +715,10 @@ async fn events_append_and_read(store: Arc<dyn Store>) {
     assert!(got[0].seq < got[1].seq);
     assert!(got.iter().all(|s| s.published_at.is_none()));
     assert_eq!(
-        r.events_of_aggregate(Uuid::from_u128(60)).await.unwrap()[0].event,
+        r.events_of_aggregate(Uuid::from_u128(60), 100)
+            .await
+            .unwrap()[0]
+            .event,
         evs[1]
     );
     drop(r);
@@ -763,15 +773,21 @@ async fn events_append_and_read(store: Arc<dyn Store>) {
     let of =
         |v: Vec<crate::events::StoredEvent>| v.into_iter().map(|s| s.event).collect::<Vec<_>>();
     assert_eq!(
-        of(r.events_of_aggregate(Uuid::from_u128(50)).await.unwrap()),
+        of(r.events_of_aggregate(Uuid::from_u128(50), 100)
+            .await
+            .unwrap()),
         vec![evs[0].clone(), evs[2].clone(), more[0].clone()]
     );
     assert_eq!(
-        of(r.events_of_aggregate(Uuid::from_u128(70)).await.unwrap()),
+        of(r.events_of_aggregate(Uuid::from_u128(70), 100)
+            .await
+            .unwrap()),
         vec![more[1].clone()]
     );
     assert_eq!(
-        of(r.events_of_aggregate(Uuid::from_u128(71)).await.unwrap()),
+        of(r.events_of_aggregate(Uuid::from_u128(71), 100)
+            .await
+            .unwrap()),
         vec![more[2].clone()]
     );
 }
@@ -830,7 +846,10 @@ async fn outbox_claims_in_aggregate_order(store: Arc<dyn Store>) {
     u.commit().await.unwrap();
     assert_eq!(ids(&c3), vec![2], "a2 lease expired too; oldest first");
     let mut r = read(&store).await;
-    let a = r.events_of_aggregate(Uuid::from_u128(100)).await.unwrap();
+    let a = r
+        .events_of_aggregate(Uuid::from_u128(100), 100)
+        .await
+        .unwrap();
     assert_eq!(a[0].published_at, Some(t0() + Duration::seconds(2)));
     assert!(a[1].published_at.is_none());
 }
@@ -882,7 +901,7 @@ async fn rollback_discards_everything(store: Arc<dyn Store>) {
             None
         );
         assert!(r
-            .events_of_aggregate(Uuid::from_u128(1))
+            .events_of_aggregate(Uuid::from_u128(1), 100)
             .await
             .unwrap()
             .is_empty());
@@ -917,7 +936,10 @@ async fn savepoints_nest(store: Arc<dyn Store>) {
         .map(|a| a.id.0.as_u128())
         .collect();
     assert_eq!(ids, vec![1, 2]);
-    let evs = r.events_of_aggregate(Uuid::from_u128(1)).await.unwrap();
+    let evs = r
+        .events_of_aggregate(Uuid::from_u128(1), 100)
+        .await
+        .unwrap();
     assert_eq!(
         evs.iter()
             .map(|e| e.event.id.0.as_u128())

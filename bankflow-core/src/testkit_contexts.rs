@@ -2,7 +2,6 @@
 //! (cargo feature `testkit`): every store runs them against the contract written in
 //! `REPOS_ISSUE3.md` and the trait docs. Same code for every store.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed step is a failed test
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
@@ -239,7 +238,13 @@ fn case(n: u128, txn: u128, account: u128, at: DateTime<Utc>) -> FraudCase {
     }
 }
 
-fn notification(n: u128, user: u128, channel: Channel, at: DateTime<Utc>) -> NotificationRecord {
+/// A pending e-mail-or-in-app notification fixture (also used by the stores' own tests).
+pub fn notification(
+    n: u128,
+    user: u128,
+    channel: Channel,
+    at: DateTime<Utc>,
+) -> NotificationRecord {
     NotificationRecord {
         id: NotificationId(Uuid::from_u128(n)),
         user_id: uid(user),

@@ -166,7 +166,7 @@ async fn profile_rules_sealed_ssn_and_saga_account() {
         .begin(TxMode::Read)
         .await
         .unwrap()
-        .events_of_aggregate(c.id.0)
+        .events_of_aggregate(c.id.0, bankflow_core::ports::EVENTS_OF_AGGREGATE_MAX)
         .await
         .unwrap();
     assert_eq!(events[0].event.event_type, EventType::CustomerCreated);
@@ -486,7 +486,7 @@ async fn documents_and_the_kyc_state_machine() {
         .begin(TxMode::Read)
         .await
         .unwrap()
-        .events_of_aggregate(c.id.0)
+        .events_of_aggregate(c.id.0, bankflow_core::ports::EVENTS_OF_AGGREGATE_MAX)
         .await
         .unwrap()
         .iter()
@@ -655,7 +655,7 @@ async fn onboarding_saga_compensates_when_the_account_step_fails() {
         .begin(TxMode::Read)
         .await
         .unwrap()
-        .events_of_aggregate(cid.0)
+        .events_of_aggregate(cid.0, bankflow_core::ports::EVENTS_OF_AGGREGATE_MAX)
         .await
         .unwrap()
         .iter()
@@ -742,7 +742,7 @@ async fn updates_are_allow_listed_and_bola_is_not_found() {
         .begin(TxMode::Read)
         .await
         .unwrap()
-        .events_of_aggregate(c.id.0)
+        .events_of_aggregate(c.id.0, bankflow_core::ports::EVENTS_OF_AGGREGATE_MAX)
         .await
         .unwrap();
     let updated: Vec<_> = evs

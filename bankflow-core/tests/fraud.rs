@@ -132,7 +132,7 @@ impl T {
 
     async fn events(&self, aggregate: uuid::Uuid) -> Vec<EventType> {
         let mut uow = self.store.begin(TxMode::Read).await.unwrap();
-        uow.events_of_aggregate(aggregate)
+        uow.events_of_aggregate(aggregate, bankflow_core::ports::EVENTS_OF_AGGREGATE_MAX)
             .await
             .unwrap()
             .into_iter()
@@ -905,7 +905,7 @@ async fn fraud_outcomes_survive_group_commit() {
         let t = uow.transaction(c.transaction_id).await.unwrap().unwrap();
         assert_eq!(t.status, TransactionStatus::Review);
         let types: Vec<EventType> = uow
-            .events_of_aggregate(c.id.0)
+            .events_of_aggregate(c.id.0, bankflow_core::ports::EVENTS_OF_AGGREGATE_MAX)
             .await
             .unwrap()
             .into_iter()

@@ -149,7 +149,7 @@ async fn register_normalises_and_enforces_uniqueness_and_policy() {
         .begin(TxMode::Read)
         .await
         .unwrap()
-        .events_of_aggregate(u.id.0)
+        .events_of_aggregate(u.id.0, bankflow_core::ports::EVENTS_OF_AGGREGATE_MAX)
         .await
         .unwrap();
     assert_eq!(events[0].event.event_type, EventType::UserRegistered);
@@ -194,7 +194,7 @@ async fn verification_codes_are_single_use_and_expire() {
         .begin(TxMode::Read)
         .await
         .unwrap()
-        .events_of_aggregate(u.id.0)
+        .events_of_aggregate(u.id.0, bankflow_core::ports::EVENTS_OF_AGGREGATE_MAX)
         .await
         .unwrap();
     assert!(events

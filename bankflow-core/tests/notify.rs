@@ -191,7 +191,7 @@ async fn events_become_templated_notifications_once() {
         .begin(TxMode::Read)
         .await
         .unwrap()
-        .events_of_aggregate(n.id.0)
+        .events_of_aggregate(n.id.0, bankflow_core::ports::EVENTS_OF_AGGREGATE_MAX)
         .await
         .unwrap();
     assert_eq!(sent_events[0].event.event_type, EventType::NotificationSent);

@@ -4,12 +4,9 @@
 //! Within the slice, repeated writes of one row are coalesced to its last state (a transfer
 //! and the next one in the same group touch the same balance row).
 
-use std::collections::HashMap;
-
 use bankflow_core::account::Account;
 use bankflow_core::events::DomainEvent;
 use bankflow_core::idempotency::IdempotencyRecord;
-use bankflow_core::ids::{AccountId, TransactionId};
 use bankflow_core::ledger::JournalEntry;
 use bankflow_core::transaction::Transaction;
 use bankflow_core::{BankError, BankResult};
@@ -19,6 +16,7 @@ use uuid::Uuid;
 
 use crate::error::db_err;
 use crate::uow::Op;
+use bankflow_core::store_support::WriteBatch;
 
 /// Rows per statement, at most (bounds bind-array sizes).
 const ROWS_PER_STATEMENT_MAX: usize = 1000;
@@ -27,56 +25,25 @@ pub(crate) async fn write_ops(
     tx: &mut sqlx::Transaction<'static, Postgres>,
     ops: &[Op],
 ) -> BankResult<()> {
-    let mut accounts: Vec<Account> = Vec::new();
-    let mut account_at: HashMap<AccountId, usize> = HashMap::new();
-    let mut journals: Vec<&JournalEntry> = Vec::new();
-    // (row, inserted in this slice)
-    let mut txns: Vec<(Transaction, bool)> = Vec::new();
-    let mut txn_at: HashMap<TransactionId, usize> = HashMap::new();
-    let mut idem: Vec<&IdempotencyRecord> = Vec::new();
-    let mut events: Vec<&DomainEvent> = Vec::new();
-    for op in ops {
-        match op {
-            Op::UpdateAccount(a) => match account_at.get(&a.id) {
-                Some(i) => accounts[*i] = a.clone(),
-                None => {
-                    account_at.insert(a.id, accounts.len());
-                    accounts.push(a.clone());
-                }
-            },
-            Op::Journal(j) => journals.push(j),
-            Op::InsertTxn(t) | Op::UpdateTxn(t) => match txn_at.get(&t.id) {
-                Some(i) => txns[*i].0 = t.clone(),
-                None => {
-                    txn_at.insert(t.id, txns.len());
-                    txns.push((t.clone(), matches!(op, Op::InsertTxn(_))));
-                }
-            },
-            Op::Idem(r) => idem.push(r),
-            Op::Events(e) => events.extend(e.iter()),
-        }
-    }
+    let b = WriteBatch::of(ops);
     let conn: &mut PgConnection = tx;
-    for chunk in accounts.chunks(ROWS_PER_STATEMENT_MAX) {
+    for chunk in b.accounts.chunks(ROWS_PER_STATEMENT_MAX) {
         update_accounts(conn, chunk).await?;
     }
-    for chunk in journals.chunks(ROWS_PER_STATEMENT_MAX) {
+    for chunk in b.journals.chunks(ROWS_PER_STATEMENT_MAX) {
         insert_journals(conn, chunk).await?;
     }
-    let (inserts, updates): (Vec<_>, Vec<_>) =
-        txns.into_iter().partition(|(_, inserted)| *inserted);
-    let inserts: Vec<Transaction> = inserts.into_iter().map(|(t, _)| t).collect();
-    let updates: Vec<Transaction> = updates.into_iter().map(|(t, _)| t).collect();
+    let (inserts, updates) = (b.txns(true), b.txns(false));
     for chunk in inserts.chunks(ROWS_PER_STATEMENT_MAX) {
         write_txns(conn, chunk, true).await?;
     }
     for chunk in updates.chunks(ROWS_PER_STATEMENT_MAX) {
         write_txns(conn, chunk, false).await?;
     }
-    for chunk in idem.chunks(ROWS_PER_STATEMENT_MAX) {
+    for chunk in b.idem.chunks(ROWS_PER_STATEMENT_MAX) {
         insert_idempotency(conn, chunk).await?;
     }
-    for chunk in events.chunks(ROWS_PER_STATEMENT_MAX) {
+    for chunk in b.events.chunks(ROWS_PER_STATEMENT_MAX) {
         insert_events(conn, chunk).await?;
     }
     Ok(())
@@ -86,7 +53,7 @@ fn text<T: ToString>(v: &T) -> String {
     v.to_string()
 }
 
-async fn update_accounts(conn: &mut PgConnection, rows: &[Account]) -> BankResult<()> {
+async fn update_accounts(conn: &mut PgConnection, rows: &[&Account]) -> BankResult<()> {
     let done = sqlx::query(
         "UPDATE accounts a SET account_number = u.num, customer_id = u.cust, account_type = u.ty, currency = u.ccy, \
          balance = u.bal::numeric, held = u.held::numeric, overdraft_limit = u.od::numeric, daily_limit = u.dl::numeric, \
@@ -173,7 +140,11 @@ async fn insert_journals(conn: &mut PgConnection, journals: &[&JournalEntry]) ->
     Ok(())
 }
 
-async fn write_txns(conn: &mut PgConnection, rows: &[Transaction], insert: bool) -> BankResult<()> {
+async fn write_txns(
+    conn: &mut PgConnection,
+    rows: &[&Transaction],
+    insert: bool,
+) -> BankResult<()> {
     let sql = if insert {
         "INSERT INTO transactions (id, transaction_ref, from_account_id, to_account_id, amount, currency, \
          transaction_type, status, description, failure_code, reason, hold_id, parent_id, created_at, processed_at, reversed_at) \

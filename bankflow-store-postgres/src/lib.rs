@@ -33,15 +33,29 @@
 //!   one aggregate's events out of order.
 //! * Migrations are embedded and applied on [`PgStore::connect`]; sqlx serialises concurrent
 //!   migrators with an advisory lock, so many processes may start at once.
+//!
+//! Architecture invariant: each bounded context's tables are touched only by that context's
+//! repository module — the same module names as the SQLite store's (`account`, `ledger`,
+//! `txn`, `idem`, `events`, `identity`, `customer`, `fraud`, `notify`, `audit`; `schedule`
+//! belongs to the transaction context) — and no SQL joins tables of two contexts.
 #![warn(missing_docs)]
 
+mod account;
+mod audit;
+mod customer;
 mod error;
+mod events;
 mod flush;
+mod fraud;
+mod idem;
+mod identity;
+mod ledger;
 pub mod load;
-mod repos;
-mod repos_ctx;
+mod notify;
 mod rows;
+mod schedule;
 pub mod testdb;
+mod txn;
 mod uow;
 
 use std::str::FromStr;

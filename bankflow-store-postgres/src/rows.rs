@@ -205,3 +205,41 @@ pub(crate) fn stored_event(row: &PgRow) -> BankResult<StoredEvent> {
         published_at: get(row, 6)?,
     })
 }
+
+// ------------------------------------------------------------------ document rows
+
+use bankflow_core::store_support;
+use bankflow_core::BankError;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// A `doc` column: a versioned document (see `bankflow_core::store_support`).
+pub(crate) fn to_doc<T: Serialize>(v: &T) -> BankResult<String> {
+    store_support::encode_doc(v)
+}
+
+/// Decodes the document in column `col`, written by this version or an earlier one.
+pub(crate) fn doc_at<T: DeserializeOwned>(row: &PgRow, col: usize) -> BankResult<T> {
+    store_support::decode_doc(&get::<String>(row, col)?)
+        .map_err(|e| e.unwrap_or_else(|| corrupt("record")))
+}
+
+pub(crate) fn from_doc<T: DeserializeOwned>(row: &PgRow) -> BankResult<T> {
+    doc_at(row, 0)
+}
+
+pub(crate) fn docs<T: DeserializeOwned>(rows: &[PgRow]) -> BankResult<Vec<T>> {
+    rows.iter().map(from_doc).collect()
+}
+
+/// The serde spelling of a unit enum variant (the form stored in the filter columns).
+pub(crate) fn enum_str<T: Serialize>(v: &T) -> BankResult<String> {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => Ok(s),
+        _ => Err(BankError::internal("enum without a string form")),
+    }
+}
+
+pub(crate) fn count(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}

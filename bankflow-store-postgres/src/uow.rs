@@ -18,13 +18,10 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use bankflow_core::account::Account;
-use bankflow_core::events::DomainEvent;
 use bankflow_core::fraud::FraudRule;
 use bankflow_core::idempotency::IdempotencyRecord;
 use bankflow_core::ids::AccountId;
-use bankflow_core::ledger::JournalEntry;
 use bankflow_core::ports::{TxMode, UnitOfWork};
-use bankflow_core::transaction::Transaction;
 use bankflow_core::{BankError, BankResult};
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Postgres};
@@ -54,18 +51,8 @@ pub(crate) const RANK_ACCOUNT: u8 = 2;
 /// The audit chain's head row comes last: an audited command appends after its other work.
 pub(crate) const RANK_AUDIT_HEAD: u8 = 3;
 
-/// A buffered write.
-#[derive(Clone, Debug)]
-pub(crate) enum Op {
-    /// A held (locked or inserted) account's new state.
-    UpdateAccount(Account),
-    Journal(JournalEntry),
-    InsertTxn(Transaction),
-    /// A transaction inserted earlier in this unit, changed again.
-    UpdateTxn(Transaction),
-    Idem(IdempotencyRecord),
-    Events(Vec<DomainEvent>),
-}
+/// A buffered write: the write-behind log's op, shared with the SQLite store.
+pub(crate) use bankflow_core::store_support::WriteOp as Op;
 
 struct Frame {
     /// Suffix of the SQL savepoint name.
@@ -79,6 +66,17 @@ struct Frame {
     /// The highest lock held when the savepoint was taken: locks taken after it are released
     /// by a rollback to it (PostgreSQL ends the subtransaction that owned them).
     held_max: Option<LockKey>,
+    /// Open SQL savepoints below this one once it is sent (see `PgUow::sql_depth`).
+    sql_depth_at: usize,
+}
+
+/// A SQL savepoint that is done with but not yet released: its `RELEASE` rides along with
+/// the next statement `simple` sends, so releasing costs no round trip of its own.
+#[derive(Clone, Debug)]
+struct PendingRelease {
+    name: String,
+    /// Open SQL savepoints below it: the depth once it is released.
+    depth_at: usize,
 }
 
 /// A unit of work over one pooled connection. Dropping it without `commit` rolls back (sqlx
@@ -105,6 +103,12 @@ pub struct PgUow {
     /// (`prefetch_idempotency`), by (scope, key): the database's answer when the unit began
     /// its group. The unit's own inserts are in `log` and take precedence.
     pub(crate) idem_prefetched: HashMap<(String, String), Option<IdempotencyRecord>>,
+    /// SQL savepoints open in the transaction right now (engine frames, a guarded statement's,
+    /// the lock wait's). Every one is released or rolled back when done, so this stays at the
+    /// engine's nesting plus one however many statements a unit runs; it used to grow by one
+    /// per guarded statement and per command of a group commit.
+    sql_depth: usize,
+    pending_release: Option<PendingRelease>,
 }
 
 impl PgUow {
@@ -127,6 +131,27 @@ impl PgUow {
             held_order: Vec::new(),
             rules_cache: None,
             idem_prefetched: HashMap::new(),
+            sql_depth: 0,
+            pending_release: None,
+        }
+    }
+
+    /// SQL savepoints open right now, counting one whose release is still pending (tests
+    /// assert the bound on it).
+    pub fn sql_savepoint_depth(&self) -> usize {
+        self.sql_depth
+    }
+
+    /// Marks the SQL savepoint `name` (opened with `depth_at` below it) done: released along
+    /// with the next statement. A pending outer one covers an inner one (RELEASE releases
+    /// every savepoint opened after it), so the outermost is kept.
+    fn release_later(&mut self, name: String, depth_at: usize) {
+        let keep_pending = self
+            .pending_release
+            .as_ref()
+            .is_some_and(|p| p.depth_at <= depth_at);
+        if !keep_pending {
+            self.pending_release = Some(PendingRelease { name, depth_at });
         }
     }
 
@@ -149,8 +174,9 @@ impl PgUow {
     }
 
     /// Runs a write that may be refused (a unique violation, a missing row) inside a private
-    /// savepoint, so that a refusal leaves the unit usable, as in the memory store. The
-    /// savepoint is not released (see `release_savepoint`): one round trip, not two.
+    /// savepoint, so that a refusal leaves the unit usable, as in the memory store. On
+    /// success the savepoint is released lazily (with the next statement: one round trip,
+    /// not two), on failure rolled back and released at once; either way it never stays open.
     pub(crate) async fn exec_guarded(
         &mut self,
         q: sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments>,
@@ -158,11 +184,19 @@ impl PgUow {
         let n = self.next_savepoint;
         self.next_savepoint += 1;
         self.simple(format!("SAVEPOINT bf_stmt_{n}")).await?;
+        let depth_at = self.sql_depth;
+        self.sql_depth += 1;
         match q.execute(&mut *self.tx).await {
-            Ok(done) => Ok(done),
+            Ok(done) => {
+                self.release_later(format!("bf_stmt_{n}"), depth_at);
+                Ok(done)
+            }
             Err(e) => {
-                self.simple(format!("ROLLBACK TO SAVEPOINT bf_stmt_{n}"))
-                    .await?;
+                self.simple(format!(
+                    "ROLLBACK TO SAVEPOINT bf_stmt_{n}; RELEASE SAVEPOINT bf_stmt_{n}"
+                ))
+                .await?;
+                self.sql_depth = depth_at;
                 Err(db_err(e))
             }
         }
@@ -173,7 +207,15 @@ impl PgUow {
         self.flush().await
     }
 
+    /// Sends a simple-protocol statement, preceded by the pending savepoint release if any.
     async fn simple(&mut self, sql: String) -> BankResult<()> {
+        let sql = match self.pending_release.take() {
+            Some(p) => {
+                self.sql_depth = p.depth_at;
+                format!("RELEASE SAVEPOINT {}; {sql}", p.name)
+            }
+            None => sql,
+        };
         sqlx::raw_sql(AssertSqlSafe(sql))
             .execute(&mut *self.tx)
             .await
@@ -227,6 +269,8 @@ impl PgUow {
             self.flush_upto(mark).await?;
             let name = self.frames[i].name;
             self.simple(format!("SAVEPOINT bf_sp_{name}")).await?;
+            self.frames[i].sql_depth_at = self.sql_depth;
+            self.sql_depth += 1;
             self.frames[i].materialized = true;
         }
         self.flush_upto(self.log.len()).await
@@ -385,6 +429,7 @@ impl UnitOfWork for PgUow {
             log_mark: self.log.len(),
             held_mark: self.held_order.len(),
             held_max: self.held_max,
+            sql_depth_at: 0,
         });
         Ok(())
     }
@@ -395,8 +440,13 @@ impl UnitOfWork for PgUow {
             .pop()
             .ok_or_else(|| BankError::internal("no savepoint"))?;
         if frame.materialized {
-            self.simple(format!("ROLLBACK TO SAVEPOINT bf_sp_{}", frame.name))
-                .await?;
+            // ROLLBACK TO keeps the savepoint open; RELEASE in the same round trip ends it.
+            self.simple(format!(
+                "ROLLBACK TO SAVEPOINT bf_sp_{0}; RELEASE SAVEPOINT bf_sp_{0}",
+                frame.name
+            ))
+            .await?;
+            self.sql_depth = frame.sql_depth_at;
         }
         // A frame that was never materialized had none of its writes flushed (flushing them
         // would have materialized it first), so dropping them from the log undoes them.
@@ -416,12 +466,15 @@ impl UnitOfWork for PgUow {
     }
 
     async fn release_savepoint(&mut self) -> BankResult<()> {
-        // No RELEASE round trip: an unreleased savepoint is harmless (COMMIT keeps its work and
-        // a rollback to an outer one discards it, exactly as after a RELEASE). Names are never
-        // reused, so the innermost *open* frame is always the one a rollback targets.
-        self.frames
+        // No RELEASE round trip of its own: the release rides along with the next statement
+        // (see `release_later`), so SQL savepoints never pile up across a group's commands.
+        let frame = self
+            .frames
             .pop()
             .ok_or_else(|| BankError::internal("no savepoint"))?;
+        if frame.materialized {
+            self.release_later(format!("bf_sp_{}", frame.name), frame.sql_depth_at);
+        }
         Ok(())
     }
 
@@ -432,5 +485,55 @@ impl UnitOfWork for PgUow {
 
     async fn rollback(self: Box<Self>) -> BankResult<()> {
         self.tx.rollback().await.map_err(db_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testdb::{database_url, TestDatabase};
+
+    /// 200 commands in one unit (a group commit's shape: a savepoint per command, a guarded
+    /// statement in each, every tenth refused by a unique violation and rolled back): all work,
+    /// and the SQL savepoints open at once stay bounded instead of growing by one or two per
+    /// command (PostgreSQL keeps every unreleased one as a nested subtransaction).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn savepoints_stay_bounded_over_200_guarded_statements() {
+        let db = TestDatabase::create(&database_url()).await;
+        let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+        sqlx::query("CREATE TABLE guard_t (n INT PRIMARY KEY)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let tx = pool.begin().await.unwrap();
+        let mut uow = PgUow::new(tx, TxMode::Write, 250);
+        let mut deepest = 0;
+        for n in 0..200i32 {
+            uow.savepoint().await.unwrap();
+            uow.before_write().await.unwrap();
+            let insert = |n: i32| sqlx::query("INSERT INTO guard_t (n) VALUES ($1)").bind(n);
+            uow.exec_guarded(insert(n)).await.unwrap();
+            deepest = deepest.max(uow.sql_savepoint_depth());
+            if n % 10 == 9 {
+                let refused = uow.exec_guarded(insert(n)).await.unwrap_err();
+                assert!(matches!(refused, BankError::Duplicate(_)), "{refused:?}");
+                uow.rollback_to_savepoint().await.unwrap();
+            } else {
+                uow.release_savepoint().await.unwrap();
+            }
+            deepest = deepest.max(uow.sql_savepoint_depth());
+        }
+        assert!(
+            deepest <= 2,
+            "at most the command's and the statement's: {deepest}"
+        );
+        Box::new(uow).commit().await.unwrap();
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM guard_t")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(rows, 180, "refused commands rolled back, the others kept");
+        pool.close().await;
+        db.drop_database().await;
     }
 }

@@ -8,7 +8,7 @@ use bankflow_core::account::{
     Account, AccountNumber, AccountStatus, AccountType, Hold, HoldStatus,
 };
 use bankflow_core::ids::{AccountId, CustomerId, HoldId, TransactionId};
-use bankflow_core::ports::{AccountRepo, TxMode};
+use bankflow_core::ports::{self, AccountRepo, TxMode};
 use bankflow_core::{BankError, BankResult};
 
 use crate::codec::{self, dec, id, opt_ts, to_json, ts, Col};
@@ -294,14 +294,19 @@ impl AccountRepo for SqliteUow {
         Ok(())
     }
 
-    async fn accounts_of_customer(&mut self, customer: CustomerId) -> BankResult<Vec<Account>> {
+    async fn accounts_of_customer(
+        &mut self,
+        customer: CustomerId,
+        limit: u32,
+    ) -> BankResult<Vec<Account>> {
         // Insertion order (rowid) is "oldest first", exactly as the reference store keeps it.
         let rows = sqlx::query(concat!(
             "SELECT ",
             account_cols!(),
-            " FROM accounts WHERE customer_id = ? ORDER BY rowid"
+            " FROM accounts WHERE customer_id = ? ORDER BY rowid LIMIT ?"
         ))
         .bind(id(customer.0))
+        .bind(limit.min(ports::ACCOUNTS_OF_CUSTOMER_MAX))
         .fetch_all(self.c().await?)
         .await
         .map_err(codec::err(None))?;
@@ -379,13 +384,14 @@ impl AccountRepo for SqliteUow {
         Ok(())
     }
 
-    async fn active_holds(&mut self, account: AccountId) -> BankResult<Vec<Hold>> {
+    async fn active_holds(&mut self, account: AccountId, limit: u32) -> BankResult<Vec<Hold>> {
         let rows = sqlx::query(concat!(
             "SELECT ",
             hold_cols!(),
-            " FROM holds WHERE account_id = ? AND status = 'ACTIVE' ORDER BY created_at, id"
+            " FROM holds WHERE account_id = ? AND status = 'ACTIVE' ORDER BY created_at, id LIMIT ?"
         ))
         .bind(id(account.0))
+        .bind(limit.min(ports::ACTIVE_HOLDS_MAX))
         .fetch_all(self.unbuffered()?)
         .await
         .map_err(codec::err(None))?;

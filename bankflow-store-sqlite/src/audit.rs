@@ -6,7 +6,7 @@ use bankflow_core::audit::AuditRecord;
 use bankflow_core::ports::AuditRepo;
 use bankflow_core::{BankError, BankResult};
 
-use crate::codec::{self, id, records, to_json, ts, Col};
+use crate::codec::{self, id, records, to_doc, ts, Col};
 use crate::uow::SqliteUow;
 
 #[async_trait]
@@ -45,7 +45,7 @@ impl AuditRepo for SqliteUow {
         .bind(e.outcome.as_str())
         .bind(e.prev_hash.clone())
         .bind(e.hash.clone())
-        .bind(to_json(e)?)
+        .bind(to_doc(e)?)
         .execute(&mut *c)
         .await
         .map_err(codec::err(Some("audit entry")))?;

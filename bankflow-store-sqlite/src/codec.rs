@@ -197,9 +197,15 @@ pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> BankResult<String> {
     serde_json::to_string(v).map_err(|_| BankError::internal("record does not serialise"))
 }
 
-/// Decodes a `record` column.
+/// Encodes a `record` column: a versioned document (see `bankflow_core::store_support`).
+pub(crate) fn to_doc<T: serde::Serialize>(v: &T) -> BankResult<String> {
+    bankflow_core::store_support::encode_doc(v)
+}
+
+/// Decodes a `record` column written by this version or an earlier one.
 pub(crate) fn record<T: serde::de::DeserializeOwned>(r: &SqliteRow) -> BankResult<T> {
-    serde_json::from_str(&r.text("record")?).map_err(|_| corrupt("record"))
+    bankflow_core::store_support::decode_doc(&r.text("record")?)
+        .map_err(|e| e.unwrap_or_else(|| corrupt("record")))
 }
 
 /// Decodes every row's `record` column.

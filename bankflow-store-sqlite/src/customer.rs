@@ -5,10 +5,11 @@ use async_trait::async_trait;
 use bankflow_core::customer::{CustomerRecord, CustomerSearch, DocumentRecord};
 use bankflow_core::ids::{CustomerId, DocumentId, UserId};
 use bankflow_core::ports::CustomerRepo;
-use bankflow_core::{BankError, BankResult};
+use bankflow_core::BankResult;
 
-use crate::codec::{self, id, opt_ts, record, records, to_json, ts};
+use crate::codec::{self, id, opt_ts, record, records, to_doc, ts};
 use crate::uow::SqliteUow;
+use bankflow_core::store_support::found;
 
 /// Escapes LIKE wildcards so a searched name matches literally.
 fn like_literal(s: &str) -> String {
@@ -40,7 +41,7 @@ impl CustomerRepo for SqliteUow {
         .bind(c.kyc_status.as_str())
         .bind(ts(&c.created_at))
         .bind(ts(&c.updated_at))
-        .bind(to_json(c)?)
+        .bind(to_doc(c)?)
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("customer")))?;
@@ -78,16 +79,12 @@ impl CustomerRepo for SqliteUow {
         .bind(c.kyc_status.as_str())
         .bind(ts(&c.created_at))
         .bind(ts(&c.updated_at))
-        .bind(to_json(c)?)
+        .bind(to_doc(c)?)
         .bind(id(c.id.0))
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("customer")))?;
-        if done.rows_affected() == 0 {
-            return Err(BankError::NotFound {
-                resource: "customer",
-            });
-        }
+        found(done.rows_affected(), "customer")?;
         Ok(())
     }
 
@@ -103,11 +100,7 @@ impl CustomerRepo for SqliteUow {
             .execute(&mut *c)
             .await
             .map_err(codec::err(None))?;
-        if done.rows_affected() == 0 {
-            return Err(BankError::NotFound {
-                resource: "customer",
-            });
-        }
+        found(done.rows_affected(), "customer")?;
         Ok(())
     }
 
@@ -152,7 +145,7 @@ impl CustomerRepo for SqliteUow {
         .bind(d.status.as_str())
         .bind(ts(&d.uploaded_at))
         .bind(opt_ts(&d.verified_at))
-        .bind(to_json(d)?)
+        .bind(to_doc(d)?)
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("document")))?;
@@ -193,16 +186,12 @@ impl CustomerRepo for SqliteUow {
         .bind(d.status.as_str())
         .bind(ts(&d.uploaded_at))
         .bind(opt_ts(&d.verified_at))
-        .bind(to_json(d)?)
+        .bind(to_doc(d)?)
         .bind(id(d.id.0))
         .execute(self.w().await?)
         .await
         .map_err(codec::err(None))?;
-        if done.rows_affected() == 0 {
-            return Err(BankError::NotFound {
-                resource: "document",
-            });
-        }
+        found(done.rows_affected(), "document")?;
         Ok(())
     }
 }

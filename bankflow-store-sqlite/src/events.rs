@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use bankflow_core::events::{DomainEvent, EventData, EventType, StoredEvent};
 use bankflow_core::ids::EventId;
-use bankflow_core::ports::EventRepo;
+use bankflow_core::ports::{self, EventRepo};
 use bankflow_core::{BankError, BankResult};
 
 use crate::codec::{self, corrupt, id, to_json, ts, Col};
@@ -18,9 +18,6 @@ use crate::uow::SqliteUow;
 
 /// Seqs per claim/publish statement: one bound value each, far below SQLite's variable limit.
 const ROWS_PER_STATEMENT_MAX: usize = 500;
-/// Events read back for one aggregate, at most: a transaction has a handful, but an account
-/// gathers one balance event per movement, so the read is bounded.
-pub const EVENTS_PER_AGGREGATE_MAX: i64 = 100_000;
 
 macro_rules! event_cols {
     () => {
@@ -80,14 +77,18 @@ impl EventRepo for SqliteUow {
         self.push(Op::Events(events.to_vec())).await
     }
 
-    async fn events_of_aggregate(&mut self, aggregate_id: Uuid) -> BankResult<Vec<StoredEvent>> {
+    async fn events_of_aggregate(
+        &mut self,
+        aggregate_id: Uuid,
+        limit: u32,
+    ) -> BankResult<Vec<StoredEvent>> {
         let rows = sqlx::query(concat!(
             "SELECT ",
             event_cols!(),
             " FROM events WHERE aggregate_id = ? ORDER BY seq LIMIT ?"
         ))
         .bind(id(aggregate_id))
-        .bind(EVENTS_PER_AGGREGATE_MAX)
+        .bind(limit.min(ports::EVENTS_OF_AGGREGATE_MAX))
         .fetch_all(self.c().await?)
         .await
         .map_err(codec::err(None))?;
@@ -165,5 +166,24 @@ impl EventRepo for SqliteUow {
             }
         }
         Ok(())
+    }
+
+    async fn purge_published_events(
+        &mut self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> BankResult<u64> {
+        // Buffered events are unpublished, so the flush `w()` does cannot change the answer;
+        // it only keeps the delete inside the savepoints the engine opened.
+        let done = sqlx::query(
+            "DELETE FROM events WHERE seq IN (SELECT seq FROM events \
+             WHERE published_at IS NOT NULL AND time < ? ORDER BY seq LIMIT ?)",
+        )
+        .bind(ts(&before))
+        .bind(limit.min(ports::PURGE_BATCH_MAX))
+        .execute(self.w().await?)
+        .await
+        .map_err(codec::err(None))?;
+        Ok(done.rows_affected())
     }
 }

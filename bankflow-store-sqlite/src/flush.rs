@@ -15,17 +15,12 @@
 //! the statements; log order is kept within every kind (journal, posting and event sequence
 //! numbers follow it).
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use sqlx::SqliteConnection;
 
-use bankflow_core::account::Account;
-use bankflow_core::events::DomainEvent;
-use bankflow_core::idempotency::IdempotencyRecord;
-use bankflow_core::ids::{AccountId, TransactionId};
-use bankflow_core::ledger::JournalEntry;
-use bankflow_core::transaction::Transaction;
+use bankflow_core::store_support::WriteBatch as Batch;
+
 use bankflow_core::{BankError, BankResult};
 
 use crate::{account, codec, events, idem, ledger, txn};
@@ -37,18 +32,8 @@ pub const ROWS_PER_FLUSH_MAX: usize = 4_096;
 /// batch may pass `ROWS_PER_FLUSH_MAX` by this much.
 pub const JOURNAL_POSTINGS_MAX: usize = 1_000;
 
-/// A buffered write.
-#[derive(Clone, Debug)]
-pub(crate) enum Op {
-    /// A cached account's new state.
-    UpdateAccount(Account),
-    Journal(JournalEntry),
-    InsertTxn(Transaction),
-    /// A cached transaction's new state.
-    UpdateTxn(Transaction),
-    Idem(IdempotencyRecord),
-    Events(Vec<DomainEvent>),
-}
+/// A buffered write: the write-behind log's op, shared with the PostgreSQL store.
+pub(crate) use bankflow_core::store_support::WriteOp as Op;
 
 /// Every kind's statement, in dependency order, each with exactly one `?` (its JSON rows).
 static FLUSH_SQL: LazyLock<String> = LazyLock::new(|| {
@@ -64,77 +49,27 @@ static FLUSH_SQL: LazyLock<String> = LazyLock::new(|| {
     .join(";\n")
 });
 
-/// One round trip's rows, per kind, in log order.
-#[derive(Default)]
-struct Batch<'a> {
-    accounts: Vec<&'a Account>,
-    account_at: HashMap<AccountId, usize>,
-    journals: Vec<&'a JournalEntry>,
-    postings: usize,
-    /// (row, inserted by this batch)
-    txns: Vec<(&'a Transaction, bool)>,
-    txn_at: HashMap<TransactionId, usize>,
-    idem: Vec<&'a IdempotencyRecord>,
-    events: Vec<&'a DomainEvent>,
-}
-
-impl<'a> Batch<'a> {
-    fn rows(&self) -> usize {
-        self.accounts.len()
-            + self.journals.len()
-            + self.postings
-            + self.txns.len()
-            + self.idem.len()
-            + self.events.len()
-    }
-
-    fn add_account(&mut self, a: &'a Account) {
-        match self.account_at.get(&a.id) {
-            Some(i) => self.accounts[*i] = a,
-            None => {
-                self.account_at.insert(a.id, self.accounts.len());
-                self.accounts.push(a);
-            }
-        }
-    }
-
-    fn add_txn(&mut self, t: &'a Transaction, insert: bool) {
-        match self.txn_at.get(&t.id) {
-            // An insert and later updates in one batch: insert the last state.
-            Some(i) => self.txns[*i].0 = t,
-            None => {
-                self.txn_at.insert(t.id, self.txns.len());
-                self.txns.push((t, insert));
-            }
-        }
-    }
-}
-
 /// Writes `ops` in as few round trips as the row bound allows.
 pub(crate) async fn write(conn: &mut SqliteConnection, ops: &[Op]) -> BankResult<()> {
     let mut batch = Batch::default();
     for op in ops {
         match op {
-            Op::UpdateAccount(a) => batch.add_account(a),
-            Op::Journal(j) => {
-                assert!(
-                    j.postings.len() <= JOURNAL_POSTINGS_MAX,
-                    "checked by insert_journal"
-                );
-                batch.journals.push(j);
-                batch.postings += j.postings.len();
-            }
-            Op::InsertTxn(t) => batch.add_txn(t, true),
-            Op::UpdateTxn(t) => batch.add_txn(t, false),
-            Op::Idem(r) => batch.idem.push(r),
             Op::Events(es) => {
                 for e in es {
-                    batch.events.push(e);
+                    batch.add_event(e);
                     if batch.rows() >= ROWS_PER_FLUSH_MAX {
                         run(conn, &std::mem::take(&mut batch)).await?;
                     }
                 }
             }
+            Op::Journal(j) => {
+                assert!(
+                    j.postings.len() <= JOURNAL_POSTINGS_MAX,
+                    "checked by insert_journal"
+                );
+                batch.add(op);
+            }
+            _ => batch.add(op),
         }
         if batch.rows() >= ROWS_PER_FLUSH_MAX {
             run(conn, &std::mem::take(&mut batch)).await?;
@@ -148,14 +83,7 @@ pub(crate) async fn write(conn: &mut SqliteConnection, ops: &[Op]) -> BankResult
 
 async fn run(conn: &mut SqliteConnection, b: &Batch<'_>) -> BankResult<()> {
     assert!(b.rows() > 0 && b.rows() <= ROWS_PER_FLUSH_MAX + JOURNAL_POSTINGS_MAX);
-    let txns = |insert: bool| -> Vec<&Transaction> {
-        b.txns
-            .iter()
-            .filter(|(_, i)| *i == insert)
-            .map(|(t, _)| *t)
-            .collect()
-    };
-    let (inserts, updates) = (txns(true), txns(false));
+    let (inserts, updates) = (b.txns(true), b.txns(false));
     let done = sqlx::query(FLUSH_SQL.as_str())
         .bind(account::flush_rows(&b.accounts)?)
         .bind(ledger::flush_journal_rows(&b.journals)?)

@@ -12,8 +12,9 @@ use bankflow_core::ids::{AccountId, CaseId, ListEntryId, RuleId, TransactionId};
 use bankflow_core::ports::FraudRepo;
 use bankflow_core::{BankError, BankResult, FraudAction};
 
-use crate::codec::{self, id, opt_id, opt_ts, record, records, to_json, ts, Col};
+use crate::codec::{self, id, opt_id, opt_ts, record, records, to_doc, ts, Col};
 use crate::uow::SqliteUow;
+use bankflow_core::store_support::found;
 
 /// Keys one `find_list_entries` call may name (the port promises at most 16).
 const LIST_KEYS_MAX: usize = 64;
@@ -32,7 +33,7 @@ impl FraudRepo for SqliteUow {
         .bind(r.is_active)
         .bind(ts(&r.created_at))
         .bind(ts(&r.updated_at))
-        .bind(to_json(r)?)
+        .bind(to_doc(r)?)
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("fraud rule")))?;
@@ -51,17 +52,13 @@ impl FraudRepo for SqliteUow {
         .bind(r.is_active)
         .bind(ts(&r.created_at))
         .bind(ts(&r.updated_at))
-        .bind(to_json(r)?)
+        .bind(to_doc(r)?)
         .bind(id(r.id.0))
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("fraud rule")))?;
         self.set_rules_cache(None, Vec::new());
-        if done.rows_affected() == 0 {
-            return Err(BankError::NotFound {
-                resource: "fraud rule",
-            });
-        }
+        found(done.rows_affected(), "fraud rule")?;
         Ok(())
     }
 
@@ -101,7 +98,7 @@ impl FraudRepo for SqliteUow {
         .bind(e.entry_type.as_str())
         .bind(e.value.clone())
         .bind(ts(&e.created_at))
-        .bind(to_json(e)?)
+        .bind(to_doc(e)?)
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("list entry")))?;
@@ -180,7 +177,7 @@ impl FraudRepo for SqliteUow {
         .bind(a.amount.currency().code().to_string())
         .bind(a.action.as_str())
         .bind(ts(&a.created_at))
-        .bind(to_json(a)?)
+        .bind(to_doc(a)?)
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("fraud assessment")))?;
@@ -255,7 +252,7 @@ impl FraudRepo for SqliteUow {
         .bind(c.status.as_str())
         .bind(ts(&c.created_at))
         .bind(opt_ts(&c.resolved_at))
-        .bind(to_json(c)?)
+        .bind(to_doc(c)?)
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("fraud case")))?;
@@ -290,16 +287,12 @@ impl FraudRepo for SqliteUow {
         .bind(c.status.as_str())
         .bind(ts(&c.created_at))
         .bind(opt_ts(&c.resolved_at))
-        .bind(to_json(c)?)
+        .bind(to_doc(c)?)
         .bind(id(c.id.0))
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("fraud case")))?;
-        if done.rows_affected() == 0 {
-            return Err(BankError::NotFound {
-                resource: "fraud case",
-            });
-        }
+        found(done.rows_affected(), "fraud case")?;
         Ok(())
     }
 

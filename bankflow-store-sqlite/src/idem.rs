@@ -1,9 +1,10 @@
 //! Idempotency records: `idempotency_keys`.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use bankflow_core::idempotency::{IdempotencyKey, IdempotencyRecord, IdempotentResponse};
-use bankflow_core::ports::{IdempotencyRepo, TxMode};
+use bankflow_core::ports::{self, IdempotencyRepo, TxMode};
 use bankflow_core::{BankError, BankResult};
 
 use crate::codec::{self, corrupt, to_json, ts, Col};
@@ -131,6 +132,23 @@ impl IdempotencyRepo for SqliteUow {
             }
         }
         Ok(())
+    }
+
+    async fn purge_idempotency(&mut self, before: DateTime<Utc>, limit: u32) -> BankResult<u64> {
+        let done = sqlx::query(
+            "DELETE FROM idempotency_keys WHERE (scope, key) IN (SELECT scope, key \
+             FROM idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT ?)",
+        )
+        .bind(ts(&before))
+        .bind(limit.min(ports::PURGE_BATCH_MAX))
+        .execute(self.w().await?)
+        .await
+        .map_err(codec::err(None))?;
+        if done.rows_affected() > 0 {
+            // Cached records may be gone now: forget every one the delete may have matched.
+            self.forget_idempotency_before(before);
+        }
+        Ok(done.rows_affected())
     }
 }
 

@@ -9,8 +9,9 @@ use bankflow_core::ids::{SessionId, UserId};
 use bankflow_core::ports::IdentityRepo;
 use bankflow_core::{BankError, BankResult};
 
-use crate::codec::{self, id, opt_ts, record, records, to_json, ts};
+use crate::codec::{self, id, opt_ts, record, records, to_doc, ts};
 use crate::uow::SqliteUow;
+use bankflow_core::store_support::found;
 
 /// `,customer,admin,`: a role matches with `LIKE '%,admin,%'` and never by prefix.
 fn roles_col(roles: &[Role]) -> String {
@@ -86,7 +87,7 @@ impl IdentityRepo for SqliteUow {
         .bind(u.is_active)
         .bind(ts(&u.created_at))
         .bind(ts(&u.updated_at))
-        .bind(to_json(u)?)
+        .bind(to_doc(u)?)
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("user")))?;
@@ -132,14 +133,12 @@ impl IdentityRepo for SqliteUow {
         .bind(u.is_active)
         .bind(ts(&u.created_at))
         .bind(ts(&u.updated_at))
-        .bind(to_json(u)?)
+        .bind(to_doc(u)?)
         .bind(id(u.id.0))
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("email")))?;
-        if done.rows_affected() == 0 {
-            return Err(BankError::NotFound { resource: "user" });
-        }
+        found(done.rows_affected(), "user")?;
         Ok(())
     }
 
@@ -167,7 +166,7 @@ impl IdentityRepo for SqliteUow {
         .bind(ts(&s.expires_at))
         .bind(opt_ts(&s.rotated_at))
         .bind(opt_ts(&s.revoked_at))
-        .bind(to_json(s)?)
+        .bind(to_doc(s)?)
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("session")))?;
@@ -198,16 +197,12 @@ impl IdentityRepo for SqliteUow {
         .bind(ts(&s.expires_at))
         .bind(opt_ts(&s.rotated_at))
         .bind(opt_ts(&s.revoked_at))
-        .bind(to_json(s)?)
+        .bind(to_doc(s)?)
         .bind(id(s.id.0))
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("session")))?;
-        if done.rows_affected() == 0 {
-            return Err(BankError::NotFound {
-                resource: "session",
-            });
-        }
+        found(done.rows_affected(), "session")?;
         Ok(())
     }
 
@@ -266,7 +261,7 @@ impl IdentityRepo for SqliteUow {
         .bind(code.code_hash.clone())
         .bind(opt_ts(&code.used_at))
         .bind(ts(&code.created_at))
-        .bind(to_json(code)?)
+        .bind(to_doc(code)?)
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("one-time code")))?;
@@ -315,16 +310,12 @@ impl IdentityRepo for SqliteUow {
         .bind(code.code_hash.clone())
         .bind(opt_ts(&code.used_at))
         .bind(ts(&code.created_at))
-        .bind(to_json(code)?)
+        .bind(to_doc(code)?)
         .bind(id(code.id.0))
         .execute(self.w().await?)
         .await
         .map_err(codec::err(None))?;
-        if done.rows_affected() == 0 {
-            return Err(BankError::NotFound {
-                resource: "one-time code",
-            });
-        }
+        found(done.rows_affected(), "one-time code")?;
         Ok(())
     }
 

@@ -10,16 +10,12 @@ use sqlx::Row;
 use bankflow_core::ids::{AccountId, JournalId, TransactionId};
 use bankflow_core::ledger::{JournalEntry, Posting, PostingLine};
 use bankflow_core::money::Currency;
-use bankflow_core::ports::LedgerRepo;
+use bankflow_core::ports::{self, LedgerRepo};
 use bankflow_core::{BankError, BankResult};
 
 use crate::codec::{self, corrupt, id, to_json, ts, Col};
 use crate::flush::Op;
 use crate::uow::SqliteUow;
-
-/// Journals read back per transaction, at most (a transaction has one booking, plus one per
-/// partial post or reversal).
-pub const JOURNALS_PER_TRANSACTION_MAX: i64 = 1_000;
 
 /// Buffered journal entries (see `flush`). `seq` is given explicitly: the batch's entries take
 /// the next numbers in log order, computed in the statement from the current maximum (which
@@ -94,6 +90,7 @@ impl LedgerRepo for SqliteUow {
     async fn journals_of_transaction(
         &mut self,
         txn: TransactionId,
+        limit: u32,
     ) -> BankResult<Vec<JournalEntry>> {
         let c = self.c().await?;
         let heads = sqlx::query(
@@ -101,7 +98,7 @@ impl LedgerRepo for SqliteUow {
              WHERE transaction_id = ? ORDER BY seq LIMIT ?",
         )
         .bind(id(txn.0))
-        .bind(JOURNALS_PER_TRANSACTION_MAX)
+        .bind(limit.min(ports::JOURNALS_OF_TRANSACTION_MAX))
         .fetch_all(&mut *c)
         .await
         .map_err(codec::err(None))?;

@@ -84,6 +84,10 @@ pub struct SqliteOptions {
     pub read_connections_max: u32,
     /// How long a unit waits for a free connection before `Transient`.
     pub acquire_timeout_ms: u64,
+    /// How long a write unit of *this* store waits for the writer connection (held by
+    /// another write unit of the same store) before `Transient` ("sqlite writer busy"), so a
+    /// stuck unit never makes every later writer wait forever. At least 1.
+    pub writer_wait_ms: u64,
     /// WAL pages after which a commit checkpoints the WAL into the database file. Larger
     /// means rarer checkpoints that copy each hot page once for many commits.
     pub wal_autocheckpoint_pages: u32,
@@ -98,6 +102,7 @@ impl Default for SqliteOptions {
             busy_timeout_ms: 5_000,
             read_connections_max: 4,
             acquire_timeout_ms: 30_000,
+            writer_wait_ms: 5_000,
             wal_autocheckpoint_pages: 10_000,
             cache_kib: 32 * 1024,
         }
@@ -120,6 +125,7 @@ pub(crate) struct Writer {
 #[derive(Clone)]
 pub struct SqliteStore {
     writer: Arc<Mutex<Writer>>,
+    writer_wait: Duration,
     readers: SqlitePool,
 }
 
@@ -170,6 +176,12 @@ impl SqliteStore {
                 format!("must be 1..={READ_CONNECTIONS_MAX}"),
             ));
         }
+        if opts.writer_wait_ms == 0 {
+            return Err(BankError::validation(
+                "writer_wait_ms",
+                "must be at least 1",
+            ));
+        }
         let connect = connect_options(path_or_url, &opts)?;
         let conn = connect.connect().await.map_err(codec::open_err)?;
         let store_writer = Arc::new(Mutex::new(Writer {
@@ -187,6 +199,7 @@ impl SqliteStore {
             .connect_lazy_with(connect.pragma("query_only", "ON"));
         let store = SqliteStore {
             writer: store_writer,
+            writer_wait: Duration::from_millis(opts.writer_wait_ms),
             readers,
         };
         store.migrate().await?;
@@ -230,6 +243,18 @@ impl SqliteStore {
         }
     }
 
+    /// The writer, waited for at most `writer_wait_ms`: past it a typed, retryable error.
+    async fn lock_writer(&self) -> BankResult<tokio::sync::OwnedMutexGuard<Writer>> {
+        tokio::time::timeout(self.writer_wait, self.writer.clone().lock_owned())
+            .await
+            .map_err(|_| {
+                BankError::Transient(format!(
+                    "sqlite writer busy: not free within {} ms",
+                    self.writer_wait.as_millis()
+                ))
+            })
+    }
+
     /// Closes every connection (checkpoints the WAL). The store is unusable afterwards.
     pub async fn close(&self) {
         self.readers.close().await;
@@ -246,7 +271,7 @@ impl Store for SqliteStore {
     async fn begin(&self, mode: TxMode) -> BankResult<Box<dyn UnitOfWork>> {
         match mode {
             TxMode::Write => {
-                let mut w = self.writer.clone().lock_owned().await;
+                let mut w = self.lock_writer().await?;
                 uow::settle(&mut w).await?;
                 // Set first: should BEGIN succeed and the rest fail, the next unit rolls back.
                 w.in_transaction = true;

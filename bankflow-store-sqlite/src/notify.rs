@@ -5,11 +5,12 @@ use chrono::{DateTime, Utc};
 
 use bankflow_core::ids::{NotificationId, UserId};
 use bankflow_core::notify::{Channel, NotificationRecord, NotificationStatus, Preference};
-use bankflow_core::ports::NotificationRepo;
-use bankflow_core::{BankError, BankResult};
+use bankflow_core::ports::{self, NotificationRepo};
+use bankflow_core::BankResult;
 
-use crate::codec::{self, id, opt_id, opt_ts, record, records, to_json, ts, Col};
+use crate::codec::{self, id, opt_id, opt_ts, record, records, to_doc, ts, Col};
 use crate::uow::SqliteUow;
+use bankflow_core::store_support::found;
 
 impl SqliteUow {
     /// The `(created_at, id)` position of a cursor row: `Some(None)` without a cursor,
@@ -50,7 +51,7 @@ impl NotificationRepo for SqliteUow {
         .bind(opt_id(n.source_event_id.map(|e| e.0)))
         .bind(opt_ts(&n.next_attempt_at))
         .bind(ts(&n.created_at))
-        .bind(to_json(n)?)
+        .bind(to_doc(n)?)
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("notification")))?;
@@ -77,16 +78,12 @@ impl NotificationRepo for SqliteUow {
         .bind(opt_id(n.source_event_id.map(|e| e.0)))
         .bind(opt_ts(&n.next_attempt_at))
         .bind(ts(&n.created_at))
-        .bind(to_json(n)?)
+        .bind(to_doc(n)?)
         .bind(id(n.id.0))
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("notification")))?;
-        if done.rows_affected() == 0 {
-            return Err(BankError::NotFound {
-                resource: "notification",
-            });
-        }
+        found(done.rows_affected(), "notification")?;
         Ok(())
     }
 
@@ -167,7 +164,7 @@ impl NotificationRepo for SqliteUow {
         .bind(p.channel.as_str())
         .bind(p.enabled)
         .bind(ts(&p.updated_at))
-        .bind(to_json(p)?)
+        .bind(to_doc(p)?)
         .execute(self.w().await?)
         .await
         .map_err(codec::err(None))?;
@@ -184,5 +181,19 @@ impl NotificationRepo for SqliteUow {
         // Category, then the channel's declared order (not its spelling's text order).
         prefs.sort_by(|a, b| (&a.category, a.channel).cmp(&(&b.category, b.channel)));
         Ok(prefs)
+    }
+
+    async fn purge_notifications(&mut self, before: DateTime<Utc>, limit: u32) -> BankResult<u64> {
+        let done = sqlx::query(
+            "DELETE FROM notifications WHERE id IN (SELECT id FROM notifications \
+             WHERE created_at < ? AND status <> ? ORDER BY created_at, id LIMIT ?)",
+        )
+        .bind(ts(&before))
+        .bind(NotificationStatus::Pending.as_str())
+        .bind(limit.min(ports::PURGE_BATCH_MAX))
+        .execute(self.w().await?)
+        .await
+        .map_err(codec::err(None))?;
+        Ok(done.rows_affected())
     }
 }

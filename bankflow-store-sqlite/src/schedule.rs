@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 
 use bankflow_core::ids::{CustomerId, ScheduleId};
 use bankflow_core::schedule::{ScheduleRepo, ScheduleStatus, ScheduledTransfer};
-use bankflow_core::{BankError, BankResult};
+use bankflow_core::BankResult;
 
-use crate::codec::{self, id, opt_ts, record, records, to_json, ts};
+use crate::codec::{self, id, opt_ts, record, records, to_doc, ts};
 use crate::uow::SqliteUow;
+use bankflow_core::store_support::found;
 
 async fn fetch(uow: &mut SqliteUow, s: ScheduleId) -> BankResult<Option<ScheduledTransfer>> {
     let row = sqlx::query("SELECT record FROM scheduled_transfers WHERE id = ?")
@@ -36,7 +37,7 @@ impl ScheduleRepo for SqliteUow {
         .bind(opt_ts(&s.lease_until))
         .bind(ts(&s.created_at))
         .bind(ts(&s.updated_at))
-        .bind(to_json(s)?)
+        .bind(to_doc(s)?)
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("scheduled transfer")))?;
@@ -66,16 +67,12 @@ impl ScheduleRepo for SqliteUow {
         .bind(opt_ts(&s.lease_until))
         .bind(ts(&s.created_at))
         .bind(ts(&s.updated_at))
-        .bind(to_json(s)?)
+        .bind(to_doc(s)?)
         .bind(id(s.id.0))
         .execute(self.w().await?)
         .await
         .map_err(codec::err(None))?;
-        if done.rows_affected() == 0 {
-            return Err(BankError::NotFound {
-                resource: "scheduled transfer",
-            });
-        }
+        found(done.rows_affected(), "scheduled transfer")?;
         Ok(())
     }
 

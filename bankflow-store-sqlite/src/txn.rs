@@ -13,6 +13,7 @@ use bankflow_core::{BankError, BankResult};
 use crate::codec::{self, id, milli, milli_ceil, milli_floor, opt_id, opt_ts, to_json, ts, Col};
 use crate::flush::Op;
 use crate::uow::{Key, Row, SqliteUow};
+use bankflow_core::store_support::found;
 
 macro_rules! txn_cols {
     () => {
@@ -153,11 +154,7 @@ impl TransactionRepo for SqliteUow {
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("transaction")))?;
-        if done.rows_affected() == 0 {
-            return Err(BankError::NotFound {
-                resource: "transaction",
-            });
-        }
+        found(done.rows_affected(), "transaction")?;
         Ok(())
     }
 

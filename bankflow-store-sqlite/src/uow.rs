@@ -332,6 +332,23 @@ impl SqliteUow {
         Ok(())
     }
 
+    /// After a retention delete: cached idempotency records created before `before` may no
+    /// longer exist, so they are remembered as absent (undoable like any cache change).
+    pub(crate) fn forget_idempotency_before(&mut self, before: chrono::DateTime<chrono::Utc>) {
+        let stale: Vec<Key> = self
+            .behind
+            .rows
+            .iter()
+            .filter_map(|(k, r)| match r {
+                Row::Idem(Some(rec)) if rec.created_at < before => Some(k.clone()),
+                _ => None,
+            })
+            .collect();
+        for k in stale {
+            self.remember(k, Row::Idem(None));
+        }
+    }
+
     pub(crate) fn rules_cache(&self, wanted: (bool, u32)) -> Option<Vec<FraudRule>> {
         match &self.behind.rules {
             Some((key, rules)) if *key == wanted => Some(rules.clone()),

@@ -70,7 +70,7 @@ fn parse_log(
 async fn journals_of(store: &SqliteStore, id: TransactionId) -> usize {
     use bankflow_core::ports::Store;
     let mut r = store.begin(TxMode::Read).await.unwrap();
-    r.journals_of_transaction(id).await.unwrap().len()
+    r.journals_of_transaction(id, 100).await.unwrap().len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

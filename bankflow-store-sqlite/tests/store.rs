@@ -162,3 +162,47 @@ async fn cached_rows_never_hide_another_writers_commit() {
     assert_eq!(u.account(acc.id).await.unwrap(), Some(acc.clone()));
     u.rollback().await.unwrap();
 }
+
+/// A write unit that holds the writer makes a second `begin` of the same store wait at most
+/// `writer_wait_ms`, then fail with the typed, retryable busy error (it used to wait forever).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_writer_times_out_with_a_transient_busy_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("busy.db");
+    let store = SqliteStore::open(
+        path.to_str().unwrap(),
+        SqliteOptions {
+            writer_wait_ms: 100,
+            ..SqliteOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let held = store.begin(TxMode::Write).await.unwrap();
+    let started = std::time::Instant::now();
+    let err = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        store.begin(TxMode::Write),
+    )
+    .await
+    .expect("begin returns instead of waiting forever")
+    .err()
+    .expect("the writer is held");
+    let waited = started.elapsed();
+    assert!(err.is_transient(), "{err:?}");
+    assert_eq!(err.code(), "transient");
+    assert!(err.to_string().contains("writer busy"), "{err}");
+    assert!(
+        waited >= std::time::Duration::from_millis(100),
+        "{waited:?}"
+    );
+    // Once the holder is done, the next writer gets in.
+    drop(held);
+    let next = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        store.begin(TxMode::Write),
+    )
+    .await
+    .expect("the writer is free again");
+    assert!(next.is_ok());
+}

@@ -53,7 +53,10 @@ impl MoneyService<'_> {
                 resource: "customer",
             });
         }
-        self.read().await?.accounts_of_customer(customer).await
+        self.read()
+            .await?
+            .accounts_of_customer(customer, crate::ports::ACCOUNTS_OF_CUSTOMER_MAX)
+            .await
     }
 
     /// All accounts by id (staff only), paged.
@@ -134,7 +137,10 @@ impl MoneyService<'_> {
         id: TransactionId,
     ) -> BankResult<Vec<StoredEvent>> {
         self.transaction(actor, id).await?;
-        self.read().await?.events_of_aggregate(id.0).await
+        self.read()
+            .await?
+            .events_of_aggregate(id.0, crate::ports::EVENTS_OF_AGGREGATE_MAX)
+            .await
     }
 
     /// A statement for `from..=to` (UTC days).
@@ -214,12 +220,18 @@ impl MoneyService<'_> {
                         a.id, a.balance
                     )));
                 }
-                let held: Decimal = uow
-                    .active_holds(a.id)
-                    .await?
-                    .iter()
-                    .map(|h| h.amount.amount())
-                    .sum();
+                let holds = uow
+                    .active_holds(a.id, crate::ports::ACTIVE_HOLDS_MAX)
+                    .await?;
+                if holds.len() >= crate::ports::ACTIVE_HOLDS_MAX as usize {
+                    // A full page may hide more holds: the sum cannot be verified this way.
+                    return Err(BankError::LimitExceeded(format!(
+                        "account {} has {} or more active holds; the ledger check cannot sum them",
+                        a.id,
+                        crate::ports::ACTIVE_HOLDS_MAX
+                    )));
+                }
+                let held: Decimal = holds.iter().map(|h| h.amount.amount()).sum();
                 if held != a.held {
                     return Err(BankError::Invariant(format!(
                         "account {}: held {} != active holds {held}",

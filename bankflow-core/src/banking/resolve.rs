@@ -252,7 +252,9 @@ impl MoneyService<'_> {
                 "a reversal cannot itself be reversed".into(),
             ));
         }
-        let journals = uow.journals_of_transaction(id).await?;
+        let journals = uow
+            .journals_of_transaction(id, crate::ports::JOURNALS_OF_TRANSACTION_MAX)
+            .await?;
         if journals.is_empty() {
             return Err(BankError::Invariant(format!(
                 "completed transaction {id} has no journal"
