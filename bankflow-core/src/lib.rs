@@ -85,7 +85,7 @@ pub use ids::{
     UserId,
 };
 pub use ledger::SystemAccount;
-pub use maintenance::MaintenanceService;
+pub use maintenance::{MaintenanceService, PurgeReport};
 pub use memory::MemoryStore;
 pub use money::{Currency, Money};
 pub use notify::{Channel, MemoryNotifier, NotificationService, Notifier, OutgoingMessage};

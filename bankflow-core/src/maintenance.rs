@@ -1,5 +1,5 @@
-//! Housekeeping use cases: hold expiry and the outbox relay; the background workers of every
-//! edge call these on a timer.
+//! Housekeeping use cases: hold expiry, the outbox relay and retention; the background
+//! workers of every edge call these on a timer.
 
 use chrono::Duration;
 
@@ -7,6 +7,18 @@ use crate::auth::Actor;
 use crate::banking::{Command, Outcome};
 use crate::error::{BankError, BankResult};
 use crate::events::DomainEvent;
+use crate::ports::PURGE_BATCH_MAX;
+
+/// What one retention pass removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    /// Published outbox events older than the retention period.
+    pub events: u64,
+    /// Idempotency records older than both the retention period and the replay window.
+    pub idempotency_records: u64,
+    /// Sent or failed notifications older than the retention period.
+    pub notifications: u64,
+}
 
 crate::bank::context_service!(
     /// Housekeeping: `bank.maintenance()`.
@@ -41,5 +53,29 @@ impl MaintenanceService<'_> {
         self.write(|uow, _, _| uow.mark_published(&seqs, at))
             .await?;
         Ok(seqs.len())
+    }
+
+    /// One retention pass: removes up to `limit` (at most [`PURGE_BATCH_MAX`]) rows of each
+    /// kind older than `BankConfig::retention` (default 90 days). Unpublished events and
+    /// pending notifications are never removed, and an idempotency record is kept at least
+    /// for its replay window whatever the retention says, so a retried request still replays.
+    /// Each kind is purged in its own unit: a failure leaves the others done.
+    pub async fn purge(&self, limit: u32) -> BankResult<PurgeReport> {
+        let limit = limit.clamp(1, PURGE_BATCH_MAX);
+        let now = self.now();
+        let cfg = &self.config;
+        let before = now - cfg.retention;
+        let idem_before = now - cfg.retention.max(cfg.idempotency_replay_window);
+        Ok(PurgeReport {
+            events: self
+                .write(|uow, _, _| uow.purge_published_events(before, limit))
+                .await?,
+            idempotency_records: self
+                .write(|uow, _, _| uow.purge_idempotency(idem_before, limit))
+                .await?,
+            notifications: self
+                .write(|uow, _, _| uow.purge_notifications(before, limit))
+                .await?,
+        })
     }
 }

@@ -21,11 +21,12 @@ pub const OUTBOX_RELAYED_TOTAL: &str = "bankflow_outbox_relayed_events_total";
 /// Background-worker steps that failed: `job`.
 pub const WORKER_ERRORS_TOTAL: &str = "bankflow_worker_errors_total";
 /// The background worker's jobs (labels of [`WORKER_ERRORS_TOTAL`]).
-pub const WORKER_JOBS: [&str; 4] = [
+pub const WORKER_JOBS: [&str; 5] = [
     "scheduled_transfers",
     "hold_expiry",
     "outbox_relay",
     "notification_retries",
+    "retention",
 ];
 /// 1 while the server runs (with the version as a label).
 pub const UP: &str = "bankflow_up";

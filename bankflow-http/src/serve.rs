@@ -67,6 +67,12 @@ pub struct ServeArgs {
     /// Comma-separated origins allowed by CORS (default: none, same-origin only).
     #[arg(long, env = "BANKFLOW_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// Days published outbox events, expired idempotency records and finished notifications
+    /// are kept before the worker's retention pass removes them (an idempotency key always
+    /// replays for at least its 30-day window).
+    #[arg(long, env = "BANKFLOW_RETENTION_DAYS", default_value_t = 90,
+          value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub retention_days: u32,
     /// Requests per minute per user (per IP when anonymous).
     #[arg(long, env = "BANKFLOW_RATE_LIMIT_PER_MIN", default_value_t = 100)]
     pub rate_limit_per_min: u32,
@@ -181,6 +187,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let keys = crate::adapters::load_or_create_keys(args.data_key.as_deref(), dir)?;
     let builder = Bank::builder(store)
         .runtime(Arc::new(bankflow_core::TokioRuntime))
+        .config(bankflow_core::BankConfig {
+            retention: chrono::Duration::days(i64::from(args.retention_days)),
+            ..bankflow_core::BankConfig::default()
+        })
         .keys(Arc::new(keys))
         .documents(Arc::new(crate::adapters::FsDocumentStore::new(
             dir.join("documents"),

@@ -16,6 +16,22 @@ pub const RELAY_BATCH_MAX: u32 = 500;
 pub const RELAY_LEASE_S: i64 = 30;
 /// Rounds a single tick may chain while work remains, so one busy step cannot starve shutdown.
 pub const ROUNDS_PER_TICK_MAX: u32 = 20;
+/// Pause between retention passes (old outbox events, idempotency records, notifications).
+pub const RETENTION_EVERY_S: u64 = 3_600;
+/// Rows of each kind one retention pass removes, at most (the next pass takes the rest).
+pub const RETENTION_BATCH_MAX: u32 = 5_000;
+
+/// One retention pass; returns how many rows went.
+pub async fn retention_once(bank: &Bank) -> u64 {
+    match bank.maintenance().purge(RETENTION_BATCH_MAX).await {
+        Ok(r) => r.events + r.idempotency_records + r.notifications,
+        Err(e) => {
+            crate::metrics::worker_error("retention");
+            tracing::warn!(error = %e, "retention pass failed");
+            0
+        }
+    }
+}
 
 /// One round of every job; returns how many items were handled.
 pub async fn run_once(bank: &Bank) -> usize {
@@ -63,7 +79,12 @@ pub async fn run_once(bank: &Bank) -> usize {
 
 /// Runs until `shutdown` turns true.
 pub async fn run(bank: Bank, mut shutdown: watch::Receiver<bool>) {
+    let mut last_retention: Option<std::time::Instant> = None;
     loop {
+        if last_retention.is_none_or(|t| t.elapsed() >= Duration::from_secs(RETENTION_EVERY_S)) {
+            last_retention = Some(std::time::Instant::now());
+            retention_once(&bank).await;
+        }
         let mut rounds = 0;
         while rounds < ROUNDS_PER_TICK_MAX && run_once(&bank).await > 0 {
             rounds += 1;
