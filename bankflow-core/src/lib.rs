@@ -35,8 +35,6 @@ pub mod ports;
 pub mod schedule;
 #[cfg(feature = "testkit")]
 pub mod testkit;
-#[cfg(feature = "testkit")]
-pub mod testkit_contexts;
 pub mod transaction;
 
 pub use account::{Account, AccountNumber, AccountStatus, AccountType, Hold, HoldStatus};

@@ -1,11 +1,11 @@
 //! The shared conformance suite (the same cases the memory and SQLite stores run) against
-//! PostgreSQL, one fresh database per case.
+//! PostgreSQL: one test per case, each on a fresh database.
 
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use bankflow_core::ports::Store;
-use bankflow_core::testkit::{self, StoreFactory};
+use bankflow_core::testkit::StoreFactory;
 use bankflow_store_postgres::testdb::{database_url, TestDatabase};
 use bankflow_store_postgres::{PgOptions, PgStore};
 
@@ -32,12 +32,6 @@ impl StoreFactory for PgFactory {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_passes_the_conformance_suite() {
-    let factory = PgFactory::default();
-    testkit::run_conformance(&factory).await;
-    let dbs = std::mem::take(&mut *factory.databases.lock().expect("lock"));
-    for db in dbs {
-        db.drop_database().await;
-    }
-}
+// Each test gets its own factory, so its own fresh database, dropped with the factory
+// (`TestDatabase`'s drop) when the test ends, passed or failed.
+bankflow_core::conformance_tests!(PgFactory::default());
