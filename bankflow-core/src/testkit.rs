@@ -18,6 +18,7 @@ mod ctx_other;
 mod engine;
 mod fixtures;
 mod hammer;
+mod limits;
 mod repos;
 mod schedules;
 
@@ -41,6 +42,7 @@ pub mod cases {
         engine_pending_and_expiry, engine_reversal_and_batch, engine_statement_and_history,
         engine_submitted_transfers,
     };
+    pub use super::limits::*;
     pub use super::repos::*;
     pub use super::schedules::{engine_scheduled_transfers, schedules_round_trip_and_claims};
 }
@@ -87,6 +89,9 @@ macro_rules! conformance_tests {
             notifications_feed_and_retries,
             audit_chain_storage,
             context_writes_roll_back,
+            // the engine's bounds
+            group_commit_flood_is_answered,
+            balance_overflow_is_refused,
         );
     };
     (@cases $factory:expr; $($case:ident),+ $(,)?) => {
