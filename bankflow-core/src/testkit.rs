@@ -19,11 +19,14 @@ mod engine;
 mod fixtures;
 mod hammer;
 mod limits;
+mod model;
+mod model_ops;
 mod repos;
 mod schedules;
 
 pub use engine::test_bank;
 pub use hammer::{hammer, HammerReport};
+pub use model_ops::run_model;
 
 /// Makes a fresh, empty store for one test case.
 #[async_trait]
@@ -103,5 +106,32 @@ macro_rules! conformance_tests {
                 $crate::testkit::cases::$case(store).await;
             }
         )+
+    };
+}
+
+/// The property model (`testkit/model_ops.rs`) as one `#[tokio::test]` named
+/// `engine_matches_reference_model`: `$cases` cases of `$ops` operations, each case on a
+/// fresh store from `$factory`. Asserts at least 10,000 operations ran (unless
+/// `BANKFLOW_MODEL_SEED` picks one case to reproduce).
+#[macro_export]
+macro_rules! model_test {
+    ($factory:expr, $cases:expr, $ops:expr) => {
+        #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn engine_matches_reference_model() {
+            let factory = $factory;
+            let repro = concat!(
+                "cargo test -p ",
+                env!("CARGO_PKG_NAME"),
+                " --test ",
+                env!("CARGO_CRATE_NAME"),
+                " engine_matches_reference_model"
+            );
+            let started = ::std::time::Instant::now();
+            let ops = $crate::testkit::run_model(&factory, $cases, $ops, repro).await;
+            println!("model: {ops} operations in {:?}", started.elapsed());
+            if ::std::env::var("BANKFLOW_MODEL_SEED").is_err() {
+                assert!(ops >= 10_000, "only {ops} operations ran");
+            }
+        }
     };
 }
