@@ -1,0 +1,34 @@
+//! Fresh PostgreSQL stores for the shared test kit: each `fresh()` is a new database on
+//! the server of DATABASE_URL (`source scripts/pg-test-env.sh`), dropped with the factory.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use bankflow_core::ports::Store;
+use bankflow_core::testkit::StoreFactory;
+use bankflow_store_postgres::testdb::{database_url, TestDatabase};
+use bankflow_store_postgres::{PgOptions, PgStore};
+
+/// Creates a database per store; drops them all (`TestDatabase`'s drop) when dropped.
+#[derive(Default)]
+pub struct PgFactory {
+    databases: Mutex<Vec<TestDatabase>>,
+}
+
+#[async_trait]
+impl StoreFactory for PgFactory {
+    async fn fresh(&self) -> Arc<dyn Store> {
+        let db = TestDatabase::create(&database_url()).await;
+        let store = PgStore::connect(
+            db.url(),
+            PgOptions {
+                max_connections: 4,
+                ..PgOptions::default()
+            },
+        )
+        .await
+        .expect("connect and migrate a fresh database");
+        self.databases.lock().expect("lock").push(db);
+        Arc::new(store)
+    }
+}
