@@ -3,4 +3,4 @@
 
 mod common;
 
-bankflow_core::model_test!(common::PgFactory::default(), 50, 200);
+bankflow_core::model_test!(common::PgFactory::rolling(), 50, 200);
