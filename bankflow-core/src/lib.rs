@@ -40,12 +40,6 @@ pub mod store_support;
 #[cfg(feature = "testkit")]
 #[allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed step fails the test
 pub mod testkit;
-#[cfg(feature = "testkit")]
-#[allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed step fails the test
-pub mod testkit_contexts;
-#[cfg(feature = "testkit")]
-#[allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed step fails the test
-pub mod testkit_retention;
 pub mod transaction;
 
 pub use account::{Account, AccountNumber, AccountStatus, AccountType, Hold, HoldStatus};

@@ -1,8 +1,8 @@
-//! The shared conformance suite on the in-memory store.
+//! The shared conformance suite on the in-memory store: one test per case.
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use bankflow_core::testkit::{run_conformance, StoreFactory};
+use bankflow_core::testkit::StoreFactory;
 use bankflow_core::{MemoryStore, Store};
 
 struct Memory;
@@ -14,10 +14,7 @@ impl StoreFactory for Memory {
     }
 }
 
-#[tokio::test]
-async fn memory_store_conforms() {
-    run_conformance(&Memory).await;
-}
+bankflow_core::conformance_tests!(Memory);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_store_survives_the_hammer() {

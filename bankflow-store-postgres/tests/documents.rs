@@ -3,7 +3,7 @@
 
 use bankflow_core::notify::Channel;
 use bankflow_core::ports::{Store, TxMode};
-use bankflow_core::testkit_contexts::notification;
+use bankflow_core::testkit::notification;
 use bankflow_store_postgres::testdb::{database_url, TestDatabase};
 use bankflow_store_postgres::{PgOptions, PgStore};
 use chrono::{TimeZone, Utc};

@@ -1,8 +1,6 @@
-//! The shared conformance suite (bankflow_core::testkit), run against SQLite files.
+//! The shared conformance suite (bankflow_core::testkit) against SQLite files: one test per
+//! case, each on its own database file.
 
 mod common;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_passes_the_conformance_suite() {
-    bankflow_core::testkit::run_conformance(&common::FileFactory::default()).await;
-}
+bankflow_core::conformance_tests!(common::FileFactory::default());

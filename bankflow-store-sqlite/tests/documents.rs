@@ -5,7 +5,7 @@ mod common;
 
 use bankflow_core::notify::Channel;
 use bankflow_core::ports::{Store, TxMode};
-use bankflow_core::testkit_contexts::notification;
+use bankflow_core::testkit::notification;
 use chrono::{TimeZone, Utc};
 use sqlx::Connection;
 

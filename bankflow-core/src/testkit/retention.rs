@@ -2,13 +2,15 @@
 //! methods honour their `limit`, and the `purge_*` methods delete exactly what their contract
 //! says — old published events (never unpublished ones), idempotency records before the
 //! cutoff, notifications no longer pending — in batches, and a rolled-back purge deletes
-//! nothing. Run by every store through [`crate::testkit::run_conformance`].
+//! nothing. Run by every store through [`crate::conformance_tests!`].
 
 use std::sync::Arc;
 
 use chrono::Duration;
 use uuid::Uuid;
 
+use super::ctx_fixtures::notification;
+use super::fixtures::{account, event, key, read, t0, usd, write};
 use crate::account::{Hold, HoldStatus};
 use crate::events::EventType;
 use crate::idempotency::{IdempotencyRecord, IdempotentResponse};
@@ -17,28 +19,9 @@ use crate::ledger::{JournalEntry, SystemAccount};
 use crate::money::Currency;
 use crate::notify::{Channel, NotificationStatus};
 use crate::ports::Store;
-use crate::testkit::{account, event, key, read, t0, usd, write};
-use crate::testkit_contexts::notification;
 
-type CaseFn = fn(Arc<dyn Store>) -> futures::future::BoxFuture<'static, ()>;
-
-macro_rules! cases {
-    ($($name:ident),+ $(,)?) => {
-        &[$((stringify!($name), |s| Box::pin($name(s)) as futures::future::BoxFuture<'static, ()>)),+]
-    };
-}
-
-/// The cases of this module, by name.
-pub fn cases() -> &'static [(&'static str, CaseFn)] {
-    cases![
-        lists_honour_their_limit,
-        purge_published_events_only,
-        purge_idempotency_before_cutoff,
-        purge_notifications_no_longer_pending,
-    ]
-}
-
-async fn lists_honour_their_limit(store: Arc<dyn Store>) {
+/// Conformance case.
+pub async fn lists_honour_their_limit(store: Arc<dyn Store>) {
     let (a1, a2, a3) = (
         account(1, 100, t0()),
         account(2, 100, t0() + Duration::seconds(1)),
@@ -103,7 +86,8 @@ async fn lists_honour_their_limit(store: Arc<dyn Store>) {
         .is_empty());
 }
 
-async fn purge_published_events_only(store: Arc<dyn Store>) {
+/// Conformance case.
+pub async fn purge_published_events_only(store: Arc<dyn Store>) {
     let old = t0();
     let cutoff = t0() + Duration::days(1);
     // Aggregates 1..=3 old and published, 4 old and unpublished, 5 new and published.
@@ -166,7 +150,8 @@ async fn purge_published_events_only(store: Arc<dyn Store>) {
     assert_eq!(again[0].event.aggregate_id, agg(4));
 }
 
-async fn purge_idempotency_before_cutoff(store: Arc<dyn Store>) {
+/// Conformance case.
+pub async fn purge_idempotency_before_cutoff(store: Arc<dyn Store>) {
     let rec = |k: &str, minutes: i64| IdempotencyRecord {
         scope: "user:a".into(),
         key: key(k),
@@ -222,7 +207,8 @@ async fn purge_idempotency_before_cutoff(store: Arc<dyn Store>) {
     u.commit().await.unwrap();
 }
 
-async fn purge_notifications_no_longer_pending(store: Arc<dyn Store>) {
+/// Conformance case.
+pub async fn purge_notifications_no_longer_pending(store: Arc<dyn Store>) {
     let cutoff = t0() + Duration::days(1);
     let with = |n: u128, status: NotificationStatus, at| {
         let mut x = notification(n, 10, Channel::Email, at);
