@@ -17,6 +17,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 pub mod dto;
+mod dto_reports;
 pub mod ports;
 pub mod rules;
 mod sandbox;

@@ -378,7 +378,9 @@ impl SandboxBank {
     /// Expires due holds (after `advanceTime`); resolves to how many.
     #[wasm_bindgen(js_name = expireHolds, unchecked_return_type = "Promise<number>")]
     pub fn expire_holds(&self) -> js_sys::Promise {
-        promise(&self.engine, |e| async move { e.bank.maintenance().expire_holds().await })
+        promise(&self.engine, |e| async move {
+            e.bank.maintenance().expire_holds().await
+        })
     }
 
     /// One account by id.
@@ -446,7 +448,11 @@ impl SandboxBank {
     #[wasm_bindgen(js_name = verifyLedger, unchecked_return_type = "Promise<LedgerReport>")]
     pub fn verify_ledger(&self) -> js_sys::Promise {
         promise(&self.engine, |e| async move {
-            e.bank.money().verify_ledger().await.map(dto::LedgerReportDto::from)
+            e.bank
+                .money()
+                .verify_ledger()
+                .await
+                .map(dto::LedgerReportDto::from)
         })
     }
 
