@@ -159,13 +159,14 @@ impl Inner {
         if !events.is_empty() {
             uow.append_events(events).await?;
         }
-        uow.commit().await
+        crate::telemetry::timed_commit(self.store.kind(), &*self.clock, uow.commit()).await
     }
 
     /// Pushes committed events to the sink. The outbox holds every event; a failed push is
     /// re-delivered by the relay.
     pub(crate) async fn publish(&self, events: &[DomainEvent]) {
         if !events.is_empty() {
+            crate::telemetry::committed(events);
             let _ = self.sink.publish(events).await;
         }
     }

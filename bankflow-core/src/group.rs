@@ -249,6 +249,7 @@ pub(crate) async fn exec_in_one_unit<'a>(
     if !events.is_empty() {
         uow.append_events(&events).await?;
     }
-    uow.commit().await?;
+    crate::telemetry::timed_commit(k.store.kind(), &*k.clock, uow.commit()).await?;
+    crate::telemetry::group_commit(len);
     Ok((results, events))
 }

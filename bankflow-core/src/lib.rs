@@ -37,6 +37,7 @@ pub mod overview;
 pub mod ports;
 pub mod schedule;
 pub mod store_support;
+pub mod telemetry;
 #[cfg(feature = "testkit")]
 #[allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed step fails the test
 pub mod testkit;

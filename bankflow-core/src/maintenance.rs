@@ -43,6 +43,12 @@ impl MaintenanceService<'_> {
         let claimed = self
             .write(|uow, _, _| uow.claim_events(now, now + lease, limit))
             .await?;
+        // Claims are oldest first: the first claimed event is the oldest one waiting.
+        let lag = claimed
+            .first()
+            .map(|s| (now - s.event.time).to_std().unwrap_or_default())
+            .unwrap_or_default();
+        crate::telemetry::outbox_lag(lag);
         if claimed.is_empty() {
             return Ok(0);
         }

@@ -449,11 +449,13 @@ impl Inner {
         &self,
         results: &[(NotificationId, bool, Option<String>)],
     ) -> BankResult<usize> {
-        self.write(|uow, events, _| {
+        let (sent, outcomes) = self.write(|uow, events, _| {
             Box::pin(async {
             let (uow, events) = (uow, events);
             let now = self.now_us();
             let mut sent = 0;
+            // (channel, outcome) of each attempt recorded, reported once the unit committed.
+            let mut outcomes: Vec<(&'static str, &'static str)> = Vec::with_capacity(results.len());
             for (id, secret, err) in results {
                 let Some(mut n) = uow.notification(*id).await? else {
                     continue;
@@ -462,6 +464,14 @@ impl Inner {
                     continue;
                 }
                 n.attempts += 1;
+                outcomes.push((
+                    n.channel.as_str(),
+                    match err {
+                        None => "sent",
+                        Some(_) if *secret || n.attempts >= NOTIFY_ATTEMPTS_MAX => "failed",
+                        Some(_) => "retry",
+                    },
+                ));
                 match err {
                     None => {
                         n.status = NotificationStatus::Sent;
@@ -488,10 +498,14 @@ impl Inner {
                 }
                 uow.update_notification(&n).await?;
             }
-            Ok(sent)
+            Ok((sent, outcomes))
         })
         })
-        .await
+        .await?;
+        for (channel, outcome) in outcomes {
+            crate::telemetry::notification_delivery(channel, outcome);
+        }
+        Ok(sent)
     }
 
     async fn user_of_customer(

@@ -279,7 +279,8 @@ async fn a_journey_logs_no_secrets_and_traces_a_transfer() {
     assert_ne!(transfer["user_id"], "-");
     assert!(transfer["latency_ms"].as_f64().unwrap() >= 0.0);
 
-    // The transfer's trace: the request span with the engine command span as its child.
+    // The transfer's trace: the request span, the engine command span as its child, and the
+    // store commit span (recorded inside bankflow-core) as the engine span's child.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let got = spans.lock().unwrap().clone();
@@ -287,9 +288,11 @@ async fn a_journey_logs_no_secrets_and_traces_a_transfer() {
             .iter()
             .find(|s| s.0 == "POST /api/v1/transactions/transfer");
         let engine = got.iter().find(|s| s.0 == "transactions::transfer");
-        if let (Some(r), Some(e)) = (request, engine) {
+        let commit = engine.and_then(|e| got.iter().find(|s| s.0 == "store.commit" && s.3 == e.2));
+        if let (Some(r), Some(e), Some(c)) = (request, engine, commit) {
             assert_eq!(e.1, r.1, "same trace");
             assert_eq!(e.3, r.2, "the engine span is the request span's child");
+            assert_eq!(c.1, r.1, "the store commit is in the same trace");
             break;
         }
         assert!(
