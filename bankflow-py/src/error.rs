@@ -138,6 +138,12 @@ create_exception!(
 );
 create_exception!(
     bankflow,
+    Overloaded,
+    TransientError,
+    "The engine is at capacity (its commit queue stayed full): nothing was done; retry later."
+);
+create_exception!(
+    bankflow,
     InternalError,
     BankflowError,
     "Unexpected failure in the engine or a port (details are logged, not shown)."
@@ -196,6 +202,7 @@ code_table!(
     RateLimited = "rate_limited",
     LimitExceeded = "limit_exceeded",
     TransientError = "transient",
+    Overloaded = "overloaded",
     InternalError = "internal_error",
 );
 
