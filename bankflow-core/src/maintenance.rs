@@ -6,7 +6,7 @@ use chrono::Duration;
 use crate::auth::Actor;
 use crate::banking::{Command, Outcome};
 use crate::error::{BankError, BankResult};
-use crate::events::DomainEvent;
+use crate::events::{DomainEvent, EventSink};
 use crate::ports::PURGE_BATCH_MAX;
 
 /// What one retention pass removed.
@@ -39,6 +39,21 @@ impl MaintenanceService<'_> {
     /// order, marks them published. Safe to run from several processes at once: a claim is a
     /// lease, so a relay that dies mid-way leaves its events to the next after `lease`.
     pub async fn relay_outbox(&self, limit: u32, lease: Duration) -> BankResult<usize> {
+        self.relay_outbox_to(&[], limit, lease).await
+    }
+
+    /// [`relay_outbox`](Self::relay_outbox) that also hands each batch to every sink of
+    /// `also` (a Kafka producer, say), after the engine's own sink. Events are marked published
+    /// only when every sink acknowledged them: one that fails leaves the whole batch in the
+    /// outbox for a later step (at-least-once: a sink that did accept may see it again, so its
+    /// consumers dedupe on the event id). These sinks are not called inline after commit, so
+    /// a slow broker never delays a command.
+    pub async fn relay_outbox_to(
+        &self,
+        also: &[&dyn EventSink],
+        limit: u32,
+        lease: Duration,
+    ) -> BankResult<usize> {
         let now = self.now();
         let claimed = self
             .write(|uow, _, _| uow.claim_events(now, now + lease, limit))
@@ -54,6 +69,9 @@ impl MaintenanceService<'_> {
         }
         let events: Vec<DomainEvent> = claimed.iter().map(|s| s.event.clone()).collect();
         self.sink.publish(&events).await?;
+        for sink in also {
+            sink.publish(&events).await?;
+        }
         let seqs: Vec<i64> = claimed.iter().map(|s| s.seq).collect();
         let at = self.now();
         self.write(|uow, _, _| uow.mark_published(&seqs, at))
