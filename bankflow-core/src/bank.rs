@@ -22,7 +22,7 @@ use crate::audit::AuditService;
 use crate::banking::MoneyService;
 use crate::clock::{Clock, InlineRuntime, Runtime, SystemClock};
 use crate::crypto::{KeyProvider, StaticKeyRing};
-use crate::customer::{CustomerService, DocumentStore, MemoryDocumentStore};
+use crate::customer::{CustomerService, DocumentStore, EncryptedDocuments, MemoryDocumentStore};
 use crate::events::{EventSink, NoopSink};
 use crate::executor::Executor;
 use crate::fraud::{FraudService, RulesFraudCheck};
@@ -140,7 +140,9 @@ impl BankBuilder {
         self.keys = Some(keys);
         self
     }
-    /// Where KYC document bytes go (default: in memory).
+    /// Where KYC document bytes go (default: in memory). Whichever store it is, the engine
+    /// puts it behind [`EncryptedDocuments`] under [`BankBuilder::keys`]: the store only ever
+    /// holds envelope-encrypted objects, and reads are authenticated.
     pub fn documents(mut self, documents: Arc<dyn DocumentStore>) -> Self {
         self.documents = documents;
         self
@@ -193,8 +195,9 @@ impl BankBuilder {
                 fraud,
                 sink: self.sink,
                 config: self.config,
+                // Every store, every edge: no document reaches a store unencrypted.
+                documents: Arc::new(EncryptedDocuments::new(self.documents, keys.clone())),
                 keys,
-                documents: self.documents,
                 notifier: self.notifier,
                 exec: Executor::new(group, self.runtime),
                 rng: SplitMix::new(seed.0 ^ seed.1),

@@ -1,5 +1,6 @@
 //! Cryptographic helpers and the key port: AES-256-GCM sealing of sensitive fields (SSN,
-//! TOTP secrets), SHA-256 digests for stored tokens, and the OS random source.
+//! TOTP secrets), data-key wrapping for envelope-encrypted documents, SHA-256 digests for
+//! stored tokens, and the OS random source.
 //!
 //! Randomness comes from the operating system (`getrandom`), never from the engine's
 //! deterministic id generator: secrets must not be predictable from a seed.
@@ -162,16 +163,7 @@ impl fmt::Debug for Sealed {
 pub fn seal(keys: &dyn KeyProvider, plaintext: &[u8], aad: &str) -> BankResult<Sealed> {
     let (key_id, key) = keys.current()?;
     let nonce: [u8; NONCE_LEN] = random_array()?;
-    let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key.0));
-    let ciphertext = cipher
-        .encrypt(
-            Nonce::from_slice(&nonce),
-            Payload {
-                msg: plaintext,
-                aad: aad.as_bytes(),
-            },
-        )
-        .map_err(|_| BankError::internal("encryption failed"))?;
+    let ciphertext = encrypt_with(&key, &nonce, plaintext, aad.as_bytes())?;
     Ok(Sealed {
         key_id,
         nonce: nonce.to_vec(),
@@ -184,16 +176,61 @@ pub fn open(keys: &dyn KeyProvider, sealed: &Sealed, aad: &str) -> BankResult<Ve
     let key = keys
         .key(&sealed.key_id)?
         .ok_or_else(|| BankError::internal(format!("unknown key id {}", sealed.key_id)))?;
-    if sealed.nonce.len() != NONCE_LEN {
+    decrypt_with(&key, &sealed.nonce, &sealed.ciphertext, aad.as_bytes())
+}
+
+/// Envelope encryption, step one: wraps a fresh data key under the provider's current key
+/// (the data key itself never leaves this module unsealed).
+pub fn wrap_key(keys: &dyn KeyProvider, data_key: &DataKey, aad: &str) -> BankResult<Sealed> {
+    seal(keys, &data_key.0, aad)
+}
+
+/// Opens a data key wrapped by [`wrap_key`] (by its key id: retired keys still open).
+pub fn unwrap_key(keys: &dyn KeyProvider, wrapped: &Sealed, aad: &str) -> BankResult<DataKey> {
+    let bytes: [u8; KEY_LEN] = open(keys, wrapped, aad)?
+        .try_into()
+        .map_err(|_| BankError::internal("a wrapped data key has the wrong length"))?;
+    Ok(DataKey(bytes))
+}
+
+/// AES-256-GCM under `key`: the ciphertext with its tag. `nonce` must never repeat under
+/// one key (callers draw it from [`random_array`]).
+pub fn encrypt_with(
+    key: &DataKey,
+    nonce: &[u8; NONCE_LEN],
+    plaintext: &[u8],
+    aad: &[u8],
+) -> BankResult<Vec<u8>> {
+    let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key.0));
+    cipher
+        .encrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
+        .map_err(|_| BankError::internal("encryption failed"))
+}
+
+/// Opens what [`encrypt_with`] made; `Internal` when the nonce is malformed or the
+/// ciphertext, its tag or `aad` were altered.
+pub fn decrypt_with(
+    key: &DataKey,
+    nonce: &[u8],
+    ciphertext: &[u8],
+    aad: &[u8],
+) -> BankResult<Vec<u8>> {
+    if nonce.len() != NONCE_LEN {
         return Err(BankError::internal("sealed value has a bad nonce"));
     }
     let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key.0));
     cipher
         .decrypt(
-            Nonce::from_slice(&sealed.nonce),
+            Nonce::from_slice(nonce),
             Payload {
-                msg: &sealed.ciphertext,
-                aad: aad.as_bytes(),
+                msg: ciphertext,
+                aad,
             },
         )
         .map_err(|_| BankError::internal("sealed value failed authentication"))

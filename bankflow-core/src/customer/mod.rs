@@ -2,12 +2,17 @@
 //! staff search, and the onboarding saga.
 
 mod documents;
+mod envelope;
 mod kyc;
 mod model;
 mod service;
 
 pub use documents::{
     sniff_content_type, DocumentStore, MemoryDocumentStore, DOCUMENT_SIZE_MAX_BYTES,
+};
+pub use envelope::{
+    EncryptedDocuments, DOCUMENT_ENVELOPE_MAGIC, DOCUMENT_ENVELOPE_OVERHEAD_MAX_BYTES,
+    DOCUMENT_ENVELOPE_VERSION, DOCUMENT_OBJECT_SIZE_MAX_BYTES,
 };
 pub use model::*;
 pub use service::{
