@@ -79,6 +79,25 @@ pub fn found(rows_affected: u64, resource: &'static str) -> BankResult<()> {
     Ok(())
 }
 
+/// "Every named row exists": a statement that updates a known set of rows by key (a flushed
+/// batch, the events a relay marks published) must change exactly `expected` of them; fewer
+/// means some key names no row, so the caller's unit is rolled back with `not_found`.
+pub fn found_all(rows_affected: u64, expected: usize, resource: &'static str) -> BankResult<()> {
+    if u64::try_from(expected).ok() != Some(rows_affected) {
+        return Err(BankError::NotFound { resource });
+    }
+    Ok(())
+}
+
+/// The distinct event sequence numbers of a `mark_published` call, ascending: a relay may
+/// name an event twice, and each must then count once against [`found_all`].
+pub fn distinct_seqs(seqs: &[i64]) -> Vec<i64> {
+    let mut out = seqs.to_vec();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 // ------------------------------------------------------------------ write-behind log
 
 /// A buffered hot-path write of a SQL store's write-behind log: kept in the unit and written
@@ -244,5 +263,11 @@ mod tests {
             found(0, "user").unwrap_err(),
             BankError::NotFound { resource: "user" }
         );
+        assert!(found_all(3, 3, "event").is_ok());
+        assert_eq!(
+            found_all(2, 3, "event").unwrap_err(),
+            BankError::NotFound { resource: "event" }
+        );
+        assert_eq!(distinct_seqs(&[5, 2, 5, 1]), vec![1, 2, 5]);
     }
 }

@@ -24,11 +24,13 @@ mod model_ops;
 mod repos;
 mod retention;
 mod schedules;
+mod store_proofs;
 
 pub use ctx_fixtures::notification;
 pub use engine::test_bank;
 pub use hammer::{hammer, HammerReport};
 pub use model_ops::run_model;
+pub use store_proofs::{documents_read_across_versions, open_funded_accounts, RawNotificationDocs};
 
 /// Makes a fresh, empty store for one test case.
 #[async_trait]

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use bankflow_core::account::{Account, AccountNumber, Hold};
 use bankflow_core::ids::{AccountId, CustomerId, HoldId};
 use bankflow_core::ports::{self, AccountRepo};
+use bankflow_core::store_support::found;
 use bankflow_core::{BankError, BankResult};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -168,12 +169,7 @@ impl AccountRepo for PgUow {
         .bind(a.version)
         )
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(BankError::NotFound {
-                resource: "account",
-            });
-        }
-        Ok(())
+        found(done.rows_affected(), "account")
     }
 
     async fn accounts_of_customer(
@@ -279,10 +275,7 @@ impl AccountRepo for PgUow {
         .bind(h.resolved_at)
         )
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(BankError::NotFound { resource: "hold" });
-        }
-        Ok(())
+        found(done.rows_affected(), "hold")
     }
 
     async fn active_holds(&mut self, account: AccountId, limit: u32) -> BankResult<Vec<Hold>> {

@@ -1,11 +1,10 @@
 //! The `events` table: event store and transactional outbox in one.
 
-use std::collections::HashSet;
-
 use async_trait::async_trait;
 use bankflow_core::events::{DomainEvent, StoredEvent};
 use bankflow_core::ports::{self, EventRepo};
-use bankflow_core::{BankError, BankResult};
+use bankflow_core::store_support;
+use bankflow_core::BankResult;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -80,20 +79,17 @@ impl EventRepo for PgUow {
     async fn mark_published(&mut self, seqs: &[i64], at: DateTime<Utc>) -> BankResult<()> {
         self.before_read().await?;
         self.writable()?;
-        let distinct: HashSet<i64> = seqs.iter().copied().collect();
+        let distinct = store_support::distinct_seqs(seqs);
         let done = self
             .exec_guarded(
                 sqlx::query(
                     "UPDATE events SET published_at = $2, lease_until = NULL WHERE seq = ANY($1)",
                 )
-                .bind(seqs)
+                .bind(&distinct)
                 .bind(at),
             )
             .await?;
-        if done.rows_affected() != distinct.len() as u64 {
-            return Err(BankError::NotFound { resource: "event" });
-        }
-        Ok(())
+        store_support::found_all(done.rows_affected(), distinct.len(), "event")
     }
 
     async fn purge_published_events(

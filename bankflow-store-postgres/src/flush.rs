@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::error::db_err;
 use crate::uow::Op;
-use bankflow_core::store_support::WriteBatch;
+use bankflow_core::store_support::{found_all, WriteBatch};
 
 /// Rows per statement, at most (bounds bind-array sizes).
 const ROWS_PER_STATEMENT_MAX: usize = 1000;
@@ -85,12 +85,7 @@ async fn update_accounts(conn: &mut PgConnection, rows: &[&Account]) -> BankResu
     .await
     .map_err(db_err)?;
     // Only accounts the unit holds are buffered, so every one exists.
-    if done.rows_affected() != rows.len() as u64 {
-        return Err(BankError::NotFound {
-            resource: "account",
-        });
-    }
-    Ok(())
+    found_all(done.rows_affected(), rows.len(), "account")
 }
 
 async fn insert_journals(conn: &mut PgConnection, journals: &[&JournalEntry]) -> BankResult<()> {
@@ -244,12 +239,7 @@ async fn write_txns(
         .execute(&mut *conn)
         .await
         .map_err(db_err)?;
-    if done.rows_affected() != rows.len() as u64 {
-        return Err(BankError::NotFound {
-            resource: "transaction",
-        });
-    }
-    Ok(())
+    found_all(done.rows_affected(), rows.len(), "transaction")
 }
 
 async fn insert_idempotency(

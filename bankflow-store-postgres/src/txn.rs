@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use bankflow_core::ids::TransactionId;
 use bankflow_core::ports::TransactionRepo;
+use bankflow_core::store_support::found;
 use bankflow_core::transaction::{Transaction, TransactionQuery};
 use bankflow_core::{BankError, BankResult};
 use sqlx::{Postgres, QueryBuilder};
@@ -51,12 +52,7 @@ impl TransactionRepo for PgUow {
         .bind(t.reversed_at)
         )
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(BankError::NotFound {
-                resource: "transaction",
-            });
-        }
-        Ok(())
+        found(done.rows_affected(), "transaction")
     }
 
     async fn transaction(&mut self, id: TransactionId) -> BankResult<Option<Transaction>> {

@@ -1,12 +1,31 @@
-//! Stored JSON documents across versions: a `doc` written by the previous version (no schema
-//! version field) and one carrying a field this build does not know both read back.
+//! Stored JSON documents across versions (the shared check in the test kit): a `doc` written
+//! by the previous version (no schema version field) and one carrying a field this build
+//! does not know both read back. Reached behind the store through its pool.
 
-use bankflow_core::notify::Channel;
-use bankflow_core::ports::{Store, TxMode};
-use bankflow_core::testkit::notification;
+use async_trait::async_trait;
+use bankflow_core::testkit::{documents_read_across_versions, RawNotificationDocs};
 use bankflow_store_postgres::testdb::{database_url, TestDatabase};
 use bankflow_store_postgres::{PgOptions, PgStore};
-use chrono::{TimeZone, Utc};
+
+struct PoolDocs<'a>(&'a PgStore);
+
+#[async_trait]
+impl RawNotificationDocs for PoolDocs<'_> {
+    async fn read(&mut self) -> String {
+        sqlx::query_scalar("SELECT doc FROM notifications")
+            .fetch_one(self.0.pool())
+            .await
+            .unwrap()
+    }
+
+    async fn overwrite(&mut self, doc: &str) {
+        sqlx::query("UPDATE notifications SET doc = $1")
+            .bind(doc)
+            .execute(self.0.pool())
+            .await
+            .unwrap();
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn documents_of_the_previous_version_and_with_added_fields_read_back() {
@@ -14,37 +33,7 @@ async fn documents_of_the_previous_version_and_with_added_fields_read_back() {
     let store = PgStore::connect(db.url(), PgOptions::default())
         .await
         .unwrap();
-    let at = Utc.with_ymd_and_hms(2026, 1, 15, 9, 30, 0).unwrap();
-    let n = notification(1, 10, Channel::Email, at);
-    let mut u = store.begin(TxMode::Write).await.unwrap();
-    u.insert_notification(&n).await.unwrap();
-    u.commit().await.unwrap();
-
-    let stored: String = sqlx::query_scalar("SELECT doc FROM notifications")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    assert!(
-        stored.contains(r#""_v":1"#),
-        "written with its version: {stored}"
-    );
-
-    let previous = serde_json::to_string(&n).unwrap();
-    let mut added: serde_json::Value = serde_json::from_str(&stored).unwrap();
-    added["addedByALaterVersion"] = serde_json::json!({"nested": [1, 2]});
-    for doc in [previous, added.to_string()] {
-        sqlx::query("UPDATE notifications SET doc = $1")
-            .bind(&doc)
-            .execute(store.pool())
-            .await
-            .unwrap();
-        let mut r = store.begin(TxMode::Read).await.unwrap();
-        assert_eq!(
-            r.notification(n.id).await.unwrap(),
-            Some(n.clone()),
-            "{doc}"
-        );
-    }
+    documents_read_across_versions(&store, &mut PoolDocs(&store)).await;
     store.close().await;
     db.drop_database().await;
 }

@@ -7,15 +7,12 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use bankflow_core::{
-    AccountType, Actor, Bank, BookingRequest, Currency, CustomerId, IdempotencyKey, Money,
-    OpenAccountRequest,
-};
+use bankflow_core::testkit::open_funded_accounts;
+use bankflow_core::{Bank, Currency, Money};
 use bankflow_store_postgres::load::{self, LoadOutcome};
 use bankflow_store_postgres::testdb::{database_url, TestDatabase};
 use bankflow_store_postgres::{PgOptions, PgStore};
 use rust_decimal::Decimal;
-use uuid::Uuid;
 
 const ACCOUNTS: usize = 20;
 const TASKS_PER_PROCESS: usize = 16;
@@ -34,37 +31,9 @@ async fn two_processes_on_one_database_stay_correct() {
     .await
     .expect("connect");
     let bank = Bank::builder(Arc::new(store)).build();
-    let sys = Actor::system();
-    let mut ids = Vec::with_capacity(ACCOUNTS);
-    for i in 0..ACCOUNTS {
-        let a = bank
-            .money()
-            .open_account(
-                &sys,
-                OpenAccountRequest {
-                    customer_id: CustomerId(Uuid::from_u128(i as u128 + 1)),
-                    account_type: AccountType::Checking,
-                    currency: Currency::USD,
-                    overdraft_limit: (i % 5 == 0).then(|| Decimal::new(5000, 2)),
-                    daily_limit: None,
-                },
-            )
-            .await
-            .expect("open");
-        bank.money()
-            .deposit(
-                &sys,
-                BookingRequest {
-                    account_id: a.id,
-                    amount: Money::parse("1000.00", Currency::USD).unwrap(),
-                    description: None,
-                    idempotency_key: IdempotencyKey::parse(&format!("fund-{i}")).unwrap(),
-                },
-            )
-            .await
-            .expect("fund");
-        ids.push(a.id);
-    }
+    let funding = Money::parse("1000.00", Currency::USD).unwrap();
+    let overdraft = |i: usize| (i % 5 == 0).then(|| Decimal::new(5000, 2));
+    let ids = open_funded_accounts(&bank, ACCOUNTS, funding, overdraft).await;
     let id_list: Vec<String> = ids.iter().map(|a| a.to_string()).collect();
     let mut child = Command::new(env!("CARGO_BIN_EXE_bankflow-pg-hammer"))
         .args(["--url", db.url(), "--accounts", &id_list.join(",")])

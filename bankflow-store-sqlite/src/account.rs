@@ -9,6 +9,7 @@ use bankflow_core::account::{
 };
 use bankflow_core::ids::{AccountId, CustomerId, HoldId, TransactionId};
 use bankflow_core::ports::{self, AccountRepo, TxMode};
+use bankflow_core::store_support::found;
 use bankflow_core::{BankError, BankResult};
 
 use crate::codec::{self, dec, id, opt_ts, to_json, ts, Col};
@@ -283,15 +284,11 @@ impl AccountRepo for SqliteUow {
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("account")))?;
-        if done.rows_affected() == 0 {
-            if self.account(a.id).await?.is_some() {
-                return Err(immutable_changed(a));
-            }
-            return Err(BankError::NotFound {
-                resource: "account",
-            });
+        // Zero rows: either no such account, or one whose immutable columns differ.
+        if done.rows_affected() == 0 && self.account(a.id).await?.is_some() {
+            return Err(immutable_changed(a));
         }
-        Ok(())
+        found(done.rows_affected(), "account")
     }
 
     async fn accounts_of_customer(
@@ -378,10 +375,7 @@ impl AccountRepo for SqliteUow {
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("hold")))?;
-        if done.rows_affected() == 0 {
-            return Err(BankError::NotFound { resource: "hold" });
-        }
-        Ok(())
+        found(done.rows_affected(), "hold")
     }
 
     async fn active_holds(&mut self, account: AccountId, limit: u32) -> BankResult<Vec<Hold>> {

@@ -1,7 +1,5 @@
 //! The `events` table: event store and transactional outbox in one.
 
-use std::collections::BTreeSet;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
@@ -10,6 +8,7 @@ use uuid::Uuid;
 use bankflow_core::events::{DomainEvent, EventData, EventType, StoredEvent};
 use bankflow_core::ids::EventId;
 use bankflow_core::ports::{self, EventRepo};
+use bankflow_core::store_support;
 use bankflow_core::{BankError, BankResult};
 
 use crate::codec::{self, corrupt, id, to_json, ts, Col};
@@ -138,12 +137,7 @@ impl EventRepo for SqliteUow {
 
     async fn mark_published(&mut self, seqs: &[i64], at: DateTime<Utc>) -> BankResult<()> {
         let c = self.w().await?;
-        let distinct: Vec<i64> = seqs
-            .iter()
-            .copied()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let distinct = store_support::distinct_seqs(seqs);
         for chunk in distinct.chunks(ROWS_PER_STATEMENT_MAX) {
             let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "UPDATE events SET lease_until = NULL, published_at = ",
@@ -159,11 +153,7 @@ impl EventRepo for SqliteUow {
                 .execute(&mut *c)
                 .await
                 .map_err(codec::err(None))?;
-            if done.rows_affected() != chunk.len() as u64 {
-                // Some seq names no event; the caller's unit is rolled back, as with the
-                // reference store.
-                return Err(BankError::NotFound { resource: "event" });
-            }
+            store_support::found_all(done.rows_affected(), chunk.len(), "event")?;
         }
         Ok(())
     }

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use bankflow_core::fraud_port::RequestContext;
 use bankflow_core::ports::TxMode;
+use bankflow_core::testkit::open_funded_accounts;
 use bankflow_core::{
-    AccountId, AccountType, Actor, Bank, BankError, BookingRequest, Currency, CustomerId,
-    Destination, IdempotencyKey, Money, OpenAccountRequest, TransactionId, TransferItem,
-    TransferRequest,
+    AccountId, Actor, Bank, BankError, Currency, Destination, IdempotencyKey, Money, TransactionId,
+    TransferItem, TransferRequest,
 };
 use bankflow_store_sqlite::{SqliteOptions, SqliteStore};
 
@@ -81,44 +81,15 @@ async fn acknowledged_transfers_survive_sigkill() {
     let log_path = dir.path().join("acks.log");
 
     // Parent sets up funded accounts, then closes the store before the child opens it.
-    let mut ids = Vec::new();
-    {
+    let ids = {
         let store = SqliteStore::open(&db, SqliteOptions::default())
             .await
             .unwrap();
         let bank = Bank::builder(Arc::new(store.clone())).build();
-        let sys = Actor::system();
-        for i in 0..ACCOUNTS {
-            let a = bank
-                .money()
-                .open_account(
-                    &sys,
-                    OpenAccountRequest {
-                        customer_id: CustomerId(uuid::Uuid::from_u128(i as u128 + 1)),
-                        account_type: AccountType::Checking,
-                        currency: Currency::USD,
-                        overdraft_limit: None,
-                        daily_limit: None,
-                    },
-                )
-                .await
-                .unwrap();
-            bank.money()
-                .deposit(
-                    &sys,
-                    BookingRequest {
-                        account_id: a.id,
-                        amount: usd_cents(FUNDING_CENTS),
-                        description: None,
-                        idempotency_key: IdempotencyKey::parse(&format!("fund-{i}")).unwrap(),
-                    },
-                )
-                .await
-                .unwrap();
-            ids.push(a.id);
-        }
+        let ids = open_funded_accounts(&bank, ACCOUNTS, usd_cents(FUNDING_CENTS), |_| None).await;
         store.close().await;
-    }
+        ids
+    };
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_bankflow-sqlite-crashchild"))
         .arg(&db)

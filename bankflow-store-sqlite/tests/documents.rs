@@ -1,51 +1,41 @@
-//! Stored JSON documents across versions: a `record` written by the previous version (no
-//! schema version field) and one carrying a field this build does not know both read back.
+//! Stored JSON documents across versions (the shared check in the test kit): a `record`
+//! written by the previous version (no schema version field) and one carrying a field this
+//! build does not know both read back. Reached behind the store by a second connection.
 
 mod common;
 
-use bankflow_core::notify::Channel;
-use bankflow_core::ports::{Store, TxMode};
-use bankflow_core::testkit::notification;
-use chrono::{TimeZone, Utc};
-use sqlx::Connection;
+use async_trait::async_trait;
+use bankflow_core::testkit::{documents_read_across_versions, RawNotificationDocs};
+use sqlx::{Connection, SqliteConnection};
+
+struct RawDocs(SqliteConnection);
+
+#[async_trait]
+impl RawNotificationDocs for RawDocs {
+    async fn read(&mut self) -> String {
+        sqlx::query_scalar("SELECT record FROM notifications")
+            .fetch_one(&mut self.0)
+            .await
+            .unwrap()
+    }
+
+    async fn overwrite(&mut self, doc: &str) {
+        sqlx::query("UPDATE notifications SET record = ?")
+            .bind(doc)
+            .execute(&mut self.0)
+            .await
+            .unwrap();
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn documents_of_the_previous_version_and_with_added_fields_read_back() {
     let factory = common::FileFactory::default();
     let (store, path) = factory.open().await;
-    let at = Utc.with_ymd_and_hms(2026, 1, 15, 9, 30, 0).unwrap();
-    let n = notification(1, 10, Channel::Email, at);
-    let mut u = store.begin(TxMode::Write).await.unwrap();
-    u.insert_notification(&n).await.unwrap();
-    u.commit().await.unwrap();
-
-    let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+    let conn = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
         .await
         .unwrap();
-    let stored: String = sqlx::query_scalar("SELECT record FROM notifications")
-        .fetch_one(&mut raw)
-        .await
-        .unwrap();
-    assert!(
-        stored.contains(r#""_v":1"#),
-        "written with its version: {stored}"
-    );
-
-    let previous = serde_json::to_string(&n).unwrap();
-    let mut added: serde_json::Value = serde_json::from_str(&stored).unwrap();
-    added["addedByALaterVersion"] = serde_json::json!({"nested": [1, 2]});
-    for record in [previous, added.to_string()] {
-        sqlx::query("UPDATE notifications SET record = ?")
-            .bind(&record)
-            .execute(&mut raw)
-            .await
-            .unwrap();
-        let mut r = store.begin(TxMode::Read).await.unwrap();
-        assert_eq!(
-            r.notification(n.id).await.unwrap(),
-            Some(n.clone()),
-            "{record}"
-        );
-    }
-    raw.close().await.unwrap();
+    let mut raw = RawDocs(conn);
+    documents_read_across_versions(&store, &mut raw).await;
+    raw.0.close().await.unwrap();
 }
