@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use bankflow_core::crypto::{DataKey, StaticKeyRing};
-use bankflow_core::customer::DocumentStore;
+use bankflow_core::customer::{DocumentStore, DOCUMENT_OBJECT_SIZE_MAX_BYTES};
 use bankflow_core::notify::Notifier;
 use bankflow_core::notify::OutgoingMessage;
 use bankflow_core::{BankError, BankResult};
@@ -89,11 +89,26 @@ impl DocumentStore for FsDocumentStore {
     }
 
     async fn get(&self, key: &str) -> BankResult<Option<Vec<u8>>> {
-        match tokio::fs::read(self.path(key)).await {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_err(e)),
+        use tokio::io::AsyncReadExt;
+        let file = match tokio::fs::File::open(self.path(key)).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err(e)),
+        };
+        // Bounded read: a file grown past the largest document plus its envelope is refused,
+        // never buffered whole.
+        let limit = DOCUMENT_OBJECT_SIZE_MAX_BYTES as u64;
+        let mut bytes = Vec::new();
+        file.take(limit + 1)
+            .read_to_end(&mut bytes)
+            .await
+            .map_err(io_err)?;
+        if bytes.len() as u64 > limit {
+            return Err(BankError::internal(format!(
+                "document file {key} is larger than {limit} bytes"
+            )));
         }
+        Ok(Some(bytes))
     }
 
     async fn delete(&self, key: &str) -> BankResult<()> {
@@ -181,6 +196,37 @@ mod tests {
         s.delete("../../etc/passwd").await.unwrap();
         assert!(s.get("../../etc/passwd").await.unwrap().is_none());
         s.delete("never-there").await.unwrap();
+        std::fs::remove_dir_all(d).ok();
+    }
+
+    #[tokio::test]
+    async fn behind_the_engine_s_encryption_the_files_are_ciphertext() {
+        use bankflow_core::customer::EncryptedDocuments;
+        let d = tmp();
+        let keys = load_or_create_keys(None, &d).unwrap();
+        let png = b"\x89PNG\r\n\x1a\n a scanned licence, never on disk in clear";
+        let fs = std::sync::Arc::new(FsDocumentStore::new(d.join("docs")).unwrap());
+        let s = EncryptedDocuments::new(fs, std::sync::Arc::new(keys));
+        s.put("kyc/c/d", png).await.unwrap();
+        let file = std::fs::read_dir(d.join("docs"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        let stored = std::fs::read(file.path()).unwrap();
+        assert!(stored.starts_with(b"BFDOC"));
+        assert!(!stored.windows(10).any(|w| png.windows(10).any(|p| p == w)));
+        assert_eq!(s.get("kyc/c/d").await.unwrap().unwrap(), png);
+        // A flipped byte on disk is refused, not served.
+        let mut flipped = stored.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        std::fs::write(file.path(), &flipped).unwrap();
+        assert_eq!(s.get("kyc/c/d").await.unwrap_err().code(), "internal_error");
+        // So is a file grown past any document's size.
+        std::fs::write(file.path(), vec![0u8; DOCUMENT_OBJECT_SIZE_MAX_BYTES + 1]).unwrap();
+        let e = s.get("kyc/c/d").await.unwrap_err();
+        assert!(e.to_string().contains("larger than"), "{e}");
         std::fs::remove_dir_all(d).ok();
     }
 

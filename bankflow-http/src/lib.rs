@@ -13,6 +13,7 @@ pub mod access_log;
 pub mod adapters;
 pub mod config;
 pub mod doctor;
+pub mod document_store;
 pub mod dto;
 pub mod error;
 pub mod events;

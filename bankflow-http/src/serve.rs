@@ -112,6 +112,9 @@ pub struct ServeArgs {
     /// Serve /metrics on this separate (plain HTTP) address only, not on --bind.
     #[arg(long, env = "BANKFLOW_METRICS_BIND")]
     pub metrics_bind: Option<SocketAddr>,
+    /// Where KYC documents are kept (files in the data dir, or S3).
+    #[command(flatten)]
+    pub documents: crate::document_store::DocumentArgs,
 }
 
 /// Boxed error for the binary's top level.
@@ -192,9 +195,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
             ..bankflow_core::BankConfig::default()
         })
         .keys(Arc::new(keys))
-        .documents(Arc::new(crate::adapters::FsDocumentStore::new(
-            dir.join("documents"),
-        )?))
+        .documents(args.documents.store(dir)?)
         .notifier(Arc::new(crate::adapters::MailDropNotifier::new(
             dir.join("mail"),
         )?));

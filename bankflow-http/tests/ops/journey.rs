@@ -56,7 +56,7 @@ async fn otlp_receiver() -> (u16, Spans) {
     (port, spans)
 }
 
-fn multipart(document_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+pub(crate) fn multipart(document_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     let boundary = "bankflow-ops-boundary";
     let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"document_type\"\r\n\r\n{document_type}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"doc\"\r\nContent-Type: application/octet-stream\r\n\r\n").into_bytes();
     body.extend_from_slice(bytes);
@@ -64,7 +64,7 @@ fn multipart(document_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn ok(
+pub(crate) async fn ok(
     c: &Client,
     m: Method,
     path: &str,
@@ -77,7 +77,7 @@ async fn ok(
     r.json()
 }
 
-async fn login(c: &Client, email: &str, password: &str) -> Value {
+pub(crate) async fn login(c: &Client, email: &str, password: &str) -> Value {
     ok(
         c,
         Method::POST,

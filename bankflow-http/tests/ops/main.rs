@@ -2,6 +2,7 @@
 //! traces, `/metrics`, `--config` and `doctor`.
 
 mod doctor;
+mod documents;
 mod journey;
 mod tls;
 
