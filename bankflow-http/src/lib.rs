@@ -19,6 +19,7 @@ pub mod error;
 pub mod events;
 pub mod identity;
 pub mod jwt;
+pub mod kafka;
 pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;

@@ -112,6 +112,9 @@ pub struct ServeArgs {
     /// Serve /metrics on this separate (plain HTTP) address only, not on --bind.
     #[arg(long, env = "BANKFLOW_METRICS_BIND")]
     pub metrics_bind: Option<SocketAddr>,
+    /// Kafka: the outbox relay also publishes every event there.
+    #[command(flatten)]
+    pub kafka: crate::kafka::KafkaArgs,
     /// Where KYC documents are kept (files in the data dir, or S3).
     #[command(flatten)]
     pub documents: crate::document_store::DocumentArgs,
@@ -225,7 +228,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     .await?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let worker = tokio::spawn(crate::worker::run(bank.clone(), stop_rx));
+    let relay_sinks = args.kafka.relay_sinks()?;
+    let worker = tokio::spawn(crate::worker::run(bank.clone(), relay_sinks, stop_rx));
     let metrics_server = match args.metrics_bind {
         Some(addr) => Some(spawn_metrics_listener(addr, state.clone()).await?),
         None => None,

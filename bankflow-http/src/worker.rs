@@ -1,11 +1,14 @@
-//! The background worker: runs due scheduled transfers, expires due holds, relays the outbox (whose sink turns events into
-//! notifications) and retries failed notification deliveries. Several replicas may run it
+//! The background worker: runs due scheduled transfers, expires due holds, relays the outbox
+//! (to the engine's sink, which turns events into notifications, and to each relay sink such
+//! as Kafka: a batch is marked published only when all of them acknowledged it) and retries
+//! failed notification deliveries. Several replicas may run it
 //! against one database: each step claims its work under a lease or re-checks state inside
 //! its own transaction, so no job runs twice.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use bankflow_core::Bank;
+use bankflow_core::{Bank, EventSink};
 use tokio::sync::watch;
 
 /// Pause between rounds when the previous round found nothing to do.
@@ -33,8 +36,11 @@ pub async fn retention_once(bank: &Bank) -> u64 {
     }
 }
 
+/// Sinks the outbox relay must satisfy besides the engine's own (`--kafka-brokers`).
+pub type RelaySinks = Vec<Arc<dyn EventSink>>;
+
 /// One round of every job; returns how many items were handled.
-pub async fn run_once(bank: &Bank) -> usize {
+pub async fn run_once(bank: &Bank, relay: &[Arc<dyn EventSink>]) -> usize {
     let mut handled = 0;
     // Due occurrences are claimed under a lease and keyed by (schedule, occurrence), so a
     // replica racing on the same schedule can only replay the transfer, never repeat it.
@@ -52,9 +58,14 @@ pub async fn run_once(bank: &Bank) -> usize {
             tracing::warn!(error = %e, "hold expiry failed")
         }
     }
+    let also: Vec<&dyn EventSink> = relay.iter().map(|s| s.as_ref()).collect();
     match bank
         .maintenance()
-        .relay_outbox(RELAY_BATCH_MAX, chrono::Duration::seconds(RELAY_LEASE_S))
+        .relay_outbox_to(
+            &also,
+            RELAY_BATCH_MAX,
+            chrono::Duration::seconds(RELAY_LEASE_S),
+        )
         .await
     {
         Ok(n) => {
@@ -78,7 +89,7 @@ pub async fn run_once(bank: &Bank) -> usize {
 }
 
 /// Runs until `shutdown` turns true.
-pub async fn run(bank: Bank, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(bank: Bank, relay: RelaySinks, mut shutdown: watch::Receiver<bool>) {
     let mut last_retention: Option<std::time::Instant> = None;
     loop {
         if last_retention.is_none_or(|t| t.elapsed() >= Duration::from_secs(RETENTION_EVERY_S)) {
@@ -86,7 +97,7 @@ pub async fn run(bank: Bank, mut shutdown: watch::Receiver<bool>) {
             retention_once(&bank).await;
         }
         let mut rounds = 0;
-        while rounds < ROUNDS_PER_TICK_MAX && run_once(&bank).await > 0 {
+        while rounds < ROUNDS_PER_TICK_MAX && run_once(&bank, &relay).await > 0 {
             rounds += 1;
         }
         tokio::select! {
@@ -122,10 +133,10 @@ mod tests {
             .register(req, &RequestContext::default())
             .await
             .unwrap();
-        let first = run_once(&bank).await;
+        let first = run_once(&bank, &[]).await;
         assert!(first > 0, "the outbox had events to relay");
         assert_eq!(
-            run_once(&bank).await,
+            run_once(&bank, &[]).await,
             0,
             "relayed events are not relayed again"
         );
