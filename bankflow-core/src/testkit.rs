@@ -4,7 +4,9 @@
 //!
 //! A store crate runs the suite with one line, `bankflow_core::conformance_tests!(factory)`,
 //! which expands to one `#[tokio::test]` per case (a failure names its case and hides no
-//! other; `cargo test <case>` runs one). The case list lives only in that macro.
+//! other; `cargo test <case>` runs one). The case list lives only in that macro. The
+//! identity, customer, fraud, notification and audit engine cases run the same way through
+//! `bankflow_core::engine_context_tests!(factory)`.
 
 use std::sync::Arc;
 
@@ -12,10 +14,17 @@ use async_trait::async_trait;
 
 use crate::ports::Store;
 
+mod at_rest;
 mod ctx_fixtures;
 mod ctx_identity;
 mod ctx_other;
 mod engine;
+mod engine_audit;
+mod engine_ctx;
+mod engine_customer;
+mod engine_fraud;
+mod engine_identity;
+mod engine_notify;
 mod fixtures;
 mod hammer;
 mod limits;
@@ -24,13 +33,13 @@ mod model_ops;
 mod repos;
 mod retention;
 mod schedules;
-mod store_proofs;
 
+pub use at_rest::{register_raw_dump, RawDump};
 pub use ctx_fixtures::notification;
 pub use engine::test_bank;
+pub use engine_ctx::{bank_on, bank_with, profile, Ctx, WithAdmin, PW};
 pub use hammer::{hammer, HammerReport};
 pub use model_ops::run_model;
-pub use store_proofs::{documents_read_across_versions, open_funded_accounts, RawNotificationDocs};
 
 /// Makes a fresh, empty store for one test case.
 #[async_trait]
@@ -53,6 +62,17 @@ pub mod cases {
     pub use super::repos::*;
     pub use super::retention::*;
     pub use super::schedules::{engine_scheduled_transfers, schedules_round_trip_and_claims};
+}
+
+/// Every engine case of the identity, customer, fraud, notification and audit contexts, as
+/// `async fn case(store: Arc<dyn Store>)`: what
+/// [`engine_context_tests!`](crate::engine_context_tests) calls.
+pub mod engine_cases {
+    pub use super::engine_audit::*;
+    pub use super::engine_customer::*;
+    pub use super::engine_fraud::*;
+    pub use super::engine_identity::*;
+    pub use super::engine_notify::*;
 }
 
 /// One `#[tokio::test]` per conformance case, each on a fresh store from `$factory` (an
@@ -143,5 +163,63 @@ macro_rules! model_test {
                 assert!(ops >= 10_000, "only {ops} operations ran");
             }
         }
+    };
+}
+
+/// One `#[tokio::test]` per engine case of the identity, customer, fraud, notification and
+/// audit contexts ([`engine_cases`]), each on a fresh store from `$factory`, like
+/// [`conformance_tests!`](crate::conformance_tests).
+#[macro_export]
+macro_rules! engine_context_tests {
+    ($factory:expr) => {
+        $crate::engine_context_tests!(@cases $factory;
+            // identity
+            register_normalises_and_enforces_uniqueness_and_policy,
+            verification_codes_are_single_use_and_expire,
+            login_errors_are_generic_and_lockout_lasts_fifteen_minutes,
+            totp_mfa_setup_enable_login_replay_and_disable,
+            refresh_rotates_and_reuse_revokes_the_family,
+            logout_and_session_revocation,
+            forgot_and_reset_password,
+            admin_bootstrap_roles_and_claims,
+            no_plaintext_password_in_stored_state,
+            racing_refreshes_of_one_token_cannot_both_win,
+            // customers and KYC
+            profile_rules_sealed_ssn_and_saga_account,
+            ssn_keys_rotate_and_old_ciphertexts_still_open,
+            documents_and_the_kyc_state_machine,
+            accounts_open_only_after_kyc_approval,
+            updates_are_allow_listed_and_bola_is_not_found,
+            staff_search_with_cursor_paging,
+            // fraud
+            without_rules_everything_is_allowed_and_nothing_recorded,
+            blacklist_blocks_and_whitelist_short_circuits,
+            review_holds_funds_opens_a_case_and_admin_resolves_it,
+            repeated_cases_mark_the_account_suspicious,
+            velocity_rules_count_the_window,
+            velocity_amount_rules_sum_the_window,
+            new_account_and_first_time_payee_rules_and_analyze_only,
+            rules_are_validated_admin_only_and_audited,
+            fraud_outcomes_survive_group_commit,
+            // notifications
+            events_become_templated_notifications_once,
+            preferences_opt_out_but_not_of_security_messages,
+            failed_sends_retry_with_backoff_then_fail,
+            in_app_feed_pages_and_marks_read,
+            // audit
+            admin_actions_are_recorded_and_chained,
+            admin_actions_record_the_adapters_request_context,
+            concurrent_admin_actions_keep_one_unbroken_chain,
+        );
+    };
+    (@cases $factory:expr; $($case:ident),+ $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let factory = $factory;
+                let store = $crate::testkit::StoreFactory::fresh(&factory).await;
+                $crate::testkit::engine_cases::$case(store).await;
+            }
+        )+
     };
 }

@@ -1,7 +1,5 @@
 //! Fixtures for the identity, customer, fraud, notification and audit repository cases.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde_json::json;
 use uuid::Uuid;
@@ -25,9 +23,12 @@ use crate::ids::{
 };
 use crate::money::{Currency, Money};
 use crate::notify::{Channel, NotificationRecord, NotificationStatus};
-use crate::ports::{Store, TxMode, UnitOfWork};
 
 // ------------------------------------------------------------------ fixtures
+
+// One pair of unit helpers for every case (the ledger fixtures'), re-exported for the
+// context cases that glob-import these fixtures.
+pub(crate) use super::fixtures::{read, write};
 
 /// A timestamp with microseconds, which every store must round-trip exactly.
 pub(crate) fn t0() -> DateTime<Utc> {
@@ -39,14 +40,6 @@ pub(crate) fn t0() -> DateTime<Utc> {
 
 pub(crate) fn uid(n: u128) -> UserId {
     UserId(Uuid::from_u128(n))
-}
-
-pub(crate) async fn write(store: &Arc<dyn Store>) -> Box<dyn UnitOfWork> {
-    store.begin(TxMode::Write).await.expect("begin write")
-}
-
-pub(crate) async fn read(store: &Arc<dyn Store>) -> Box<dyn UnitOfWork> {
-    store.begin(TxMode::Read).await.expect("begin read")
 }
 
 pub(crate) fn user(n: u128, email: &str, phone: Option<&str>) -> UserRecord {

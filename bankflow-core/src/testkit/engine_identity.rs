@@ -1,40 +1,25 @@
-//! Identity through the `Bank` facade on the memory store: registration, verification,
+//! Identity through the `Bank` facade on any store: registration, verification,
 //! login/lockout, TOTP, refresh rotation and reuse, logout, password reset, roles, bootstrap.
+
+#![allow(missing_docs)] // A case is named by what it checks; the names are the docs.
 
 use std::sync::Arc;
 
-use bankflow_core::identity::secrets::totp_code_base32;
-use bankflow_core::identity::{VerifyChannel, LOCKOUT_MINUTES};
-use bankflow_core::ports::TxMode;
-use bankflow_core::*;
-use chrono::{Duration, TimeZone, Utc};
+use crate::identity::secrets::totp_code_base32;
+use crate::identity::{VerifyChannel, LOCKOUT_MINUTES};
+use crate::ports::Store;
+use crate::*;
+use chrono::Duration;
 
-struct T {
-    bank: Bank,
-    store: MemoryStore,
-    clock: Arc<ManualClock>,
-    notifier: Arc<MemoryNotifier>,
+use super::at_rest::stored_text;
+use super::engine_ctx::{bank_on, Ctx, PW};
+
+type T = Ctx;
+
+fn setup(store: Arc<dyn Store>) -> T {
+    bank_on(store)
 }
 
-fn setup() -> T {
-    let store = MemoryStore::new();
-    let clock = Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
-    ));
-    let notifier = Arc::new(MemoryNotifier::default());
-    let bank = Bank::builder(Arc::new(store.clone()))
-        .clock(clock.clone())
-        .notifier(notifier.clone())
-        .build();
-    T {
-        bank,
-        store,
-        clock,
-        notifier,
-    }
-}
-
-const PW: &str = "violet-harbor-lantern-42";
 const CTX: fn() -> RequestContext = RequestContext::default;
 
 fn ctx_ip(ip: &str) -> RequestContext {
@@ -43,21 +28,6 @@ fn ctx_ip(ip: &str) -> RequestContext {
         user_agent: Some("test-agent/1.0".into()),
         ..Default::default()
     }
-}
-
-async fn register(t: &T, email: &str, phone: Option<&str>) -> UserView {
-    t.bank
-        .identity()
-        .register(
-            RegisterRequest {
-                email: email.into(),
-                password: PW.into(),
-                phone: phone.map(Into::into),
-            },
-            &CTX(),
-        )
-        .await
-        .unwrap()
 }
 
 fn login_req(email: &str, password: &str, mfa: Option<String>) -> LoginRequest {
@@ -83,10 +53,11 @@ fn last_secret(t: &T, recipient: &str) -> String {
         .to_string()
 }
 
-#[tokio::test]
-async fn register_normalises_and_enforces_uniqueness_and_policy() {
-    let t = setup();
-    let u = register(&t, "  Alice@Example.COM ", Some("+1 (415) 555-0123")).await;
+pub async fn register_normalises_and_enforces_uniqueness_and_policy(store: Arc<dyn Store>) {
+    let t = setup(store);
+    let u = t
+        .register("  Alice@Example.COM ", Some("+1 (415) 555-0123"))
+        .await;
     assert_eq!(u.email, "alice@example.com");
     assert_eq!(u.phone.as_deref(), Some("+14155550123"));
     assert_eq!(u.roles, vec![Role::Customer]);
@@ -144,14 +115,7 @@ async fn register_normalises_and_enforces_uniqueness_and_policy() {
         }
     }
     // user.registered is in the outbox, welcome and both codes were sent.
-    let events = t
-        .store
-        .begin(TxMode::Read)
-        .await
-        .unwrap()
-        .events_of_aggregate(u.id.0, bankflow_core::ports::EVENTS_OF_AGGREGATE_MAX)
-        .await
-        .unwrap();
+    let events = t.events(u.id.0).await;
     assert_eq!(events[0].event.event_type, EventType::UserRegistered);
     assert!(t
         .notifier
@@ -161,10 +125,9 @@ async fn register_normalises_and_enforces_uniqueness_and_policy() {
     assert_eq!(t.notifier.sent_to("+14155550123").len(), 1);
 }
 
-#[tokio::test]
-async fn verification_codes_are_single_use_and_expire() {
-    let t = setup();
-    let u = register(&t, "dave@example.com", Some("+14155550199")).await;
+pub async fn verification_codes_are_single_use_and_expire(store: Arc<dyn Store>) {
+    let t = setup(store);
+    let u = t.register("dave@example.com", Some("+14155550199")).await;
     let me = t.bank.identity().actor_for_user(u.id).await.unwrap();
     let code = last_secret(&t, "dave@example.com");
     let wrong = if code == "000000" { "000001" } else { "000000" };
@@ -189,14 +152,7 @@ async fn verification_codes_are_single_use_and_expire() {
         .verify_contact(&me, VerifyChannel::Email, &code, &CTX())
         .await
         .is_err());
-    let events = t
-        .store
-        .begin(TxMode::Read)
-        .await
-        .unwrap()
-        .events_of_aggregate(u.id.0, bankflow_core::ports::EVENTS_OF_AGGREGATE_MAX)
-        .await
-        .unwrap();
+    let events = t.events(u.id.0).await;
     assert!(events
         .iter()
         .any(|e| e.event.event_type == EventType::UserVerified));
@@ -236,10 +192,9 @@ async fn verification_codes_are_single_use_and_expire() {
     );
 }
 
-#[tokio::test]
-async fn login_errors_are_generic_and_lockout_lasts_fifteen_minutes() {
-    let t = setup();
-    let u = register(&t, "erin@example.com", None).await;
+pub async fn login_errors_are_generic_and_lockout_lasts_fifteen_minutes(store: Arc<dyn Store>) {
+    let t = setup(store);
+    let u = t.register("erin@example.com", None).await;
     let unknown = t
         .bank
         .identity()
@@ -337,10 +292,9 @@ async fn login_errors_are_generic_and_lockout_lasts_fifteen_minutes() {
     );
 }
 
-#[tokio::test]
-async fn totp_mfa_setup_enable_login_replay_and_disable() {
-    let t = setup();
-    let u = register(&t, "frank@example.com", None).await;
+pub async fn totp_mfa_setup_enable_login_replay_and_disable(store: Arc<dyn Store>) {
+    let t = setup(store);
+    let u = t.register("frank@example.com", None).await;
     let me = t.bank.identity().actor_for_user(u.id).await.unwrap();
     let setup = t.bank.identity().mfa_setup(&me, &CTX()).await.unwrap();
     assert!(setup
@@ -443,14 +397,13 @@ async fn totp_mfa_setup_enable_login_replay_and_disable() {
         .await
         .unwrap();
     // The TOTP secret was sealed at rest and is gone now.
-    let dump = t.store.inspect(|s| s.debug_dump()).await;
+    let dump = stored_text(&t.store, &[u.id]).await;
     assert!(!dump.contains(&setup.secret));
 }
 
-#[tokio::test]
-async fn refresh_rotates_and_reuse_revokes_the_family() {
-    let t = setup();
-    let u = register(&t, "gina@example.com", None).await;
+pub async fn refresh_rotates_and_reuse_revokes_the_family(store: Arc<dyn Store>) {
+    let t = setup(store);
+    let u = t.register("gina@example.com", None).await;
     let first = t
         .bank
         .identity()
@@ -509,7 +462,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     assert!(log.iter().any(|e| e.action == "auth.refresh_reuse"));
 
     // Tokens are stored only as hashes.
-    let dump = t.store.inspect(|s| s.debug_dump()).await;
+    let dump = stored_text(&t.store, &[u.id]).await;
     assert!(!dump.contains(&third.refresh_token));
 
     // Expiry after 7 days.
@@ -528,11 +481,10 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
         .is_err());
 }
 
-#[tokio::test]
-async fn logout_and_session_revocation() {
-    let t = setup();
-    let u = register(&t, "hank@example.com", None).await;
-    let other = register(&t, "ivy@example.com", None).await;
+pub async fn logout_and_session_revocation(store: Arc<dyn Store>) {
+    let t = setup(store);
+    let u = t.register("hank@example.com", None).await;
+    let other = t.register("ivy@example.com", None).await;
     let a = t
         .bank
         .identity()
@@ -600,10 +552,9 @@ async fn logout_and_session_revocation() {
     assert!(t.bank.identity().sessions(&me).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn forgot_and_reset_password() {
-    let t = setup();
-    register(&t, "jack@example.com", None).await;
+pub async fn forgot_and_reset_password(store: Arc<dyn Store>) {
+    let t = setup(store);
+    let u = t.register("jack@example.com", None).await;
     let before = t.notifier.sent().len();
     t.bank
         .identity()
@@ -712,13 +663,12 @@ async fn forgot_and_reset_password() {
         .await
         .is_err());
     // The stored history keeps reset messages redacted.
-    let dump = t.store.inspect(|s| s.debug_dump()).await;
+    let dump = stored_text(&t.store, &[u.id]).await;
     assert!(!dump.contains(&new) && !dump.contains(&token));
 }
 
-#[tokio::test]
-async fn admin_bootstrap_roles_and_claims() {
-    let t = setup();
+pub async fn admin_bootstrap_roles_and_claims(store: Arc<dyn Store>) {
+    let t = setup(store);
     let admin_id = t
         .bank
         .identity()
@@ -747,7 +697,7 @@ async fn admin_bootstrap_roles_and_claims() {
     let admin = t.bank.identity().actor_for_user(admin_id).await.unwrap();
     assert!(admin.is_admin());
 
-    let u = register(&t, "kim@example.com", None).await;
+    let u = t.register("kim@example.com", None).await;
     let me = t.bank.identity().actor_for_user(u.id).await.unwrap();
     assert_eq!(
         t.bank
@@ -799,24 +749,22 @@ async fn admin_bootstrap_roles_and_claims() {
     );
 }
 
-#[tokio::test]
-async fn no_plaintext_password_in_stored_state() {
-    let t = setup();
-    register(&t, "lena@example.com", None).await;
+pub async fn no_plaintext_password_in_stored_state(store: Arc<dyn Store>) {
+    let t = setup(store);
+    let u = t.register("lena@example.com", None).await;
     t.bank
         .identity()
         .login(login_req("lena@example.com", PW, None), &CTX())
         .await
         .unwrap();
-    let dump = t.store.inspect(|s| s.debug_dump()).await;
+    let dump = stored_text(&t.store, &[u.id]).await;
     assert!(!dump.contains(PW));
     assert!(dump.contains("PasswordHash(<argon2id>)"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn racing_refreshes_of_one_token_cannot_both_win() {
-    let t = setup();
-    register(&t, "race@example.com", None).await;
+pub async fn racing_refreshes_of_one_token_cannot_both_win(store: Arc<dyn Store>) {
+    let t = setup(store);
+    t.register("race@example.com", None).await;
     let s = t
         .bank
         .identity()

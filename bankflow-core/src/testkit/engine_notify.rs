@@ -1,62 +1,26 @@
-//! Notifications through the `Bank` facade on the memory store: templates from events,
+//! Notifications through the `Bank` facade on any store: templates from events,
 //! preferences (security messages cannot be opted out of), retries with backoff, redaction
 //! of secrets, the in-app feed and admin messages.
 
+#![allow(missing_docs)] // A case is named by what it checks; the names are the docs.
+
 use std::sync::Arc;
 
-use bankflow_core::notify::{NotificationStatus, NOTIFY_ATTEMPTS_MAX, REDACTED};
-use bankflow_core::ports::TxMode;
-use bankflow_core::*;
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use crate::notify::{NotificationStatus, NOTIFY_ATTEMPTS_MAX, REDACTED};
+use crate::ports::Store;
+use crate::*;
+use chrono::{Duration, NaiveDate};
 
-struct T {
-    bank: Bank,
-    store: MemoryStore,
-    clock: Arc<ManualClock>,
-    notifier: Arc<MemoryNotifier>,
-    sink: Arc<MemorySink>,
-}
+use super::engine_ctx::{bank_with, Ctx};
 
-fn setup() -> T {
-    let store = MemoryStore::new();
-    let clock = Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
-    ));
-    let notifier = Arc::new(MemoryNotifier::default());
-    let sink = Arc::new(MemorySink::default());
-    let bank = Bank::builder(Arc::new(store.clone()))
-        .clock(clock.clone())
-        .notifier(notifier.clone())
-        .sink(sink.clone())
-        .config(BankConfig {
-            require_kyc: false,
-            ..BankConfig::default()
-        })
-        .build();
-    T {
-        bank,
-        store,
-        clock,
-        notifier,
-        sink,
-    }
-}
+type T = Ctx;
 
-async fn user(t: &T, email: &str) -> Actor {
-    let u = t
-        .bank
-        .identity()
-        .register(
-            RegisterRequest {
-                email: email.into(),
-                password: "violet-harbor-lantern-42".into(),
-                phone: None,
-            },
-            &RequestContext::default(),
-        )
-        .await
-        .unwrap();
-    t.bank.identity().actor_for_user(u.id).await.unwrap()
+fn setup(store: Arc<dyn Store>) -> T {
+    let config = BankConfig {
+        require_kyc: false,
+        ..BankConfig::default()
+    };
+    bank_with(store, config, None)
 }
 
 async fn customer(t: &T, me: &Actor) -> (Actor, AccountId) {
@@ -92,11 +56,10 @@ async fn history(t: &T, me: &Actor) -> Vec<notify::NotificationRecord> {
     t.bank.notifications().list(me, None, 100).await.unwrap()
 }
 
-#[tokio::test]
-async fn events_become_templated_notifications_once() {
-    let t = setup();
-    let alice = user(&t, "alice@example.com").await;
-    let bob = user(&t, "bob@example.com").await;
+pub async fn events_become_templated_notifications_once(store: Arc<dyn Store>) {
+    let t = setup(store);
+    let alice = t.user("alice@example.com").await;
+    let bob = t.user("bob@example.com").await;
     let (alice, a) = customer(&t, &alice).await;
     let (bob, b) = customer(&t, &bob).await;
     let key = |k: &str| IdempotencyKey::parse(k).unwrap();
@@ -186,21 +149,13 @@ async fn events_become_templated_notifications_once() {
     assert!(h
         .iter()
         .any(|n| n.template_id == "transaction_completed" && n.channel == Channel::Push));
-    let sent_events = t
-        .store
-        .begin(TxMode::Read)
-        .await
-        .unwrap()
-        .events_of_aggregate(n.id.0, bankflow_core::ports::EVENTS_OF_AGGREGATE_MAX)
-        .await
-        .unwrap();
+    let sent_events = t.events(n.id.0).await;
     assert_eq!(sent_events[0].event.event_type, EventType::NotificationSent);
 }
 
-#[tokio::test]
-async fn preferences_opt_out_but_not_of_security_messages() {
-    let t = setup();
-    let me = user(&t, "carl@example.com").await;
+pub async fn preferences_opt_out_but_not_of_security_messages(store: Arc<dyn Store>) {
+    let t = setup(store);
+    let me = t.user("carl@example.com").await;
     assert_eq!(
         t.bank
             .notifications()
@@ -265,11 +220,10 @@ async fn preferences_opt_out_but_not_of_security_messages() {
         .any(|t| t.id == "new_login" && t.security));
 }
 
-#[tokio::test]
-async fn failed_sends_retry_with_backoff_then_fail() {
-    let t = setup();
+pub async fn failed_sends_retry_with_backoff_then_fail(store: Arc<dyn Store>) {
+    let t = setup(store);
     t.notifier.fail_next(100);
-    let me = user(&t, "dora@example.com").await;
+    let me = t.user("dora@example.com").await;
     let welcome = |h: &[notify::NotificationRecord]| {
         h.iter()
             .find(|n| n.template_id == "welcome" && n.channel == Channel::Email)
@@ -377,11 +331,10 @@ async fn failed_sends_retry_with_backoff_then_fail() {
     );
 }
 
-#[tokio::test]
-async fn in_app_feed_pages_and_marks_read() {
-    let t = setup();
-    let me = user(&t, "eve@example.com").await;
-    let other = user(&t, "finn@example.com").await;
+pub async fn in_app_feed_pages_and_marks_read(store: Arc<dyn Store>) {
+    let t = setup(store);
+    let me = t.user("eve@example.com").await;
+    let other = t.user("finn@example.com").await;
     let admin_id = t
         .bank
         .identity()

@@ -1,55 +1,46 @@
-//! Fraud through the `Bank` facade on the memory store: rules and lists, every rule type,
+//! Fraud through the `Bank` facade on any store: rules and lists, every rule type,
 //! BLOCK and REVIEW through the transfer pipeline, case resolution, suspicious accounts,
 //! analyze-only and score lookups.
 
+#![allow(missing_docs)] // A case is named by what it checks; the names are the docs.
+
+use std::ops::Deref;
 use std::sync::Arc;
 
-use bankflow_core::fraud::{FraudProposal, FraudRulePatch, NewFraudRule};
-use bankflow_core::ports::TxMode;
-use bankflow_core::*;
-use chrono::{Duration, TimeZone, Utc};
+use crate::fraud::{FraudProposal, FraudRulePatch, NewFraudRule};
+use crate::ports::{Store, TxMode, EVENTS_OF_AGGREGATE_MAX};
+use crate::*;
+use chrono::Duration;
 use rust_decimal::Decimal;
 use serde_json::json;
 
+use super::engine::open;
+use super::engine_ctx::{bank_on, bank_with, Ctx};
+use super::fixtures::usd;
+
+/// A bank with a fraud admin and two month-old accounts, `a` funded with 200,000.00.
 struct T {
-    bank: Bank,
-    store: MemoryStore,
-    clock: Arc<ManualClock>,
+    ctx: Ctx,
     admin: Actor,
     a: AccountId,
     b: AccountId,
     n: std::sync::atomic::AtomicU32,
 }
 
-async fn setup() -> T {
-    let store = MemoryStore::new();
-    let clock = Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
-    ));
-    let bank = Bank::builder(Arc::new(store.clone()))
-        .clock(clock.clone())
-        .build();
-    let id = bank
-        .identity()
-        .ensure_admin("fraud-admin@bank.example", "bootstrap-admin-passphrase")
-        .await
-        .unwrap()
-        .unwrap();
-    let admin = bank.identity().actor_for_user(id).await.unwrap();
-    let sys = Actor::system();
-    let open = |c: u128| OpenAccountRequest {
-        customer_id: CustomerId(uuid::Uuid::from_u128(c)),
-        account_type: AccountType::Checking,
-        currency: Currency::USD,
-        overdraft_limit: None,
-        daily_limit: None,
-    };
-    let a = bank.money().open_account(&sys, open(1)).await.unwrap().id;
-    let b = bank.money().open_account(&sys, open(2)).await.unwrap().id;
+impl Deref for T {
+    type Target = Ctx;
+    fn deref(&self) -> &Ctx {
+        &self.ctx
+    }
+}
+
+async fn setup(store: Arc<dyn Store>) -> T {
+    let ctx = bank_on(store);
+    let admin = ctx.admin("fraud-admin@bank.example").await;
+    let a = open(&ctx.bank, 1, AccountType::Checking).await.id;
+    let b = open(&ctx.bank, 2, AccountType::Checking).await.id;
     let t = T {
-        bank,
-        store,
-        clock,
+        ctx,
         admin,
         a,
         b,
@@ -59,10 +50,6 @@ async fn setup() -> T {
     // Accounts are a month old unless a test says otherwise.
     t.clock.advance(Duration::days(30));
     t
-}
-
-fn usd(s: &str) -> Money {
-    Money::parse(s, Currency::USD).unwrap()
 }
 
 impl T {
@@ -130,16 +117,6 @@ impl T {
             .remove(0)
     }
 
-    async fn events(&self, aggregate: uuid::Uuid) -> Vec<EventType> {
-        let mut uow = self.store.begin(TxMode::Read).await.unwrap();
-        uow.events_of_aggregate(aggregate, bankflow_core::ports::EVENTS_OF_AGGREGATE_MAX)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| e.event.event_type)
-            .collect()
-    }
-
     async fn available(&self, id: AccountId) -> Decimal {
         self.bank
             .money()
@@ -173,9 +150,8 @@ impl T {
     }
 }
 
-#[tokio::test]
-async fn without_rules_everything_is_allowed_and_nothing_recorded() {
-    let t = setup().await;
+pub async fn without_rules_everything_is_allowed_and_nothing_recorded(store: Arc<dyn Store>) {
+    let t = setup(store).await;
     let txn = t.transfer("150000.00").await.unwrap();
     assert_eq!(txn.status, TransactionStatus::Completed);
     assert_eq!(
@@ -219,9 +195,8 @@ async fn without_rules_everything_is_allowed_and_nothing_recorded() {
     assert_eq!((score.score, score.action), (0, FraudAction::Allow));
 }
 
-#[tokio::test]
-async fn blacklist_blocks_and_whitelist_short_circuits() {
-    let t = setup().await;
+pub async fn blacklist_blocks_and_whitelist_short_circuits(store: Arc<dyn Store>) {
+    let t = setup(store).await;
     t.bank
         .fraud()
         .install_default_fraud_rules(&t.admin)
@@ -267,7 +242,7 @@ async fn blacklist_blocks_and_whitelist_short_circuits() {
     assert_eq!(failed.status, TransactionStatus::Failed);
     assert_eq!(failed.failure_code.as_deref(), Some("fraud_blocked"));
     assert_eq!(t.available(t.a).await, before, "nothing moved");
-    let types = t.events(failed.id.0).await;
+    let types = t.event_types(failed.id.0).await;
     assert!(
         types.contains(&EventType::FraudDetected) && types.contains(&EventType::TransactionFailed)
     );
@@ -363,9 +338,8 @@ async fn blacklist_blocks_and_whitelist_short_circuits() {
     );
 }
 
-#[tokio::test]
-async fn review_holds_funds_opens_a_case_and_admin_resolves_it() {
-    let t = setup().await;
+pub async fn review_holds_funds_opens_a_case_and_admin_resolves_it(store: Arc<dyn Store>) {
+    let t = setup(store).await;
     t.bank
         .fraud()
         .install_default_fraud_rules(&t.admin)
@@ -391,7 +365,7 @@ async fn review_holds_funds_opens_a_case_and_admin_resolves_it() {
     let case = &cases[0];
     assert_eq!((case.transaction_id, case.account_id), (held.id, t.a));
     assert!(case.fraud_score >= 60);
-    let case_events = t.events(case.id.0).await;
+    let case_events = t.event_types(case.id.0).await;
     assert_eq!(case_events, vec![EventType::FraudHighRisk]);
 
     // Only admins decide; then the transfer completes.
@@ -470,9 +444,8 @@ async fn review_holds_funds_opens_a_case_and_admin_resolves_it() {
     );
 }
 
-#[tokio::test]
-async fn repeated_cases_mark_the_account_suspicious() {
-    let t = setup().await;
+pub async fn repeated_cases_mark_the_account_suspicious(store: Arc<dyn Store>) {
+    let t = setup(store).await;
     t.bank
         .fraud()
         .install_default_fraud_rules(&t.admin)
@@ -482,7 +455,7 @@ async fn repeated_cases_mark_the_account_suspicious() {
         let txn = t.transfer("55000.00").await.unwrap();
         assert_eq!(txn.status, TransactionStatus::Review, "case {i}");
     }
-    let account_events = t.events(t.a.0).await;
+    let account_events = t.event_types(t.a.0).await;
     assert_eq!(
         account_events
             .iter()
@@ -513,9 +486,8 @@ async fn repeated_cases_mark_the_account_suspicious() {
     );
 }
 
-#[tokio::test]
-async fn velocity_rules_count_the_window() {
-    let t = setup().await;
+pub async fn velocity_rules_count_the_window(store: Arc<dyn Store>) {
+    let t = setup(store).await;
     t.rule(
         "four per hour",
         RuleType::VelocityCount,
@@ -533,8 +505,10 @@ async fn velocity_rules_count_the_window() {
     // Blocked attempts do not count; after the window, transfers flow again.
     t.clock.advance(Duration::minutes(61));
     t.transfer("10.00").await.unwrap();
+}
 
-    let t = setup().await;
+pub async fn velocity_amount_rules_sum_the_window(store: Arc<dyn Store>) {
+    let t = setup(store).await;
     t.rule(
         "daily cap",
         RuleType::VelocityAmount,
@@ -550,9 +524,8 @@ async fn velocity_rules_count_the_window() {
     t.transfer("400.00").await.unwrap();
 }
 
-#[tokio::test]
-async fn new_account_and_first_time_payee_rules_and_analyze_only() {
-    let t = setup().await;
+pub async fn new_account_and_first_time_payee_rules_and_analyze_only(store: Arc<dyn Store>) {
+    let t = setup(store).await;
     t.rule(
         "young account",
         RuleType::NewAccountLargeTransfer,
@@ -668,9 +641,8 @@ async fn new_account_and_first_time_payee_rules_and_analyze_only() {
         .is_empty());
 }
 
-#[tokio::test]
-async fn rules_are_validated_admin_only_and_audited() {
-    let t = setup().await;
+pub async fn rules_are_validated_admin_only_and_audited(store: Arc<dyn Store>) {
+    let t = setup(store).await;
     let r = |conditions: serde_json::Value, ty: RuleType| NewFraudRule {
         rule_name: "r".into(),
         rule_type: ty,
@@ -787,17 +759,14 @@ async fn rules_are_validated_admin_only_and_audited() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fraud_outcomes_survive_group_commit() {
+pub async fn fraud_outcomes_survive_group_commit(store: Arc<dyn Store>) {
     // Same pipeline with concurrent commands coalesced into one store transaction: each
     // command's fraud writes (assessment, case, events) live and die with its savepoint.
-    let store = MemoryStore::new();
-    let bank = Bank::builder(Arc::new(store.clone()))
-        .config(BankConfig {
-            group_commit: Some(true),
-            ..BankConfig::default()
-        })
-        .build();
+    let config = BankConfig {
+        group_commit: Some(true),
+        ..BankConfig::default()
+    };
+    let bank = bank_with(store.clone(), config, None).bank;
     let sys = Actor::system();
     for (name, ty, conditions, action) in [
         (
@@ -823,15 +792,8 @@ async fn fraud_outcomes_survive_group_commit() {
         };
         bank.fraud().create_fraud_rule(&sys, r).await.unwrap();
     }
-    let open = |c: u128| OpenAccountRequest {
-        customer_id: CustomerId(uuid::Uuid::from_u128(c)),
-        account_type: AccountType::Checking,
-        currency: Currency::USD,
-        overdraft_limit: None,
-        daily_limit: None,
-    };
-    let a = bank.money().open_account(&sys, open(1)).await.unwrap().id;
-    let b = bank.money().open_account(&sys, open(2)).await.unwrap().id;
+    let a = open(&bank, 1, AccountType::Checking).await.id;
+    let b = open(&bank, 2, AccountType::Checking).await.id;
     let fund = BookingRequest {
         account_id: a,
         amount: usd("500000.00"),
@@ -905,7 +867,7 @@ async fn fraud_outcomes_survive_group_commit() {
         let t = uow.transaction(c.transaction_id).await.unwrap().unwrap();
         assert_eq!(t.status, TransactionStatus::Review);
         let types: Vec<EventType> = uow
-            .events_of_aggregate(c.id.0, bankflow_core::ports::EVENTS_OF_AGGREGATE_MAX)
+            .events_of_aggregate(c.id.0, EVENTS_OF_AGGREGATE_MAX)
             .await
             .unwrap()
             .into_iter()
