@@ -112,7 +112,15 @@ impl IdentityRepo for PgUow {
         &mut self,
         token_hash: &str,
     ) -> BankResult<Option<SessionRecord>> {
-        let row = sqlx::query("SELECT doc FROM sessions WHERE token_hash = $1")
+        // In a write unit the row stays locked until the unit ends: two refreshes of one
+        // token under READ COMMITTED would otherwise both see it unrotated and both win. The
+        // second waits, then reads the rotated row and takes the reuse path.
+        let sql = if self.is_write() {
+            "SELECT doc FROM sessions WHERE token_hash = $1 FOR UPDATE"
+        } else {
+            "SELECT doc FROM sessions WHERE token_hash = $1"
+        };
+        let row = sqlx::query(sql)
             .bind(token_hash)
             .fetch_optional(&mut *self.tx)
             .await
