@@ -1,14 +1,11 @@
-//! The server's port adapters: document bytes on the filesystem, outgoing messages as files
-//! in a mail drop (a real deployment plugs in its email/SMS provider here), and the data
-//! encryption key kept in the data directory.
+//! The server's port adapters: document bytes on the filesystem and the data encryption key
+//! kept in the data directory (outgoing messages: [`crate::notifiers`]).
 
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use bankflow_core::crypto::{DataKey, StaticKeyRing};
 use bankflow_core::customer::{DocumentStore, DOCUMENT_OBJECT_SIZE_MAX_BYTES};
-use bankflow_core::notify::Notifier;
-use bankflow_core::notify::OutgoingMessage;
 use bankflow_core::{BankError, BankResult};
 
 use crate::jwt::write_private;
@@ -17,8 +14,6 @@ use crate::jwt::write_private;
 pub const DATA_KEY_ID: &str = "k1";
 /// File in the data dir holding the generated data key (hex).
 pub const DATA_KEY_FILE: &str = "data_key";
-/// Most messages kept in the mail drop; older files are removed first.
-pub const MAIL_DROP_KEEP_MAX: usize = 10_000;
 
 /// The key ring sealing sensitive fields (SSNs): `BANKFLOW_DATA_KEY` (64 hex digits) or a key
 /// generated once into the data dir (mode 0600). Losing it makes sealed data unreadable.
@@ -117,59 +112,6 @@ impl DocumentStore for FsDocumentStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(io_err(e)),
         }
-    }
-}
-
-/// Delivers messages as files in a mail-drop directory (one file per message, mode 0600),
-/// the way development mail backends do: operators read verification codes and reset links
-/// there until a real provider is configured. Message bodies never go to the log.
-#[derive(Debug, Clone)]
-pub struct MailDropNotifier {
-    dir: PathBuf,
-}
-
-impl MailDropNotifier {
-    /// A mail drop under `dir` (created if missing).
-    pub fn new(dir: PathBuf) -> std::io::Result<MailDropNotifier> {
-        std::fs::create_dir_all(&dir)?;
-        Ok(MailDropNotifier { dir })
-    }
-}
-
-#[async_trait]
-impl Notifier for MailDropNotifier {
-    async fn send(&self, m: &OutgoingMessage) -> BankResult<()> {
-        let name = format!(
-            "{}-{}.txt",
-            chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"),
-            uuid::Uuid::new_v4().simple()
-        );
-        let text = format!(
-            "Channel: {}\nTo: {}\nSubject: {}\n\n{}\n",
-            m.channel,
-            m.recipient,
-            m.subject.as_deref().unwrap_or(""),
-            m.body
-        );
-        let dir = self.dir.clone();
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            let mut files: Vec<_> = std::fs::read_dir(&dir)?
-                .filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .collect();
-            if files.len() >= MAIL_DROP_KEEP_MAX {
-                files.sort();
-                for old in files.iter().take(files.len() + 1 - MAIL_DROP_KEEP_MAX) {
-                    let _ = std::fs::remove_file(old);
-                }
-            }
-            write_private(&dir.join(name), text.as_bytes())
-        })
-        .await
-        .map_err(BankError::internal)?
-        .map_err(|e| BankError::internal(format!("mail drop: {}", e.kind())))?;
-        tracing::info!(channel = %m.channel, "notification delivered to the mail drop");
-        Ok(())
     }
 }
 

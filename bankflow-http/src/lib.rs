@@ -21,8 +21,10 @@ pub mod identity;
 pub mod jwt;
 pub mod kafka;
 pub mod metrics;
+pub mod notifiers;
 pub mod openapi;
 pub mod ratelimit;
+pub mod ratelimit_redis;
 pub mod render;
 pub mod routes;
 pub mod schema;
@@ -31,8 +33,6 @@ pub mod state;
 pub mod telemetry;
 pub mod tls;
 pub mod worker;
-
-use std::time::Instant;
 
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method};
@@ -48,7 +48,7 @@ use utoipa_swagger_ui::SwaggerUi;
 pub use error::{ApiError, ApiResult, Problem};
 pub use state::{AppState, Auth, HttpConfig};
 
-use ratelimit::LimitClass;
+use ratelimit::{LimitClass, Verdict};
 use routes::{
     accounts, admin, auth, customers, fraud, notifications, scheduled, system, transactions,
 };
@@ -362,16 +362,19 @@ async fn rate_limit(State(s): State<AppState>, req: Request, next: Next) -> Resp
         (LimitClass::General, Some(u)) => format!("user:{u}"),
         _ => format!("ip:{ip}"),
     };
-    let now = Instant::now();
-    let mut verdict = s.limiter.check(class, &key, now);
-    if verdict.is_ok() && class == LimitClass::Auth {
+    let mut verdict = s.limiter.check(class, &key).await;
+    if verdict == Verdict::Allowed && class == LimitClass::Auth {
         // Credential endpoints also count against the general budget.
-        verdict = s.limiter.check(LimitClass::General, &key, now);
+        verdict = s.limiter.check(LimitClass::General, &key).await;
     }
-    if let Err(wait) = verdict {
-        return ApiError::rate_limited(wait.as_secs().max(1)).into_response();
+    match verdict {
+        Verdict::Allowed => next.run(Request::from_parts(parts, body)).await,
+        Verdict::Limited(wait) => ApiError::rate_limited(wait.as_secs().max(1)).into_response(),
+        Verdict::Unavailable => ApiError::from(bankflow_core::BankError::Overloaded(
+            "the shared rate limiter is unavailable".into(),
+        ))
+        .into_response(),
     }
-    next.run(Request::from_parts(parts, body)).await
 }
 
 /// `/metrics`, behind the bearer token when one is configured; merged into [`app`] or served

@@ -1,5 +1,10 @@
-//! In-process token-bucket rate limiting (the seed's API-gateway limits): one bucket per
-//! caller key (user id when authenticated, client IP otherwise) and per limit class.
+//! Token-bucket rate limiting (the seed's API-gateway limits): one bucket per caller key
+//! (user id when authenticated, client IP otherwise) and per limit class.
+//!
+//! What a limit is, once: a bucket of `per_min` tokens ([`RateLimits::per_min`]) refilled
+//! evenly over [`REFILL_WINDOW_MS`]; each request takes one. [`RateLimiter`] keeps buckets
+//! in this process; [`crate::ratelimit_redis::RedisLimiter`] keeps the same buckets in Redis
+//! for several processes ([`Limiter`] is either).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -9,6 +14,9 @@ use std::time::{Duration, Instant};
 /// client keys cannot grow memory without bound.
 pub const BUCKETS_MAX: usize = 100_000;
 
+/// The time a bucket takes to refill from empty to full.
+pub const REFILL_WINDOW_MS: u64 = 60_000;
+
 /// Which limit applies to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LimitClass {
@@ -16,6 +24,16 @@ pub enum LimitClass {
     General,
     /// Credential endpoints (login, register, forgot, reset, verify): brute-force targets.
     Auth,
+}
+
+impl LimitClass {
+    /// Name in shared bucket keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LimitClass::General => "general",
+            LimitClass::Auth => "auth",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -31,6 +49,16 @@ pub struct RateLimits {
     pub general_per_min: u32,
     /// Credential endpoints per caller.
     pub auth_per_min: u32,
+}
+
+impl RateLimits {
+    /// Requests per minute (the bucket's capacity) of `class`.
+    pub fn per_min(&self, class: LimitClass) -> u32 {
+        match class {
+            LimitClass::General => self.general_per_min,
+            LimitClass::Auth => self.auth_per_min,
+        }
+    }
 }
 
 impl Default for RateLimits {
@@ -58,17 +86,10 @@ impl RateLimiter {
         }
     }
 
-    fn per_min(&self, class: LimitClass) -> u32 {
-        match class {
-            LimitClass::General => self.limits.general_per_min,
-            LimitClass::Auth => self.limits.auth_per_min,
-        }
-    }
-
     /// Takes one token for `key`; `Err(wait)` when the bucket is empty.
     pub fn check(&self, class: LimitClass, key: &str, now: Instant) -> Result<(), Duration> {
-        let capacity = f64::from(self.per_min(class).max(1));
-        let refill_per_s = capacity / 60.0;
+        let capacity = f64::from(self.limits.per_min(class).max(1));
+        let refill_per_s = capacity / (REFILL_WINDOW_MS as f64 / 1000.0);
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if buckets.len() >= BUCKETS_MAX {
             buckets.retain(|_, b| {
@@ -91,6 +112,30 @@ impl RateLimiter {
         }
     }
 }
+
+/// The server's limiter: buckets in this process, or shared in Redis.
+#[derive(Debug)]
+pub enum Limiter {
+    /// One process's buckets.
+    Local(RateLimiter),
+    /// Buckets every process shares.
+    Shared(crate::ratelimit_redis::RedisLimiter),
+}
+
+impl Limiter {
+    /// Takes one token of `class` for `key`.
+    pub async fn check(&self, class: LimitClass, key: &str) -> Verdict {
+        match self {
+            Limiter::Local(l) => match l.check(class, key, Instant::now()) {
+                Ok(()) => Verdict::Allowed,
+                Err(wait) => Verdict::Limited(wait),
+            },
+            Limiter::Shared(r) => r.check(class, key).await,
+        }
+    }
+}
+
+pub use crate::ratelimit_redis::Verdict;
 
 #[cfg(test)]
 mod tests {

@@ -112,12 +112,18 @@ pub struct ServeArgs {
     /// Serve /metrics on this separate (plain HTTP) address only, not on --bind.
     #[arg(long, env = "BANKFLOW_METRICS_BIND")]
     pub metrics_bind: Option<SocketAddr>,
-    /// Kafka: the outbox relay also publishes every event there.
-    #[command(flatten)]
-    pub kafka: crate::kafka::KafkaArgs,
     /// Where KYC documents are kept (files in the data dir, or S3).
     #[command(flatten)]
     pub documents: crate::document_store::DocumentArgs,
+    /// Kafka: the outbox relay also publishes every event there.
+    #[command(flatten)]
+    pub kafka: crate::kafka::KafkaArgs,
+    /// Message channels: SMTP, the development mail drop.
+    #[command(flatten)]
+    pub notify: crate::notifiers::NotifyArgs,
+    /// Rate-limit budgets shared by several processes in Redis.
+    #[command(flatten)]
+    pub shared_limits: crate::ratelimit_redis::SharedLimitArgs,
 }
 
 /// Boxed error for the binary's top level.
@@ -199,26 +205,29 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         })
         .keys(Arc::new(keys))
         .documents(args.documents.store(dir)?)
-        .notifier(Arc::new(crate::adapters::MailDropNotifier::new(
-            dir.join("mail"),
-        )?));
+        .notifier(args.notify.notifier(dir)?);
     let jwt = JwtKeys::load_or_create(args.jwt_secret.as_deref(), &args.store.data_dir)?;
     let static_dir = args.static_dir.clone().or_else(|| {
         let d = PathBuf::from("frontend/dist");
         d.join("index.html").exists().then_some(d)
     });
+    let rate_limits = RateLimits {
+        general_per_min: args.rate_limit_per_min,
+        auth_per_min: args.auth_rate_limit_per_min,
+    };
+    let shared_limiter = args.shared_limits.limiter(rate_limits)?;
     let config = HttpConfig {
-        rate_limits: RateLimits {
-            general_per_min: args.rate_limit_per_min,
-            auth_per_min: args.auth_rate_limit_per_min,
-        },
+        rate_limits,
         cors_origins: args.cors_origins.clone(),
         static_dir,
         hsts: args.tls_cert.is_some(),
         metrics_token: args.metrics_token.clone(),
         metrics_elsewhere: args.metrics_bind.is_some(),
     };
-    let state = AppState::start(builder, jwt, config);
+    let mut state = AppState::start(builder, jwt, config);
+    if let Some(shared) = shared_limiter {
+        state.limiter = Arc::new(crate::ratelimit::Limiter::Shared(shared));
+    }
     let bank = state.bank.clone();
     crate::identity::bootstrap_admin(
         &state,

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 use crate::jwt::{Claims, JwtKeys};
 use crate::metrics::Metrics;
-use crate::ratelimit::{RateLimiter, RateLimits};
+use crate::ratelimit::{Limiter, RateLimiter, RateLimits};
 
 /// Everything handlers share. Cheap to clone.
 #[derive(Clone)]
@@ -26,8 +26,8 @@ pub struct AppState {
     pub bank: Bank,
     /// Access-token keys.
     pub jwt: Arc<JwtKeys>,
-    /// Rate limiter.
-    pub limiter: Arc<RateLimiter>,
+    /// Rate limiter (in process, or shared in Redis).
+    pub limiter: Arc<Limiter>,
     /// Request metrics.
     pub metrics: Arc<Metrics>,
     /// Server settings.
@@ -47,7 +47,7 @@ impl AppState {
         AppState {
             bank,
             jwt: Arc::new(jwt),
-            limiter: Arc::new(RateLimiter::new(config.rate_limits)),
+            limiter: Arc::new(Limiter::Local(RateLimiter::new(config.rate_limits))),
             metrics: Arc::new(Metrics::init()),
             config: Arc::new(config),
             feed: Arc::new(FeedSignal::new()),

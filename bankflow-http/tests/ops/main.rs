@@ -4,6 +4,8 @@
 mod doctor;
 mod documents;
 mod journey;
+mod shared_limits;
+mod smtp;
 mod tls;
 
 use std::path::{Path, PathBuf};
