@@ -18,6 +18,10 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 bash scripts/check-core-purity.sh
 
+section "Kafka broker (tansu from crates.io, built once into the tools dir)"
+# Before the tests: bankflow-kafka's tests start it, and a first build takes ~10 min.
+bash scripts/kafka-broker.sh install
+
 section "Rust: tests (core, stores, http, examples)"
 cargo test --workspace --no-fail-fast
 
@@ -40,6 +44,9 @@ bash frontend/scripts/ci.sh
 section "Deployment files (offline: yamllint, kustomize + schemas, metrics vs dashboard/alerts, Kong, Terraform)"
 bash deploy/check.sh
 bash scripts/pg-tls-test.sh
+
+section "Kafka acceptance (bankflow serve -> tansu -> kafka-python, broker killed mid-run)"
+bash scripts/kafka-acceptance.sh
 
 section "Browser journey and API fuzzing against bankflow serve"
 bash scripts/e2e.sh
