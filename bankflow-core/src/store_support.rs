@@ -23,6 +23,7 @@ use serde_json::Value;
 use crate::account::Account;
 use crate::error::{BankError, BankResult};
 use crate::events::DomainEvent;
+use crate::fraud::FraudRule;
 use crate::idempotency::IdempotencyRecord;
 use crate::ids::{AccountId, TransactionId};
 use crate::ledger::JournalEntry;
@@ -96,6 +97,34 @@ pub fn distinct_seqs(seqs: &[i64]) -> Vec<i64> {
     out.sort_unstable();
     out.dedup();
     out
+}
+
+// ------------------------------------------------------------------ fraud rules cache
+
+/// The fraud rules a unit last read with `list_rules`, by that call's arguments (active
+/// only, limit). Every transfer reads the active rules, so the commands of one group commit
+/// share one read; a rule write, or a rollback to a savepoint, forgets them.
+#[derive(Clone, Debug, Default)]
+pub struct RulesCache(Option<((bool, u32), Vec<FraudRule>)>);
+
+impl RulesCache {
+    /// The rules read with these arguments, if they are the ones kept.
+    pub fn get(&self, active_only: bool, limit: u32) -> Option<Vec<FraudRule>> {
+        match &self.0 {
+            Some((key, rules)) if *key == (active_only, limit) => Some(rules.clone()),
+            _ => None,
+        }
+    }
+
+    /// Keeps `rules`, read with these arguments (replacing what was kept).
+    pub fn put(&mut self, active_only: bool, limit: u32, rules: Vec<FraudRule>) {
+        self.0 = Some(((active_only, limit), rules));
+    }
+
+    /// Forgets what was kept.
+    pub fn clear(&mut self) {
+        self.0 = None;
+    }
 }
 
 // ------------------------------------------------------------------ write-behind log

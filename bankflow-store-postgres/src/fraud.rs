@@ -19,7 +19,7 @@ use bankflow_core::store_support::found;
 impl FraudRepo for PgUow {
     async fn insert_rule(&mut self, r: &FraudRule) -> BankResult<()> {
         self.before_write().await?;
-        self.rules_cache = None;
+        self.rules_cache.clear();
         self.exec_guarded(sqlx::query("INSERT INTO fraud_rules (id, rule_name, priority, is_active, doc) VALUES ($1, $2, $3, $4, $5)")
             .bind(r.id.0)
             .bind(&r.rule_name)
@@ -33,7 +33,7 @@ impl FraudRepo for PgUow {
 
     async fn update_rule(&mut self, r: &FraudRule) -> BankResult<()> {
         self.before_write().await?;
-        self.rules_cache = None;
+        self.rules_cache.clear();
         let done =
             self.exec_guarded(sqlx::query("UPDATE fraud_rules SET rule_name = $2, priority = $3, is_active = $4, doc = $5 WHERE id = $1")
                 .bind(r.id.0)
@@ -56,10 +56,8 @@ impl FraudRepo for PgUow {
     }
 
     async fn list_rules(&mut self, active_only: bool, limit: u32) -> BankResult<Vec<FraudRule>> {
-        if let Some((k, rules)) = &self.rules_cache {
-            if *k == (active_only, limit) {
-                return Ok(rules.clone());
-            }
+        if let Some(rules) = self.rules_cache.get(active_only, limit) {
+            return Ok(rules);
         }
         let rows =
             sqlx::query("SELECT doc FROM fraud_rules WHERE (NOT $1 OR is_active) ORDER BY priority DESC, id LIMIT $2")
@@ -69,7 +67,7 @@ impl FraudRepo for PgUow {
                 .await
                 .map_err(db_err)?;
         let rules: Vec<FraudRule> = docs(&rows)?;
-        self.rules_cache = Some(((active_only, limit), rules.clone()));
+        self.rules_cache.put(active_only, limit, rules.clone());
         Ok(rules)
     }
 

@@ -18,10 +18,10 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use bankflow_core::account::Account;
-use bankflow_core::fraud::FraudRule;
 use bankflow_core::idempotency::IdempotencyRecord;
 use bankflow_core::ids::AccountId;
 use bankflow_core::ports::{TxMode, UnitOfWork};
+use bankflow_core::store_support::RulesCache;
 use bankflow_core::{BankError, BankResult};
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Postgres};
@@ -98,7 +98,7 @@ pub struct PgUow {
     held_order: Vec<AccountId>,
     /// Active fraud rules read once per unit: a group's commands are concurrent, so they may
     /// share one read of the rules (writes to rules in this unit clear it).
-    pub(crate) rules_cache: Option<((bool, u32), Vec<FraudRule>)>,
+    pub(crate) rules_cache: RulesCache,
     /// Idempotency records (or their absence) fetched in one round trip for a group commit
     /// (`prefetch_idempotency`), by (scope, key): the database's answer when the unit began
     /// its group. The unit's own inserts are in `log` and take precedence.
@@ -129,7 +129,7 @@ impl PgUow {
             flushed: 0,
             held: HashMap::new(),
             held_order: Vec::new(),
-            rules_cache: None,
+            rules_cache: RulesCache::default(),
             idem_prefetched: HashMap::new(),
             sql_depth: 0,
             pending_release: None,
@@ -461,7 +461,7 @@ impl UnitOfWork for PgUow {
         }
         // Otherwise the locks are still held: keep them known (and their rows, unchanged in
         // the database), so the lock order never under-estimates what this unit holds.
-        self.rules_cache = None;
+        self.rules_cache.clear();
         Ok(())
     }
 

@@ -37,7 +37,7 @@ impl FraudRepo for SqliteUow {
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("fraud rule")))?;
-        self.set_rules_cache(None, Vec::new());
+        self.rules_cache().clear();
         Ok(())
     }
 
@@ -57,7 +57,7 @@ impl FraudRepo for SqliteUow {
         .execute(self.w().await?)
         .await
         .map_err(codec::err(Some("fraud rule")))?;
-        self.set_rules_cache(None, Vec::new());
+        self.rules_cache().clear();
         found(done.rows_affected(), "fraud rule")?;
         Ok(())
     }
@@ -73,7 +73,7 @@ impl FraudRepo for SqliteUow {
 
     async fn list_rules(&mut self, active_only: bool, limit: u32) -> BankResult<Vec<FraudRule>> {
         // Every transfer reads the active rules; a group's commands share one read.
-        if let Some(rules) = self.rules_cache((active_only, limit)) {
+        if let Some(rules) = self.rules_cache().get(active_only, limit) {
             return Ok(rules);
         }
         let rows = sqlx::query(
@@ -85,7 +85,7 @@ impl FraudRepo for SqliteUow {
         .await
         .map_err(codec::err(None))?;
         let rules: Vec<FraudRule> = records(&rows)?;
-        self.set_rules_cache(Some((active_only, limit)), rules.clone());
+        self.rules_cache().put(active_only, limit, rules.clone());
         Ok(rules)
     }
 

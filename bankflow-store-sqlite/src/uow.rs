@@ -32,10 +32,10 @@ use sqlx::{Sqlite, SqliteConnection, Transaction};
 use tokio::sync::OwnedMutexGuard;
 
 use bankflow_core::account::Account;
-use bankflow_core::fraud::FraudRule;
 use bankflow_core::idempotency::IdempotencyRecord;
 use bankflow_core::ids::{AccountId, TransactionId};
 use bankflow_core::ports::{TxMode, UnitOfWork};
+use bankflow_core::store_support::RulesCache;
 use bankflow_core::transaction::Transaction as Txn;
 use bankflow_core::{BankError, BankResult};
 
@@ -149,7 +149,7 @@ pub(crate) enum Row {
 #[derive(Default)]
 pub(crate) struct Carried {
     rows: HashMap<Key, Row>,
-    rules: Option<((bool, u32), Vec<FraudRule>)>,
+    rules: RulesCache,
     data_version: Option<i64>,
 }
 
@@ -177,7 +177,7 @@ struct Behind {
     undo: Vec<(Key, Option<Row>)>,
     /// Rules read once per unit: a group's commands are concurrent and may share one read
     /// (cleared by rule writes and by any rollback to a savepoint).
-    rules: Option<((bool, u32), Vec<FraudRule>)>,
+    rules: RulesCache,
     /// The error of a failed flush: the unit is unusable.
     poisoned: Option<BankError>,
     /// `PRAGMA data_version` when the unit began.
@@ -349,17 +349,10 @@ impl SqliteUow {
         }
     }
 
-    pub(crate) fn rules_cache(&self, wanted: (bool, u32)) -> Option<Vec<FraudRule>> {
-        match &self.behind.rules {
-            Some((key, rules)) if *key == wanted => Some(rules.clone()),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn set_rules_cache(&mut self, key: Option<(bool, u32)>, rules: Vec<FraudRule>) {
-        if self.mode() == TxMode::Write {
-            self.behind.rules = key.map(|k| (k, rules));
-        }
+    /// The fraud rules this unit read (a read unit reads one snapshot, so it may keep them
+    /// too; only a committed write unit's are carried to the next).
+    pub(crate) fn rules_cache(&mut self) -> &mut RulesCache {
+        &mut self.behind.rules
     }
 
     /// Writes the log to the database (a no-op when it is empty).
@@ -471,7 +464,7 @@ impl SqliteUow {
                 }
                 w.carried = Carried {
                     rows,
-                    rules: b.rules.take(),
+                    rules: std::mem::take(&mut b.rules),
                     data_version: Some(b.data_version),
                 };
             }
@@ -548,7 +541,7 @@ impl UnitOfWork for SqliteUow {
                 None => b.rows.remove(&key),
             };
         }
-        b.rules = None;
+        b.rules.clear();
         Ok(())
     }
 
