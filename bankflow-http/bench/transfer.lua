@@ -1,3 +1,4 @@
+-- Every request moves 0.01 between the same two accounts: the hot-pair case (one row lock).
 local f = io.open("env.json"); local s = f:read("*a"); f:close()
 local tok = s:match('"token": "([^"]+)"'); local a = s:match('"a": "([^"]+)"'); local b = s:match('"b": "([^"]+)"')
 local counter = 0
@@ -12,7 +13,4 @@ request = function()
   wrk.headers["idempotency-key"] = "bench-" .. tid .. "-" .. counter
   return wrk.format()
 end
-done = function(summary, latency, requests)
-  io.write(string.format("p50=%.2fms p99=%.2fms rps=%.0f non2xx=%d\n", latency:percentile(50)/1000, latency:percentile(99)/1000,
-    summary.requests / (summary.duration/1e6), summary.errors.status))
-end
+dofile("report.lua")
