@@ -23,7 +23,16 @@ section "Kafka broker (tansu from crates.io, built once into the tools dir)"
 bash scripts/kafka-broker.sh install
 
 section "Rust: tests (core, stores, http, examples)"
-cargo test --workspace --no-fail-fast
+# cargo-nextest (on this machine kind's image) runs all test binaries from one queue
+# (.config/nextest.toml); doctests are not nextest's, so cargo runs those. Without
+# nextest, plain `cargo test` runs the same tests one binary after another.
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast
+  cargo test --workspace --doc
+else
+  echo "cargo-nextest not found: running cargo test (slower, same tests)"
+  cargo test --workspace --no-fail-fast
+fi
 
 section "Rust examples (quickstart, cross-language parity)"
 cargo run -q -p bankflow-examples --example quickstart
