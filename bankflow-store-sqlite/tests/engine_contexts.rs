@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -18,11 +18,11 @@ use common::FileFactory;
 struct DumpedFiles(FileFactory);
 
 /// The database file and its WAL as (lossy) text; a missing WAL reads as empty.
-fn file_bytes(path: &PathBuf) -> String {
-    let mut wal = path.clone().into_os_string();
+fn file_bytes(path: &Path) -> String {
+    let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
     let mut text = String::new();
-    for p in [path.clone(), PathBuf::from(wal)] {
+    for p in [path.to_path_buf(), PathBuf::from(wal)] {
         let bytes = std::fs::read(&p).unwrap_or_default();
         text.push_str(&String::from_utf8_lossy(&bytes));
     }

@@ -19,8 +19,11 @@ const DUMP_ROWS_MAX: u32 = 1_000;
 /// A store-specific dump of every byte or row a store keeps.
 pub type RawDump = Box<dyn Fn() -> BoxFuture<'static, String> + Send + Sync>;
 
+/// A registered dump and the store it dumps (weakly: the registry keeps no store alive).
+type Registered = (Weak<dyn Store>, Arc<RawDump>);
+
 /// Raw dumps by store; an entry whose store is gone is pruned on the next registration.
-static RAW_DUMPS: Mutex<Vec<(Weak<dyn Store>, Arc<RawDump>)>> = Mutex::new(Vec::new());
+static RAW_DUMPS: Mutex<Vec<Registered>> = Mutex::new(Vec::new());
 
 /// Registers a raw dump of `store`, searched by every at-rest check on that store.
 pub fn register_raw_dump(store: &Arc<dyn Store>, dump: RawDump) {
