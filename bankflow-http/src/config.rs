@@ -139,4 +139,23 @@ mod tests {
             Some("b.toml")
         );
     }
+
+    #[test]
+    fn smtp_and_shared_limit_settings_come_from_the_file_but_not_their_secrets() {
+        let pairs = env_pairs(
+            "smtp_host = \"smtp.example.com\"\nsmtp_tls = \"implicit\"\nsmtp_from = \"a@b.example\"\nmail_drop = true\nrate_limit_redis_fail = \"open\"",
+        )
+        .unwrap();
+        assert!(pairs.contains(&("BANKFLOW_SMTP_HOST".into(), "smtp.example.com".into())));
+        assert!(pairs.contains(&("BANKFLOW_SMTP_TLS".into(), "implicit".into())));
+        assert!(pairs.contains(&("BANKFLOW_MAIL_DROP".into(), "true".into())));
+        assert!(pairs.contains(&("BANKFLOW_RATE_LIMIT_REDIS_FAIL".into(), "open".into())));
+        // A password, or a Redis URL that may hold one, belongs in the environment.
+        assert!(env_pairs("smtp_password = \"x\"")
+            .unwrap_err()
+            .contains("secret"));
+        assert!(env_pairs("rate_limit_redis = \"redis://:p@h\"")
+            .unwrap_err()
+            .contains("secret"));
+    }
 }
