@@ -174,3 +174,62 @@ impl RedisLimiter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A limiter on the Redis of 127.0.0.1:6379 under a prefix of its own.
+    fn limiter(general_per_min: u32) -> RedisLimiter {
+        let args = SharedLimitArgs {
+            rate_limit_redis: Some("redis://127.0.0.1:6379".into()),
+            rate_limit_redis_fail: FailMode::Closed,
+            rate_limit_redis_prefix: format!("bankflow-test:{}:", uuid::Uuid::new_v4().simple()),
+            rate_limit_redis_timeout_ms: 2_000,
+        };
+        let limits = RateLimits {
+            general_per_min,
+            auth_per_min: 1,
+        };
+        args.limiter(limits).unwrap().unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_redis_bucket_empties_and_says_when_it_refills() {
+        let rl = limiter(3);
+        for _ in 0..3 {
+            assert_eq!(rl.check(LimitClass::General, "u").await, Verdict::Allowed);
+        }
+        // 3 a minute: one token every 20 s, the first of them due in at most 20 s.
+        match rl.check(LimitClass::General, "u").await {
+            Verdict::Limited(wait) => {
+                assert!(wait > Duration::from_secs(19) && wait <= Duration::from_secs(20))
+            }
+            other => panic!("expected a limit, got {other:?} (is Redis on 127.0.0.1:6379?)"),
+        }
+        assert_eq!(
+            rl.check(LimitClass::General, "other").await,
+            Verdict::Allowed
+        );
+        assert_eq!(rl.check(LimitClass::Auth, "u").await, Verdict::Allowed);
+        assert!(matches!(
+            rl.check(LimitClass::Auth, "u").await,
+            Verdict::Limited(_)
+        ));
+    }
+
+    #[test]
+    fn a_bad_url_is_refused_without_echoing_it() {
+        let args = SharedLimitArgs {
+            rate_limit_redis: Some("http://:secret-pw@host".into()),
+            rate_limit_redis_fail: FailMode::Closed,
+            rate_limit_redis_prefix: "p:".into(),
+            rate_limit_redis_timeout_ms: 100,
+        };
+        let e = args.limiter(RateLimits::default()).unwrap_err().to_string();
+        assert!(
+            !e.contains("secret-pw") && e.contains("invalid Redis URL"),
+            "{e}"
+        );
+    }
+}
