@@ -37,7 +37,8 @@ curl -fsS "$base/readyz" >/dev/null || { echo "server did not start"; cat "$data
 curl -fsS "$base/" | grep -q '<div id="root">' || { echo "frontend not served at /"; exit 1; }
 
 echo "== Playwright journey against $base"
-# BANKFLOW_DATA_DIR lets the journey read what the server writes there (mail drop: <data>/mail/).
+# BANKFLOW_DATA_DIR lets the journey read what the server writes there (never a code or token:
+# the mail drop is off unless --mail-drop, and redacts them; SMTP is tested by the ops suite).
 (cd frontend && BASE_URL="$base" BANKFLOW_DATA_DIR="$data" npm run --silent e2e) || { tail -50 "$data/server.log"; exit 1; }
 
 echo "== schemathesis against $base/api/v1/openapi.json"

@@ -1,7 +1,8 @@
 // End-to-end journey against a running `bankflow serve` (fresh data dir).
 //   BASE_URL=http://127.0.0.1:8080 BANKFLOW_ADMIN_EMAIL=… BANKFLOW_ADMIN_PASSWORD=… npm run e2e
-// (scripts/e2e.sh also passes BANKFLOW_DATA_DIR, where the server's mail drop lives, for
-// journeys that need a verification code or reset link; this one does not.)
+// (scripts/e2e.sh also passes BANKFLOW_DATA_DIR. This journey needs no verification code or
+// reset link: the development mail drop redacts them, and only SMTP delivers them, as the
+// bankflow-http `ops` test smtp.rs shows with a real SMTP server.)
 // Uses playwright-core with Debian's Chromium (/usr/bin/chromium, or CHROMIUM_PATH); never downloads a browser.
 // Selectors are roles and labels only. Screenshots go to e2e/artifacts/.
 import { chromium } from 'playwright-core';
