@@ -2,17 +2,12 @@
 //! S3-compatible server (moto, started here; read back with boto3, not with our adapter) and
 //! in the data dir's files. They download intact; a tampered object is refused.
 
-use axum::body::Bytes;
 use axum::http::{Method, StatusCode};
 use bankflow_s3::moto::{MotoServer, MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY};
-use serde_json::json;
 
-use crate::journey::{login, multipart, ok};
+use crate::journey::{register_customer, upload_document};
 use crate::{Client, Server};
 
-const ADMIN_EMAIL: &str = "docs-admin@example.com";
-const ADMIN_PASSWORD: &str = "admin passphrase for the documents test";
-const PASSWORD: &str = "correct horse battery staple documents";
 const BUCKET: &str = "kyc-documents";
 
 /// A PNG by its magic bytes, with a body no envelope byte run could match by chance.
@@ -30,51 +25,11 @@ fn leaks(haystack: &[u8], needle: &[u8]) -> bool {
         .any(|w| haystack.windows(16).any(|h| h == w))
 }
 
-fn start_server(extra: &[&str], env: &[(&str, &str)]) -> Server {
-    let mut all = vec![
-        ("BANKFLOW_ADMIN_EMAIL", ADMIN_EMAIL),
-        ("BANKFLOW_ADMIN_PASSWORD", ADMIN_PASSWORD),
-    ];
-    all.extend_from_slice(env);
-    Server::start(extra, &all)
-}
-
-/// Registers a customer profile and uploads `file`; (token, customer id, document id).
+/// Registers a customer and uploads `file`; (token, customer id, document id).
 async fn upload(c: &Client, email: &str, file: &[u8]) -> (String, String, String) {
-    ok(
-        c,
-        Method::POST,
-        "/api/v1/auth/register",
-        None,
-        json!({"email": email, "password": PASSWORD}),
-        &[],
-    )
-    .await;
-    let token = login(c, email, PASSWORD).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let cust = ok(c, Method::POST, "/api/v1/customers", Some(&token), json!({
-        "first_name": "Dora", "last_name": "Docs", "date_of_birth": "1980-04-05", "ssn": "219-09-9999",
-        "address_line1": "3 Vault Rd", "city": "Springfield", "state": "IL", "zip_code": "62701", "country": "US"
-    }), &[]).await;
-    let id = cust["id"].as_str().unwrap().to_string();
-    let (ctype, body) = multipart("PASSPORT", file);
-    let req = axum::http::Request::builder()
-        .method(Method::POST)
-        .uri(format!("/api/v1/customers/{id}/documents"))
-        .header("host", "localhost")
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", ctype)
-        .body(http_body_util::Full::new(Bytes::from(body)))
-        .unwrap();
-    let io = tokio::net::TcpStream::connect(("127.0.0.1", c.port))
-        .await
-        .unwrap();
-    let r = crate::send(io, req).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    let doc = r.json()["id"].as_str().unwrap().to_string();
-    (token, id, doc)
+    let (token, customer) = register_customer(c, email).await;
+    let doc = upload_document(c, &token, &customer, file).await;
+    (token, customer, doc["id"].as_str().unwrap().to_string())
 }
 
 async fn download(c: &Client, token: &str, customer: &str, doc: &str) -> crate::Resp {
@@ -87,7 +42,7 @@ async fn an_uploaded_document_is_ciphertext_in_s3_downloads_intact_and_tampering
     let moto = MotoServer::start().expect("moto must start: this test fails rather than skips");
     moto.create_bucket(BUCKET).unwrap();
     let url = moto.documents_url(&format!("{BUCKET}/bankflow"));
-    let server = start_server(
+    let server = Server::start(
         &["--documents-url", &url],
         &[
             ("AWS_ACCESS_KEY_ID", MOTO_ACCESS_KEY_ID),
@@ -142,7 +97,7 @@ async fn an_uploaded_document_is_ciphertext_in_s3_downloads_intact_and_tampering
 
 #[tokio::test(flavor = "multi_thread")]
 async fn documents_in_the_data_dir_are_ciphertext_too() {
-    let server = start_server(&[], &[]);
+    let server = Server::start(&[], &[]);
     let c = Client { port: server.port };
     let scan = passport_scan();
     let (token, customer, doc) = upload(&c, "dora-fs@example.com", &scan).await;

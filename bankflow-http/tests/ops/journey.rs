@@ -56,7 +56,7 @@ async fn otlp_receiver() -> (u16, Spans) {
     (port, spans)
 }
 
-pub(crate) fn multipart(document_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+fn multipart(document_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     let boundary = "bankflow-ops-boundary";
     let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"document_type\"\r\n\r\n{document_type}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"doc\"\r\nContent-Type: application/octet-stream\r\n\r\n").into_bytes();
     body.extend_from_slice(bytes);
@@ -64,7 +64,7 @@ pub(crate) fn multipart(document_type: &str, bytes: &[u8]) -> (String, Vec<u8>) 
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-pub(crate) async fn ok(
+async fn ok(
     c: &Client,
     m: Method,
     path: &str,
@@ -77,7 +77,7 @@ pub(crate) async fn ok(
     r.json()
 }
 
-pub(crate) async fn login(c: &Client, email: &str, password: &str) -> Value {
+async fn login(c: &Client, email: &str, password: &str) -> Value {
     ok(
         c,
         Method::POST,
@@ -89,9 +89,9 @@ pub(crate) async fn login(c: &Client, email: &str, password: &str) -> Value {
     .await
 }
 
-/// Registers, creates a KYC-approved customer with an SSN, opens an account; returns
-/// (access token, refresh token, account id, account number).
-async fn onboard(c: &Client, admin: &str, email: &str) -> (String, String, String, String) {
+/// Registers `email` and creates its customer profile (with an SSN, KYC pending); returns
+/// (access token, customer id).
+pub(crate) async fn register_customer(c: &Client, email: &str) -> (String, String) {
     ok(
         c,
         Method::POST,
@@ -107,14 +107,18 @@ async fn onboard(c: &Client, admin: &str, email: &str) -> (String, String, Strin
         "first_name": "Olga", "last_name": "Ops", "date_of_birth": "1985-02-03", "ssn": SSN,
         "address_line1": "2 Side St", "city": "Springfield", "state": "IL", "zip_code": "62701", "country": "US"
     }), &[]).await;
-    let id = cust["id"].as_str().unwrap().to_string();
-    let (ctype, body) = multipart("PASSPORT", PNG);
+    (token, cust["id"].as_str().unwrap().to_string())
+}
+
+/// Uploads `file` as the customer's passport (multipart); asserts 201 and returns the document.
+pub(crate) async fn upload_document(c: &Client, token: &str, customer: &str, file: &[u8]) -> Value {
+    let (ctype, body) = multipart("PASSPORT", file);
     let io = tokio::net::TcpStream::connect(("127.0.0.1", c.port))
         .await
         .unwrap();
     let req = axum::http::Request::builder()
         .method(Method::POST)
-        .uri(format!("/api/v1/customers/{id}/documents"))
+        .uri(format!("/api/v1/customers/{customer}/documents"))
         .header("host", "localhost")
         .header("authorization", format!("Bearer {token}"))
         .header("content-type", ctype)
@@ -122,6 +126,14 @@ async fn onboard(c: &Client, admin: &str, email: &str) -> (String, String, Strin
         .unwrap();
     let r = crate::send(io, req).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    r.json()
+}
+
+/// Registers, creates a KYC-approved customer with an SSN, opens an account; returns
+/// (access token, refresh token, account id, account number).
+async fn onboard(c: &Client, admin: &str, email: &str) -> (String, String, String, String) {
+    let (token, id) = register_customer(c, email).await;
+    upload_document(c, &token, &id, PNG).await;
     ok(
         c,
         Method::POST,
