@@ -34,7 +34,7 @@ mod repos;
 mod retention;
 mod schedules;
 
-pub use at_rest::{register_raw_dump, RawDump};
+pub use at_rest::{raw_dump, register_raw_dump, RawDump};
 pub use ctx_fixtures::notification;
 pub use engine::test_bank;
 pub use engine_ctx::{bank_on, bank_with, profile, Ctx, WithAdmin, PW};

@@ -190,3 +190,10 @@ async fn verify_finds_a_deleted_entry() {
         0
     );
 }
+
+#[tokio::test]
+async fn at_rest_checks_search_the_whole_memory_state() {
+    let store = Memory.fresh().await;
+    let dump = bankflow_core::testkit::raw_dump(&store).await;
+    assert!(dump.expect("registered").starts_with("MemoryState"));
+}

@@ -51,3 +51,11 @@ impl StoreFactory for DumpedDatabases {
 }
 
 bankflow_core::engine_context_tests!(DumpedDatabases::default());
+
+#[tokio::test]
+async fn at_rest_checks_search_every_table() {
+    let factory = DumpedDatabases::default();
+    let store = factory.fresh().await;
+    let dump = bankflow_core::testkit::raw_dump(&store).await;
+    assert!(dump.expect("registered").contains("<table"));
+}

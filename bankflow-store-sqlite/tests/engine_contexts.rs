@@ -46,3 +46,11 @@ impl StoreFactory for DumpedFiles {
 }
 
 bankflow_core::engine_context_tests!(DumpedFiles::default());
+
+#[tokio::test]
+async fn at_rest_checks_search_the_database_file() {
+    let factory = DumpedFiles::default();
+    let store = factory.fresh().await;
+    let dump = bankflow_core::testkit::raw_dump(&store).await;
+    assert!(dump.expect("registered").starts_with("SQLite format 3"));
+}

@@ -32,11 +32,18 @@ pub fn register_raw_dump(store: &Arc<dyn Store>, dump: RawDump) {
     dumps.push((Arc::downgrade(store), Arc::new(dump)));
 }
 
-fn raw_dump_of(store: &Arc<dyn Store>) -> Option<Arc<RawDump>> {
+/// The raw dump registered for `store`, run; `None` when none is.
+pub async fn raw_dump(store: &Arc<dyn Store>) -> Option<String> {
     let me = Arc::downgrade(store);
-    let dumps = RAW_DUMPS.lock().unwrap();
-    let found = dumps.iter().find(|(s, _)| Weak::ptr_eq(s, &me));
-    found.map(|(_, d)| d.clone())
+    let dump = {
+        let dumps = RAW_DUMPS.lock().unwrap();
+        let found = dumps.iter().find(|(s, _)| Weak::ptr_eq(s, &me));
+        found.map(|(_, d)| d.clone())
+    };
+    match dump {
+        Some(d) => Some(d().await),
+        None => None,
+    }
 }
 
 /// Everything `store` shows about `users` through its ports, the audit log, and the
@@ -49,8 +56,8 @@ pub(crate) async fn stored_text(store: &Arc<dyn Store>, users: &[UserId]) -> Str
     let mut uow = store.begin(TxMode::Read).await.unwrap();
     let audit = uow.audit_entries(None, DUMP_ROWS_MAX).await.unwrap();
     out.push_str(&format!("{audit:?}"));
-    if let Some(dump) = raw_dump_of(store) {
-        out.push_str(&dump().await);
+    if let Some(dump) = raw_dump(store).await {
+        out.push_str(&dump);
     }
     out
 }
