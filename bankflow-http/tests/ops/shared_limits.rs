@@ -4,7 +4,7 @@
 
 use axum::http::{Method, StatusCode};
 
-use crate::{free_port, Client, Server};
+use crate::{Client, Server};
 
 const REDIS_URL: &str = "redis://127.0.0.1:6379";
 const BUDGET_PER_MIN: usize = 10;
@@ -69,14 +69,11 @@ async fn two_servers_share_one_budget_in_redis() {
 
 #[tokio::test]
 async fn unreachable_redis_fails_closed_by_default_or_open_when_configured() {
-    let port = free_port();
+    // Port 1: nothing listens there (a port picked free could be handed to a test's server).
     // A password in the URL must never reach the log.
-    let with_password = format!("redis://:limiter-pass-77@127.0.0.1:{port}");
-    let closed_port = format!("redis://127.0.0.1:{port}");
-    let closed = Server::start(
-        &[],
-        &[("BANKFLOW_RATE_LIMIT_REDIS", with_password.as_str())],
-    );
+    let with_password = "redis://:limiter-pass-77@127.0.0.1:1";
+    let closed_port = "redis://127.0.0.1:1";
+    let closed = Server::start(&[], &[("BANKFLOW_RATE_LIMIT_REDIS", with_password)]);
     let r = Client { port: closed.port }
         .call(Method::GET, "/api/v1/auth/me", None, None, &[])
         .await;
@@ -96,7 +93,7 @@ async fn unreachable_redis_fails_closed_by_default_or_open_when_configured() {
 
     let open = Server::start(
         &["--rate-limit-redis-fail", "open"],
-        &[("BANKFLOW_RATE_LIMIT_REDIS", closed_port.as_str())],
+        &[("BANKFLOW_RATE_LIMIT_REDIS", closed_port)],
     );
     let c = Client { port: open.port };
     for _ in 0..3 {
