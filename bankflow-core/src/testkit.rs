@@ -33,6 +33,7 @@ mod model_ops;
 mod repos;
 mod retention;
 mod schedules;
+mod store_proofs;
 
 pub use at_rest::{raw_dump, register_raw_dump, RawDump};
 pub use ctx_fixtures::notification;
@@ -40,6 +41,7 @@ pub use engine::test_bank;
 pub use engine_ctx::{bank_on, bank_with, profile, Ctx, WithAdmin, PW};
 pub use hammer::{hammer, HammerReport};
 pub use model_ops::run_model;
+pub use store_proofs::{documents_read_across_versions, open_funded_accounts, RawNotificationDocs};
 
 /// Makes a fresh, empty store for one test case.
 #[async_trait]
