@@ -256,6 +256,34 @@ async fn a_journey_logs_no_secrets_and_traces_a_transfer() {
         .unwrap();
     }
 
+    // The transfer's trace: the request span, the engine command span as its child, and the
+    // store commit span (recorded inside bankflow-core) as the engine span's child. Awaited
+    // while the server runs: the batch exporter sends every EXPORT_DELAY_MS. Not after
+    // `server.stop()`: that waits for the child synchronously on this test's one runtime
+    // thread, which also serves the receiver, so the server's final flush at shutdown could
+    // not be answered and timed out (a loaded CI run lost the transfer's spans that way).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = spans.lock().unwrap().clone();
+        let request = got
+            .iter()
+            .find(|s| s.0 == "POST /api/v1/transactions/transfer");
+        let engine = got.iter().find(|s| s.0 == "transactions::transfer");
+        let commit = engine.and_then(|e| got.iter().find(|s| s.0 == "store.commit" && s.3 == e.2));
+        if let (Some(r), Some(e), Some(c)) = (request, engine, commit) {
+            assert_eq!(e.1, r.1, "same trace");
+            assert_eq!(e.3, r.2, "the engine span is the request span's child");
+            assert_eq!(c.1, r.1, "the store commit is in the same trace");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "spans received: {:?}",
+            got.iter().map(|s| &s.0).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
     server.stop();
     let log = server.log_text();
     let secrets = [
@@ -290,28 +318,4 @@ async fn a_journey_logs_no_secrets_and_traces_a_transfer() {
     assert_eq!(transfer["status"], 201);
     assert_ne!(transfer["user_id"], "-");
     assert!(transfer["latency_ms"].as_f64().unwrap() >= 0.0);
-
-    // The transfer's trace: the request span, the engine command span as its child, and the
-    // store commit span (recorded inside bankflow-core) as the engine span's child.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let got = spans.lock().unwrap().clone();
-        let request = got
-            .iter()
-            .find(|s| s.0 == "POST /api/v1/transactions/transfer");
-        let engine = got.iter().find(|s| s.0 == "transactions::transfer");
-        let commit = engine.and_then(|e| got.iter().find(|s| s.0 == "store.commit" && s.3 == e.2));
-        if let (Some(r), Some(e), Some(c)) = (request, engine, commit) {
-            assert_eq!(e.1, r.1, "same trace");
-            assert_eq!(e.3, r.2, "the engine span is the request span's child");
-            assert_eq!(c.1, r.1, "the store commit is in the same trace");
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "spans received: {:?}",
-            got.iter().map(|s| &s.0).collect::<Vec<_>>()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
