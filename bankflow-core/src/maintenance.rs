@@ -55,13 +55,19 @@ impl MaintenanceService<'_> {
         lease: Duration,
     ) -> BankResult<usize> {
         let now = self.now();
-        let claimed = self
-            .write(|uow, _, _| uow.claim_events(now, now + lease, limit))
+        let (claimed, oldest) = self
+            .write(|uow, _, _| {
+                Box::pin(async move {
+                    let claimed = uow.claim_events(now, now + lease, limit).await?;
+                    Ok((claimed, uow.oldest_unpublished_event_time().await?))
+                })
+            })
             .await?;
-        // Claims are oldest first: the first claimed event is the oldest one waiting.
-        let lag = claimed
-            .first()
-            .map(|s| (now - s.event.time).to_std().unwrap_or_default())
+        // The oldest event still owed, leased or not: with a broker down the batch a relay
+        // claimed stays leased and unpublished, and its age is the lag operators must see
+        // grow (the first claimed event alone would read zero while the lease holds).
+        let lag = oldest
+            .map(|t| (now - t).to_std().unwrap_or_default())
             .unwrap_or_default();
         crate::telemetry::outbox_lag(lag);
         if claimed.is_empty() {

@@ -247,6 +247,10 @@ pub trait EventRepo: Send {
     ) -> BankResult<Vec<StoredEvent>>;
     /// Marks claimed events published.
     async fn mark_published(&mut self, seqs: &[i64], at: DateTime<Utc>) -> BankResult<()>;
+    /// The time of the oldest unpublished event (lowest seq), leased or not; `None` when the
+    /// outbox is empty. The relay's lag: a leased batch whose sink is down still counts, so
+    /// the lag keeps growing while a broker is away instead of reading zero during the lease.
+    async fn oldest_unpublished_event_time(&mut self) -> BankResult<Option<DateTime<Utc>>>;
     /// Retention: deletes up to `limit` (at most [`PURGE_BATCH_MAX`]) *published* events with
     /// `time < before`, lowest seq first; returns how many went. An unpublished event is never
     /// purged, whatever its age: the outbox still owes it to a relay.

@@ -38,7 +38,7 @@ mod store_proofs;
 pub use at_rest::{raw_dump, register_raw_dump, RawDump};
 pub use ctx_fixtures::notification;
 pub use engine::test_bank;
-pub use engine_ctx::{bank_on, bank_with, profile, Ctx, WithAdmin, PW};
+pub use engine_ctx::{bank_on, bank_with, profile, refusal_code, Ctx, WithAdmin, PW};
 pub use hammer::{hammer, HammerReport};
 pub use model_ops::run_model;
 pub use store_proofs::{documents_read_across_versions, open_funded_accounts, RawNotificationDocs};
@@ -96,6 +96,7 @@ macro_rules! conformance_tests {
             idempotency_records,
             events_append_and_read,
             outbox_claims_in_aggregate_order,
+            outbox_oldest_unpublished_counts_leased_events,
             rollback_discards_everything,
             savepoints_nest,
             // the money context through the engine

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bankflow_core::memory::FaultPoint;
-use bankflow_core::testkit::{bank_on, profile, register_raw_dump, StoreFactory, WithAdmin};
+use bankflow_core::testkit::{
+    bank_on, profile, refusal_code, register_raw_dump, StoreFactory, WithAdmin,
+};
 use bankflow_core::*;
 
 /// Fresh memory stores whose whole state is searched by the at-rest checks.
@@ -75,12 +77,12 @@ async fn onboarding_saga_compensates_when_the_account_step_fails() {
     assert_eq!(err.code(), "internal_error");
     // No half-made customer.
     assert_eq!(
-        t.bank
-            .customers()
-            .customer_of_user(&me, me.user_id.unwrap())
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .customers()
+                .customer_of_user(&me, me.user_id.unwrap())
+                .await
+        ),
         "not_found"
     );
     let log = t.bank.audit().audit_log(&t.admin, None, 100).await.unwrap();

@@ -92,6 +92,17 @@ impl EventRepo for PgUow {
         store_support::found_all(done.rows_affected(), distinct.len(), "event")
     }
 
+    async fn oldest_unpublished_event_time(&mut self) -> BankResult<Option<DateTime<Utc>>> {
+        self.before_read().await?;
+        // The partial index idx_events_unpublished makes this one index probe.
+        sqlx::query_scalar(
+            "SELECT time FROM events WHERE published_at IS NULL ORDER BY seq LIMIT 1",
+        )
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(db_err)
+    }
+
     async fn purge_published_events(
         &mut self,
         before: DateTime<Utc>,

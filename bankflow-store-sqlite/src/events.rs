@@ -158,6 +158,16 @@ impl EventRepo for SqliteUow {
         Ok(())
     }
 
+    async fn oldest_unpublished_event_time(&mut self) -> BankResult<Option<DateTime<Utc>>> {
+        // `w()` flushes this unit's buffered events first, so they count too.
+        let row =
+            sqlx::query("SELECT time FROM events WHERE published_at IS NULL ORDER BY seq LIMIT 1")
+                .fetch_optional(self.w().await?)
+                .await
+                .map_err(codec::err(None))?;
+        row.map(|r| r.time("time")).transpose()
+    }
+
     async fn purge_published_events(
         &mut self,
         before: DateTime<Utc>,

@@ -190,6 +190,15 @@ impl EventRepo for MemoryUow {
         Ok(claimed)
     }
 
+    async fn oldest_unpublished_event_time(&mut self) -> BankResult<Option<DateTime<Utc>>> {
+        let st = self.st();
+        // Everything below `events_published_below` is published; scan on from there.
+        Ok((st.events_published_below..st.events.len())
+            .filter_map(|i| st.events.get(i))
+            .find(|r| !matches!(r.relay, Relay::Published(_)))
+            .map(|r| r.time))
+    }
+
     async fn mark_published(&mut self, seqs: &[i64], at: DateTime<Utc>) -> BankResult<()> {
         let st = self.st_mut()?;
         let mut undo = Vec::with_capacity(seqs.len());

@@ -164,3 +164,12 @@ impl Deref for WithAdmin {
         &self.ctx
     }
 }
+
+/// The stable code of a call that must be refused; panics (naming the call's success) when
+/// it was not, so a case reads `assert_eq!(refusal_code(call.await), "not_found")`.
+pub fn refusal_code<T: std::fmt::Debug>(result: crate::BankResult<T>) -> &'static str {
+    match result {
+        Ok(v) => panic!("expected a refusal, the call succeeded with {v:?}"),
+        Err(e) => e.code(),
+    }
+}

@@ -12,7 +12,7 @@ use crate::*;
 use chrono::NaiveDate;
 
 use super::at_rest::stored_text;
-use super::engine_ctx::{bank_with, profile, WithAdmin};
+use super::engine_ctx::{bank_with, profile, refusal_code, WithAdmin};
 
 type T = WithAdmin;
 
@@ -115,12 +115,12 @@ pub async fn profile_rules_sealed_ssn_and_saga_account(store: Arc<dyn Store>) {
         .await
         .unwrap());
     assert_eq!(
-        t.bank
-            .customers()
-            .verify_customer_ssn(&me, c.id, "123-45-6789")
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .customers()
+                .verify_customer_ssn(&me, c.id, "123-45-6789")
+                .await
+        ),
         "forbidden"
     );
 }
@@ -173,12 +173,12 @@ pub async fn ssn_keys_rotate_and_old_ciphertexts_still_open(store: Arc<dyn Store
         .unwrap());
     let t4 = setup_with(store, None, BankConfig::default()).await;
     assert_eq!(
-        t4.bank
-            .customers()
-            .verify_customer_ssn(&t4.admin, c.id, "219-09-9999")
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t4.bank
+                .customers()
+                .verify_customer_ssn(&t4.admin, c.id, "219-09-9999")
+                .await
+        ),
         "internal_error"
     );
 }
@@ -201,31 +201,26 @@ pub async fn documents_and_the_kyc_state_machine(store: Arc<dyn Store>) {
 
     // Submitting needs an identity document.
     assert_eq!(
-        t.bank
-            .customers()
-            .submit_kyc(&me, c.id)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(t.bank.customers().submit_kyc(&me, c.id).await),
         "validation_error"
     );
     assert_eq!(
-        t.bank
-            .customers()
-            .upload_document(&me, c.id, DocumentType::Passport, b"GIF89a...")
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .customers()
+                .upload_document(&me, c.id, DocumentType::Passport, b"GIF89a...")
+                .await
+        ),
         "validation_error"
     );
     let big = vec![0x25u8; 10 * 1024 * 1024 + 1];
     assert_eq!(
-        t.bank
-            .customers()
-            .upload_document(&me, c.id, DocumentType::Passport, &big)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .customers()
+                .upload_document(&me, c.id, DocumentType::Passport, &big)
+                .await
+        ),
         "validation_error"
     );
     let bill = t
@@ -239,12 +234,7 @@ pub async fn documents_and_the_kyc_state_machine(store: Arc<dyn Store>) {
     use sha2::Digest;
     assert_eq!(bill.sha256, hex::encode(sha2::Sha256::digest(PDF)));
     assert_eq!(
-        t.bank
-            .customers()
-            .submit_kyc(&me, c.id)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(t.bank.customers().submit_kyc(&me, c.id).await),
         "validation_error",
         "a bill proves no identity"
     );
@@ -265,21 +255,16 @@ pub async fn documents_and_the_kyc_state_machine(store: Arc<dyn Store>) {
 
     // Illegal transitions are typed errors.
     assert_eq!(
-        t.bank
-            .customers()
-            .approve_kyc(&t.admin, c.id)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(t.bank.customers().approve_kyc(&t.admin, c.id).await),
         "invalid_state"
     );
     assert_eq!(
-        t.bank
-            .customers()
-            .reject_kyc(&t.admin, c.id, "blurry")
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .customers()
+                .reject_kyc(&t.admin, c.id, "blurry")
+                .await
+        ),
         "invalid_state"
     );
     assert_eq!(
@@ -292,30 +277,20 @@ pub async fn documents_and_the_kyc_state_machine(store: Arc<dyn Store>) {
         KycStatus::Submitted
     );
     assert_eq!(
-        t.bank
-            .customers()
-            .submit_kyc(&me, c.id)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(t.bank.customers().submit_kyc(&me, c.id).await),
         "invalid_state"
     );
     assert_eq!(
-        t.bank
-            .customers()
-            .upload_document(&me, c.id, DocumentType::NationalId, PNG)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .customers()
+                .upload_document(&me, c.id, DocumentType::NationalId, PNG)
+                .await
+        ),
         "invalid_state"
     );
     assert_eq!(
-        t.bank
-            .customers()
-            .approve_kyc(&me, c.id)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(t.bank.customers().approve_kyc(&me, c.id).await),
         "forbidden"
     );
 
@@ -328,22 +303,12 @@ pub async fn documents_and_the_kyc_state_machine(store: Arc<dyn Store>) {
     assert_eq!(k.kyc_status, KycStatus::Rejected);
     assert_eq!(k.rejection_reason.as_deref(), Some("photo unreadable"));
     assert_eq!(
-        t.bank
-            .customers()
-            .approve_kyc(&t.admin, c.id)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(t.bank.customers().approve_kyc(&t.admin, c.id).await),
         "invalid_state"
     );
     // The rejected passport no longer counts: resubmission needs a new identity document.
     assert_eq!(
-        t.bank
-            .customers()
-            .submit_kyc(&me, c.id)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(t.bank.customers().submit_kyc(&me, c.id).await),
         "validation_error"
     );
     t.bank
@@ -374,12 +339,7 @@ pub async fn documents_and_the_kyc_state_machine(store: Arc<dyn Store>) {
     assert_eq!(k.kyc_status, KycStatus::Approved);
     assert!(k.verified_at.is_some());
     assert_eq!(
-        t.bank
-            .customers()
-            .reject_kyc(&t.admin, c.id, "late")
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(t.bank.customers().reject_kyc(&t.admin, c.id, "late").await),
         "invalid_state"
     );
 
@@ -581,48 +541,38 @@ pub async fn updates_are_allow_listed_and_bola_is_not_found(store: Arc<dyn Store
     );
 
     assert_eq!(
-        t.bank
-            .customers()
-            .customer(&other, c.id)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(t.bank.customers().customer(&other, c.id).await),
         "not_found"
     );
     assert_eq!(
-        t.bank
-            .customers()
-            .update_customer(&other, c.id, CustomerPatch::default())
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .customers()
+                .update_customer(&other, c.id, CustomerPatch::default())
+                .await
+        ),
         "not_found"
     );
     assert_eq!(
-        t.bank
-            .customers()
-            .documents(&other, c.id)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(t.bank.customers().documents(&other, c.id).await),
         "not_found"
     );
     assert_eq!(
-        t.bank
-            .customers()
-            .upload_document(&other, c.id, DocumentType::Passport, PDF)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .customers()
+                .upload_document(&other, c.id, DocumentType::Passport, PDF)
+                .await
+        ),
         "not_found"
     );
     assert_eq!(
-        t.bank
-            .customers()
-            .create_customer(&other, me.user_id, profile("X", None))
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .customers()
+                .create_customer(&other, me.user_id, profile("X", None))
+                .await
+        ),
         "forbidden"
     );
     assert_eq!(
@@ -751,12 +701,7 @@ pub async fn staff_search_with_cursor_paging(store: Arc<dyn Store>) {
     );
     let cust = t.user("nosy@example.com").await;
     assert_eq!(
-        t.bank
-            .customers()
-            .search_customers(&cust, s(None))
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(t.bank.customers().search_customers(&cust, s(None)).await),
         "forbidden"
     );
 }

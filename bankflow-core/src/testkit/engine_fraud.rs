@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use super::engine::open;
-use super::engine_ctx::{bank_on, bank_with, Ctx};
+use super::engine_ctx::{bank_on, bank_with, refusal_code, Ctx};
 use super::fixtures::usd;
 
 /// A bank with a fraud admin and two month-old accounts, `a` funded with 200,000.00.
@@ -155,12 +155,7 @@ pub async fn without_rules_everything_is_allowed_and_nothing_recorded(store: Arc
     let txn = t.transfer("150000.00").await.unwrap();
     assert_eq!(txn.status, TransactionStatus::Completed);
     assert_eq!(
-        t.bank
-            .fraud()
-            .fraud_score(&t.admin, txn.id)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(t.bank.fraud().fraud_score(&t.admin, txn.id).await),
         "not_found"
     );
     assert_eq!(
@@ -288,12 +283,7 @@ pub async fn blacklist_blocks_and_whitelist_short_circuits(store: Arc<dyn Store>
         .await
         .unwrap();
     assert_eq!(
-        t.bank
-            .fraud()
-            .remove_list_entry(&t.admin, w.id)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(t.bank.fraud().remove_list_entry(&t.admin, w.id).await),
         "not_found"
     );
     assert!(t.transfer_ctx(t.a, t.b, "25.00", ctx).await.is_err());
@@ -315,10 +305,7 @@ pub async fn blacklist_blocks_and_whitelist_short_circuits(store: Arc<dyn Store>
         ..Default::default()
     };
     assert_eq!(
-        t.transfer_ctx(t.a, t.b, "5.00", ctx)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(t.transfer_ctx(t.a, t.b, "5.00", ctx).await),
         "fraud_blocked"
     );
     let entries = t
@@ -374,12 +361,12 @@ pub async fn review_holds_funds_opens_a_case_and_admin_resolves_it(store: Arc<dy
         Some(CustomerId(uuid::Uuid::from_u128(1))),
     );
     assert_eq!(
-        t.bank
-            .fraud()
-            .resolve_fraud_case(&cust, case.id, CaseDecision::Release, None)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .fraud()
+                .resolve_fraud_case(&cust, case.id, CaseDecision::Release, None)
+                .await
+        ),
         "forbidden"
     );
     let (c, txn) = t
@@ -398,12 +385,12 @@ pub async fn review_holds_funds_opens_a_case_and_admin_resolves_it(store: Arc<dy
     assert_eq!(txn.status, TransactionStatus::Completed);
     assert_eq!(t.available(t.b).await, bal_b + Decimal::from(60000));
     assert_eq!(
-        t.bank
-            .fraud()
-            .resolve_fraud_case(&t.admin, case.id, CaseDecision::Reject, None)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .fraud()
+                .resolve_fraud_case(&t.admin, case.id, CaseDecision::Reject, None)
+                .await
+        ),
         "invalid_state"
     );
 
@@ -622,12 +609,12 @@ pub async fn new_account_and_first_time_payee_rules_and_analyze_only(store: Arc<
         Some(CustomerId(uuid::Uuid::from_u128(77))),
     );
     assert_eq!(
-        t.bank
-            .fraud()
-            .analyze_transaction(&stranger, &analyze(t.a, "1.00"))
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .fraud()
+                .analyze_transaction(&stranger, &analyze(t.a, "1.00"))
+                .await
+        ),
         "not_found"
     );
     t.clock.advance(Duration::days(8));
@@ -669,12 +656,12 @@ pub async fn rules_are_validated_admin_only_and_audited(store: Arc<dyn Store>) {
         (json!([1, 2]), RuleType::BlacklistHit),
     ] {
         assert_eq!(
-            t.bank
-                .fraud()
-                .create_fraud_rule(&t.admin, r(c.clone(), ty))
-                .await
-                .unwrap_err()
-                .code(),
+            refusal_code(
+                t.bank
+                    .fraud()
+                    .create_fraud_rule(&t.admin, r(c.clone(), ty))
+                    .await
+            ),
             "validation_error",
             "{c}"
         );
@@ -690,12 +677,7 @@ pub async fn rules_are_validated_admin_only_and_audited(store: Arc<dyn Store>) {
         "forbidden"
     );
     assert_eq!(
-        t.bank
-            .fraud()
-            .fraud_rules(&cust, false)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(t.bank.fraud().fraud_rules(&cust, false).await),
         "forbidden"
     );
     let rule = t
@@ -744,12 +726,12 @@ pub async fn rules_are_validated_admin_only_and_audited(store: Arc<dyn Store>) {
         ..Default::default()
     };
     assert_eq!(
-        t.bank
-            .fraud()
-            .update_fraud_rule(&t.admin, rule.id, bad)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .fraud()
+                .update_fraud_rule(&t.admin, rule.id, bad)
+                .await
+        ),
         "validation_error"
     );
     let log = t.bank.audit().audit_log(&t.admin, None, 100).await.unwrap();

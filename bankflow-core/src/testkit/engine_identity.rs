@@ -12,7 +12,7 @@ use crate::*;
 use chrono::Duration;
 
 use super::at_rest::stored_text;
-use super::engine_ctx::{bank_on, Ctx, PW};
+use super::engine_ctx::{bank_on, refusal_code, Ctx, PW};
 
 type T = Ctx;
 
@@ -182,12 +182,12 @@ pub async fn verification_codes_are_single_use_and_expire(store: Arc<dyn Store>)
     );
     // Already verified: resending is refused.
     assert_eq!(
-        t.bank
-            .identity()
-            .resend_verification(&me, VerifyChannel::Email)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .identity()
+                .resend_verification(&me, VerifyChannel::Email)
+                .await
+        ),
         "invalid_state"
     );
 }
@@ -234,12 +234,12 @@ pub async fn login_errors_are_generic_and_lockout_lasts_fifteen_minutes(store: A
     t.clock
         .advance(Duration::minutes(LOCKOUT_MINUTES) - Duration::seconds(1));
     assert_eq!(
-        t.bank
-            .identity()
-            .login(login_req("erin@example.com", PW, None), &CTX())
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .identity()
+                .login(login_req("erin@example.com", PW, None), &CTX())
+                .await
+        ),
         "account_locked"
     );
     t.clock.advance(Duration::seconds(2));
@@ -307,12 +307,7 @@ pub async fn totp_mfa_setup_enable_login_replay_and_disable(store: Arc<dyn Store
         .await
         .unwrap();
     assert_eq!(
-        t.bank
-            .identity()
-            .mfa_enable(&me, "000000x", &CTX())
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(t.bank.identity().mfa_enable(&me, "000000x", &CTX()).await),
         "unauthorized"
     );
     let now = || t.clock.now().timestamp();
@@ -434,21 +429,21 @@ pub async fn refresh_rotates_and_reuse_revokes_the_family(store: Arc<dyn Store>)
 
     // Replaying a rotated token: refused, and the whole family dies (third included).
     assert_eq!(
-        t.bank
-            .identity()
-            .refresh(&first.refresh_token, &CTX())
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .identity()
+                .refresh(&first.refresh_token, &CTX())
+                .await
+        ),
         "unauthorized"
     );
     assert_eq!(
-        t.bank
-            .identity()
-            .refresh(&third.refresh_token, &CTX())
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .identity()
+                .refresh(&third.refresh_token, &CTX())
+                .await
+        ),
         "unauthorized"
     );
     let me = t.bank.identity().actor_for_user(u.id).await.unwrap();
@@ -513,12 +508,12 @@ pub async fn logout_and_session_revocation(store: Arc<dyn Store>) {
     // Another user cannot revoke my session: it does not exist for them.
     let them = t.bank.identity().actor_for_user(other.id).await.unwrap();
     assert_eq!(
-        t.bank
-            .identity()
-            .revoke_session(&them, a.session_id, &CTX())
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .identity()
+                .revoke_session(&them, a.session_id, &CTX())
+                .await
+        ),
         "not_found"
     );
     t.bank
@@ -586,21 +581,21 @@ pub async fn forgot_and_reset_password(store: Arc<dyn Store>) {
     let token = last_secret(&t, "jack@example.com");
     assert_eq!(token.len(), 64);
     assert_eq!(
-        t.bank
-            .identity()
-            .reset_password(&"f".repeat(64), "a-new-long-passphrase", &CTX())
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .identity()
+                .reset_password(&"f".repeat(64), "a-new-long-passphrase", &CTX())
+                .await
+        ),
         "unauthorized"
     );
     assert_eq!(
-        t.bank
-            .identity()
-            .reset_password(&token, "password", &CTX())
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .identity()
+                .reset_password(&token, "password", &CTX())
+                .await
+        ),
         "validation_error"
     );
     t.bank
@@ -700,12 +695,12 @@ pub async fn admin_bootstrap_roles_and_claims(store: Arc<dyn Store>) {
     let u = t.register("kim@example.com", None).await;
     let me = t.bank.identity().actor_for_user(u.id).await.unwrap();
     assert_eq!(
-        t.bank
-            .identity()
-            .set_user_roles(&me, u.id, vec![Role::Admin])
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .identity()
+                .set_user_roles(&me, u.id, vec![Role::Admin])
+                .await
+        ),
         "forbidden"
     );
     let v = t
@@ -723,12 +718,12 @@ pub async fn admin_bootstrap_roles_and_claims(store: Arc<dyn Store>) {
         .unwrap()
         .is_staff());
     assert_eq!(
-        t.bank
-            .identity()
-            .set_user_roles(&admin, admin_id, vec![Role::Customer])
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .identity()
+                .set_user_roles(&admin, admin_id, vec![Role::Customer])
+                .await
+        ),
         "validation_error"
     );
     let log = t.bank.audit().audit_log(&admin, None, 100).await.unwrap();
@@ -739,12 +734,7 @@ pub async fn admin_bootstrap_roles_and_claims(store: Arc<dyn Store>) {
         .iter()
         .any(|e| e.action == "user.roles_set" && e.actor_user_id == Some(admin_id)));
     assert_eq!(
-        t.bank
-            .audit()
-            .audit_log(&me, None, 10)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(t.bank.audit().audit_log(&me, None, 10).await),
         "forbidden"
     );
 }

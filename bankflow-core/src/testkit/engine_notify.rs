@@ -11,7 +11,7 @@ use crate::ports::Store;
 use crate::*;
 use chrono::{Duration, NaiveDate};
 
-use super::engine_ctx::{bank_with, Ctx};
+use super::engine_ctx::{bank_with, refusal_code, Ctx};
 
 type T = Ctx;
 
@@ -157,21 +157,21 @@ pub async fn preferences_opt_out_but_not_of_security_messages(store: Arc<dyn Sto
     let t = setup(store);
     let me = t.user("carl@example.com").await;
     assert_eq!(
-        t.bank
-            .notifications()
-            .set_notification_preference(&me, "security", Channel::Email, false)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .notifications()
+                .set_notification_preference(&me, "security", Channel::Email, false)
+                .await
+        ),
         "validation_error"
     );
     assert_eq!(
-        t.bank
-            .notifications()
-            .set_notification_preference(&me, "nope", Channel::Email, false)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .notifications()
+                .set_notification_preference(&me, "nope", Channel::Email, false)
+                .await
+        ),
         "validation_error"
     );
     t.bank
@@ -321,12 +321,12 @@ pub async fn failed_sends_retry_with_backoff_then_fail(store: Arc<dyn Store>) {
         .iter()
         .any(|m| m.body == "Planned maintenance tonight."));
     assert_eq!(
-        t.bank
-            .notifications()
-            .send_direct_notification(&me, admin_id, Channel::Email, "x", "y")
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .notifications()
+                .send_direct_notification(&me, admin_id, Channel::Email, "x", "y")
+                .await
+        ),
         "forbidden"
     );
 }
@@ -389,30 +389,25 @@ pub async fn in_app_feed_pages_and_marks_read(store: Arc<dyn Store>) {
         .unwrap();
     assert!(read.read_at.is_some());
     assert_eq!(
-        t.bank
-            .notifications()
-            .mark_notification_read(&other, feed[3].id)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .notifications()
+                .mark_notification_read(&other, feed[3].id)
+                .await
+        ),
         "not_found"
     );
     assert_eq!(
-        t.bank
-            .notifications()
-            .in_app_feed(&me, None, 0)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(t.bank.notifications().in_app_feed(&me, None, 0).await),
         "validation_error"
     );
     assert_eq!(
-        t.bank
-            .notifications()
-            .in_app_feed(&Actor::system(), None, 10)
-            .await
-            .unwrap_err()
-            .code(),
+        refusal_code(
+            t.bank
+                .notifications()
+                .in_app_feed(&Actor::system(), None, 10)
+                .await
+        ),
         "unauthorized"
     );
 }

@@ -712,6 +712,41 @@ pub async fn outbox_claims_in_aggregate_order(store: Arc<dyn Store>) {
     assert!(a[1].published_at.is_none());
 }
 
+pub async fn outbox_oldest_unpublished_counts_leased_events(store: Arc<dyn Store>) {
+    let mut u = write(&store).await;
+    assert_eq!(u.oldest_unpublished_event_time().await.unwrap(), None);
+    let t1 = t0() + Duration::seconds(1);
+    u.append_events(&[
+        event(11, 110, EventType::AccountCreated, t0()),
+        event(12, 120, EventType::AccountCreated, t1),
+    ])
+    .await
+    .unwrap();
+    // This unit's own (not yet committed) events count.
+    assert_eq!(u.oldest_unpublished_event_time().await.unwrap(), Some(t0()));
+    u.commit().await.unwrap();
+    // A leased (claimed, unpublished) event still counts: that is the lag while a sink is down.
+    let mut u = write(&store).await;
+    let claimed = u
+        .claim_events(t0(), t0() + Duration::seconds(30), 1)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(u.oldest_unpublished_event_time().await.unwrap(), Some(t0()));
+    u.mark_published(&[claimed[0].seq], t1).await.unwrap();
+    assert_eq!(u.oldest_unpublished_event_time().await.unwrap(), Some(t1));
+    u.commit().await.unwrap();
+    let mut u = write(&store).await;
+    let rest = u
+        .claim_events(t1, t1 + Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    let seqs: Vec<i64> = rest.iter().map(|s| s.seq).collect();
+    u.mark_published(&seqs, t1).await.unwrap();
+    assert_eq!(u.oldest_unpublished_event_time().await.unwrap(), None);
+    u.commit().await.unwrap();
+}
+
 pub async fn rollback_discards_everything(store: Arc<dyn Store>) {
     let a = account(1, 100, t0());
     let mut u = write(&store).await;
