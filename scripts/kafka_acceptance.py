@@ -128,6 +128,15 @@ def broker(script, action, d, port=None):
         fail(f"kafka-broker.sh {action}: the broker is required, not optional:\n{r.stderr}")
 
 
+def outbox_lag_s(port):
+    """The server's bankflow_outbox_lag_seconds gauge, from a /metrics scrape."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    for line in text.splitlines():
+        if line.startswith("bankflow_outbox_lag_seconds "):
+            return float(line.split()[1])
+    fail("no bankflow_outbox_lag_seconds in /metrics")
+
+
 def outbox(db):
     """Every outbox event: id -> (aggregate, seq, published)."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
@@ -308,6 +317,16 @@ def run(a, api, hport, kdir, kport, db, server):
     if waiting == 0:
         fail("events written while the broker was down were marked published")
     print(f"kafka acceptance: {waiting} events wait in the outbox while the broker is down")
+    # The lag gauge must show the wait, not zero while the relay's failed batch is leased.
+    # The gauge is refreshed at each relay step (every idle pause plus a publish timeout).
+    deadline = time.time() + 10
+    lag_s = outbox_lag_s(hport)
+    while lag_s < 3.0 and time.time() < deadline:
+        time.sleep(0.5)
+        lag_s = outbox_lag_s(hport)
+    if lag_s < 3.0:
+        fail(f"bankflow_outbox_lag_seconds reads {lag_s} with events waiting 4 s for a dead broker")
+    print(f"kafka acceptance: outbox lag {lag_s:.1f}s reported while the broker is down")
     broker(a.broker_script, "start", kdir, kport)
     events = wait_published(db, time.time() + DRAIN_TIMEOUT_S)
     unique, dupes, aggregates = verify(consume(kport), events)

@@ -66,23 +66,39 @@ impl MaintenanceService<'_> {
         // The oldest event still owed, leased or not: with a broker down the batch a relay
         // claimed stays leased and unpublished, and its age is the lag operators must see
         // grow (the first claimed event alone would read zero while the lease holds).
-        let lag = oldest
-            .map(|t| (now - t).to_std().unwrap_or_default())
-            .unwrap_or_default();
-        crate::telemetry::outbox_lag(lag);
+        let lag_at = |at: chrono::DateTime<chrono::Utc>| {
+            oldest
+                .map(|t| (at - t).to_std().unwrap_or_default())
+                .unwrap_or_default()
+        };
+        crate::telemetry::outbox_lag(lag_at(now));
         if claimed.is_empty() {
             return Ok(0);
         }
         let events: Vec<DomainEvent> = claimed.iter().map(|s| s.event.clone()).collect();
-        self.sink.publish(&events).await?;
-        for sink in also {
-            sink.publish(&events).await?;
+        if let Err(e) = self.publish_to_all(&events, also).await {
+            // A failed publish may have waited out a broker timeout: report the lag as it is
+            // now, not as it was at the claim, until the next step measures again.
+            crate::telemetry::outbox_lag(lag_at(self.now()));
+            return Err(e);
         }
         let seqs: Vec<i64> = claimed.iter().map(|s| s.seq).collect();
         let at = self.now();
         self.write(|uow, _, _| uow.mark_published(&seqs, at))
             .await?;
         Ok(seqs.len())
+    }
+
+    async fn publish_to_all(
+        &self,
+        events: &[DomainEvent],
+        also: &[&dyn EventSink],
+    ) -> BankResult<()> {
+        self.sink.publish(events).await?;
+        for sink in also {
+            sink.publish(events).await?;
+        }
+        Ok(())
     }
 
     /// One retention pass: removes up to `limit` (at most [`PURGE_BATCH_MAX`]) rows of each
