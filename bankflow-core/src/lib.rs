@@ -42,6 +42,7 @@ pub mod telemetry;
 #[allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed step fails the test
 pub mod testkit;
 pub mod transaction;
+pub mod webhook;
 
 pub use account::{Account, AccountNumber, AccountStatus, AccountType, Hold, HoldStatus};
 pub use audit::{AuditOutcome, AuditRecord, AuditService, AuditVerification};

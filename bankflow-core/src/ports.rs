@@ -94,6 +94,7 @@ pub trait UnitOfWork:
     + NotificationRepo
     + AuditRepo
     + crate::schedule::ScheduleRepo
+    + crate::webhook::WebhookRepo
     + Send
 {
     /// Marks a point to roll back to. Savepoints nest.

@@ -34,6 +34,7 @@ mod repos;
 mod retention;
 mod schedules;
 mod store_proofs;
+mod webhooks;
 
 pub use at_rest::{raw_dump, register_raw_dump, RawDump};
 pub use ctx_fixtures::notification;
@@ -64,6 +65,7 @@ pub mod cases {
     pub use super::repos::*;
     pub use super::retention::*;
     pub use super::schedules::{engine_scheduled_transfers, schedules_round_trip_and_claims};
+    pub use super::webhooks::*;
 }
 
 /// Every engine case of the identity, customer, fraud, notification and audit contexts, as
@@ -128,6 +130,11 @@ macro_rules! conformance_tests {
             purge_published_events_only,
             purge_idempotency_before_cutoff,
             purge_notifications_no_longer_pending,
+            // outgoing webhooks
+            webhook_deliveries_unique_paged_and_leased,
+            webhook_management_is_validated_admin_only_and_audited,
+            webhooks_deliver_filtered_signed_and_retry,
+            webhook_rotation_signs_with_both_secrets_during_the_overlap,
         );
     };
     (@cases $factory:expr; $($case:ident),+ $(,)?) => {

@@ -57,6 +57,7 @@ mod schedule;
 pub mod testdb;
 mod txn;
 mod uow;
+mod webhook;
 
 use std::str::FromStr;
 use std::time::Duration;

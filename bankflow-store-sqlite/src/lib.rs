@@ -41,6 +41,7 @@ mod notify;
 mod schedule;
 mod txn;
 mod uow;
+mod webhook;
 
 use std::path::Path;
 use std::str::FromStr;

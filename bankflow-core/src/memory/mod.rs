@@ -65,6 +65,7 @@ mod log;
 mod notify;
 mod schedule;
 mod txn;
+mod webhook;
 
 use ctx::*;
 use log::*;
@@ -231,6 +232,7 @@ pub struct MemoryState {
     notify: NotifyState,
     audit: Vec<AuditRecord>,
     schedules: HashMap<crate::ids::ScheduleId, crate::schedule::ScheduledTransfer>,
+    webhooks: webhook::WebhookState,
     /// The undo log's buffer, handed from one write unit to the next (units are serial).
     undo_spare: UndoSpare,
 }
@@ -335,6 +337,7 @@ enum Undo {
         crate::ids::ScheduleId,
         Option<Box<crate::schedule::ScheduledTransfer>>,
     ),
+    Webhook(webhook::WebhookUndo),
 }
 
 /// The in-memory store. Cheap to clone (shares the state).
@@ -551,6 +554,7 @@ impl MemoryUow {
                         st.schedules.remove(&id);
                     }
                 },
+                Undo::Webhook(u) => u.apply(st),
             }
         }
     }
