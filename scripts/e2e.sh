@@ -42,8 +42,13 @@ echo "== Playwright journey against $base"
 (cd frontend && BASE_URL="$base" BANKFLOW_DATA_DIR="$data" npm run --silent e2e) || { tail -50 "$data/server.log"; exit 1; }
 
 echo "== schemathesis against $base/api/v1/openapi.json"
-venv="$root/target/schemathesis-venv"
-[ -x "$venv/bin/schemathesis" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q schemathesis; }
+# Cached per machine (not per clone), pinned so the cache never goes stale silently.
+schemathesis_req="schemathesis==4.*"
+venv="${BANKFLOW_TOOLS_DIR:-$HOME/.cache/bankflow-tools}/schemathesis-venv-$(echo "$schemathesis_req" | sha256sum | cut -c1-12)"
+if [ ! -f "$venv/.complete" ]; then
+  rm -rf "$venv"
+  python3 -m venv "$venv" && "$venv/bin/pip" install -q "$schemathesis_req" && touch "$venv/.complete"
+fi
 email="fuzz-$(date +%s)@e2e.bankflow.test"
 pass="Fuzz-passphrase-$(date +%s)-x"
 curl -fsS -X POST "$base/api/v1/auth/register" -H 'content-type: application/json' \
