@@ -32,6 +32,7 @@ pub mod serve;
 pub mod state;
 pub mod telemetry;
 pub mod tls;
+pub mod webhook_transport;
 pub mod worker;
 
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
@@ -51,6 +52,7 @@ pub use state::{AppState, Auth, HttpConfig};
 use ratelimit::{LimitClass, Verdict};
 use routes::{
     accounts, admin, auth, customers, fraud, notifications, scheduled, system, transactions,
+    webhooks,
 };
 use state::ClientIp;
 
@@ -112,6 +114,22 @@ fn api_routes() -> Router<AppState> {
         .route("/admin/audit", get(admin::audit))
         .route("/admin/audit/verify", get(admin::verify_audit))
         .route("/admin/users/{id}/roles", put(admin::set_roles))
+        .route(
+            "/admin/webhooks",
+            post(webhooks::create).get(webhooks::list),
+        )
+        .route(
+            "/admin/webhooks/{id}",
+            get(webhooks::get)
+                .put(webhooks::update)
+                .delete(webhooks::remove),
+        )
+        .route("/admin/webhooks/{id}/rotate-secret", post(webhooks::rotate))
+        .route("/admin/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route(
+            "/admin/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+            post(webhooks::redeliver),
+        )
         .route("/notifications", get(notifications::mine))
         .route("/notifications/user/{user_id}", get(notifications::of_user))
         .route("/notifications/{id}/read", post(notifications::read))

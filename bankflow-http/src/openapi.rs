@@ -8,6 +8,7 @@ use crate::dto;
 use crate::error::Problem;
 use crate::routes::{
     accounts, admin, auth, customers, fraud, notifications, scheduled, system, transactions,
+    webhooks,
 };
 use crate::schema;
 
@@ -41,6 +42,8 @@ impl Modify for BearerAuth {
         customers::document_content, customers::submit_kyc, customers::kyc_status, customers::approve_kyc,
         customers::reject_kyc, customers::kyc_queue,
         admin::overview, admin::audit, admin::verify_audit, admin::set_roles,
+        webhooks::create, webhooks::list, webhooks::get, webhooks::update, webhooks::remove, webhooks::rotate,
+        webhooks::deliveries, webhooks::redeliver,
         notifications::mine, notifications::of_user, notifications::read, notifications::preferences,
         notifications::set_preferences, notifications::templates, notifications::stream, notifications::send_email,
         notifications::send_sms, notifications::send_push, notifications::send_in_app,
@@ -70,7 +73,7 @@ impl Modify for BearerAuth {
         (name = "customers", description = "Customer profiles, documents and KYC"),
         (name = "accounts", description = "Accounts, balances, statements"),
         (name = "transactions", description = "Deposits, transfers, payments, reversals, history"),
-        (name = "admin", description = "KYC decisions, audit log, roles"),
+        (name = "admin", description = "KYC decisions, audit log, roles, webhooks"),
         (name = "notifications", description = "Notification history, preferences, live stream"),
         (name = "fraud", description = "Fraud rules, lists, cases and scores"),
         (name = "system", description = "Health, readiness, metrics"),
@@ -183,6 +186,24 @@ const USER_LINKS: &[LinkSpec] = &[
     link("SetRoles", "set_roles", &[("id", BODY_ID)]),
 ];
 
+/// From a created webhook (its id is under `webhook`) to everything that takes the id.
+const WEBHOOK_LINKS: &[LinkSpec] = &[
+    link("GetWebhook", "get_webhook", &[("id", WEBHOOK_ID)]),
+    link("UpdateWebhook", "update_webhook", &[("id", WEBHOOK_ID)]),
+    link(
+        "RotateWebhookSecret",
+        "rotate_webhook_secret",
+        &[("id", WEBHOOK_ID)],
+    ),
+    link(
+        "ListWebhookDeliveries",
+        "list_webhook_deliveries",
+        &[("id", WEBHOOK_ID)],
+    ),
+    link("DeleteWebhook", "delete_webhook", &[("id", WEBHOOK_ID)]),
+];
+const WEBHOOK_ID: &str = "$response.body#/webhook/id";
+
 /// Which operations' success responses carry which links.
 const LINKS: &[(&[&str], &[LinkSpec])] = &[
     (&["open"], ACCOUNT_LINKS),
@@ -194,6 +215,7 @@ const LINKS: &[(&[&str], &[LinkSpec])] = &[
         TRANSACTION_LINKS,
     ),
     (&["create_scheduled_transfer"], SCHEDULE_LINKS),
+    (&["create_webhook"], WEBHOOK_LINKS),
     (&["register", "me"], USER_LINKS),
     (
         &["me"],

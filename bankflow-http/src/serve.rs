@@ -124,6 +124,9 @@ pub struct ServeArgs {
     /// Rate-limit budgets shared by several processes in Redis.
     #[command(flatten)]
     pub shared_limits: crate::ratelimit_redis::SharedLimitArgs,
+    /// Outgoing webhooks: retries and concurrency.
+    #[command(flatten)]
+    pub webhooks: crate::webhook_transport::WebhookArgs,
 }
 
 /// Boxed error for the binary's top level.
@@ -237,8 +240,22 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     .await?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let relay_sinks = args.kafka.relay_sinks()?;
-    let worker = tokio::spawn(crate::worker::run(bank.clone(), relay_sinks, stop_rx));
+    let mut relay_sinks = args.kafka.relay_sinks()?;
+    // Webhook deliveries are enqueued from the relay: a batch is published only once its
+    // delivery rows committed.
+    relay_sinks.push(Arc::new(bankflow_core::webhook::WebhookFanout(
+        bank.clone(),
+    )));
+    let hooks = crate::webhook_transport::WebhookWorker {
+        transport: Arc::new(crate::webhook_transport::HttpTransport::new()?),
+        policy: args.webhooks.policy(),
+    };
+    let worker = tokio::spawn(crate::worker::run(
+        bank.clone(),
+        relay_sinks,
+        hooks,
+        stop_rx,
+    ));
     let metrics_server = match args.metrics_bind {
         Some(addr) => Some(spawn_metrics_listener(addr, state.clone()).await?),
         None => None,

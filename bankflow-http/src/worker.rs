@@ -1,9 +1,9 @@
 //! The background worker: runs due scheduled transfers, expires due holds, relays the outbox
 //! (to the engine's sink, which turns events into notifications, and to each relay sink such
-//! as Kafka: a batch is marked published only when all of them acknowledged it) and retries
-//! failed notification deliveries. Several replicas may run it
-//! against one database: each step claims its work under a lease or re-checks state inside
-//! its own transaction, so no job runs twice.
+//! as Kafka, and the webhook fan-out: a batch is marked published only when all of them
+//! acknowledged it) and retries failed notification deliveries; webhook deliveries run beside
+//! it on their own task. Several replicas may run it against one database: each step claims
+//! its work under a lease or re-checks state inside its own transaction, so no job runs twice.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,7 +89,17 @@ pub async fn run_once(bank: &Bank, relay: &[Arc<dyn EventSink>]) -> usize {
 }
 
 /// Runs until `shutdown` turns true.
-pub async fn run(bank: Bank, relay: RelaySinks, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(
+    bank: Bank,
+    relay: RelaySinks,
+    webhooks: crate::webhook_transport::WebhookWorker,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let hooks = tokio::spawn(crate::webhook_transport::run(
+        bank.clone(),
+        webhooks,
+        shutdown.clone(),
+    ));
     let mut last_retention: Option<std::time::Instant> = None;
     loop {
         if last_retention.is_none_or(|t| t.elapsed() >= Duration::from_secs(RETENTION_EVERY_S)) {
@@ -105,6 +115,7 @@ pub async fn run(bank: Bank, relay: RelaySinks, mut shutdown: watch::Receiver<bo
             _ = shutdown.changed() => {}
         }
         if *shutdown.borrow() {
+            let _ = hooks.await;
             tracing::info!("background worker stopped");
             return;
         }

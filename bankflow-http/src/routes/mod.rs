@@ -10,6 +10,7 @@ pub mod notifications;
 pub mod scheduled;
 pub mod system;
 pub mod transactions;
+pub mod webhooks;
 
 use std::future::Future;
 use std::time::Instant;

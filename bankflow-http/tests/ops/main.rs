@@ -7,6 +7,7 @@ mod journey;
 mod shared_limits;
 mod smtp;
 mod tls;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
