@@ -25,9 +25,13 @@ start=$SECONDS
 "$work/build/bin/maturin" build "${profile[@]}" -m "$root/bankflow-py/Cargo.toml" -o "$work/dist"
 echo "bankflow-py: wheel built in $((SECONDS - start))s: $(ls "$work"/dist)"
 
-# A fresh environment with nothing but the wheel and the test tools.
+# A fresh environment with nothing but the wheel and the test tools: the adapter tests'
+# SMTP server (aiosmtpd, the version bankflow-smtp's tests use) and Kafka consumer
+# (kafka-python, the version scripts/kafka-acceptance.sh uses). The S3 server (moto) and the
+# Kafka broker (tansu) come from their cached tool installs (see tests/peers.py).
 python3 -m venv "$work/env"
-"$work/env/bin/pip" install --quiet --disable-pip-version-check pytest mypy "$work"/dist/*.whl
+"$work/env/bin/pip" install --quiet --disable-pip-version-check pytest mypy \
+  "aiosmtpd==1.4.6" "kafka-python==3.0.12" "$work"/dist/*.whl
 py="$work/env/bin/python"
 # The tests must exercise the installed wheel, not the source tree.
 "$py" -c 'import bankflow, sys; assert "site-packages" in bankflow.__file__, bankflow.__file__; print("bankflow from", bankflow.__file__)'

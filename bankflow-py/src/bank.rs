@@ -168,20 +168,36 @@ impl Bank {
 impl Bank {
     /// Opens an engine: `None`/`":memory:"` in memory, a path for SQLite, a
     /// `postgres://` URL for PostgreSQL (migrations are applied). `data_key` (64 hex digits)
-    /// seals sensitive fields (SSNs); without one a random key is made per process, and what
-    /// it sealed is unreadable after a restart.
+    /// seals sensitive fields (SSNs) and KYC documents; without one a random key is made per
+    /// process, and what it sealed is unreadable after a restart. `smtp` (a dict: host, from,
+    /// port, tls, username, password, timeout_ms) delivers email over SMTP; `documents_url`
+    /// (`s3://BUCKET[/PREFIX]?endpoint=…`) keeps KYC documents in an S3 bucket, encrypted.
     #[staticmethod]
-    #[pyo3(signature = (path=None, *, require_kyc=true, data_key=None))]
+    #[pyo3(signature = (path=None, *, require_kyc=true, data_key=None, smtp=None, documents_url=None))]
     fn open(
         py: Python<'_>,
         path: Option<String>,
         require_kyc: bool,
         data_key: Option<String>,
+        smtp: Option<&Bound<'_, PyDict>>,
+        documents_url: Option<String>,
     ) -> PyResult<Bank> {
         let keys = ok(py, data_keys(data_key.as_deref()))?;
-        let store = ok(
+        let smtp = ok(py, smtp.map(crate::adapters::smtp_options).transpose())?;
+        let (store, notifier, documents) = ok(
             py,
-            block_on(py, move || async move { open_store(path.as_deref()).await }),
+            block_on(py, move || async move {
+                // The adapters need the runtime (connection pools); build them on it.
+                let notifier = match smtp {
+                    Some(o) => Some(crate::adapters::EmailOverSmtp::new(&o)?),
+                    None => None,
+                };
+                let documents = match documents_url.as_deref() {
+                    Some(url) => Some(crate::adapters::document_store(url)?),
+                    None => None,
+                };
+                Ok((open_store(path.as_deref()).await?, notifier, documents))
+            }),
         )?;
         let config = BankConfig {
             require_kyc,
@@ -192,6 +208,12 @@ impl Bank {
             .runtime(std::sync::Arc::new(core::TokioRuntime));
         if let Some(keys) = keys {
             builder = builder.keys(keys);
+        }
+        if let Some(n) = notifier {
+            builder = builder.notifier(Arc::new(crate::adapters::OnRuntime::new(n)));
+        }
+        if let Some(d) = documents {
+            builder = builder.documents(d);
         }
         Ok(Bank {
             bank: builder.build(),

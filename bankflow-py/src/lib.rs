@@ -5,6 +5,7 @@
 //! rule (validation, authorisation, money arithmetic) is `bankflow-core`'s.
 #![warn(missing_docs)]
 
+mod adapters;
 mod bank;
 mod convert;
 mod error;
@@ -19,6 +20,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _bankflow(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<bank::Bank>()?;
+    m.add_class::<adapters::KafkaRelay>()?;
     m.add_class::<types::Account>()?;
     m.add_class::<types::Transaction>()?;
     m.add_class::<types::Balance>()?;

@@ -6,6 +6,7 @@ use bankflow_core::customer::{CustomerView, DocumentRecord, DocumentType, KycVie
 use bankflow_core::identity::{
     AuthTokens, LoginRequest, MfaSetup as CoreMfaSetup, RegisterRequest, UserView,
 };
+use bankflow_core::ids::DocumentId;
 use bankflow_core::{CustomerId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use pyo3::prelude::*;
@@ -490,6 +491,21 @@ impl Bank {
             b.customers().upload_document(&a, id, kind, &bytes).await
         })
         .map(Document::from)
+    }
+
+    /// A document's bytes, as uploaded (decrypted and checked by the engine).
+    fn document_content<'py>(
+        &self,
+        py: Python<'py>,
+        customer_id: &str,
+        document_id: &str,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let id = self::customer_id(py, customer_id)?;
+        let doc = ok(py, DocumentId::parse(document_id))?;
+        let (_, bytes) = self.run(py, |b, a| async move {
+            b.customers().document_content(&a, id, doc).await
+        })?;
+        Ok(PyBytes::new(py, &bytes))
     }
 
     /// A customer's documents.

@@ -35,3 +35,10 @@ where
 {
     py.detach(|| runtime().block_on(make()))
 }
+
+/// Enters the shared runtime on this thread until the guard drops: for values whose `Drop`
+/// needs a runtime (connection pools spawn their shutdown), dropped by Python's GC on a
+/// Python thread.
+pub(crate) fn enter() -> tokio::runtime::EnterGuard<'static> {
+    runtime().enter()
+}

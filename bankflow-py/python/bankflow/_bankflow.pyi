@@ -26,6 +26,14 @@ class _BatchItem(TypedDict):
 class _SubmitItem(_BatchItem):
     idempotency_key: str
 
+#: ``Bank.open(smtp=...)``: email over SMTP. ``host`` and ``from`` are required; ``tls`` is
+#: "none", "starttls" (the default; never downgraded) or "implicit" (SMTPS).
+_SmtpOptions = TypedDict(
+    "_SmtpOptions",
+    {"host": str, "from": str, "port": int, "tls": str, "username": str, "password": str, "timeout_ms": int},
+    total=False,
+)
+
 ERROR_CODES: list[str]
 
 class BankflowError(Exception):
@@ -426,7 +434,14 @@ class AuditReport:
 @final
 class Bank:
     @staticmethod
-    def open(path: Optional[str] = None, *, require_kyc: bool = True, data_key: Optional[str] = None) -> Bank: ...
+    def open(
+        path: Optional[str] = None,
+        *,
+        require_kyc: bool = True,
+        data_key: Optional[str] = None,
+        smtp: Optional[_SmtpOptions] = None,
+        documents_url: Optional[str] = None,
+    ) -> Bank: ...
     def acting_as(
         self,
         *,
@@ -468,6 +483,7 @@ class Bank:
     def customer_of_user(self, user_id: str) -> Customer: ...
     def verify_customer_ssn(self, customer_id: str, candidate: str) -> bool: ...
     def upload_document(self, customer_id: str, document_type: str, content: bytes) -> Document: ...
+    def document_content(self, customer_id: str, document_id: str) -> bytes: ...
     def documents(self, customer_id: str) -> list[Document]: ...
     def submit_kyc(self, customer_id: str) -> Kyc: ...
     def approve_kyc(self, customer_id: str) -> Kyc: ...
@@ -612,3 +628,19 @@ class Bank:
     ) -> list[Transaction]: ...
     def statement(self, account_id: str, from_date: datetime.date, to_date: datetime.date) -> Statement: ...
     def verify_ledger(self) -> LedgerReport: ...
+
+@final
+class KafkaRelay:
+    """Publishes the engine's outbox to Kafka as CloudEvents (structured JSON mode)."""
+
+    def __new__(
+        cls,
+        bank: Bank,
+        brokers: Sequence[str],
+        *,
+        topic_prefix: str = "",
+        client_id: str = "bankflow",
+        publish_timeout_ms: int = 10000,
+        create_topics_partitions: Optional[int] = None,
+    ) -> KafkaRelay: ...
+    def run_once(self, limit: int = 500) -> int: ...
