@@ -77,6 +77,7 @@ pub mod engine_cases {
     pub use super::engine_fraud::*;
     pub use super::engine_identity::*;
     pub use super::engine_notify::*;
+    pub use super::webhooks::webhook_secrets_are_sealed_in_the_raw_store;
 }
 
 /// One `#[tokio::test]` per conformance case, each on a fresh store from `$factory` (an
@@ -220,6 +221,8 @@ macro_rules! engine_context_tests {
             admin_actions_are_recorded_and_chained,
             admin_actions_record_the_adapters_request_context,
             concurrent_admin_actions_keep_one_unbroken_chain,
+            // webhooks
+            webhook_secrets_are_sealed_in_the_raw_store,
         );
     };
     (@cases $factory:expr; $($case:ident),+ $(,)?) => {

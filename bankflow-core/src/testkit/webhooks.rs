@@ -520,3 +520,38 @@ impl WebhookTransport for Split<'_> {
         }
     }
 }
+
+/// Run by [`crate::engine_context_tests!`], where each store registers its raw dump.
+pub async fn webhook_secrets_are_sealed_in_the_raw_store(store: Arc<dyn Store>) {
+    let t = setup(store);
+    let admin = t.admin("ops@example.com").await;
+    let hooks = t.bank.webhooks();
+    let made = hooks
+        .create_webhook(
+            &admin,
+            create("https://a.example.com/in", &["user.registered"]),
+        )
+        .await
+        .unwrap();
+    let rotated = hooks
+        .rotate_webhook_secret(&admin, made.webhook.id)
+        .await
+        .unwrap();
+    let dump = super::at_rest::raw_dump(&t.store)
+        .await
+        .expect("the store registered a raw dump");
+    // The dump reaches the subscription's row (its url is stored in clear)...
+    assert!(
+        dump.contains("https://a.example.com/in"),
+        "the dump misses the webhook"
+    );
+    // ...but neither key, in any encoding.
+    for secret in [&made.secret, &rotated.secret] {
+        let b64 = secret.strip_prefix(SECRET_PREFIX).unwrap();
+        let key = STANDARD.decode(b64).unwrap();
+        let as_json = serde_json::to_string(&key).unwrap();
+        for needle in [b64.to_string(), hex::encode(&key), as_json] {
+            assert!(!dump.contains(&needle), "a webhook key is in the raw store");
+        }
+    }
+}
