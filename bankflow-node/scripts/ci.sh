@@ -41,4 +41,4 @@ printf '{ "name": "bankflow-ci-app", "private": true, "type": "module" }\n' > pa
 npm install --no-audit --no-fund --no-save "$work/$tarball"
 node -e 'const p = require.resolve("bankflow"); if (!p.includes("node_modules")) throw new Error(p); console.log("bankflow from", p)'
 node quickstart.mjs
-node --test __test__/
+BANKFLOW_ROOT="$root" node --test __test__/

@@ -5,6 +5,7 @@
 //! runtime, never on the JS thread.
 #![deny(clippy::all)]
 
+mod adapters;
 mod convert;
 mod error;
 mod ops;
@@ -92,11 +93,18 @@ impl Bank {
         path: Option<String>,
         options: Option<OpenOptions>,
     ) -> Result<PromiseRaw<'env, Bank>> {
-        let (require_kyc, data_key) = options
-            .map(|o| (o.require_kyc, o.data_key))
+        let (require_kyc, data_key, smtp, documents_url) = options
+            .map(|o| (o.require_kyc, o.data_key, o.smtp, o.documents_url))
             .unwrap_or_default();
         let fut = async move {
             let keys = store::data_keys(data_key.as_deref())?;
+            let smtp = smtp.map(adapters::smtp_options).transpose()?;
+            // On the runtime: the adapters' connection pools need it.
+            let notifier = smtp.as_ref().map(adapters::email_notifier).transpose()?;
+            let documents = documents_url
+                .as_deref()
+                .map(adapters::document_store)
+                .transpose()?;
             let store = store::open(path).await?;
             let config = BankConfig {
                 require_kyc: require_kyc.unwrap_or(true),
@@ -107,6 +115,12 @@ impl Bank {
                 .runtime(std::sync::Arc::new(core::TokioRuntime));
             if let Some(keys) = keys {
                 builder = builder.keys(keys);
+            }
+            if let Some(n) = notifier {
+                builder = builder.notifier(n);
+            }
+            if let Some(d) = documents {
+                builder = builder.documents(d);
             }
             Ok((builder.build(), Actor::system()))
         };

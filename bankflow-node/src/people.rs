@@ -511,6 +511,24 @@ impl Bank {
         )
     }
 
+    /// A document's bytes, as uploaded (decrypted and checked by the engine).
+    #[napi(ts_return_type = "Promise<Buffer>")]
+    pub fn document_content<'env>(
+        &self,
+        env: &'env Env,
+        customer_id: String,
+        document_id: String,
+    ) -> Result<PromiseRaw<'env, Buffer>> {
+        let (b, a) = self.ctx();
+        let fut = async move {
+            let doc = bankflow_core::ids::DocumentId::parse(&document_id)?;
+            b.customers()
+                .document_content(&a, cv::customer_id(&customer_id)?, doc)
+                .await
+        };
+        settle(env, fut, |(_, bytes)| Buffer::from(bytes))
+    }
+
     /// Submits KYC for review (needs an identity document).
     #[napi]
     pub fn submit_kyc<'env>(

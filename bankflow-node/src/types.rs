@@ -199,9 +199,15 @@ pub struct OpenOptions {
     /// Accounts open only for KYC-approved customers (default true; the embedding program
     /// itself is exempt).
     pub require_kyc: Option<bool>,
-    /// 64 hex digits sealing sensitive fields (SSNs). Without one a random key is made per
-    /// process, and what it sealed is unreadable after a restart.
+    /// 64 hex digits sealing sensitive fields (SSNs) and KYC documents. Without one a random
+    /// key is made per process, and what it sealed is unreadable after a restart.
     pub data_key: Option<String>,
+    /// Deliver email over SMTP (other channels stay in memory).
+    pub smtp: Option<crate::adapters::SmtpOptions>,
+    /// Keep KYC documents in an S3 bucket, encrypted:
+    /// `s3://BUCKET[/PREFIX]?endpoint=URL&region=R&allow_http=true` (credentials from
+    /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`).
+    pub documents_url: Option<String>,
 }
 
 /// Who a handle acts as (see `Bank.actingAs`).
