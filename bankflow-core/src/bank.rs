@@ -309,6 +309,11 @@ impl Bank {
     pub fn maintenance(&self) -> MaintenanceService<'_> {
         self.inner.maintenance()
     }
+
+    /// Outgoing webhooks: subscriptions, enqueueing, delivery.
+    pub fn webhooks(&self) -> crate::webhook::WebhookService<'_> {
+        self.inner.webhooks()
+    }
 }
 
 impl Inner {

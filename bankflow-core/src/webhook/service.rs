@@ -563,13 +563,6 @@ fn audit_detail(w: &WebhookSubscription) -> serde_json::Value {
     })
 }
 
-impl Bank {
-    /// Outgoing webhooks: subscriptions, enqueueing, delivery.
-    pub fn webhooks(&self) -> WebhookService<'_> {
-        self.inner.webhooks()
-    }
-}
-
 /// The outbox relay's webhook sink: turns each relayed batch into delivery rows. Pass it to
 /// `relay_outbox_to`; the batch is marked published only after the rows committed, so an
 /// event is never lost between the outbox and the delivery queue.
