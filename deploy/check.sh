@@ -8,17 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-tools="${BANKFLOW_TOOLS_DIR:-$HOME/.cache/bankflow-tools}"
-reqs="kubernetes-validate==1.37.0 yamllint==1.38.0 python-hcl2==8.1.4 prometheus-client==0.26.0"
-venv="$tools/venv-$(echo "$reqs" | sha256sum | cut -c1-12)"
-if [ ! -f "$venv/.complete" ]; then
-  mkdir -p "$tools"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  # shellcheck disable=SC2086
-  "$venv/bin/pip" install -q $reqs
-  touch "$venv/.complete"
-fi
+# Python tools from the repository's cached tool venv (scripts/tool-venv.sh).
+py=$(bash scripts/tool-venv.sh deploy-check kubernetes_validate,yamllint,hcl2,prometheus_client \
+  kubernetes-validate==1.37.0 yamllint==1.38.0 python-hcl2==8.1.4 prometheus-client==0.26.0)
+venv=$(dirname "$(dirname "$py")")
 
 echo "== yamllint deploy/"
 "$venv/bin/yamllint" -s -c deploy/.yamllint deploy/

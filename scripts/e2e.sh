@@ -43,12 +43,8 @@ echo "== Playwright journey against $base"
 
 echo "== schemathesis against $base/api/v1/openapi.json"
 # Cached per machine (not per clone), pinned so the cache never goes stale silently.
-schemathesis_req="schemathesis==4.*"
-venv="${BANKFLOW_TOOLS_DIR:-$HOME/.cache/bankflow-tools}/schemathesis-venv-$(echo "$schemathesis_req" | sha256sum | cut -c1-12)"
-if [ ! -f "$venv/.complete" ]; then
-  rm -rf "$venv"
-  python3 -m venv "$venv" && "$venv/bin/pip" install -q "$schemathesis_req" && touch "$venv/.complete"
-fi
+py=$(bash scripts/tool-venv.sh schemathesis "" 'schemathesis==4.*')
+venv=$(dirname "$(dirname "$py")")
 email="fuzz-$(date +%s)@e2e.bankflow.test"
 pass="Fuzz-passphrase-$(date +%s)-x"
 curl -fsS -X POST "$base/api/v1/auth/register" -H 'content-type: application/json' \

@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never CI="${CI:-true}"
+# One build per run: incremental caches would only double the target dir on disk.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 started=$(date +%s)
 section() { printf '\n======== %s (t+%ss) ========\n' "$*" "$(( $(date +%s) - started ))"; }
 
