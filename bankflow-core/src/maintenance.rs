@@ -18,6 +18,8 @@ pub struct PurgeReport {
     pub idempotency_records: u64,
     /// Sent or failed notifications older than the retention period.
     pub notifications: u64,
+    /// Delivered or failed webhook deliveries older than the retention period.
+    pub webhook_deliveries: u64,
 }
 
 crate::bank::context_service!(
@@ -103,7 +105,7 @@ impl MaintenanceService<'_> {
 
     /// One retention pass: removes up to `limit` (at most [`PURGE_BATCH_MAX`]) rows of each
     /// kind older than `BankConfig::retention` (default 90 days). Unpublished events and
-    /// pending notifications are never removed, and an idempotency record is kept at least
+    /// pending notifications and pending webhook deliveries are never removed, and an idempotency record is kept at least
     /// for its replay window whatever the retention says, so a retried request still replays.
     /// Each kind is purged in its own unit: a failure leaves the others done.
     pub async fn purge(&self, limit: u32) -> BankResult<PurgeReport> {
@@ -121,6 +123,9 @@ impl MaintenanceService<'_> {
                 .await?,
             notifications: self
                 .write(|uow, _, _| uow.purge_notifications(before, limit))
+                .await?,
+            webhook_deliveries: self
+                .write(|uow, _, _| uow.purge_deliveries(before, limit))
                 .await?,
         })
     }

@@ -131,6 +131,7 @@ macro_rules! conformance_tests {
             purge_published_events_only,
             purge_idempotency_before_cutoff,
             purge_notifications_no_longer_pending,
+            webhook_delivery_retention_keeps_pending,
             // outgoing webhooks
             webhook_deliveries_unique_paged_and_leased,
             webhook_management_is_validated_admin_only_and_audited,

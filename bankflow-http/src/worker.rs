@@ -19,7 +19,8 @@ pub const RELAY_BATCH_MAX: u32 = 500;
 pub const RELAY_LEASE_S: i64 = 30;
 /// Rounds a single tick may chain while work remains, so one busy step cannot starve shutdown.
 pub const ROUNDS_PER_TICK_MAX: u32 = 20;
-/// Pause between retention passes (old outbox events, idempotency records, notifications).
+/// Pause between retention passes (old outbox events, idempotency records, notifications,
+/// webhook deliveries).
 pub const RETENTION_EVERY_S: u64 = 3_600;
 /// Rows of each kind one retention pass removes, at most (the next pass takes the rest).
 pub const RETENTION_BATCH_MAX: u32 = 5_000;
@@ -27,7 +28,7 @@ pub const RETENTION_BATCH_MAX: u32 = 5_000;
 /// One retention pass; returns how many rows went.
 pub async fn retention_once(bank: &Bank) -> u64 {
     match bank.maintenance().purge(RETENTION_BATCH_MAX).await {
-        Ok(r) => r.events + r.idempotency_records + r.notifications,
+        Ok(r) => r.events + r.idempotency_records + r.notifications + r.webhook_deliveries,
         Err(e) => {
             crate::metrics::worker_error("retention");
             tracing::warn!(error = %e, "retention pass failed");

@@ -204,4 +204,20 @@ impl WebhookRepo for PgUow {
         }
         Ok(due)
     }
+
+    async fn purge_deliveries(&mut self, before: DateTime<Utc>, limit: u32) -> BankResult<u64> {
+        self.before_write().await?;
+        // SKIP LOCKED: a delivery a worker holds right now is left for the next pass.
+        let done = sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries \
+             WHERE status <> $1 AND created_at < $2 ORDER BY created_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(enum_str(&DeliveryStatus::Pending)?)
+        .bind(before)
+        .bind(i64::from(limit.min(bankflow_core::ports::PURGE_BATCH_MAX)))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
 }

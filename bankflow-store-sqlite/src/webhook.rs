@@ -181,4 +181,19 @@ impl WebhookRepo for SqliteUow {
         }
         Ok(due)
     }
+
+    async fn purge_deliveries(&mut self, before: DateTime<Utc>, limit: u32) -> BankResult<u64> {
+        // 'PENDING' as a literal lets SQLite use the partial index idx_webhook_deliveries_age.
+        debug_assert_eq!(DeliveryStatus::Pending.as_str(), "PENDING");
+        let done = sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries \
+             WHERE status <> 'PENDING' AND created_at < ? ORDER BY created_at, id LIMIT ?)",
+        )
+        .bind(ts(&before))
+        .bind(limit.min(bankflow_core::ports::PURGE_BATCH_MAX))
+        .execute(self.w().await?)
+        .await
+        .map_err(codec::err(None))?;
+        Ok(done.rows_affected())
+    }
 }

@@ -59,6 +59,95 @@ fn header<'a>(r: &'a WebhookRequest, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {name} header"))
 }
 
+/// A stored subscription `n` (created `n` seconds after t0).
+fn stored_sub(n: u128) -> WebhookSubscription {
+    let t0 = super::fixtures::t0();
+    WebhookSubscription {
+        id: Uuid::from_u128(n),
+        url: "https://x.example.com".into(),
+        event_types: vec![EventType::UserRegistered],
+        active: true,
+        secret: crate::crypto::Sealed {
+            key_id: "k".into(),
+            nonce: vec![1; 12],
+            ciphertext: vec![2; 48],
+        },
+        previous_secret: None,
+        previous_secret_until: None,
+        created_by: None,
+        created_at: t0 + Duration::seconds(n as i64),
+        updated_at: t0,
+    }
+}
+
+/// A PENDING delivery `n` of subscription `s` for event `ev`, created and due `n` s after t0.
+fn stored_delivery(n: u128, s: u128, ev: u128) -> WebhookDelivery {
+    let at = super::fixtures::t0() + Duration::seconds(n as i64);
+    WebhookDelivery {
+        id: Uuid::from_u128(n),
+        subscription_id: Uuid::from_u128(s),
+        event_id: EventId(Uuid::from_u128(ev)),
+        event_type: EventType::UserRegistered,
+        payload: "{}".into(),
+        status: DeliveryStatus::Pending,
+        attempts: 0,
+        next_attempt_at: at,
+        lease_until: None,
+        last_status_code: None,
+        last_error: None,
+        last_attempt_at: None,
+        delivered_at: None,
+        created_at: at,
+    }
+}
+
+/// Conformance case: retention removes finished deliveries oldest first, never a pending one.
+pub async fn webhook_delivery_retention_keeps_pending(store: Arc<dyn Store>) {
+    let t0 = super::fixtures::t0();
+    let finished = |n: u128, status: DeliveryStatus| WebhookDelivery {
+        status,
+        ..stored_delivery(n, 1, n + 100)
+    };
+    let mut u = store.begin(crate::ports::TxMode::Write).await.unwrap();
+    u.insert_webhook(&stored_sub(1)).await.unwrap();
+    for d in [
+        finished(10, DeliveryStatus::Delivered),
+        finished(11, DeliveryStatus::Failed),
+        stored_delivery(12, 1, 112), // pending, as old as the others
+        finished(30, DeliveryStatus::Delivered), // after the cutoff
+    ] {
+        assert!(u.insert_delivery(&d).await.unwrap());
+    }
+    u.commit().await.unwrap();
+    let cutoff = t0 + Duration::seconds(20);
+    let mut u = store.begin(crate::ports::TxMode::Write).await.unwrap();
+    assert_eq!(u.purge_deliveries(cutoff, 1).await.unwrap(), 1);
+    assert_eq!(
+        u.delivery(Uuid::from_u128(10)).await.unwrap(),
+        None,
+        "oldest first"
+    );
+    assert_eq!(u.purge_deliveries(cutoff, 10).await.unwrap(), 1);
+    assert_eq!(u.purge_deliveries(cutoff, 10).await.unwrap(), 0);
+    u.commit().await.unwrap();
+    let mut r = store.begin(crate::ports::TxMode::Read).await.unwrap();
+    let left: Vec<u128> = r
+        .deliveries_of_webhook(Uuid::from_u128(1), None, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.id.as_u128())
+        .collect();
+    assert_eq!(left, [30, 12], "pending and recent deliveries stay");
+    // A purged pair is free again, as after the event itself is purged.
+    drop(r);
+    let mut u = store.begin(crate::ports::TxMode::Write).await.unwrap();
+    assert!(u
+        .insert_delivery(&stored_delivery(40, 1, 110))
+        .await
+        .unwrap());
+}
+
 /// True when one of the request's signatures is the HMAC of `secret` (`whsec_…`).
 fn verifies(r: &WebhookRequest, secret: &str) -> bool {
     let key = STANDARD
@@ -390,38 +479,7 @@ pub async fn webhook_rotation_signs_with_both_secrets_during_the_overlap(store: 
 
 pub async fn webhook_deliveries_unique_paged_and_leased(store: Arc<dyn Store>) {
     let t0 = super::fixtures::t0();
-    let sub = |n: u128| WebhookSubscription {
-        id: Uuid::from_u128(n),
-        url: "https://x.example.com".into(),
-        event_types: vec![EventType::UserRegistered],
-        active: true,
-        secret: crate::crypto::Sealed {
-            key_id: "k".into(),
-            nonce: vec![1; 12],
-            ciphertext: vec![2; 48],
-        },
-        previous_secret: None,
-        previous_secret_until: None,
-        created_by: None,
-        created_at: t0 + Duration::seconds(n as i64),
-        updated_at: t0,
-    };
-    let delivery = |n: u128, s: u128, ev: u128| WebhookDelivery {
-        id: Uuid::from_u128(n),
-        subscription_id: Uuid::from_u128(s),
-        event_id: EventId(Uuid::from_u128(ev)),
-        event_type: EventType::UserRegistered,
-        payload: "{}".into(),
-        status: DeliveryStatus::Pending,
-        attempts: 0,
-        next_attempt_at: t0 + Duration::seconds(n as i64),
-        lease_until: None,
-        last_status_code: None,
-        last_error: None,
-        last_attempt_at: None,
-        delivered_at: None,
-        created_at: t0 + Duration::seconds(n as i64),
-    };
+    let (sub, delivery) = (stored_sub, stored_delivery);
     let mut u = store.begin(crate::ports::TxMode::Write).await.unwrap();
     u.insert_webhook(&sub(1)).await.unwrap();
     u.insert_webhook(&sub(2)).await.unwrap();

@@ -51,6 +51,10 @@ pub trait WebhookRepo: Send {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> BankResult<Vec<WebhookDelivery>>;
+    /// Retention: deletes up to `limit` (at most `PURGE_BATCH_MAX`) DELIVERED or FAILED
+    /// deliveries created before `before`, oldest first; the number deleted. A PENDING
+    /// delivery is never removed, whatever its age.
+    async fn purge_deliveries(&mut self, before: DateTime<Utc>, limit: u32) -> BankResult<u64>;
 }
 
 /// One signed POST.
