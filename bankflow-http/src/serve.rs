@@ -247,7 +247,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         bank.clone(),
     )));
     let hooks = crate::webhook_transport::WebhookWorker {
-        transport: Arc::new(crate::webhook_transport::HttpTransport::new()?),
+        transport: Arc::new(crate::webhook_transport::HttpTransport::new(
+            args.webhooks.targets(),
+        )?),
         policy: args.webhooks.policy(),
     };
     let worker = tokio::spawn(crate::worker::run(

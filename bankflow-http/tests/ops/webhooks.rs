@@ -193,6 +193,8 @@ async fn filtered_signed_deliveries_retries_redelivery_and_rotation() {
             "200",
             "--webhook-backoff-cap-ms",
             "400",
+            // The receiver listens on loopback, which the default (public targets only) refuses.
+            "--webhook-allow-private-targets",
         ],
         &[
             ("BANKFLOW_ADMIN_EMAIL", ADMIN_EMAIL),
