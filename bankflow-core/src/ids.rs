@@ -125,6 +125,11 @@ id_type!(
     "notification_id"
 );
 id_type!(
+    /// A registered push device (one token of one user).
+    DeviceId,
+    "device_id"
+);
+id_type!(
     /// An audit-log entry.
     AuditId,
     "audit_id"

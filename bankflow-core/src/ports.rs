@@ -92,6 +92,7 @@ pub trait UnitOfWork:
     + CustomerRepo
     + FraudRepo
     + NotificationRepo
+    + crate::notify::DeviceRepo
     + AuditRepo
     + crate::schedule::ScheduleRepo
     + crate::webhook::WebhookRepo

@@ -18,6 +18,7 @@ mod at_rest;
 mod ctx_fixtures;
 mod ctx_identity;
 mod ctx_other;
+mod devices;
 mod engine;
 mod engine_audit;
 mod engine_ctx;
@@ -56,6 +57,7 @@ pub trait StoreFactory: Send + Sync {
 pub mod cases {
     pub use super::ctx_identity::*;
     pub use super::ctx_other::*;
+    pub use super::devices::*;
     pub use super::engine::{
         engine_external_payments, engine_idempotency, engine_money_movements,
         engine_pending_and_expiry, engine_reversal_and_batch, engine_statement_and_history,
@@ -137,6 +139,10 @@ macro_rules! conformance_tests {
             webhook_management_is_validated_admin_only_and_audited,
             webhooks_deliver_filtered_signed_and_retry,
             webhook_rotation_signs_with_both_secrets_during_the_overlap,
+            // push devices
+            push_devices_round_trip_unique_and_ordered,
+            device_registry_validates_caps_moves_and_hides_others,
+            push_fans_out_per_device_and_drops_gone_tokens,
         );
     };
     (@cases $factory:expr; $($case:ident),+ $(,)?) => {
@@ -205,7 +211,7 @@ macro_rules! engine_context_tests {
             staff_search_with_cursor_paging,
             // fraud
             without_rules_everything_is_allowed_and_nothing_recorded,
-            blacklist_blocks_and_whitelist_short_circuits,
+            blacklist_blocks_and_whitelist_vouches_only_against_the_score,
             review_holds_funds_opens_a_case_and_admin_resolves_it,
             repeated_cases_mark_the_account_suspicious,
             velocity_rules_count_the_window,

@@ -43,6 +43,7 @@
 mod account;
 mod audit;
 mod customer;
+mod devices;
 mod error;
 mod events;
 mod flush;

@@ -31,6 +31,7 @@ mod account;
 mod audit;
 mod codec;
 mod customer;
+mod devices;
 mod events;
 mod flush;
 mod fraud;

@@ -56,6 +56,7 @@ mod account;
 mod audit;
 mod ctx;
 mod customer;
+mod devices;
 mod events;
 mod fraud;
 mod idem;
@@ -233,6 +234,7 @@ pub struct MemoryState {
     audit: Vec<AuditRecord>,
     schedules: HashMap<crate::ids::ScheduleId, crate::schedule::ScheduledTransfer>,
     webhooks: webhook::WebhookState,
+    devices: devices::DeviceState,
     /// The undo log's buffer, handed from one write unit to the next (units are serial).
     undo_spare: UndoSpare,
 }
@@ -338,6 +340,7 @@ enum Undo {
         Option<Box<crate::schedule::ScheduledTransfer>>,
     ),
     Webhook(webhook::WebhookUndo),
+    Device(devices::DeviceUndo),
 }
 
 /// The in-memory store. Cheap to clone (shares the state).
@@ -555,6 +558,7 @@ impl MemoryUow {
                     }
                 },
                 Undo::Webhook(u) => u.apply(st),
+                Undo::Device(u) => u.apply(st),
             }
         }
     }

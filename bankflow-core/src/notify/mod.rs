@@ -6,13 +6,17 @@
 //! commit, so a rolled-back change never sends a message. Bodies carrying a one-time code
 //! or reset token are stored redacted and are never re-sent from storage.
 
+mod devices;
 mod model;
 mod port;
 mod service;
 mod templates;
 
 pub use model::*;
-pub use port::{MemoryNotifier, Notifier, OutgoingMessage, MEMORY_NOTIFIER_KEEP_MAX};
+pub use port::{
+    is_token_gone, no_provider, ChannelRouter, DeviceRepo, MemoryNotifier, Notifier,
+    OutgoingMessage, MEMORY_NOTIFIER_KEEP_MAX, TOKEN_GONE_RESOURCE,
+};
 pub(crate) use service::{vars, Delivery};
 pub use service::{
     NotificationService, DIRECT_BODY_LEN_MAX, DIRECT_SUBJECT_LEN_MAX, NOTIFY_ATTEMPTS_MAX,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{EventId, NotificationId, UserId};
+use crate::ids::{DeviceId, EventId, NotificationId, UserId};
 
 macro_rules! lower_enum {
     ($(#[$doc:meta])* $name:ident, $what:literal { $($(#[$vdoc:meta])* $variant:ident = $s:literal),+ $(,)? }) => {
@@ -60,6 +60,9 @@ lower_enum!(
         Sent = "sent",
         /// Gave up.
         Failed = "failed",
+        /// Nothing to deliver to (a push for a user with no registered device, or whose
+        /// every token the provider reported gone): final, never retried.
+        Skipped = "skipped",
     }
 );
 
@@ -115,4 +118,80 @@ pub struct Preference {
     pub enabled: bool,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+}
+
+lower_enum!(
+    /// The platform of a push device (what the app reports; FCM serves all three).
+    Platform, "platform" {
+        /// Android (FCM).
+        Android = "android",
+        /// iOS (FCM over APNs).
+        Ios = "ios",
+        /// A browser (FCM web push).
+        Web = "web",
+    }
+);
+
+/// Active push devices a user may have at once. A registration beyond it is refused
+/// `limit_exceeded` (rather than silently evicting the oldest, which would stop pushes to a
+/// phone the user still has): unregister one first. It also bounds the push fan-out.
+pub const DEVICES_PER_USER_MAX: u32 = 10;
+/// Longest accepted push token (FCM tokens are about 160 characters; this leaves room for
+/// other providers' formats without letting a client store kilobytes per row).
+pub const DEVICE_TOKEN_LEN_MAX: usize = 4096;
+
+/// One push token registered by a user. Present = active: an unregistered device, or one
+/// whose token the provider reported gone, is deleted.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushDevice {
+    /// Id.
+    pub id: DeviceId,
+    /// Owner.
+    pub user_id: UserId,
+    /// Platform.
+    pub platform: Platform,
+    /// The provider's device token (unique across users: a token belongs to one install).
+    pub token: String,
+    /// First registered by this user.
+    pub created_at: DateTime<Utc>,
+    /// Last registered (re-registering a known token refreshes it).
+    pub updated_at: DateTime<Utc>,
+}
+
+impl PushDevice {
+    /// The token's last characters, enough for a user to tell devices apart: lists show
+    /// this, never the whole token.
+    pub fn token_hint(&self) -> String {
+        let n = self.token.chars().count();
+        self.token.chars().skip(n.saturating_sub(6)).collect()
+    }
+}
+
+impl std::fmt::Debug for PushDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token addresses the install: not for logs.
+        write!(
+            f,
+            "PushDevice({} of {}, {}, …{})",
+            self.id,
+            self.user_id,
+            self.platform,
+            self.token_hint()
+        )
+    }
+}
+
+/// Checks a push token: non-empty, at most [`DEVICE_TOKEN_LEN_MAX`] characters, printable
+/// ASCII without spaces (every provider's token alphabet).
+pub fn check_device_token(token: &str) -> crate::error::BankResult<()> {
+    if token.is_empty()
+        || token.len() > DEVICE_TOKEN_LEN_MAX
+        || !token.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(crate::error::BankError::validation(
+            "token",
+            format!("1 to {DEVICE_TOKEN_LEN_MAX} printable ASCII characters without spaces"),
+        ));
+    }
+    Ok(())
 }

@@ -12,8 +12,9 @@ use crate::bank::Inner;
 use crate::error::{BankError, BankResult};
 use crate::events::{DomainEvent, EventData, EventType};
 use crate::identity::UserRecord;
-use crate::ids::{AccountId, CustomerId, EventId, NotificationId, UserId};
+use crate::ids::{AccountId, CustomerId, DeviceId, EventId, NotificationId, UserId};
 use crate::notify::templates::{render, template, Template, REDACTED, TEMPLATES};
+use crate::notify::{is_token_gone, DEVICES_PER_USER_MAX};
 use crate::notify::{Channel, NotificationRecord, NotificationStatus, OutgoingMessage, Preference};
 use crate::ports::{TxMode, UnitOfWork};
 use crate::transaction::{Transaction, PAGE_LIMIT_MAX};
@@ -43,8 +44,55 @@ pub const DIRECT_SUBJECT_LEN_MAX: usize = 200;
 #[derive(Debug)]
 pub(crate) struct Delivery {
     id: NotificationId,
+    user: UserId,
     message: OutgoingMessage,
     secret: bool,
+}
+
+/// Metadata key of a push notification: the devices an earlier attempt already reached, so
+/// a retry sends only to the others (one delivery per device).
+const PUSH_DELIVERED_KEY: &str = "push_delivered_devices";
+/// `last_error` of a push skipped because the user has no registered device.
+const SKIPPED_NO_DEVICE: &str = "skipped: no registered push device";
+/// `last_error` of a push skipped because the provider reported every token gone.
+const SKIPPED_TOKENS_GONE: &str = "skipped: every push device token was unregistered";
+
+/// What one delivery attempt of one notification did.
+struct Attempt {
+    id: NotificationId,
+    secret: bool,
+    outcome: Outcome,
+    /// Push: the devices this attempt reached.
+    delivered: Vec<DeviceId>,
+    /// Push: the devices whose token the provider reported gone (deleted when recorded).
+    gone: Vec<DeviceId>,
+}
+
+enum Outcome {
+    Sent,
+    /// Retried with backoff (unless secret or out of attempts).
+    Failed(String),
+    /// Nothing to deliver to: final.
+    Skipped(&'static str),
+}
+
+/// The recipient a push notification is recorded with: the user's registered devices,
+/// resolved to tokens at each attempt (so a device registered or dropped since is honoured).
+fn push_recipient(user: UserId) -> String {
+    format!("user:{user}")
+}
+
+fn delivered_devices(metadata: &serde_json::Value) -> Vec<DeviceId> {
+    metadata
+        .get(PUSH_DELIVERED_KEY)
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str())
+                .filter_map(|s| DeviceId::parse(s).ok())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Template variables.
@@ -58,7 +106,7 @@ fn backoff(attempts: u32) -> Duration {
     Duration::seconds(NOTIFY_BACKOFF_BASE_SECONDS << attempts.saturating_sub(1).min(10))
 }
 
-fn user_id_of(actor: &Actor) -> BankResult<UserId> {
+pub(super) fn user_id_of(actor: &Actor) -> BankResult<UserId> {
     actor
         .user_id
         .ok_or_else(|| BankError::Unauthorized("a user is required".into()))
@@ -93,8 +141,8 @@ impl NotificationService<'_> {
                 subject: n.subject.clone(),
                 body: n.body.clone(),
             };
-            let r = self.notifier.send(&msg).await;
-            results.push((n.id, false, r.err().map(|e| e.to_string())));
+            let already = delivered_devices(&n.metadata);
+            results.push(self.attempt(n.id, n.user_id, false, &msg, &already).await);
         }
         self.record_deliveries(&results).await
     }
@@ -281,7 +329,7 @@ impl NotificationService<'_> {
                                 BankError::validation("channel", "the user has no phone")
                             })?
                         }
-                        Channel::Push => format!("user:{}", user.id),
+                        Channel::Push => push_recipient(user.id),
                         Channel::InApp => user.id.to_string(),
                     };
                     let now = self.now_us();
@@ -318,6 +366,7 @@ impl NotificationService<'_> {
                     .await?;
                     let delivery = (!in_app).then(|| Delivery {
                         id: record.id,
+                        user: user_id,
                         message: OutgoingMessage {
                             channel,
                             recipient,
@@ -372,7 +421,7 @@ impl Inner {
                     Some(p) => p.to_string(),
                     None => continue,
                 },
-                Channel::Push => format!("user:{}", user.id),
+                Channel::Push => push_recipient(user.id),
                 Channel::InApp => user.id.to_string(),
             };
             let in_app = channel == Channel::InApp;
@@ -417,6 +466,7 @@ impl Inner {
             if !in_app {
                 out.push(Delivery {
                     id: record.id,
+                    user: user.id,
                     message: OutgoingMessage {
                         channel,
                         recipient,
@@ -439,16 +489,78 @@ impl Inner {
         }
         let mut results = Vec::with_capacity(deliveries.len());
         for d in deliveries {
-            let r = self.notifier.send(&d.message).await;
-            results.push((d.id, d.secret, r.err().map(|e| e.to_string())));
+            results.push(self.attempt(d.id, d.user, d.secret, &d.message, &[]).await);
         }
         let _ = self.record_deliveries(&results).await;
     }
 
-    async fn record_deliveries(
+    /// Sends one notification. A push goes to each of the user's registered devices (at most
+    /// [`DEVICES_PER_USER_MAX`]) not in `already`, one message per device token; a device
+    /// whose token the provider reports gone is noted for deletion, not retried. No device
+    /// left to send to skips the push.
+    async fn attempt(
         &self,
-        results: &[(NotificationId, bool, Option<String>)],
-    ) -> BankResult<usize> {
+        id: NotificationId,
+        user: UserId,
+        secret: bool,
+        message: &OutgoingMessage,
+        already: &[DeviceId],
+    ) -> Attempt {
+        let mut a = Attempt {
+            id,
+            secret,
+            outcome: Outcome::Sent,
+            delivered: Vec::new(),
+            gone: Vec::new(),
+        };
+        if message.channel != Channel::Push {
+            if let Err(e) = self.notifier.send(message).await {
+                a.outcome = Outcome::Failed(e.to_string());
+            }
+            return a;
+        }
+        let devices = match self.push_devices(user).await {
+            Ok(d) => d,
+            Err(e) => {
+                a.outcome = Outcome::Failed(e.to_string());
+                return a;
+            }
+        };
+        let mut error = None;
+        for d in devices.iter().filter(|d| !already.contains(&d.id)) {
+            let m = OutgoingMessage {
+                recipient: d.token.clone(),
+                ..message.clone()
+            };
+            match self.notifier.send(&m).await {
+                Ok(()) => a.delivered.push(d.id),
+                Err(e) if is_token_gone(&e) => a.gone.push(d.id),
+                Err(e) => {
+                    error.get_or_insert_with(|| e.to_string());
+                }
+            }
+        }
+        let reached_before = devices.iter().any(|d| already.contains(&d.id));
+        a.outcome = match error {
+            Some(e) => Outcome::Failed(e),
+            None if devices.is_empty() => Outcome::Skipped(SKIPPED_NO_DEVICE),
+            None if a.delivered.is_empty() && !reached_before => {
+                Outcome::Skipped(SKIPPED_TOKENS_GONE)
+            }
+            None => Outcome::Sent,
+        };
+        a
+    }
+
+    async fn push_devices(&self, user: UserId) -> BankResult<Vec<crate::notify::PushDevice>> {
+        self.store
+            .begin(TxMode::Read)
+            .await?
+            .devices_of_user(user, DEVICES_PER_USER_MAX)
+            .await
+    }
+
+    async fn record_deliveries(&self, results: &[Attempt]) -> BankResult<usize> {
         let (sent, outcomes) = self.write(|uow, events, _| {
             Box::pin(async {
             let (uow, events) = (uow, events);
@@ -456,24 +568,45 @@ impl Inner {
             let mut sent = 0;
             // (channel, outcome) of each attempt recorded, reported once the unit committed.
             let mut outcomes: Vec<(&'static str, &'static str)> = Vec::with_capacity(results.len());
-            for (id, secret, err) in results {
-                let Some(mut n) = uow.notification(*id).await? else {
+            for a in results {
+                // A gone token is dropped whatever became of the notification meanwhile.
+                for d in &a.gone {
+                    uow.delete_device(*d).await?;
+                }
+                let Some(mut n) = uow.notification(a.id).await? else {
                     continue;
                 };
                 if n.status != NotificationStatus::Pending {
                     continue;
                 }
                 n.attempts += 1;
+                let secret = a.secret;
                 outcomes.push((
                     n.channel.as_str(),
-                    match err {
-                        None => "sent",
-                        Some(_) if *secret || n.attempts >= NOTIFY_ATTEMPTS_MAX => "failed",
-                        Some(_) => "retry",
+                    match a.outcome {
+                        Outcome::Sent => "sent",
+                        Outcome::Skipped(_) => "skipped",
+                        Outcome::Failed(_) if secret || n.attempts >= NOTIFY_ATTEMPTS_MAX => "failed",
+                        Outcome::Failed(_) => "retry",
                     },
                 ));
-                match err {
-                    None => {
+                if !a.delivered.is_empty() {
+                    let mut reached = delivered_devices(&n.metadata);
+                    reached.extend(a.delivered.iter().copied());
+                    if let Some(m) = n.metadata.as_object_mut() {
+                        m.insert(
+                            PUSH_DELIVERED_KEY.to_string(),
+                            json!(reached.iter().map(|d| d.to_string()).collect::<Vec<_>>()),
+                        );
+                    }
+                }
+                match &a.outcome {
+                    Outcome::Skipped(why) => {
+                        n.status = NotificationStatus::Skipped;
+                        n.next_attempt_at = None;
+                        n.last_error = Some((*why).to_string());
+                    }
+                    Outcome::Sent => {
                         n.status = NotificationStatus::Sent;
                         n.sent_at = Some(now);
                         n.next_attempt_at = None;
@@ -486,9 +619,9 @@ impl Inner {
                                    "type": n.channel.as_str(), "templateId": n.template_id, "sentAt": now.to_rfc3339()}),
                         ));
                     }
-                    Some(e) => {
+                    Outcome::Failed(e) => {
                         n.last_error = Some(e.chars().take(500).collect());
-                        if *secret || n.attempts >= NOTIFY_ATTEMPTS_MAX {
+                        if secret || n.attempts >= NOTIFY_ATTEMPTS_MAX {
                             n.status = NotificationStatus::Failed;
                             n.next_attempt_at = None;
                         } else {
