@@ -23,8 +23,9 @@ pub const RESPONSE_BODY_MAX_BYTES: usize = 64 * 1024;
 /// Default whole-request timeout of a provider call.
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 10_000;
 /// The `resource` of the `NotFound` error a notifier returns when the provider says the
-/// device token no longer exists: the caller deactivates the device instead of retrying.
-pub const TOKEN_GONE_RESOURCE: &str = "push device token";
+/// device token no longer exists: the engine deletes the device instead of retrying. Defined
+/// once, in core, where the fan-out reads it.
+pub use bankflow_core::notify::TOKEN_GONE_RESOURCE;
 /// Longest provider error text kept in an error message.
 pub const ERROR_TEXT_MAX_CHARS: usize = 300;
 
