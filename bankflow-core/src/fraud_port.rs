@@ -84,6 +84,10 @@ pub struct RequestContext {
     pub counterparty: Option<String>,
 }
 
+/// What a customer is told when the fraud step blocks a movement (the whole `fraud_blocked`
+/// message, also the FAILED transaction's reason): the same for every rule and list hit.
+pub const FRAUD_REFUSAL: &str = "the transaction was declined by risk checks";
+
 /// The fraud step's verdict.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FraudDecision {

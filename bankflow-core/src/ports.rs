@@ -310,6 +310,16 @@ pub trait IdentityRepo: Send {
         now: DateTime<Utc>,
         limit: u32,
     ) -> BankResult<Vec<SessionRecord>>;
+    /// True when `family` of `user` still has a row that is neither revoked nor expired at
+    /// `now`: the session its access tokens belong to is live. (A refresh rotates rows but
+    /// revokes none, so a live family always has one.) Checked on every authenticated
+    /// request, so it is one indexed lookup, not a list.
+    async fn session_family_live(
+        &mut self,
+        user: UserId,
+        family: SessionId,
+        now: DateTime<Utc>,
+    ) -> BankResult<bool>;
 
     /// Inserts a single-use code. `Duplicate("one-time code")` if the id exists.
     async fn insert_code(&mut self, code: &OneTimeCode) -> BankResult<()>;

@@ -306,7 +306,6 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
                 header::AUTHORIZATION,
                 header::CONTENT_TYPE,
                 HeaderName::from_static(state::IDEMPOTENCY_KEY),
-                HeaderName::from_static("x-device-id"),
             ])
             .expose_headers([header::RETRY_AFTER, header::CONTENT_DISPOSITION])
             .max_age(std::time::Duration::from_secs(600)),

@@ -199,7 +199,8 @@ impl<S: Send + Sync> FromRequestParts<S> for IdemKey {
     }
 }
 
-/// Caller context for fraud rules and the audit log.
+/// Caller context for fraud rules and the audit log. Extract it after [`Auth`]: the email
+/// and the device (the session) come from the authenticated caller.
 #[derive(Debug, Clone, Default)]
 pub struct Ctx(pub RequestContext);
 
@@ -219,15 +220,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
                 .map(|s| s.chars().take(256).collect::<String>())
         };
         let ip = parts.extensions.get::<ClientIp>().map(|c| c.0.to_string());
-        let device_id = parts
-            .headers
-            .get("x-device-id")
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(128).collect::<String>());
-        let email = parts
-            .extensions
-            .get::<Auth>()
-            .map(|a| a.claims.email.clone());
+        let auth = parts.extensions.get::<Auth>();
+        // The device fraud lists match is the login session the server issued (signed into
+        // the token as `sid`, kept across refreshes), never a client header: a header would
+        // let anyone claim a whitelisted device.
+        let device_id = auth.and_then(|a| a.claims.sid.clone());
+        let email = auth.map(|a| a.claims.email.clone());
         Ok(Ctx(RequestContext {
             ip,
             user_agent: header_text(header::USER_AGENT),

@@ -202,6 +202,26 @@ impl IdentityRepo for PgUow {
         docs(&rows)
     }
 
+    async fn session_family_live(
+        &mut self,
+        user: UserId,
+        family: SessionId,
+        now: DateTime<Utc>,
+    ) -> BankResult<bool> {
+        // idx_sessions_user narrows to the user's few rows; no family index is needed.
+        let row = sqlx::query(
+            "SELECT 1 FROM sessions WHERE user_id = $1 AND family_id = $2 AND revoked_at IS NULL \
+             AND expires_at > $3 LIMIT 1",
+        )
+        .bind(user.0)
+        .bind(family.0)
+        .bind(now)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(row.is_some())
+    }
+
     async fn insert_code(&mut self, c: &OneTimeCode) -> BankResult<()> {
         self.before_write().await?;
         self.exec_guarded(sqlx::query(

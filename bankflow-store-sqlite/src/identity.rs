@@ -250,6 +250,26 @@ impl IdentityRepo for SqliteUow {
         records(&rows)
     }
 
+    async fn session_family_live(
+        &mut self,
+        user: UserId,
+        family: SessionId,
+        now: DateTime<Utc>,
+    ) -> BankResult<bool> {
+        // idx_sessions_family serves the lookup.
+        let row = sqlx::query(
+            "SELECT 1 FROM sessions WHERE family_id = ? AND user_id = ? AND revoked_at IS NULL \
+             AND expires_at > ? LIMIT 1",
+        )
+        .bind(id(family.0))
+        .bind(id(user.0))
+        .bind(ts(&now))
+        .fetch_optional(self.unbuffered()?)
+        .await
+        .map_err(codec::err(None))?;
+        Ok(row.is_some())
+    }
+
     async fn insert_code(&mut self, code: &OneTimeCode) -> BankResult<()> {
         sqlx::query(
             "INSERT INTO one_time_codes (id, user_id, purpose, code_hash, used_at, created_at, record) \

@@ -5,7 +5,7 @@ use crate::audit::AuditEvent;
 use crate::auth::Actor;
 use crate::error::{BankError, BankResult};
 use crate::events::DomainEvent;
-use crate::fraud_port::{FraudAction, FraudInput, RequestContext};
+use crate::fraud_port::{FraudAction, FraudInput, RequestContext, FRAUD_REFUSAL};
 use crate::idempotency::{fingerprint, Fingerprinter, IdempotencyKey, IdempotentResponse};
 use crate::ids::AccountId;
 use crate::ledger::SystemAccount;
@@ -115,10 +115,10 @@ impl MoneyService<'_> {
         };
         let fraud = match decision.action {
             FraudAction::Block => {
-                let err = BankError::FraudBlocked(format!(
-                    "blocked by fraud rules: {}",
-                    decision.flags.join(", ")
-                ));
+                // The customer learns only that risk checks declined it: naming the rule or
+                // list hit that fired would teach how to get around it. Staff read both in
+                // the assessment (`fraud_score`) and the `fraud.detected` event.
+                let err = BankError::FraudBlocked(FRAUD_REFUSAL.into());
                 return movement::refused(stamp, m, false, &err);
             }
             FraudAction::Review => FraudOutcome::Review,

@@ -463,13 +463,15 @@ impl FraudService<'_> {
             })
     }
 
-    /// Scores a proposed transfer without moving money or recording anything (staff, or the
-    /// owner of the debited account).
+    /// Scores a proposed transfer without moving money or recording anything (staff only:
+    /// scores, rule names and list hits teach a customer how to evade the rules, and the
+    /// lookups would tell whether an account number exists). Refused before anything is read.
     pub async fn analyze_transaction(
         &self,
         actor: &Actor,
         p: &FraudProposal,
     ) -> BankResult<FraudDecision> {
+        actor.require_staff()?;
         let mut uow = self.store.begin(TxMode::Read).await?;
         let from = uow
             .account(p.from_account_id)
@@ -477,7 +479,6 @@ impl FraudService<'_> {
             .ok_or(BankError::NotFound {
                 resource: "account",
             })?;
-        actor.check_read(&from)?;
         let mut context = p.context.clone();
         let to = match &p.to {
             None => None,

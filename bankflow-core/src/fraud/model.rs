@@ -61,7 +61,8 @@ string_enum!(
     ListKind, "list" {
         /// Always block.
         Black = "BLACK",
-        /// Always allow (short-circuits every rule).
+        /// Allow despite the score and REVIEW rules; never despite a blacklist hit or a
+        /// BLOCK rule.
         White = "WHITE",
     }
 );

@@ -302,14 +302,7 @@ pub(crate) async fn score(
     now: DateTime<Utc>,
 ) -> BankResult<FraudDecision> {
     let hits = uow.find_list_entries(&list_keys(input)).await?;
-    if let Some(w) = hits.iter().find(|e| e.list == ListKind::White) {
-        return Ok(FraudDecision {
-            score: 0,
-            risk_level: RiskLevel::Low,
-            action: FraudAction::Allow,
-            flags: vec![format!("whitelist:{}", w.entry_type)],
-        });
-    }
+    let white = hits.iter().find(|e| e.list == ListKind::White);
     let black: Vec<String> = hits
         .iter()
         .filter(|e| e.list == ListKind::Black)
@@ -387,6 +380,18 @@ pub(crate) async fn score(
         if rule_action == FraudAction::Block {
             // Nothing a lower-priority rule says can soften a block.
             break;
+        }
+    }
+    // A whitelist entry vouches against the score, never against a blacklist hit or a rule
+    // that blocks: both are decisions about this party that a trusted key must not undo.
+    if let Some(w) = white {
+        if black.is_empty() && rule_action != FraudAction::Block {
+            return Ok(FraudDecision {
+                score: 0,
+                risk_level: RiskLevel::Low,
+                action: FraudAction::Allow,
+                flags: vec![format!("whitelist:{}", w.entry_type)],
+            });
         }
     }
     let score = (100 - ((keep_ppm + 5_000) / 10_000).min(100)) as u8;

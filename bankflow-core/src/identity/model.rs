@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::account::string_enum;
-use crate::auth::Role;
+use crate::auth::{Actor, Role};
 use crate::crypto::Sealed;
 use crate::error::{BankError, BankResult};
 use crate::ids::{CodeId, CustomerId, SessionId, UserId};
@@ -316,6 +316,44 @@ pub struct OneTimeCode {
     pub used_at: Option<DateTime<Utc>>,
     /// Issued.
     pub created_at: DateTime<Utc>,
+}
+
+/// A live login session as it stands now ([`super::IdentityService::live_session`]): the
+/// user's roles and customer profile as stored, not as they were when a token was signed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveSession {
+    /// The session's user.
+    pub user_id: UserId,
+    /// The user's roles now.
+    pub roles: Vec<Role>,
+    /// The user's customer profile now.
+    pub customer_id: Option<CustomerId>,
+}
+
+impl LiveSession {
+    /// The actor an access token issued with `granted` roles acts as: only the roles it was
+    /// issued with that the user still holds. A demotion takes effect on the next request; a
+    /// promotion needs a new token (sign-in or refresh), so a token never grants more than
+    /// it said. `Unauthorized` when no role is left.
+    pub fn actor(&self, granted: &[Role]) -> BankResult<Actor> {
+        let roles: Vec<Role> = self
+            .roles
+            .iter()
+            .filter(|r| granted.contains(r))
+            .copied()
+            .collect();
+        if roles.is_empty() {
+            return Err(BankError::Unauthorized(
+                "the user's roles changed; sign in again".into(),
+            ));
+        }
+        Ok(Actor {
+            user_id: Some(self.user_id),
+            customer_id: self.customer_id,
+            roles,
+            system: false,
+        })
+    }
 }
 
 /// The claims an access token carries; the HTTP adapter signs them (and adds iat/exp/iss/aud).

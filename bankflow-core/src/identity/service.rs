@@ -539,18 +539,7 @@ impl IdentityService<'_> {
     /// The claims for a user's access token (`Unauthorized` if the user is gone or disabled).
     pub async fn claims_for_user(&self, user: UserId) -> BankResult<Claims> {
         let mut uow = self.store.begin(TxMode::Read).await?;
-        let u = uow
-            .user(user)
-            .await?
-            .filter(|u| u.is_active)
-            .ok_or_else(|| BankError::Unauthorized("unknown user".into()))?;
-        let customer_id = uow.customer_by_user(user).await?.map(|c| c.id);
-        Ok(Claims {
-            sub: u.id,
-            email: u.email.to_string(),
-            roles: u.roles,
-            customer_id,
-        })
+        Inner::claims_in(&mut *uow, user).await
     }
 
     /// The [`Actor`] a user acts as, from current state (roles and customer profile as stored
@@ -699,6 +688,22 @@ impl Inner {
             last_login: u.last_login,
             created_at: u.created_at,
         }
+    }
+
+    /// A user's current claims in `uow` (`Unauthorized` if the user is gone or disabled).
+    pub(super) async fn claims_in(uow: &mut dyn UnitOfWork, user: UserId) -> BankResult<Claims> {
+        let u = uow
+            .user(user)
+            .await?
+            .filter(|u| u.is_active)
+            .ok_or_else(|| BankError::Unauthorized("unknown user".into()))?;
+        let customer_id = uow.customer_by_user(user).await?.map(|c| c.id);
+        Ok(Claims {
+            sub: u.id,
+            email: u.email.to_string(),
+            roles: u.roles,
+            customer_id,
+        })
     }
 
     pub(super) async fn load_user(uow: &mut dyn UnitOfWork, id: UserId) -> BankResult<UserRecord> {

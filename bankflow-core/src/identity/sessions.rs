@@ -11,8 +11,10 @@ use crate::crypto::{open, random_token, seal};
 use crate::error::{BankError, BankResult};
 use crate::fraud_port::RequestContext;
 use crate::identity::secrets::{check_totp, new_totp_secret, otpauth_url, totp_secret_base32};
-use crate::identity::{Claims, CodePurpose, Email, Password, SessionRecord, UserRecord};
-use crate::ids::SessionId;
+use crate::identity::{
+    Claims, CodePurpose, Email, LiveSession, Password, SessionRecord, UserRecord,
+};
+use crate::ids::{SessionId, UserId};
 use crate::notify::{vars, Delivery};
 use crate::ports::{TxMode, UnitOfWork};
 
@@ -110,6 +112,25 @@ impl IdentityService<'_> {
                 user_agent: s.user_agent,
             })
             .collect())
+    }
+
+    /// The session an access token names, as it stands now, for the edge to check on every
+    /// authenticated request: `Unauthorized` once the session family was revoked (logout,
+    /// revocation, refresh-token reuse, password reset) or expired, or the user is gone or
+    /// deactivated. One read unit; edges may cache the answer for a bounded few seconds.
+    pub async fn live_session(&self, user: UserId, session: SessionId) -> BankResult<LiveSession> {
+        let mut uow = self.store.begin(TxMode::Read).await?;
+        if !uow.session_family_live(user, session, self.now()).await? {
+            return Err(BankError::Unauthorized(
+                "the session has ended; sign in again".into(),
+            ));
+        }
+        let c = Inner::claims_in(&mut *uow, user).await?;
+        Ok(LiveSession {
+            user_id: c.sub,
+            roles: c.roles,
+            customer_id: c.customer_id,
+        })
     }
 
     /// Revokes one of the caller's sessions (`not_found` for anyone else's).

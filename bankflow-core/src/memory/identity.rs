@@ -168,6 +168,20 @@ impl IdentityRepo for MemoryUow {
         Ok(v)
     }
 
+    async fn session_family_live(
+        &mut self,
+        user: UserId,
+        family: SessionId,
+        now: DateTime<Utc>,
+    ) -> BankResult<bool> {
+        let st = &self.st().identity;
+        Ok(st.sessions_by_user.get(&user).is_some_and(|ids| {
+            ids.iter()
+                .filter_map(|id| st.sessions.get(id))
+                .any(|s| s.family_id == family && s.revoked_at.is_none() && s.expires_at > now)
+        }))
+    }
+
     async fn insert_code(&mut self, code: &OneTimeCode) -> BankResult<()> {
         let st = &mut self.st_mut()?.identity;
         if st.codes.contains_key(&code.id) {

@@ -134,6 +134,21 @@ pub async fn sessions_rotation_queries(store: Arc<dyn Store>) {
         1,
         "limit"
     );
+    let at = t0() + Duration::seconds(5);
+    assert!(
+        r.session_family_live(uid(10), s1.family_id, at)
+            .await
+            .unwrap(),
+        "a rotated row's successor keeps the family live"
+    );
+    assert!(!r
+        .session_family_live(uid(11), s1.family_id, at)
+        .await
+        .unwrap());
+    assert!(!r
+        .session_family_live(uid(10), s1.family_id, t0() + Duration::days(8))
+        .await
+        .unwrap());
     drop(r);
 
     let mut u = write(&store).await;
@@ -160,6 +175,12 @@ pub async fn sessions_rotation_queries(store: Arc<dyn Store>) {
     assert_eq!(u.revoke_user_sessions(uid(10), t0()).await.unwrap(), 1);
     u.commit().await.unwrap();
     let mut r = read(&store).await;
+    for family in [s1.family_id, s3.family_id] {
+        assert!(
+            !r.session_family_live(uid(10), family, t0()).await.unwrap(),
+            "revoked families are not live"
+        );
+    }
     assert_eq!(
         r.session_by_token_hash("hash-2")
             .await

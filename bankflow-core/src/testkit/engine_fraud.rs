@@ -190,7 +190,7 @@ pub async fn without_rules_everything_is_allowed_and_nothing_recorded(store: Arc
     assert_eq!((score.score, score.action), (0, FraudAction::Allow));
 }
 
-pub async fn blacklist_blocks_and_whitelist_short_circuits(store: Arc<dyn Store>) {
+pub async fn blacklist_blocks_and_whitelist_vouches_only_against_the_score(store: Arc<dyn Store>) {
     let t = setup(store).await;
     t.bank
         .fraud()
@@ -233,9 +233,15 @@ pub async fn blacklist_blocks_and_whitelist_short_circuits(store: Arc<dyn Store>
         .await
         .unwrap_err();
     assert_eq!(err.code(), "fraud_blocked");
+    // The customer is not told which rule or list fired (issue #16, finding 3).
+    assert_eq!(err.to_string(), crate::fraud_port::FRAUD_REFUSAL);
     let failed = t.last_txn(t.a).await;
     assert_eq!(failed.status, TransactionStatus::Failed);
     assert_eq!(failed.failure_code.as_deref(), Some("fraud_blocked"));
+    assert_eq!(
+        failed.reason.as_deref(),
+        Some(crate::fraud_port::FRAUD_REFUSAL)
+    );
     assert_eq!(t.available(t.a).await, before, "nothing moved");
     let types = t.event_types(failed.id.0).await;
     assert!(
@@ -250,7 +256,7 @@ pub async fn blacklist_blocks_and_whitelist_short_circuits(store: Arc<dyn Store>
     assert_eq!((score.score, score.action), (100, FraudAction::Block));
     assert!(score.flags[0].contains("IP"));
 
-    // A whitelisted device wins over everything.
+    // A whitelisted device never beats the blacklist (issue #16, finding 2)...
     let w = t
         .bank
         .fraud()
@@ -263,8 +269,27 @@ pub async fn blacklist_blocks_and_whitelist_short_circuits(store: Arc<dyn Store>
         )
         .await
         .unwrap();
+    assert_eq!(
+        refusal_code(t.transfer_ctx(t.a, t.b, "25.00", ctx.clone()).await),
+        "fraud_blocked"
+    );
+    let still = t.last_txn(t.a).await;
+    assert!(t
+        .bank
+        .fraud()
+        .fraud_score(&t.admin, still.id)
+        .await
+        .unwrap()
+        .flags[0]
+        .contains("IP"));
+    // ... but it vouches against the score and REVIEW rules: "very large amount" holds
+    // others for review, not this device.
+    let trusted = RequestContext {
+        device_id: Some("dev-1".into()),
+        ..Default::default()
+    };
     let ok = t
-        .transfer_ctx(t.a, t.b, "25.00", ctx.clone())
+        .transfer_ctx(t.a, t.b, "60000.00", trusted.clone())
         .await
         .unwrap();
     assert_eq!(ok.status, TransactionStatus::Completed);
@@ -277,6 +302,39 @@ pub async fn blacklist_blocks_and_whitelist_short_circuits(store: Arc<dyn Store>
             .flags,
         vec!["whitelist:DEVICE".to_string()]
     );
+    // ... and never beats a rule that blocks.
+    let block = t
+        .bank
+        .fraud()
+        .create_fraud_rule(
+            &t.admin,
+            NewFraudRule {
+                rule_name: "block huge".into(),
+                rule_type: RuleType::AmountThreshold,
+                conditions: json!({"min_amount": "70000.00", "score": 10}),
+                action: FraudAction::Block,
+                priority: 950,
+                is_active: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        refusal_code(t.transfer_ctx(t.a, t.b, "70000.00", trusted).await),
+        "fraud_blocked"
+    );
+    t.bank
+        .fraud()
+        .update_fraud_rule(
+            &t.admin,
+            block.id,
+            FraudRulePatch {
+                is_active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     t.bank
         .fraud()
         .remove_list_entry(&t.admin, w.id)
@@ -603,20 +661,23 @@ pub async fn new_account_and_first_time_payee_rules_and_analyze_only(store: Arc<
         .unwrap()
         .flags
         .is_empty());
-    // Owners may analyze their own account; strangers get not_found.
-    let stranger = Actor::customer(
+    // Analysis is for staff (issue #16, finding 3): a customer is refused before any lookup,
+    // so the answer is the same for an account that exists and one that does not.
+    let customer = Actor::customer(
         UserId(uuid::Uuid::from_u128(77)),
         Some(CustomerId(uuid::Uuid::from_u128(77))),
     );
-    assert_eq!(
-        refusal_code(
-            t.bank
-                .fraud()
-                .analyze_transaction(&stranger, &analyze(t.a, "1.00"))
-                .await
-        ),
-        "not_found"
-    );
+    for account in [t.a, AccountId(uuid::Uuid::from_u128(78))] {
+        assert_eq!(
+            refusal_code(
+                t.bank
+                    .fraud()
+                    .analyze_transaction(&customer, &analyze(account, "1.00"))
+                    .await
+            ),
+            "forbidden"
+        );
+    }
     t.clock.advance(Duration::days(8));
     assert!(t
         .bank

@@ -35,10 +35,13 @@ async fn review_case_is_released_by_an_admin_and_blacklists_block() {
     let rules = app.get("/api/v1/fraud/rules", &admin).await.json();
     assert_eq!(rules["items"].as_array().unwrap().len(), 1);
 
-    // Analyze scores without moving money.
-    let d = app
-        .post("/api/v1/fraud/analyze", &alice, json!({"from_account_id": a, "to_account_id": b, "amount": "2000.00", "currency": "USD"}))
-        .await;
+    // Analyze scores without moving money (staff only: issue #16, finding 3).
+    let proposal =
+        json!({"from_account_id": a, "to_account_id": b, "amount": "2000.00", "currency": "USD"});
+    app.post("/api/v1/fraud/analyze", &alice, proposal.clone())
+        .await
+        .assert_problem(403, "forbidden");
+    let d = app.post("/api/v1/fraud/analyze", &admin, proposal).await;
     assert_eq!(d.status, StatusCode::OK, "{}", d.text());
     assert_eq!(d.json()["action"], "REVIEW");
     assert_eq!(app.balance(&alice, &a).await, "5000.00");
