@@ -71,6 +71,18 @@ mod webhook;
 use ctx::*;
 use log::*;
 
+/// Retention: the keys of the at most `limit` (capped at `PURGE_BATCH_MAX`) oldest of `rows`,
+/// ordered by `(created_at, key)`: the order of the SQL stores' `ORDER BY created_at, id LIMIT`.
+fn oldest_first<K: Ord + Copy>(
+    rows: impl Iterator<Item = (DateTime<Utc>, K)>,
+    limit: u32,
+) -> Vec<K> {
+    let mut old: Vec<(DateTime<Utc>, K)> = rows.collect();
+    old.sort_unstable();
+    old.truncate(limit.min(crate::ports::PURGE_BATCH_MAX) as usize);
+    old.into_iter().map(|(_, k)| k).collect()
+}
+
 #[derive(Clone, Copy, Debug)]
 struct PostingRow {
     seq: i64,

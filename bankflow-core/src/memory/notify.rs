@@ -125,18 +125,16 @@ impl NotificationRepo for MemoryUow {
     }
 
     async fn purge_notifications(&mut self, before: DateTime<Utc>, limit: u32) -> BankResult<u64> {
-        let limit = limit.min(crate::ports::PURGE_BATCH_MAX) as usize;
         let st = &mut self.st_mut()?.notify;
-        let mut old: Vec<(DateTime<Utc>, NotificationId)> = st
-            .notifications
-            .values()
-            .filter(|n| n.created_at < before && n.status != NotificationStatus::Pending)
-            .map(|n| (n.created_at, n.id))
-            .collect();
-        old.sort();
-        old.truncate(limit);
+        let old = oldest_first(
+            st.notifications
+                .values()
+                .filter(|n| n.created_at < before && n.status != NotificationStatus::Pending)
+                .map(|n| (n.created_at, n.id)),
+            limit,
+        );
         let mut undo = Vec::with_capacity(old.len());
-        for (_, id) in &old {
+        for id in &old {
             let prev = set_notification(st, *id, None);
             undo.push(CtxUndo::Notification(*id, prev.map(Box::new)));
         }

@@ -197,18 +197,16 @@ impl WebhookRepo for MemoryUow {
     }
 
     async fn purge_deliveries(&mut self, before: DateTime<Utc>, limit: u32) -> BankResult<u64> {
-        let limit = limit.min(crate::ports::PURGE_BATCH_MAX) as usize;
         let w = &mut self.st_mut()?.webhooks;
-        let mut old: Vec<(DateTime<Utc>, Uuid)> = w
-            .deliveries
-            .values()
-            .filter(|d| d.created_at < before && d.status != DeliveryStatus::Pending)
-            .map(|d| (d.created_at, d.id))
-            .collect();
-        old.sort();
-        old.truncate(limit);
+        let old = oldest_first(
+            w.deliveries
+                .values()
+                .filter(|d| d.created_at < before && d.status != DeliveryStatus::Pending)
+                .map(|d| (d.created_at, d.id)),
+            limit,
+        );
         let mut undo = Vec::with_capacity(old.len());
-        for (_, id) in &old {
+        for id in &old {
             if let Some(row) = w.drop_delivery(*id) {
                 undo.push(WebhookUndo::Delivery(*id, Some(Box::new(row))));
             }
