@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use bankflow_core::notify::{render, Channel, Notifier, OutgoingMessage, REDACTED, TEMPLATES};
+use bankflow_core::notify::{
+    render, ChannelRouter, Notifier, OutgoingMessage, REDACTED, TEMPLATES,
+};
 use bankflow_core::{BankError, BankResult};
 use bankflow_smtp::{SmtpNotifier, SmtpOptions, TlsMode, SMTP_TIMEOUT_MS_DEFAULT};
 use clap::Args;
@@ -54,25 +56,23 @@ pub struct NotifyArgs {
 }
 
 impl NotifyArgs {
-    /// The server's notifier: SMTP for email when a host is set; the mail drop (when asked
-    /// for) for every channel without a provider; otherwise [`NoProvider`].
+    /// The server's notifier: the engine's [`ChannelRouter`] with SMTP for email when a host is
+    /// set and the mail drop (when asked for) for every channel still without a provider; a
+    /// channel with neither fails its sends, so a missing configuration shows in the history.
     pub fn notifier(&self, data_dir: &Path) -> Result<Arc<dyn Notifier>, CliError> {
-        let fallback: Arc<dyn Notifier> = if self.mail_drop {
+        let mut router = ChannelRouter::default();
+        if let Some(options) = self.smtp_options()? {
+            tracing::info!(host = %options.host, tls = ?options.tls, "email: SMTP");
+            router.email = Some(Arc::new(SmtpNotifier::new(&options)?));
+        }
+        if self.mail_drop {
             tracing::warn!(
                 "notifications: development mail drop in the data dir (secrets redacted)"
             );
-            Arc::new(MailDropNotifier::new(data_dir.join("mail"))?)
-        } else {
-            Arc::new(NoProvider)
-        };
-        let Some(options) = self.smtp_options()? else {
-            return Ok(fallback);
-        };
-        tracing::info!(host = %options.host, tls = ?options.tls, "email: SMTP");
-        Ok(Arc::new(ChannelNotifier {
-            email: Arc::new(SmtpNotifier::new(&options)?),
-            other: fallback,
-        }))
+            let drop: Arc<dyn Notifier> = Arc::new(MailDropNotifier::new(data_dir.join("mail"))?);
+            router = router.or_else(&drop);
+        }
+        Ok(Arc::new(router))
     }
 
     fn smtp_options(&self) -> Result<Option<SmtpOptions>, CliError> {
@@ -100,39 +100,6 @@ impl NotifyArgs {
 
 /// Most messages kept in the mail drop; older files are removed first.
 pub const MAIL_DROP_KEEP_MAX: usize = 10_000;
-
-/// Email to one notifier, SMS and push to another.
-pub struct ChannelNotifier {
-    /// Delivers [`Channel::Email`].
-    pub email: Arc<dyn Notifier>,
-    /// Delivers every other channel.
-    pub other: Arc<dyn Notifier>,
-}
-
-#[async_trait]
-impl Notifier for ChannelNotifier {
-    async fn send(&self, m: &OutgoingMessage) -> BankResult<()> {
-        match m.channel {
-            Channel::Email => self.email.send(m).await,
-            _ => self.other.send(m).await,
-        }
-    }
-}
-
-/// A channel without a provider: every send fails (and is retried, then `failed`), so a
-/// missing configuration shows in the history and the delivery metrics.
-#[derive(Debug, Default)]
-pub struct NoProvider;
-
-#[async_trait]
-impl Notifier for NoProvider {
-    async fn send(&self, m: &OutgoingMessage) -> BankResult<()> {
-        Err(BankError::internal(format!(
-            "no provider is configured for the {} channel",
-            m.channel
-        )))
-    }
-}
 
 /// Delivers messages as files in a mail-drop directory (one file per message, mode 0600),
 /// the way development mail backends do. Secrets never reach the disk: the secret variable of
@@ -247,6 +214,7 @@ fn redact_var(template: &str, secret: &str, text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bankflow_core::notify::Channel;
 
     fn msg(subject: &str, body: &str) -> OutgoingMessage {
         OutgoingMessage {
