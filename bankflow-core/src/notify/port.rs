@@ -148,8 +148,8 @@ pub fn no_provider(channel: Channel) -> BankError {
 }
 
 /// The one channel router: each message to the notifier of its channel. A channel left
-/// `None` refuses with [`no_provider`]. Every edge (server, bindings) composes its adapters
-/// with this instead of its own routing.
+/// `None` refuses with [`no_provider`]. The server composes its notifiers with this (the
+/// bindings' SMTP routing does not use it yet).
 #[derive(Clone, Default)]
 pub struct ChannelRouter {
     /// Delivers [`Channel::Email`].
