@@ -51,8 +51,8 @@ pub use state::{AppState, Auth, HttpConfig};
 
 use ratelimit::{LimitClass, Verdict};
 use routes::{
-    accounts, admin, auth, customers, fraud, notifications, scheduled, system, transactions,
-    webhooks,
+    accounts, admin, auth, customers, devices, fraud, notifications, scheduled, system,
+    transactions, webhooks,
 };
 use state::ClientIp;
 
@@ -136,6 +136,14 @@ fn api_routes() -> Router<AppState> {
         .route(
             "/notifications/preferences",
             get(notifications::preferences).put(notifications::set_preferences),
+        )
+        .route(
+            "/notifications/devices",
+            post(devices::register_device).get(devices::devices),
+        )
+        .route(
+            "/notifications/devices/{id}",
+            delete(devices::unregister_device),
         )
         .route("/notifications/templates", get(notifications::templates))
         .route("/notifications/stream", get(notifications::stream))

@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 use crate::dto;
 use crate::error::Problem;
 use crate::routes::{
-    accounts, admin, auth, customers, fraud, notifications, scheduled, system, transactions,
-    webhooks,
+    accounts, admin, auth, customers, devices, fraud, notifications, scheduled, system,
+    transactions, webhooks,
 };
 use crate::schema;
 
@@ -47,6 +47,7 @@ impl Modify for BearerAuth {
         notifications::mine, notifications::of_user, notifications::read, notifications::preferences,
         notifications::set_preferences, notifications::templates, notifications::stream, notifications::send_email,
         notifications::send_sms, notifications::send_push, notifications::send_in_app,
+        devices::register_device, devices::devices, devices::unregister_device,
         system::healthz, system::readyz, system::metrics,
         accounts::open, accounts::list, accounts::get, accounts::of_user, accounts::of_customer, accounts::balance,
         accounts::statement, accounts::freeze, accounts::unfreeze, accounts::limits, accounts::close,
@@ -256,6 +257,14 @@ const LINKS: &[(&[&str], &[LinkSpec])] = &[
     (
         &["mine"],
         &[link("MarkRead", "read", &[("id", FIRST_ITEM_ID)])],
+    ),
+    (
+        &["register_device"],
+        &[link(
+            "UnregisterDevice",
+            "unregister_device",
+            &[("id", BODY_ID)],
+        )],
     ),
     (
         &["cases"],

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod auth;
 pub mod customers;
+pub mod devices;
 pub mod fraud;
 pub mod notifications;
 pub mod scheduled;

@@ -1,5 +1,6 @@
 //! HTTP integration tests: the whole Router driven with `oneshot`, no socket.
 
+mod devices;
 mod fraud;
 mod helpers;
 mod journey;
