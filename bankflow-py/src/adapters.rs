@@ -1,16 +1,16 @@
 //! The adapters a Python program can plug into its engine: SMTP email (`Bank.open(smtp=…)`),
 //! S3 documents (`Bank.open(documents_url="s3://…")`) and the Kafka outbox relay
 //! (`KafkaRelay`). Each option is translated into the adapter crate's own settings, which
-//! check them; the behaviour is the adapters' and the engine's.
+//! check them; the behaviour is the adapters' and the engine's, and the glue that runs them
+//! on this module's runtime is `bankflow-embed`'s (shared with the Node binding).
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use bankflow_core::customer::DocumentStore;
-use bankflow_core::notify::{Channel, MemoryNotifier, Notifier, OutgoingMessage};
-use bankflow_core::{BankError, BankResult, EventSink};
-use bankflow_kafka::{CreateTopics, KafkaConfig, KafkaSink};
-use bankflow_smtp::{SmtpNotifier, SmtpOptions, TlsMode, SMTP_TIMEOUT_MS_DEFAULT};
+use bankflow_core::notify::Notifier;
+use bankflow_core::{BankError, BankResult};
+use bankflow_embed::{EdgeRuntime, NotifyOptions, Relay, RelayOptions, RELAY_LIMIT_MAX};
+use bankflow_smtp::{SmtpOptions, TlsMode, SMTP_TIMEOUT_MS_DEFAULT};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -86,95 +86,31 @@ pub(crate) fn smtp_options(smtp: &Bound<'_, PyDict>) -> BankResult<SmtpOptions> 
     Ok(o)
 }
 
-/// An adapter dropped inside the shared runtime: the engine (and so its adapters) is dropped
-/// by Python's GC on a Python thread, where the SMTP pool and the S3 client would otherwise
-/// find no runtime to wind down on (and panic).
-pub(crate) struct OnRuntime<T>(Option<T>);
+/// The shared runtime (`crate::runtime`), entered for the adapters' drops: the engine (and so
+/// its adapters) is dropped by Python's GC on a Python thread.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct SharedRuntime;
 
-impl<T> OnRuntime<T> {
-    pub(crate) fn new(inner: T) -> OnRuntime<T> {
-        OnRuntime(Some(inner))
-    }
-
-    fn inner(&self) -> BankResult<&T> {
-        self.0
-            .as_ref()
-            .ok_or_else(|| BankError::internal("adapter already dropped"))
-    }
-}
-
-impl<T> Drop for OnRuntime<T> {
-    fn drop(&mut self) {
+impl EdgeRuntime for SharedRuntime {
+    fn within<R>(&self, f: impl FnOnce() -> R) -> R {
         let _guard = crate::runtime::enter();
-        drop(self.0.take());
+        f()
     }
 }
 
-#[async_trait]
-impl<T: Notifier> Notifier for OnRuntime<T> {
-    async fn send(&self, m: &OutgoingMessage) -> BankResult<()> {
-        self.inner()?.send(m).await
-    }
-}
-
-#[async_trait]
-impl<T: DocumentStore> DocumentStore for OnRuntime<T> {
-    async fn put(&self, key: &str, bytes: &[u8]) -> BankResult<()> {
-        self.inner()?.put(key, bytes).await
-    }
-    async fn get(&self, key: &str) -> BankResult<Option<Vec<u8>>> {
-        self.inner()?.get(key).await
-    }
-    async fn delete(&self, key: &str) -> BankResult<()> {
-        self.inner()?.delete(key).await
-    }
-}
-
-/// Email over SMTP; every other channel (SMS, push) stays with the engine's default in-memory
-/// notifier, as it was before SMTP was configured, instead of failing on the SMTP adapter.
-pub(crate) struct EmailOverSmtp {
-    smtp: SmtpNotifier,
-    other: MemoryNotifier,
-}
-
-impl EmailOverSmtp {
-    /// Needs the tokio runtime (the SMTP connection pool lives on it): call inside `block_on`.
-    pub(crate) fn new(options: &SmtpOptions) -> BankResult<EmailOverSmtp> {
-        Ok(EmailOverSmtp {
-            smtp: SmtpNotifier::new(options)?,
-            other: MemoryNotifier::default(),
-        })
-    }
-}
-
-#[async_trait]
-impl Notifier for EmailOverSmtp {
-    async fn send(&self, m: &OutgoingMessage) -> BankResult<()> {
-        match m.channel {
-            Channel::Email => self.smtp.send(m).await,
-            _ => self.other.send(m).await,
-        }
-    }
+/// `Bank.open(smtp=…)`'s notifier (`None` without `smtp`): the engine's channel router with
+/// SMTP for email. Needs the tokio runtime (the SMTP connection pool lives on it): call inside
+/// `block_on`.
+pub(crate) fn email_notifier(smtp: Option<SmtpOptions>) -> BankResult<Option<Arc<dyn Notifier>>> {
+    smtp.map(|o| bankflow_embed::notifier(&NotifyOptions { smtp: Some(o) }, &SharedRuntime))
+        .transpose()
 }
 
 /// `documents_url`: an `s3://BUCKET[/PREFIX]?endpoint=…&region=…&allow_http=true` URL
 /// (credentials from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`). Call inside `block_on`.
 pub(crate) fn document_store(url: &str) -> BankResult<Arc<dyn DocumentStore>> {
-    let config = bankflow_s3::S3Config::from_url(url)?;
-    Ok(Arc::new(OnRuntime::new(bankflow_s3::S3DocumentStore::new(
-        &config,
-    )?)))
+    bankflow_embed::document_store(url, SharedRuntime)
 }
-
-/// Most events one `run_once` relays (the server's relay batch).
-pub const RELAY_LIMIT_MAX: u32 = 500;
-/// How long a claimed batch stays this relay's before another may take it over.
-pub const RELAY_LEASE_S: i64 = 30;
-/// Longest one batch may wait for the broker's acknowledgement: below the lease, so no other
-/// relay takes a batch over while it is still being published.
-pub const PUBLISH_TIMEOUT_MS_MAX: u64 = 20_000;
-/// Most partitions of a topic the relay creates.
-pub const CREATE_TOPICS_PARTITIONS_MAX: i32 = 10_000;
 
 // `KafkaRelay`'s literal defaults are the adapter's and the server's.
 const _: () = assert!(bankflow_kafka::PUBLISH_TIMEOUT_MS_DEFAULT == 10_000);
@@ -185,15 +121,14 @@ const _: () = assert!(RELAY_LIMIT_MAX == 500);
 /// only after the broker acknowledged them; a failed step raises and leaves them in the outbox.
 #[pyclass(frozen, module = "bankflow")]
 pub struct KafkaRelay {
-    bank: bankflow_core::Bank,
-    sink: Arc<OnRuntime<KafkaSink>>,
+    relay: Relay<SharedRuntime>,
 }
 
 #[pymethods]
 impl KafkaRelay {
     #[new]
     // Literal defaults, so the text signature (and the stubs) show them: 10000 is
-    // `bankflow_kafka::PUBLISH_TIMEOUT_MS_DEFAULT` (checked at compile time below).
+    // `bankflow_kafka::PUBLISH_TIMEOUT_MS_DEFAULT` (checked at compile time above).
     #[pyo3(signature = (bank, brokers, *, topic_prefix="", client_id="bankflow", publish_timeout_ms=10000, create_topics_partitions=None))]
     fn new(
         py: Python<'_>,
@@ -204,75 +139,23 @@ impl KafkaRelay {
         publish_timeout_ms: u64,
         create_topics_partitions: Option<i32>,
     ) -> PyResult<KafkaRelay> {
-        let sink = ok(
-            py,
-            relay_sink(
-                brokers,
-                topic_prefix.to_string(),
-                client_id.to_string(),
-                publish_timeout_ms,
-                create_topics_partitions,
-            ),
-        )?;
-        Ok(KafkaRelay {
-            bank: bank.bank.clone(),
-            sink: Arc::new(OnRuntime::new(sink)),
-        })
+        let mut o = RelayOptions::new(brokers);
+        o.topic_prefix = topic_prefix.to_string();
+        o.client_id = client_id.to_string();
+        o.publish_timeout_ms = publish_timeout_ms;
+        o.create_topics_partitions = create_topics_partitions.map(i64::from);
+        let relay = ok(py, Relay::new(bank.bank.clone(), o, SharedRuntime))?;
+        Ok(KafkaRelay { relay })
     }
 
-    /// One relay step: publishes up to `limit` (1 to [`RELAY_LIMIT_MAX`], the default) outbox events; returns how many.
+    /// One relay step: publishes up to `limit` (1 to 500, the default) outbox events; returns how many.
     /// Raises (the events stay in the outbox) when the broker did not acknowledge them.
     #[pyo3(signature = (limit=500))]
     fn run_once(&self, py: Python<'_>, limit: u32) -> PyResult<usize> {
-        if limit == 0 || limit > RELAY_LIMIT_MAX {
-            return ok(
-                py,
-                Err(BankError::LimitExceeded(format!(
-                    "limit must be 1 to {RELAY_LIMIT_MAX}"
-                ))),
-            );
-        }
-        let (bank, sink) = (self.bank.clone(), self.sink.clone());
+        let relay = self.relay.clone();
         ok(
             py,
-            block_on(py, move || async move {
-                let sinks: [&dyn EventSink; 1] = [sink.inner()?];
-                bank.maintenance()
-                    .relay_outbox_to(&sinks, limit, chrono::Duration::seconds(RELAY_LEASE_S))
-                    .await
-            }),
+            block_on(py, move || async move { relay.run_once(limit).await }),
         )
     }
-}
-
-fn relay_sink(
-    brokers: Vec<String>,
-    topic_prefix: String,
-    client_id: String,
-    publish_timeout_ms: u64,
-    create_topics_partitions: Option<i32>,
-) -> BankResult<KafkaSink> {
-    if publish_timeout_ms == 0 || publish_timeout_ms > PUBLISH_TIMEOUT_MS_MAX {
-        return Err(invalid(
-            "publish_timeout_ms",
-            format!("must be 1 to {PUBLISH_TIMEOUT_MS_MAX}"),
-        ));
-    }
-    if let Some(p) = create_topics_partitions {
-        if !(1..=CREATE_TOPICS_PARTITIONS_MAX).contains(&p) {
-            return Err(invalid(
-                "create_topics_partitions",
-                format!("must be 1 to {CREATE_TOPICS_PARTITIONS_MAX}"),
-            ));
-        }
-    }
-    let mut c = KafkaConfig::new(brokers.iter().map(|b| b.trim().to_string()).collect());
-    c.client_id = client_id;
-    c.topic_prefix = topic_prefix;
-    c.publish_timeout_ms = publish_timeout_ms;
-    c.create_topics = create_topics_partitions.map(|partitions| CreateTopics {
-        partitions,
-        replication_factor: 1,
-    });
-    KafkaSink::new(c)
 }

@@ -188,10 +188,7 @@ impl Bank {
             py,
             block_on(py, move || async move {
                 // The adapters need the runtime (connection pools); build them on it.
-                let notifier = match smtp {
-                    Some(o) => Some(crate::adapters::EmailOverSmtp::new(&o)?),
-                    None => None,
-                };
+                let notifier = crate::adapters::email_notifier(smtp)?;
                 let documents = match documents_url.as_deref() {
                     Some(url) => Some(crate::adapters::document_store(url)?),
                     None => None,
@@ -210,7 +207,7 @@ impl Bank {
             builder = builder.keys(keys);
         }
         if let Some(n) = notifier {
-            builder = builder.notifier(Arc::new(crate::adapters::OnRuntime::new(n)));
+            builder = builder.notifier(n);
         }
         if let Some(d) = documents {
             builder = builder.documents(d);

@@ -148,8 +148,8 @@ pub fn no_provider(channel: Channel) -> BankError {
 }
 
 /// The one channel router: each message to the notifier of its channel. A channel left
-/// `None` refuses with [`no_provider`]. The server composes its notifiers with this (the
-/// bindings' SMTP routing does not use it yet).
+/// `None` refuses with [`no_provider`]. Every edge composes its notifiers with this: the
+/// server (`bankflow serve`) and the Python and Node bindings (through `bankflow-embed`).
 #[derive(Clone, Default)]
 pub struct ChannelRouter {
     /// Delivers [`Channel::Email`].
