@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use bankflow_core::ids::SessionId;
 use bankflow_core::{Actor, CustomerId, Role, UserId};
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -78,6 +79,11 @@ impl Claims {
             roles,
             system: false,
         })
+    }
+
+    /// The login session the token was issued in (`None`: no `sid`, or not a session id).
+    pub fn session_id(&self) -> Option<SessionId> {
+        self.sid.as_deref().and_then(|s| SessionId::parse(s).ok())
     }
 }
 

@@ -29,6 +29,7 @@ pub mod render;
 pub mod routes;
 pub mod schema;
 pub mod serve;
+pub mod sessions;
 pub mod state;
 pub mod telemetry;
 pub mod tls;

@@ -18,6 +18,7 @@ use crate::error::ApiError;
 use crate::jwt::{Claims, JwtKeys};
 use crate::metrics::Metrics;
 use crate::ratelimit::{Limiter, RateLimiter, RateLimits};
+use crate::sessions::SessionCache;
 
 /// Everything handlers share. Cheap to clone.
 #[derive(Clone)]
@@ -34,6 +35,8 @@ pub struct AppState {
     pub config: Arc<HttpConfig>,
     /// Wakes notification streams.
     pub feed: Arc<FeedSignal>,
+    /// Live-session answers, cached for a bounded few seconds.
+    pub sessions: Arc<SessionCache>,
     /// Turns true when the server shuts down (ends long-lived streams).
     pub shutdown: watch::Receiver<bool>,
     shutdown_tx: Arc<watch::Sender<bool>>,
@@ -51,6 +54,7 @@ impl AppState {
             metrics: Arc::new(Metrics::init()),
             config: Arc::new(config),
             feed: Arc::new(FeedSignal::new()),
+            sessions: Arc::new(SessionCache::default()),
             shutdown,
             shutdown_tx: Arc::new(shutdown_tx),
         }
@@ -136,24 +140,25 @@ impl FromRequestParts<AppState> for Auth {
         let token =
             bearer_token(parts).ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
         let claims = state.jwt.verify(&token)?;
-        let mut actor = claims.actor()?;
-        if actor.customer_id.is_none() && !actor.is_staff() {
-            // A token signed before the user created their customer profile: use the current
-            // one, so the profile works at once and not only after the next refresh.
-            if let Some(user) = actor.user_id {
-                match state.bank.identity().actor_for_user(user).await {
-                    Ok(current) => actor.customer_id = current.customer_id,
-                    Err(bankflow_core::BankError::Unauthorized(_)) => {
-                        return Err(ApiError::unauthorized("invalid or expired access token"))
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
+        let actor = live_actor(state, &claims).await?;
         let auth = Auth { actor, claims };
         parts.extensions.insert(auth.clone());
         Ok(auth)
     }
+}
+
+/// The principal a verified token acts as now: its session must still stand (logout,
+/// revocation, password reset and refresh-token reuse end it), and it keeps only the roles it
+/// was issued with that the user still holds, with the user's current customer profile.
+async fn live_actor(state: &AppState, claims: &Claims) -> Result<Actor, ApiError> {
+    let signed = claims.actor()?;
+    let (Some(user), Some(sid)) = (signed.user_id, claims.session_id()) else {
+        return Err(ApiError::unauthorized(
+            "the token names no session; sign in again",
+        ));
+    };
+    let live = state.sessions.live(&state.bank, user, sid).await?;
+    Ok(live.actor(&signed.roles)?)
 }
 
 /// The caller if a valid token is present; anonymous otherwise. Used where both are served.

@@ -163,11 +163,12 @@ pub async fn set_roles(
         .map(|r| Role::parse(r))
         .collect::<Result<Vec<_>, _>>()?;
     let bank = s.bank.clone();
-    Ok(axum::Json(
+    let user =
         detached(async move { bank.identity().set_user_roles(&auth.actor, id, roles).await })
-            .await?
-            .into(),
-    ))
+            .await?;
+    // A demotion takes effect on the user's next request, not at their token's expiry.
+    s.sessions.forget_all();
+    Ok(axum::Json(user.into()))
 }
 
 /// Balances held in one currency.

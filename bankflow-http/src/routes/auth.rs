@@ -278,7 +278,10 @@ pub async fn refresh(
     Json(b): Json<RefreshBody>,
 ) -> ApiResult<axum::Json<TokenPairDto>> {
     let bank = s.bank.clone();
-    let t = detached(async move { bank.identity().refresh(&b.refresh_token, &ctx).await }).await?;
+    let t = detached(async move { bank.identity().refresh(&b.refresh_token, &ctx).await })
+        .await
+        // A refused refresh may be a reused token, which revokes its whole session.
+        .inspect_err(|_| s.sessions.forget_all())?;
     Ok(axum::Json(token_pair(&s, t)?))
 }
 
@@ -293,18 +296,11 @@ pub async fn logout(
 ) -> ApiResult<StatusCode> {
     let token = body.and_then(|b| b.refresh_token);
     let bank = s.bank.clone();
-    let sid = auth
-        .claims
-        .sid
-        .as_deref()
-        .and_then(|s| Uuid::parse_str(s).ok());
-    detached(async move {
+    let sid = auth.claims.session_id();
+    let ended = detached(async move {
         match (token, sid) {
             (Some(t), _) => bank.identity().logout(&t, &ctx).await,
-            (None, Some(sid)) => match bank
-                .identity()
-                .revoke_session(&auth.actor, SessionId(sid), &ctx)
-                .await
+            (None, Some(sid)) => match bank.identity().revoke_session(&auth.actor, sid, &ctx).await
             {
                 Err(BankError::NotFound { .. }) => Ok(()),
                 other => other,
@@ -312,7 +308,10 @@ pub async fn logout(
             (None, None) => Ok(()),
         }
     })
-    .await?;
+    .await;
+    // Whatever the outcome, the next request of any token re-reads its session.
+    s.sessions.forget_all();
+    ended?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -351,6 +350,8 @@ pub async fn reset(
             .await
     })
     .await?;
+    // The reset revoked every session of the user.
+    s.sessions.forget_all();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -479,5 +480,6 @@ pub async fn revoke_session(
             .await
     })
     .await?;
+    s.sessions.forget_all();
     Ok(StatusCode::NO_CONTENT)
 }

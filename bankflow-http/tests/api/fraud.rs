@@ -8,7 +8,7 @@ use crate::helpers::{key, TestApp};
 #[tokio::test]
 async fn review_case_is_released_by_an_admin_and_blacklists_block() {
     let app = TestApp::new();
-    let admin = app.admin_token();
+    let admin = app.admin_token().await;
     let (alice, _) = app.customer_token().await;
     let (bob, _) = app.customer_token().await;
     let a = app.open_account(&alice, "CHECKING").await["id"]

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use bankflow_core::customer::{DocumentType, NewCustomer};
-use bankflow_core::identity::RegisterRequest;
+use bankflow_core::identity::{LoginRequest, RegisterRequest};
 use bankflow_core::{Actor, Bank, CustomerId, MemoryStore, RequestContext, Role, Store, UserId};
 use bankflow_http::jwt::{JwtKeys, Subject};
 use bankflow_http::ratelimit::RateLimits;
@@ -89,19 +89,22 @@ impl TestApp {
         }
     }
 
-    pub fn token(&self, roles: Vec<Role>, customer_id: Option<CustomerId>) -> String {
-        let subject = Subject {
-            user_id: UserId(Uuid::now_v7()),
-            email: format!("{}@example.com", Uuid::new_v4().simple()),
-            roles,
-            customer_id,
-            session_id: None,
-        };
-        self.state.jwt.issue(&subject, Utc::now()).unwrap()
+    /// A token for a user who signed in: registered, given `roles` by the system, then
+    /// logged in, so the token names a live session exactly as a real sign-in's does (the
+    /// server refuses tokens whose session has ended).
+    pub async fn token(&self, roles: Vec<Role>) -> String {
+        let (user, email) = self.register_user().await;
+        self.state
+            .bank
+            .identity()
+            .set_user_roles(&Actor::system(), user, roles)
+            .await
+            .unwrap();
+        self.sign_in(&email).await
     }
 
-    pub fn admin_token(&self) -> String {
-        self.token(vec![Role::Admin], None)
+    pub async fn admin_token(&self) -> String {
+        self.token(vec![Role::Admin]).await
     }
 
     /// A registered customer whose KYC is approved (set up through the engine as the
@@ -109,20 +112,10 @@ impl TestApp {
     pub async fn customer_token(&self) -> (String, CustomerId) {
         let bank = &self.state.bank;
         let system = Actor::system();
-        let email = format!("{}@example.com", Uuid::new_v4().simple());
-        let req = RegisterRequest {
-            email: email.clone(),
-            password: PASSWORD.into(),
-            phone: None,
-        };
-        let user = bank
-            .identity()
-            .register(req, &RequestContext::default())
-            .await
-            .unwrap();
+        let (user, email) = self.register_user().await;
         let c = bank
             .customers()
-            .create_customer(&system, Some(user.id), new_customer())
+            .create_customer(&system, Some(user), new_customer())
             .await
             .unwrap();
         bank.customers()
@@ -131,14 +124,43 @@ impl TestApp {
             .unwrap();
         bank.customers().submit_kyc(&system, c.id).await.unwrap();
         bank.customers().approve_kyc(&system, c.id).await.unwrap();
-        let subject = Subject {
-            user_id: user.id,
-            email,
-            roles: vec![Role::Customer],
-            customer_id: Some(c.id),
-            session_id: None,
+        (self.sign_in(&email).await, c.id)
+    }
+
+    /// A new user (password [`PASSWORD`]) and their email.
+    async fn register_user(&self) -> (UserId, String) {
+        let email = format!("{}@example.com", Uuid::new_v4().simple());
+        let req = RegisterRequest {
+            email: email.clone(),
+            password: PASSWORD.into(),
+            phone: None,
         };
-        (self.state.jwt.issue(&subject, Utc::now()).unwrap(), c.id)
+        let user = self
+            .state
+            .bank
+            .identity()
+            .register(req, &RequestContext::default())
+            .await
+            .unwrap();
+        (user.id, email)
+    }
+
+    /// Signs `email` in through the engine and mints the access token the server would.
+    pub async fn sign_in(&self, email: &str) -> String {
+        let login = LoginRequest {
+            email: email.into(),
+            password: PASSWORD.into(),
+            mfa_code: None,
+        };
+        let t = self
+            .state
+            .bank
+            .identity()
+            .login(login, &RequestContext::default())
+            .await
+            .unwrap();
+        let subject = Subject::from_claims(t.claims, Some(t.session_id.0));
+        self.state.jwt.issue(&subject, Utc::now()).unwrap()
     }
 
     pub async fn call(

@@ -9,7 +9,7 @@ use crate::helpers::{key, TestApp};
 /// Open accounts → deposit → transfer → history → statement (json/csv/pdf) → reverse, with
 /// tokens minted for an admin and two customers.
 pub async fn money_journey(app: &TestApp) {
-    let admin = app.admin_token();
+    let admin = app.admin_token().await;
     let (alice, _) = app.customer_token().await;
     let (bob, _) = app.customer_token().await;
 
@@ -181,7 +181,7 @@ async fn money_journey_on_memory_store() {
 #[tokio::test]
 async fn two_phase_transfer_and_batch() {
     let app = TestApp::new();
-    let admin = app.admin_token();
+    let admin = app.admin_token().await;
     let (alice, _) = app.customer_token().await;
     let a = app.open_account(&alice, "CHECKING").await["id"]
         .as_str()
@@ -263,7 +263,7 @@ async fn two_phase_transfer_and_batch() {
 #[tokio::test]
 async fn history_pages_with_opaque_cursor() {
     let app = TestApp::new();
-    let admin = app.admin_token();
+    let admin = app.admin_token().await;
     let (alice, _) = app.customer_token().await;
     let a = app.open_account(&alice, "CHECKING").await["id"]
         .as_str()
@@ -324,7 +324,7 @@ pub async fn user_journey(app: &TestApp) {
             .as_str()
             .unwrap()
             .to_string(),
-        None => app.admin_token(),
+        None => app.admin_token().await,
     };
 
     let email = format!("Alice.{}@Example.com", uuid::Uuid::new_v4().simple());

@@ -8,5 +8,6 @@ mod notifications;
 mod payments;
 mod refusals;
 mod scheduled;
+mod sessions;
 mod stores;
 mod system;

@@ -18,7 +18,7 @@ fn user_of(app: &TestApp, token: &str) -> String {
 #[tokio::test]
 async fn history_read_marks_preferences_and_direct_sends() {
     let app = TestApp::new();
-    let admin = app.admin_token();
+    let admin = app.admin_token().await;
     let (alice, _) = app.customer_token().await;
     let uid = user_of(&app, &alice);
 
@@ -93,7 +93,7 @@ async fn history_read_marks_preferences_and_direct_sends() {
 #[tokio::test]
 async fn the_stream_delivers_new_in_app_notifications() {
     let app = TestApp::new();
-    let admin = app.admin_token();
+    let admin = app.admin_token().await;
     let (alice, _) = app.customer_token().await;
     let uid = user_of(&app, &alice);
 

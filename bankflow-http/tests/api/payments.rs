@@ -8,7 +8,7 @@ use crate::helpers::{key, TestApp};
 #[tokio::test]
 async fn a_customer_pays_a_payee_from_their_own_account_and_a_replay_moves_nothing() {
     let app = TestApp::new();
-    let admin = app.admin_token();
+    let admin = app.admin_token().await;
     let (token, _) = app.customer_token().await;
     let acc = app.open_account(&token, "CHECKING").await;
     let id = acc["id"].as_str().unwrap();
@@ -39,7 +39,7 @@ async fn a_customer_pays_a_payee_from_their_own_account_and_a_replay_moves_nothi
 #[tokio::test]
 async fn payments_are_refused_without_key_beyond_funds_from_others_accounts_and_with_bad_payees() {
     let app = TestApp::new();
-    let admin = app.admin_token();
+    let admin = app.admin_token().await;
     let (token, _) = app.customer_token().await;
     let (other, _) = app.customer_token().await;
     let acc = app.open_account(&token, "CHECKING").await;
@@ -88,7 +88,7 @@ async fn payments_are_refused_without_key_beyond_funds_from_others_accounts_and_
 #[tokio::test]
 async fn ach_and_wire_leave_through_the_external_endpoint_and_unknown_rails_are_refused() {
     let app = TestApp::new();
-    let admin = app.admin_token();
+    let admin = app.admin_token().await;
     let (token, _) = app.customer_token().await;
     let acc = app.open_account(&token, "CHECKING").await;
     let id = acc["id"].as_str().unwrap();

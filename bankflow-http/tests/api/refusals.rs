@@ -45,7 +45,7 @@ async fn missing_expired_forged_and_alg_none_tokens_are_401() {
         .assert_problem(401, "unauthorized");
 
     // alg: none with otherwise valid claims, and an HS512 token.
-    let valid = app.state.jwt.issue(&subject, Utc::now()).unwrap();
+    let valid = app.admin_token().await;
     let payload = valid.split('.').nth(1).unwrap();
     let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
     app.get("/api/v1/accounts", &format!("{none_header}.{payload}."))
@@ -83,7 +83,7 @@ async fn missing_expired_forged_and_alg_none_tokens_are_401() {
 #[tokio::test]
 async fn another_customers_resources_are_404() {
     let app = TestApp::new();
-    let admin = app.admin_token();
+    let admin = app.admin_token().await;
     let (alice, _) = app.customer_token().await;
     let (mallory, _) = app.customer_token().await;
     let a = app.open_account(&alice, "CHECKING").await;
@@ -145,7 +145,7 @@ async fn another_customers_resources_are_404() {
 #[tokio::test]
 async fn non_admins_are_403_on_admin_actions() {
     let app = TestApp::new();
-    let admin = app.admin_token();
+    let admin = app.admin_token().await;
     let (alice, _) = app.customer_token().await;
     let a = app.open_account(&alice, "CHECKING").await["id"]
         .as_str()
@@ -203,7 +203,7 @@ async fn non_admins_are_403_on_admin_actions() {
 #[tokio::test]
 async fn idempotent_replay_returns_the_first_response_and_conflicts_are_409() {
     let app = TestApp::new();
-    let admin = app.admin_token();
+    let admin = app.admin_token().await;
     let (alice, _) = app.customer_token().await;
     let a = app.open_account(&alice, "CHECKING").await["id"]
         .as_str()
@@ -248,7 +248,7 @@ async fn idempotent_replay_returns_the_first_response_and_conflicts_are_409() {
 #[tokio::test]
 async fn insufficient_funds_and_frozen_accounts_move_nothing() {
     let app = TestApp::new();
-    let admin = app.admin_token();
+    let admin = app.admin_token().await;
     let (alice, _) = app.customer_token().await;
     let a = app.open_account(&alice, "CHECKING").await["id"]
         .as_str()
@@ -356,7 +356,7 @@ async fn rate_limit_answers_429_with_retry_after() {
             auth_per_min: 2,
         },
     );
-    let admin = app.admin_token();
+    let admin = app.admin_token().await;
     for _ in 0..5 {
         assert_eq!(
             app.get("/api/v1/accounts", &admin).await.status,
@@ -369,7 +369,9 @@ async fn rate_limit_answers_429_with_retry_after() {
     assert!((1..=60).contains(&wait));
     // Another caller has its own bucket.
     assert_eq!(
-        app.get("/api/v1/accounts", &app.admin_token()).await.status,
+        app.get("/api/v1/accounts", &app.admin_token().await)
+            .await
+            .status,
         StatusCode::OK
     );
 }

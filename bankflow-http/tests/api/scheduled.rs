@@ -9,7 +9,7 @@ use crate::helpers::{key, TestApp};
 #[tokio::test]
 async fn a_customer_schedules_a_transfer_the_worker_runs_it_and_cancel_is_owner_only() {
     let app = TestApp::new();
-    let admin = app.admin_token();
+    let admin = app.admin_token().await;
     let (alice, alice_customer) = app.customer_token().await;
     let (bob, _) = app.customer_token().await;
     let a = app.open_account(&alice, "CHECKING").await["id"]
@@ -159,7 +159,7 @@ async fn scheduling_needs_a_key_a_known_frequency_and_a_start_that_is_not_past()
 #[tokio::test]
 async fn the_admin_overview_counts_the_bank_and_is_admin_only() {
     let app = TestApp::new();
-    let admin = app.admin_token();
+    let admin = app.admin_token().await;
     let (alice, _) = app.customer_token().await;
     let a = app.open_account(&alice, "CHECKING").await["id"]
         .as_str()

@@ -12,7 +12,7 @@ async fn health_readiness_and_metrics() {
     assert_eq!(h.json()["status"], "ok");
     let r = app.call(Method::GET, "/readyz", None, None, &[]).await;
     assert_eq!(r.status, StatusCode::OK);
-    let admin = app.admin_token();
+    let admin = app.admin_token().await;
     app.get("/api/v1/accounts", &admin).await;
     let m = app.call(Method::GET, "/metrics", None, None, &[]).await;
     assert_eq!(m.status, StatusCode::OK);
@@ -155,7 +155,7 @@ async fn the_web_app_is_served_with_spa_fallback() {
 #[tokio::test]
 async fn errors_below_the_handlers_are_problems_too() {
     let app = TestApp::new();
-    let admin = app.admin_token();
+    let admin = app.admin_token().await;
     let r = app
         .call(Method::PATCH, "/api/v1/accounts", Some(&admin), None, &[])
         .await;
