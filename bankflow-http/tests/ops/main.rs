@@ -6,6 +6,7 @@ mod documents;
 mod journey;
 mod shared_limits;
 mod smtp;
+mod sms_push;
 mod tls;
 mod webhooks;
 
