@@ -34,6 +34,7 @@ mod model_ops;
 mod repos;
 mod retention;
 mod schedules;
+mod security;
 mod store_proofs;
 mod webhooks;
 
@@ -79,6 +80,7 @@ pub mod engine_cases {
     pub use super::engine_fraud::*;
     pub use super::engine_identity::*;
     pub use super::engine_notify::*;
+    pub use super::security::*;
     pub use super::webhooks::webhook_secrets_are_sealed_in_the_raw_store;
 }
 
@@ -230,6 +232,11 @@ macro_rules! engine_context_tests {
             concurrent_admin_actions_keep_one_unbroken_chain,
             // webhooks
             webhook_secrets_are_sealed_in_the_raw_store,
+            // issue #16's engine findings
+            finding_4_kyc_verified_legal_name_is_locked_and_profile_edits_are_audited,
+            finding_12_accounts_per_customer_are_capped,
+            finding_12_customer_cannot_close_an_account_the_bank_froze,
+            finding_12_customer_money_movements_are_audited_in_their_unit,
         );
     };
     (@cases $factory:expr; $($case:ident),+ $(,)?) => {

@@ -36,6 +36,7 @@ impl MoneyService<'_> {
         Self::check_limits(req.account_type, req.currency, overdraft, req.daily_limit)?;
         self.check_customer_may_open(uow, actor, req.customer_id)
             .await?;
+        self.check_account_cap(uow, actor, req.customer_id).await?;
         let now = self.now();
         let mut last_err = BankError::internal("no attempt");
         // Random numbers collide rarely; a bounded number of retries settles it.
@@ -83,6 +84,34 @@ impl MoneyService<'_> {
         customer: CustomerId,
     ) -> BankResult<()> {
         self.customer_may_open(uow, actor, customer).await
+    }
+
+    /// Refuses a person opening one account more than [`ACCOUNTS_PER_CUSTOMER_MAX`] not
+    /// closed. One engine runs its opens one after another (group commit on PostgreSQL, the
+    /// write lock on SQLite and memory), so its count is exact; several engines over one
+    /// PostgreSQL database could overshoot by the opens they run at the same instant.
+    pub(crate) async fn check_account_cap(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        actor: &Actor,
+        customer: CustomerId,
+    ) -> BankResult<()> {
+        if actor.system {
+            return Ok(());
+        }
+        let held = uow
+            .accounts_of_customer(customer, crate::ports::ACCOUNTS_OF_CUSTOMER_MAX)
+            .await?;
+        let live = held
+            .iter()
+            .filter(|a| a.status != AccountStatus::Closed)
+            .count();
+        if live >= ACCOUNTS_PER_CUSTOMER_MAX as usize {
+            return Err(BankError::LimitExceeded(format!(
+                "a customer holds at most {ACCOUNTS_PER_CUSTOMER_MAX} accounts that are not closed"
+            )));
+        }
+        Ok(())
     }
 
     pub(crate) fn check_limits(
@@ -149,6 +178,13 @@ impl MoneyService<'_> {
             (AccountStatus::Frozen, AccountStatus::Active) => {
                 actor.require_admin()?;
                 EventType::AccountUnfrozen
+            }
+            (AccountStatus::Frozen, AccountStatus::Closed) if !actor.is_admin() => {
+                // The bank froze it (an investigation, a court order, KYC still pending):
+                // only the bank lifts that, and closing would be a way around it.
+                return Err(BankError::AccountFrozen(
+                    "the account is frozen: contact the bank to close it".into(),
+                ));
             }
             (AccountStatus::Active | AccountStatus::Frozen, AccountStatus::Closed) => {
                 if !a.balance.is_zero() || !a.held.is_zero() {

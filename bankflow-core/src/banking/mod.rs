@@ -13,6 +13,7 @@ mod movements;
 mod queries;
 mod resolve;
 mod service;
+mod trail;
 mod unit;
 
 pub(crate) use command::{Command, Outcome};

@@ -22,6 +22,10 @@ pub const BATCH_LEN_MAX: usize = 100;
 /// Most transfers one [`Bank::submit_transfers`] call takes: a bound on one write unit's
 /// size and on the memory a call holds (TigerBeetle's batch limit is of the same order).
 pub const SUBMIT_TRANSFERS_MAX: usize = 8_190;
+/// Most accounts one customer holds that are not closed (a closed account frees its place).
+/// Persons (customers and staff) are held to it; the system actor, trusted like a batch job,
+/// is not. Bounds what one self-service user can make the bank store and list.
+pub const ACCOUNTS_PER_CUSTOMER_MAX: u32 = 10;
 /// Most lines in one statement.
 pub const STATEMENT_LINES_MAX: usize = 10_000;
 /// Events a transfer emits (initiated, fraud passed, reserved, completed, balance x2...):

@@ -88,6 +88,17 @@ impl MoneyService<'_> {
             IdempotentResponse::Transaction(txn.clone()),
         )
         .await?;
+        if !actor.is_staff() {
+            // Boxed: the audit step's future would otherwise grow every transfer's.
+            let ev = self.audit_customer_movement(
+                uow,
+                actor,
+                "transaction.transfer",
+                &txn,
+                &req.context,
+            );
+            Box::pin(ev).await?;
+        }
         Ok(txn)
     }
 
@@ -378,6 +389,10 @@ impl MoneyService<'_> {
         }
         uow.release_savepoint().await?;
         let txns = self.persist(uow, set, planned, events).await?;
+        for t in &txns {
+            self.audit_customer_movement(uow, actor, "transaction.transfer", t, context)
+                .await?;
+        }
         self.idem_save(uow, scope, key, fp, IdempotentResponse::Batch(txns.clone()))
             .await?;
         Ok(txns)

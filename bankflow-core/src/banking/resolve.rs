@@ -42,6 +42,13 @@ impl MoneyService<'_> {
             return Self::replay_txn(resp);
         }
         let txn = self.resolve_hold(uow, actor, id, how, events).await?;
+        let action = match how {
+            Resolve::Post(_) => "transaction.post",
+            Resolve::Void | Resolve::Expire => "transaction.void",
+        };
+        let context = crate::fraud_port::RequestContext::default();
+        self.audit_customer_movement(uow, actor, action, &txn, &context)
+            .await?;
         self.idem_save(
             uow,
             scope,

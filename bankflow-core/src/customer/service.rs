@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::account::{AccountStatus, AccountType};
-use crate::audit::AuditEvent;
+use crate::audit::{AuditEvent, AuditOutcome};
 use crate::auth::Actor;
 use crate::bank::Inner;
 use crate::banking::{Command, OpenAccountRequest};
@@ -106,6 +106,100 @@ pub struct CustomerPatch {
     pub zip_code: Option<String>,
     /// Country.
     pub country: Option<String>,
+}
+
+/// Profile fields that are identity data verified by KYC (date of birth and SSN are not
+/// patchable at all).
+const LEGAL_NAME_FIELDS: [&str; 2] = ["first_name", "last_name"];
+
+fn legal_name_locked() -> BankError {
+    BankError::InvalidState(
+        "the legal name was verified by KYC: contact support to change it".into(),
+    )
+}
+
+/// The audit entry of a profile edit that changes `changed` on `c`, and the refusal when a
+/// customer tries to change the legal name KYC verified (or is verifying).
+fn judge_edit(
+    actor: &Actor,
+    c: &CustomerRecord,
+    changed: &[&str],
+) -> (AuditEvent<'static>, Option<BankError>) {
+    let legal = changed.iter().any(|f| LEGAL_NAME_FIELDS.contains(f));
+    let locked = matches!(c.kyc_status, KycStatus::Submitted | KycStatus::Approved);
+    let mut detail = json!({"fields": changed, "kyc_status": c.kyc_status.as_str()});
+    if legal && locked {
+        detail["legal_name_change"] = json!(true);
+    }
+    let ev = AuditEvent::new("customer.update", "customer", c.id).detail(detail);
+    if legal && locked && !actor.is_staff() {
+        return (ev.outcome(AuditOutcome::Denied), Some(legal_name_locked()));
+    }
+    (ev, None)
+}
+
+/// A [`CustomerPatch`] whose fields passed validation (normalised; an empty line 2 clears it).
+struct CleanPatch {
+    first_name: Option<String>,
+    last_name: Option<String>,
+    address_line1: Option<String>,
+    address_line2: Option<Option<String>>,
+    city: Option<String>,
+    state: Option<String>,
+    zip_code: Option<String>,
+    country: Option<String>,
+}
+
+impl CustomerPatch {
+    fn clean(&self) -> BankResult<CleanPatch> {
+        let field = |name: &str, v: &Option<String>, max: usize| {
+            v.as_deref().map(|v| text(name, v, max)).transpose()
+        };
+        let address_line2 = match &self.address_line2 {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(v)) if v.trim().is_empty() => Some(None),
+            Some(Some(v)) => Some(Some(text("address_line2", v, ADDRESS_LINE_LEN_MAX)?)),
+        };
+        Ok(CleanPatch {
+            first_name: field("first_name", &self.first_name, PERSON_NAME_LEN_MAX)?,
+            last_name: field("last_name", &self.last_name, PERSON_NAME_LEN_MAX)?,
+            address_line1: field("address_line1", &self.address_line1, ADDRESS_LINE_LEN_MAX)?,
+            address_line2,
+            city: field("city", &self.city, CITY_LEN_MAX)?,
+            state: field("state", &self.state, REGION_LEN_MAX)?,
+            zip_code: self.zip_code.as_deref().map(zip).transpose()?,
+            country: self.country.as_deref().map(country).transpose()?,
+        })
+    }
+}
+
+impl CleanPatch {
+    /// Sets the fields that differ on `c`; answers their names, in field order.
+    fn apply(&self, c: &mut CustomerRecord) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        macro_rules! set {
+            ($($field:ident),+) => {$(
+                if let Some(v) = &self.$field {
+                    if c.$field != *v {
+                        c.$field = v.clone();
+                        changed.push(stringify!($field));
+                    }
+                }
+            )+};
+        }
+        set!(
+            first_name,
+            last_name,
+            address_line1,
+            address_line2,
+            city,
+            state,
+            zip_code,
+            country
+        );
+        changed
+    }
 }
 
 /// A customer as shown outside the engine: the SSN only as its last four digits.
@@ -395,71 +489,31 @@ impl CustomerService<'_> {
     }
 
     /// Updates allow-listed profile fields; emits `customer.updated` naming the changed fields.
+    /// Every edit is audited, whoever makes it. The legal name is identity data KYC verified:
+    /// once KYC is submitted or approved only staff may change it (a customer is refused with
+    /// `invalid_state` and the attempt is audited as denied).
     pub async fn update_customer(
         &self,
         actor: &Actor,
         id: CustomerId,
         patch: CustomerPatch,
     ) -> BankResult<CustomerView> {
-        let first = patch
-            .first_name
-            .as_deref()
-            .map(|v| text("first_name", v, PERSON_NAME_LEN_MAX))
-            .transpose()?;
-        let last = patch
-            .last_name
-            .as_deref()
-            .map(|v| text("last_name", v, PERSON_NAME_LEN_MAX))
-            .transpose()?;
-        let a1 = patch
-            .address_line1
-            .as_deref()
-            .map(|v| text("address_line1", v, ADDRESS_LINE_LEN_MAX))
-            .transpose()?;
-        let a2 = match &patch.address_line2 {
-            None => None,
-            Some(None) => Some(None),
-            Some(Some(v)) if v.trim().is_empty() => Some(None),
-            Some(Some(v)) => Some(Some(text("address_line2", v, ADDRESS_LINE_LEN_MAX)?)),
-        };
-        let city = patch
-            .city
-            .as_deref()
-            .map(|v| text("city", v, CITY_LEN_MAX))
-            .transpose()?;
-        let state = patch
-            .state
-            .as_deref()
-            .map(|v| text("state", v, REGION_LEN_MAX))
-            .transpose()?;
-        let zip_code = patch.zip_code.as_deref().map(zip).transpose()?;
-        let ctry = patch.country.as_deref().map(country).transpose()?;
+        let p = patch.clean()?;
         let c = self
             .write(|uow, events, _| {
                 Box::pin(async {
                     let (uow, events) = (uow, events);
                     let mut c = self.actable_customer(uow, actor, id).await?;
-                    let mut changed: Vec<&str> = Vec::new();
-                    macro_rules! set {
-                        ($field:ident, $val:expr, $name:literal) => {
-                            if let Some(v) = $val.clone() {
-                                if c.$field != v {
-                                    c.$field = v;
-                                    changed.push($name);
-                                }
-                            }
-                        };
-                    }
-                    set!(first_name, first, "first_name");
-                    set!(last_name, last, "last_name");
-                    set!(address_line1, a1, "address_line1");
-                    set!(address_line2, a2, "address_line2");
-                    set!(city, city, "city");
-                    set!(state, state, "state");
-                    set!(zip_code, zip_code, "zip_code");
-                    set!(country, ctry, "country");
+                    let changed = p.apply(&mut c);
                     if changed.is_empty() {
-                        return Ok(c);
+                        return Ok(Ok(c));
+                    }
+                    let (ev, refusal) = judge_edit(actor, &c, &changed);
+                    if let Some(refusal) = refusal {
+                        // Committed on purpose (nothing else is written): an attempt to
+                        // change verified identity data is a security event.
+                        self.audit(uow, actor, ev).await?;
+                        return Ok(Err(refusal));
                     }
                     c.updated_at = self.now_us();
                     c.version += 1;
@@ -469,19 +523,11 @@ impl CustomerService<'_> {
                         &c,
                         json!({"changedFields": changed}),
                     ));
-                    if actor.is_staff() {
-                        self.audit(
-                            uow,
-                            actor,
-                            AuditEvent::new("customer.update", "customer", c.id)
-                                .detail(json!({"fields": changed})),
-                        )
-                        .await?;
-                    }
-                    Ok(c)
+                    self.audit(uow, actor, ev).await?;
+                    Ok(Ok(c))
                 })
             })
-            .await?;
+            .await??;
         Ok(CustomerView::from(&c))
     }
 

@@ -384,6 +384,10 @@ impl Model {
         if a.status == Status::Closed {
             return Pred::Err("invalid_state");
         }
+        if a.status == Status::Frozen && self.resolve(who, i) != Who::System {
+            // Only the bank closes an account it froze (issue #16, finding 12).
+            return Pred::Err("account_frozen");
+        }
         if a.balance != 0 || a.held != 0 {
             return Pred::Err("account_not_empty");
         }
