@@ -406,10 +406,19 @@ pub async fn stream(
     let mut wake = s.feed.subscribe();
     let mut shutdown = s.shutdown.clone();
     let bank = s.bank.clone();
+    let sessions = s.sessions.clone();
+    let session = (auth.actor.user_id, auth.claims.session_id());
     let actor = auth.actor;
     let events = async_stream(move |tx| async move {
         let mut after = start;
         loop {
+            // The stream ends with its session: a logout or revocation closes it within one
+            // poll, not at the token's expiry (the extractor checked it only at open).
+            if let (Some(user), Some(sid)) = session {
+                if let Err(BankError::Unauthorized(_)) = sessions.live(&bank, user, sid).await {
+                    return;
+                }
+            }
             match bank
                 .notifications()
                 .in_app_feed(&actor, after, STREAM_BATCH_MAX)

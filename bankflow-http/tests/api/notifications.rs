@@ -142,3 +142,30 @@ async fn the_stream_delivers_new_in_app_notifications() {
     assert!(text.contains("event: notification"));
     assert!(text.contains(&format!("id: {id}")));
 }
+
+#[tokio::test]
+async fn finding_5_the_stream_ends_when_its_session_is_logged_out() {
+    let app = TestApp::new();
+    let (alice, _) = app.customer_token().await;
+    let req = Request::builder()
+        .uri(format!("/api/v1/notifications/stream?access_token={alice}"))
+        .body(Body::empty())
+        .unwrap();
+    let resp = app.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut body = resp.into_body();
+    let out = app
+        .call(Method::POST, "/api/v1/auth/logout", Some(&alice), None, &[])
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT, "{}", out.text());
+    // Within a few polls (not the token's 15 minutes) the server closes the stream.
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(frame) = body.frame().await {
+            if frame.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream outlived its session");
+}
