@@ -1,6 +1,7 @@
 //! HTTP integration tests: the whole Router driven with `oneshot`, no socket.
 
 mod devices;
+mod findings;
 mod fraud;
 mod helpers;
 mod journey;
