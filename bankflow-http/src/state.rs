@@ -20,6 +20,9 @@ use crate::metrics::Metrics;
 use crate::ratelimit::{Limiter, RateLimiter, RateLimits};
 use crate::sessions::SessionCache;
 
+/// Most password-reset requests worked on at once (they run after the 202 is sent).
+pub const RESET_REQUESTS_IN_FLIGHT_MAX: usize = 1_024;
+
 /// Everything handlers share. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -37,6 +40,8 @@ pub struct AppState {
     pub feed: Arc<FeedSignal>,
     /// Live-session answers, cached for a bounded few seconds.
     pub sessions: Arc<SessionCache>,
+    /// Password-reset requests still being worked on in the background.
+    pub reset_requests: Arc<tokio::sync::Semaphore>,
     /// Turns true when the server shuts down (ends long-lived streams).
     pub shutdown: watch::Receiver<bool>,
     shutdown_tx: Arc<watch::Sender<bool>>,
@@ -55,6 +60,7 @@ impl AppState {
             config: Arc::new(config),
             feed: Arc::new(FeedSignal::new()),
             sessions: Arc::new(SessionCache::default()),
+            reset_requests: Arc::new(tokio::sync::Semaphore::new(RESET_REQUESTS_IN_FLIGHT_MAX)),
             shutdown,
             shutdown_tx: Arc::new(shutdown_tx),
         }

@@ -330,8 +330,23 @@ pub async fn forgot(
     Ctx(ctx): Ctx,
     Json(b): Json<ForgotBody>,
 ) -> ApiResult<StatusCode> {
+    // Answered before the engine runs (finding 6): a known email costs a token, an audit
+    // entry and a delivery, an unknown one nothing, so waiting for the work would tell them
+    // apart by timing. Bounded: past the limit every caller alike is asked to retry.
+    let permit = s
+        .reset_requests
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| BankError::Overloaded("too many password resets in progress".into()))?;
     let bank = s.bank.clone();
-    detached(async move { bank.identity().forgot_password(&b.email, &ctx).await }).await?;
+    tokio::spawn(async move {
+        let _permit = permit;
+        if let Err(e) =
+            detached(async move { bank.identity().forgot_password(&b.email, &ctx).await }).await
+        {
+            tracing::warn!(code = e.code(), "password reset request failed");
+        }
+    });
     Ok(StatusCode::ACCEPTED)
 }
 

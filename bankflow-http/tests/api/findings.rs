@@ -5,7 +5,14 @@ use axum::http::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{key, TestApp};
+use std::sync::Arc;
+
+use bankflow_core::notify::{Notifier, OutgoingMessage};
+use bankflow_core::{Bank, BankResult, MemoryStore};
+use bankflow_http::jwt::JwtKeys;
+use bankflow_http::{app, AppState, HttpConfig};
+
+use crate::helpers::{key, relaxed_limits, TestApp, PASSWORD};
 
 /// Alice's funded account and Bob's account, with a BLOCK rule on blacklist hits.
 async fn two_accounts(app: &TestApp, admin: &str) -> (String, String, String) {
@@ -94,5 +101,119 @@ async fn finding_3_customers_cannot_analyze_and_refusals_name_no_rule() {
     let text = refused.text().to_lowercase();
     for secret in ["blacklist", "rule", "mule", "score"] {
         assert!(!text.contains(secret), "refusal names {secret}: {text}");
+    }
+}
+
+/// How long the test's email provider takes per message (a real SMTP relay takes tens to
+/// hundreds of milliseconds): what a caller waited for when delivery was synchronous.
+const PROVIDER_DELAY_MS: u64 = 20;
+
+/// A provider that takes [`PROVIDER_DELAY_MS`] per message.
+struct SlowProvider;
+
+#[async_trait::async_trait]
+impl Notifier for SlowProvider {
+    async fn send(&self, _m: &OutgoingMessage) -> BankResult<()> {
+        tokio::time::sleep(std::time::Duration::from_millis(PROVIDER_DELAY_MS)).await;
+        Ok(())
+    }
+}
+
+/// The test app with [`SlowProvider`] delivering its messages.
+fn slow_mail_app() -> TestApp {
+    let config = HttpConfig {
+        rate_limits: relaxed_limits(),
+        ..HttpConfig::default()
+    };
+    let builder = Bank::builder(Arc::new(MemoryStore::new())).notifier(Arc::new(SlowProvider));
+    let state = AppState::start(builder, JwtKeys::random(), config);
+    TestApp {
+        router: app(state.clone()),
+        state,
+    }
+}
+
+/// Latency of one forgot-password request, in microseconds.
+async fn forgot_us(app: &TestApp, email: &str) -> u128 {
+    let started = std::time::Instant::now();
+    let r = app
+        .call(
+            axum::http::Method::POST,
+            "/api/v1/auth/forgot",
+            None,
+            Some(json!({ "email": email })),
+            &[],
+        )
+        .await;
+    let took = started.elapsed().as_micros();
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    took
+}
+
+fn median(mut v: Vec<u128>) -> u128 {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+#[tokio::test]
+async fn finding_6_forgot_password_answers_alike_for_known_and_unknown_emails() {
+    /// Requests per kind, sent interleaved so machine load falls on both alike.
+    const SAMPLES: usize = 50;
+    /// Largest accepted gap between the two medians: well under the provider's delay, which a
+    /// known email used to add (the review measured ~10 ms on the real server).
+    const MEDIAN_GAP_MAX_US: u128 = 3_000;
+    let app = slow_mail_app();
+    let known = format!("{}@example.com", Uuid::new_v4().simple());
+    let r = app
+        .call(
+            axum::http::Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(json!({"email": known, "password": PASSWORD})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    // Warm both paths once (first-use allocations are not what is measured).
+    forgot_us(&app, &known).await;
+    forgot_us(&app, "nobody-warm@example.com").await;
+    let (mut k, mut u) = (Vec::new(), Vec::new());
+    for i in 0..SAMPLES {
+        k.push(forgot_us(&app, &known).await);
+        u.push(forgot_us(&app, &format!("nobody-{i}@example.com")).await);
+    }
+    let (k_min, k_max) = (*k.iter().min().unwrap(), *k.iter().max().unwrap());
+    let (u_min, u_max) = (*u.iter().min().unwrap(), *u.iter().max().unwrap());
+    let (mk, mu) = (median(k), median(u));
+    assert!(
+        mk.abs_diff(mu) <= MEDIAN_GAP_MAX_US,
+        "medians differ: known {mk} µs, unknown {mu} µs"
+    );
+    assert!(
+        k_min <= u_max && u_min <= k_max,
+        "distributions do not overlap: known {k_min}..{k_max} µs, unknown {u_min}..{u_max} µs"
+    );
+    // The work still happens, after the answer: the known user gets reset mails.
+    let token = app.sign_in(&known).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let sent = app
+            .get("/api/v1/notifications?limit=100", &token)
+            .await
+            .json();
+        let kinds: Vec<&str> = sent["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|n| n["type"].as_str())
+            .collect();
+        if kinds.contains(&"password_reset") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no reset mail was queued"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
