@@ -158,4 +158,13 @@ mod tests {
             .unwrap_err()
             .contains("secret"));
     }
+
+    #[test]
+    fn finding_11_trusted_proxies_come_from_the_file_as_a_list() {
+        let pairs = env_pairs("trusted_proxies = [\"10.0.0.0/8\", \"fd00::/8\"]").unwrap();
+        assert!(pairs.contains(&(
+            "BANKFLOW_TRUSTED_PROXIES".into(),
+            "10.0.0.0/8,fd00::/8".into()
+        )));
+    }
 }

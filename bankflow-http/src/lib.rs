@@ -252,7 +252,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             access_log::observe,
         ))
-        .layer(middleware::from_fn(client_ip))
+        .layer(middleware::from_fn_with_state(state.clone(), client_ip))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -343,14 +343,16 @@ async fn problem_fallback(req: Request, next: Next) -> Response {
     problem
 }
 
-/// Puts the peer address (when served over a socket) where extractors find it.
-async fn client_ip(mut req: Request, next: Next) -> Response {
+/// Puts the client address (when served over a socket) where extractors find it: the peer,
+/// or behind a trusted proxy the client its `X-Forwarded-For` names.
+async fn client_ip(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
     if let Some(ConnectInfo(addr)) = req
         .extensions()
         .get::<ConnectInfo<std::net::SocketAddr>>()
         .copied()
     {
-        req.extensions_mut().insert(ClientIp(addr.ip()));
+        let ip = s.config.trusted_proxies.client_ip(addr.ip(), req.headers());
+        req.extensions_mut().insert(ClientIp(ip));
     }
     next.run(req).await
 }

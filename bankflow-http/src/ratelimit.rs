@@ -7,8 +7,13 @@
 //! for several processes ([`Limiter`] is either).
 
 use std::collections::HashMap;
+use std::net::IpAddr;
+use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use axum::http::HeaderMap;
+use ipnet::IpNet;
 
 /// Most buckets kept; beyond it idle (full) buckets are dropped so a flood of distinct
 /// client keys cannot grow memory without bound.
@@ -137,6 +142,72 @@ impl Limiter {
 
 pub use crate::ratelimit_redis::Verdict;
 
+/// Most `X-Forwarded-For` entries examined: a chain of proxies is short, and a longer header
+/// is a client padding it.
+pub const FORWARDED_HOPS_MAX: usize = 32;
+
+/// One `--trusted-proxies` entry: a CIDR range (`10.0.0.0/8`, `fd00::/8`) or a single address.
+pub fn parse_proxy_range(s: &str) -> Result<IpNet, String> {
+    let s = s.trim();
+    IpNet::from_str(s)
+        .map(|n| n.trunc())
+        .or_else(|_| IpAddr::from_str(s).map(IpNet::from))
+        .map_err(|_| format!("`{s}` is not a CIDR range (e.g. 10.0.0.0/8) or an IP address"))
+}
+
+/// Reverse proxies whose `X-Forwarded-For` is believed. Empty (the default): the header is
+/// ignored and every request is keyed on its socket peer.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(Vec<IpNet>);
+
+impl TrustedProxies {
+    /// These ranges.
+    pub fn new(ranges: Vec<IpNet>) -> TrustedProxies {
+        TrustedProxies(ranges)
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|n| n.contains(&ip))
+    }
+
+    /// The client address of a request from socket peer `peer`. Only a trusted peer's
+    /// `X-Forwarded-For` counts; it is walked from the right (the entry the nearest proxy
+    /// appended), skipping trusted hops, and the first untrusted address is the client.
+    /// Entries left of it were written by the client itself and are never believed.
+    pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let mut client = peer.to_canonical();
+        if !self.trusts(client) {
+            return client;
+        }
+        let entries: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .collect();
+        for entry in entries.iter().rev().take(FORWARDED_HOPS_MAX) {
+            // A malformed hop ends the walk at the last address a trusted proxy vouched for.
+            let Some(hop) = parse_hop(entry) else {
+                return client;
+            };
+            client = hop;
+            if !self.trusts(hop) {
+                return hop;
+            }
+        }
+        client
+    }
+}
+
+/// An `X-Forwarded-For` entry: an address, optionally with a port (`1.2.3.4:5`, `[::1]:5`).
+fn parse_hop(entry: &str) -> Option<IpAddr> {
+    let e = entry.trim();
+    IpAddr::from_str(e)
+        .ok()
+        .or_else(|| std::net::SocketAddr::from_str(e).ok().map(|s| s.ip()))
+        .map(|ip| ip.to_canonical())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,5 +233,75 @@ mod tests {
             .is_ok());
         assert!(rl.check(LimitClass::Auth, "u", t0).is_ok());
         assert!(rl.check(LimitClass::Auth, "u", t0).is_err());
+    }
+
+    fn proxies(ranges: &[&str]) -> TrustedProxies {
+        TrustedProxies::new(
+            ranges
+                .iter()
+                .map(|r| parse_proxy_range(r).unwrap())
+                .collect(),
+        )
+    }
+
+    fn xff(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append("x-forwarded-for", v.parse().unwrap());
+        }
+        h
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn finding_11_the_walk_skips_trusted_hops_and_ignores_spoofed_leftmost_entries() {
+        let p = proxies(&["10.0.0.0/8", "192.168.1.7"]);
+        // The client wrote "6.6.6.6" itself; the edge proxy appended the real peer 203.0.113.9.
+        let h = xff(&["6.6.6.6, 203.0.113.9, 10.1.2.3"]);
+        assert_eq!(p.client_ip(ip("192.168.1.7"), &h), ip("203.0.113.9"));
+        // Several header lines are one list, in order.
+        let h = xff(&["6.6.6.6", "203.0.113.9:4711"]);
+        assert_eq!(p.client_ip(ip("10.0.0.1"), &h), ip("203.0.113.9"));
+        // No header from a trusted peer: the peer is the client.
+        assert_eq!(
+            p.client_ip(ip("10.0.0.1"), &HeaderMap::new()),
+            ip("10.0.0.1")
+        );
+        // A malformed hop stops at the last trusted address.
+        let h = xff(&["203.0.113.9, garbage"]);
+        assert_eq!(p.client_ip(ip("10.0.0.1"), &h), ip("10.0.0.1"));
+        // Every hop trusted: the leftmost is the client.
+        let h = xff(&["10.9.9.9, 10.8.8.8"]);
+        assert_eq!(p.client_ip(ip("10.0.0.1"), &h), ip("10.9.9.9"));
+        // An IPv4 peer seen through a dual-stack socket is still trusted.
+        let h = xff(&["203.0.113.9"]);
+        assert_eq!(p.client_ip(ip("::ffff:10.0.0.1"), &h), ip("203.0.113.9"));
+    }
+
+    #[test]
+    fn finding_11_an_untrusted_peer_or_no_setting_ignores_the_header() {
+        let h = xff(&["203.0.113.9"]);
+        let p = proxies(&["10.0.0.0/8"]);
+        assert_eq!(p.client_ip(ip("198.51.100.4"), &h), ip("198.51.100.4"));
+        let none = TrustedProxies::default();
+        assert_eq!(none.client_ip(ip("10.0.0.1"), &h), ip("10.0.0.1"));
+    }
+
+    #[test]
+    fn finding_11_proxy_ranges_parse_strictly() {
+        assert_eq!(
+            parse_proxy_range(" 10.1.2.3/8 ").unwrap().to_string(),
+            "10.0.0.0/8"
+        );
+        assert_eq!(
+            parse_proxy_range("fd00::1").unwrap().to_string(),
+            "fd00::1/128"
+        );
+        for bad in ["10.0.0.0/33", "10.0.0", "example.com", ""] {
+            assert!(parse_proxy_range(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -79,6 +79,11 @@ pub struct ServeArgs {
     /// Requests per minute per IP on login/register/forgot/reset/verify/refresh.
     #[arg(long, env = "BANKFLOW_AUTH_RATE_LIMIT_PER_MIN", default_value_t = 10)]
     pub auth_rate_limit_per_min: u32,
+    /// Comma-separated CIDR ranges of reverse proxies whose `X-Forwarded-For` names the client
+    /// (rate limits, audit IP); from any other peer the header is ignored. Default: none.
+    #[arg(long, env = "BANKFLOW_TRUSTED_PROXIES", value_delimiter = ',', value_name = "CIDR",
+          value_parser = crate::ratelimit::parse_proxy_range)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// HS256 signing secret (≥ 32 bytes); default: generated once and kept in the data dir.
     #[arg(long, env = "BANKFLOW_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
@@ -226,6 +231,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         hsts: args.tls_cert.is_some(),
         metrics_token: args.metrics_token.clone(),
         metrics_elsewhere: args.metrics_bind.is_some(),
+        trusted_proxies: crate::ratelimit::TrustedProxies::new(args.trusted_proxies.clone()),
     };
     let mut state = AppState::start(builder, jwt, config);
     if let Some(shared) = shared_limiter {

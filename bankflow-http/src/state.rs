@@ -97,6 +97,8 @@ pub struct HttpConfig {
     pub metrics_token: Option<String>,
     /// `/metrics` is served on its own address, not by [`crate::app`].
     pub metrics_elsewhere: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (rate limits, audit IP).
+    pub trusted_proxies: crate::ratelimit::TrustedProxies,
 }
 
 /// The authenticated caller.

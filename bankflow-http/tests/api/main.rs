@@ -7,6 +7,7 @@ mod helpers;
 mod journey;
 mod notifications;
 mod payments;
+mod proxies;
 mod refusals;
 mod scheduled;
 mod sessions;
