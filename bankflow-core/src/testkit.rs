@@ -25,6 +25,7 @@ mod engine_ctx;
 mod engine_customer;
 mod engine_fraud;
 mod engine_identity;
+mod engine_identity_hardening;
 mod engine_notify;
 mod fixtures;
 mod hammer;
@@ -79,6 +80,7 @@ pub mod engine_cases {
     pub use super::engine_customer::*;
     pub use super::engine_fraud::*;
     pub use super::engine_identity::*;
+    pub use super::engine_identity_hardening::*;
     pub use super::engine_notify::*;
     pub use super::security::*;
     pub use super::webhooks::webhook_secrets_are_sealed_in_the_raw_store;
@@ -204,6 +206,11 @@ macro_rules! engine_context_tests {
             admin_bootstrap_roles_and_claims,
             no_plaintext_password_in_stored_state,
             racing_refreshes_of_one_token_cannot_both_win,
+            finding_9_lockout_lasts_thirty_minutes,
+            finding_9_idle_refresh_token_ends_the_session,
+            finding_9_mfa_changes_need_the_current_password,
+            finding_10_totp_guesses_lock_the_user_out,
+            finding_10_resend_gives_no_fresh_guesses,
             // customers and KYC
             profile_rules_sealed_ssn_and_saga_account,
             ssn_keys_rotate_and_old_ciphertexts_still_open,

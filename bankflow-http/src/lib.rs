@@ -357,15 +357,20 @@ async fn client_ip(State(s): State<AppState>, mut req: Request, next: Next) -> R
     next.run(req).await
 }
 
-/// Paths whose stricter limit applies (credential guessing targets).
+/// Paths whose stricter limit applies (credential guessing targets: passwords, emailed
+/// codes, TOTP codes, refresh tokens).
 fn limit_class(path: &str) -> LimitClass {
-    const AUTH_PATHS: [&str; 6] = [
+    const AUTH_PATHS: [&str; 10] = [
         "/auth/login",
         "/auth/register",
         "/auth/forgot",
         "/auth/reset",
         "/auth/verify",
+        "/auth/verify/resend",
         "/auth/refresh",
+        "/auth/mfa/setup",
+        "/auth/mfa/enable",
+        "/auth/mfa/disable",
     ];
     if AUTH_PATHS.iter().any(|p| path.ends_with(p)) {
         LimitClass::Auth

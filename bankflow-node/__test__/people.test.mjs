@@ -70,9 +70,10 @@ test('mfa', async () => {
   const addr = email()
   const user = await bank.register(addr, PASSWORD)
   const me = await bank.asUser(user.id)
-  const setup = await me.mfaSetup()
+  await rejectsWith(me.mfaSetup('not-the-password-at-all'), 'unauthorized')
+  const setup = await me.mfaSetup(PASSWORD)
   assert.ok(setup.otpauthUrl.startsWith('otpauth://'))
-  await me.mfaEnable(totp(setup.secret))
+  await me.mfaEnable(PASSWORD, totp(setup.secret))
   assert.equal((await me.me()).mfaEnabled, true)
   await rejectsWith(bank.login(addr, PASSWORD), 'mfa_required')
   // The enabling code's time step is spent; the next step's code is valid.

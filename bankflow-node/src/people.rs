@@ -348,13 +348,21 @@ impl Bank {
         settle(env, async move { b.identity().me(&a).await }, User::from)
     }
 
-    /// Starts TOTP enrolment for the acting user.
+    /// Starts TOTP enrolment for the acting user (needs the current password).
     #[napi]
-    pub fn mfa_setup<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, MfaSetup>> {
+    pub fn mfa_setup<'env>(
+        &self,
+        env: &'env Env,
+        password: String,
+    ) -> Result<PromiseRaw<'env, MfaSetup>> {
         let (b, a) = self.ctx();
         settle(
             env,
-            async move { b.identity().mfa_setup(&a, &Default::default()).await },
+            async move {
+                b.identity()
+                    .mfa_setup(&a, &password, &Default::default())
+                    .await
+            },
             |s| MfaSetup {
                 secret: s.secret,
                 otpauth_url: s.otpauth_url,
@@ -362,30 +370,41 @@ impl Bank {
         )
     }
 
-    /// Confirms TOTP enrolment with a current code; logins then need a code.
+    /// Confirms TOTP enrolment with the current password and a current code; logins then
+    /// need a code.
     #[napi]
-    pub fn mfa_enable<'env>(&self, env: &'env Env, code: String) -> Result<PromiseRaw<'env, ()>> {
+    pub fn mfa_enable<'env>(
+        &self,
+        env: &'env Env,
+        password: String,
+        code: String,
+    ) -> Result<PromiseRaw<'env, ()>> {
         let (b, a) = self.ctx();
         settle(
             env,
             async move {
                 b.identity()
-                    .mfa_enable(&a, &code, &Default::default())
+                    .mfa_enable(&a, &password, &code, &Default::default())
                     .await
             },
             |()| (),
         )
     }
 
-    /// Turns TOTP off (needs a current code).
+    /// Turns TOTP off (needs the current password and a current code).
     #[napi]
-    pub fn mfa_disable<'env>(&self, env: &'env Env, code: String) -> Result<PromiseRaw<'env, ()>> {
+    pub fn mfa_disable<'env>(
+        &self,
+        env: &'env Env,
+        password: String,
+        code: String,
+    ) -> Result<PromiseRaw<'env, ()>> {
         let (b, a) = self.ctx();
         settle(
             env,
             async move {
                 b.identity()
-                    .mfa_disable(&a, &code, &Default::default())
+                    .mfa_disable(&a, &password, &code, &Default::default())
                     .await
             },
             |()| (),

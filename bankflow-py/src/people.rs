@@ -359,46 +359,52 @@ impl Bank {
             .map(User::from)
     }
 
-    /// Starts TOTP enrolment for the acting user.
-    #[pyo3(signature = (*, context=None))]
-    fn mfa_setup(&self, py: Python<'_>, context: Option<&Bound<'_, PyDict>>) -> PyResult<MfaSetup> {
+    /// Starts TOTP enrolment for the acting user (needs the current password).
+    #[pyo3(signature = (password, *, context=None))]
+    fn mfa_setup(
+        &self,
+        py: Python<'_>,
+        password: String,
+        context: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<MfaSetup> {
         let ctx = convert::context(py, context)?;
-        let s: CoreMfaSetup =
-            self.run(
-                py,
-                |b, a| async move { b.identity().mfa_setup(&a, &ctx).await },
-            )?;
+        let s: CoreMfaSetup = self.run(py, |b, a| async move {
+            b.identity().mfa_setup(&a, &password, &ctx).await
+        })?;
         Ok(MfaSetup {
             secret: s.secret,
             otpauth_url: s.otpauth_url,
         })
     }
 
-    /// Confirms TOTP enrolment with a current code; logins then need a code.
-    #[pyo3(signature = (code, *, context=None))]
+    /// Confirms TOTP enrolment with the current password and a current code; logins then
+    /// need a code.
+    #[pyo3(signature = (password, code, *, context=None))]
     fn mfa_enable(
         &self,
         py: Python<'_>,
+        password: String,
         code: String,
         context: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
         let ctx = convert::context(py, context)?;
         self.run(py, |b, a| async move {
-            b.identity().mfa_enable(&a, &code, &ctx).await
+            b.identity().mfa_enable(&a, &password, &code, &ctx).await
         })
     }
 
-    /// Turns TOTP off (needs a current code).
-    #[pyo3(signature = (code, *, context=None))]
+    /// Turns TOTP off (needs the current password and a current code).
+    #[pyo3(signature = (password, code, *, context=None))]
     fn mfa_disable(
         &self,
         py: Python<'_>,
+        password: String,
         code: String,
         context: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
         let ctx = convert::context(py, context)?;
         self.run(py, |b, a| async move {
-            b.identity().mfa_disable(&a, &code, &ctx).await
+            b.identity().mfa_disable(&a, &password, &code, &ctx).await
         })
     }
 

@@ -78,9 +78,11 @@ def test_mfa(bank):
     addr = email()
     user = bank.register(addr, PASSWORD)
     me = bank.as_user(user.id)
-    setup = me.mfa_setup()
+    with pytest.raises(bankflow.Unauthorized):
+        me.mfa_setup("not-the-password-at-all")
+    setup = me.mfa_setup(PASSWORD)
     assert setup.otpauth_url.startswith("otpauth://") and setup.secret not in repr(setup)
-    me.mfa_enable(totp(setup.secret))
+    me.mfa_enable(PASSWORD, totp(setup.secret))
     assert me.me().mfa_enabled
     with pytest.raises(bankflow.MfaRequired) as e:
         bank.login(addr, PASSWORD)

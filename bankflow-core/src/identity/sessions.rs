@@ -12,7 +12,7 @@ use crate::error::{BankError, BankResult};
 use crate::fraud_port::RequestContext;
 use crate::identity::secrets::{check_totp, new_totp_secret, otpauth_url, totp_secret_base32};
 use crate::identity::{
-    Claims, CodePurpose, Email, LiveSession, Password, SessionRecord, UserRecord,
+    Claims, CodePurpose, Email, LiveSession, Password, PasswordHash, SessionRecord, UserRecord,
 };
 use crate::ids::{SessionId, UserId};
 use crate::notify::{vars, Delivery};
@@ -22,7 +22,8 @@ use super::service::*;
 
 impl IdentityService<'_> {
     /// Exchanges a refresh token for new tokens, rotating it. Presenting an already rotated
-    /// token again revokes the whole session family (it was stolen or replayed).
+    /// token again revokes the whole session family (it was stolen or replayed); so does a
+    /// token unused for [`REFRESH_IDLE_TIMEOUT_MINUTES`] (the session went idle).
     pub async fn refresh(
         &self,
         refresh_token: &str,
@@ -40,6 +41,17 @@ impl IdentityService<'_> {
                     };
                     let who = Actor::customer(s.user_id, None);
                     if s.revoked_at.is_some() || s.expires_at <= now {
+                        return Ok(invalid());
+                    }
+                    // Each refresh issues a new row, so `created_at` is the family's last use.
+                    let idle_until = s.created_at + Duration::minutes(REFRESH_IDLE_TIMEOUT_MINUTES);
+                    if s.rotated_at.is_none() && idle_until <= now {
+                        uow.revoke_session_family(s.user_id, s.family_id, now)
+                            .await?;
+                        let ev = AuditEvent::new("auth.session_idle", "session", s.family_id)
+                            .outcome(AuditOutcome::Failure)
+                            .ctx(ctx);
+                        self.audit(uow, &who, ev).await?;
                         return Ok(invalid());
                     }
                     if s.rotated_at.is_some() {
@@ -257,15 +269,28 @@ impl IdentityService<'_> {
     }
 
     /// Starts TOTP enrolment: a new secret (sealed at rest) to load into an authenticator.
-    /// MFA is enforced only after [`Bank::mfa_enable`] proves the app has it.
-    pub async fn mfa_setup(&self, actor: &Actor, ctx: &RequestContext) -> BankResult<MfaSetup> {
+    /// MFA is enforced only after [`IdentityService::mfa_enable`] proves the app has it.
+    /// Needs the current password: a bearer token alone must not change sign-in factors.
+    pub async fn mfa_setup(
+        &self,
+        actor: &Actor,
+        password: &str,
+        ctx: &RequestContext,
+    ) -> BankResult<MfaSetup> {
         let uid = actor_user(actor)?;
+        let proof = self.password_proof(uid, password).await?;
         let secret = new_totp_secret()?;
-        let email = self
+        let email: BankResult<String> = self
             .write(|uow, _ev, _| {
                 Box::pin(async {
                     let (uow, _ev) = (uow, _ev);
                     let mut user = Inner::load_user(uow, uid).await?;
+                    if let Err(e) = self
+                        .reauthenticate(uow, &mut user, &proof, actor, "auth.mfa_setup", ctx)
+                        .await?
+                    {
+                        return Ok(Err(e));
+                    }
                     if user.mfa_enabled {
                         return Err(BankError::InvalidState(
                             "multi-factor authentication is already enabled".into(),
@@ -281,10 +306,11 @@ impl IdentityService<'_> {
                         AuditEvent::new("auth.mfa_setup", "user", uid).ctx(ctx),
                     )
                     .await?;
-                    Ok(user.email.to_string())
+                    Ok(Ok(user.email.to_string()))
                 })
             })
             .await?;
+        let email = email?;
         let b32 = totp_secret_base32(&secret);
         Ok(MfaSetup {
             otpauth_url: otpauth_url(TOTP_ISSUER, &email, &b32),
@@ -292,25 +318,33 @@ impl IdentityService<'_> {
         })
     }
 
-    /// Turns MFA on with a valid code from the authenticator.
+    /// Turns MFA on with the current password and a valid code from the authenticator.
     pub async fn mfa_enable(
         &self,
         actor: &Actor,
+        password: &str,
         code: &str,
         ctx: &RequestContext,
     ) -> BankResult<()> {
-        self.mfa_change(actor, code, true, ctx).await
+        self.mfa_change(actor, (password, code), true, ctx).await
     }
 
-    /// Turns MFA off; needs a valid code.
+    /// Turns MFA off; needs the current password and a valid code.
     pub async fn mfa_disable(
         &self,
         actor: &Actor,
+        password: &str,
         code: &str,
         ctx: &RequestContext,
     ) -> BankResult<()> {
-        self.mfa_change(actor, code, false, ctx).await
+        self.mfa_change(actor, (password, code), false, ctx).await
     }
+}
+
+/// A password checked (off the async workers) against the hash stored when it was read.
+pub(super) struct PasswordProof {
+    hash: PasswordHash,
+    ok: bool,
 }
 
 impl Inner {
@@ -352,10 +386,51 @@ impl Inner {
         })
     }
 
+    /// Checks `password` against `user`'s stored hash with no lock held (Argon2 is slow).
+    pub(super) async fn password_proof(
+        &self,
+        user: UserId,
+        password: &str,
+    ) -> BankResult<PasswordProof> {
+        let hash = Inner::load_user(&mut *self.store.begin(TxMode::Read).await?, user)
+            .await?
+            .password_hash;
+        let ok = self.verify_off_worker(password, &hash).await?;
+        Ok(PasswordProof { hash, ok })
+    }
+
+    /// Re-authentication inside a write unit: `Ok(Err(AccountLocked))` while locked out,
+    /// `Ok(Err(Unauthorized))` for a wrong password (counted toward the lockout, audited as
+    /// a failed `action`). The caller commits either refusal so the count sticks.
+    pub(super) async fn reauthenticate(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        user: &mut UserRecord,
+        proof: &PasswordProof,
+        actor: &Actor,
+        action: &str,
+        ctx: &RequestContext,
+    ) -> BankResult<Result<(), BankError>> {
+        if let Some(until) = user.locked_until.filter(|t| *t > self.now_us()) {
+            return Ok(Err(BankError::AccountLocked(until.to_rfc3339())));
+        }
+        // A password changed since it was verified counts as wrong.
+        if proof.ok && proof.hash == user.password_hash {
+            return Ok(Ok(()));
+        }
+        let ev = AuditEvent::new(action, "user", user.id)
+            .outcome(AuditOutcome::Failure)
+            .detail(json!({"reason": "wrong password"}))
+            .ctx(ctx);
+        self.audit(uow, actor, ev).await?;
+        self.count_failed_proof(uow, user, actor, ctx).await?;
+        Ok(Err(BankError::Unauthorized("invalid password".into())))
+    }
+
     pub(super) async fn mfa_change(
         &self,
         actor: &Actor,
-        code: &str,
+        (password, code): (&str, &str),
         enable: bool,
         ctx: &RequestContext,
     ) -> BankResult<()> {
@@ -365,12 +440,19 @@ impl Inner {
         } else {
             "auth.mfa_disable"
         };
+        let proof = self.password_proof(uid, password).await?;
         let result: BankResult<Vec<Delivery>> = self
             .write(|uow, _ev, _| {
                 Box::pin(async {
                     let (uow, _ev) = (uow, _ev);
                     let now = self.now_us();
                     let mut user = Inner::load_user(uow, uid).await?;
+                    if let Err(e) = self
+                        .reauthenticate(uow, &mut user, &proof, actor, action, ctx)
+                        .await?
+                    {
+                        return Ok(Err(e));
+                    }
                     if user.mfa_enabled == enable {
                         return Err(BankError::InvalidState(format!(
                             "multi-factor authentication is already {}",
@@ -393,12 +475,15 @@ impl Inner {
                                 .ctx(ctx),
                         )
                         .await?;
+                        // TOTP guesses count like wrong passwords (finding 10).
+                        self.count_failed_proof(uow, &mut user, actor, ctx).await?;
                         return Ok(Err(BankError::Unauthorized(
                             "invalid multi-factor code".into(),
                         )));
                     };
                     user.mfa_enabled = enable;
                     user.mfa_last_step = Some(step);
+                    user.failed_logins = 0;
                     if !enable {
                         user.mfa_secret = None;
                     }

@@ -296,7 +296,7 @@ pub async fn totp_mfa_setup_enable_login_replay_and_disable(store: Arc<dyn Store
     let t = setup(store);
     let u = t.register("frank@example.com", None).await;
     let me = t.bank.identity().actor_for_user(u.id).await.unwrap();
-    let setup = t.bank.identity().mfa_setup(&me, &CTX()).await.unwrap();
+    let setup = t.bank.identity().mfa_setup(&me, PW, &CTX()).await.unwrap();
     assert!(setup
         .otpauth_url
         .starts_with("otpauth://totp/BankFlow:frank%40example.com?secret="));
@@ -307,14 +307,19 @@ pub async fn totp_mfa_setup_enable_login_replay_and_disable(store: Arc<dyn Store
         .await
         .unwrap();
     assert_eq!(
-        refusal_code(t.bank.identity().mfa_enable(&me, "000000x", &CTX()).await),
+        refusal_code(
+            t.bank
+                .identity()
+                .mfa_enable(&me, PW, "000000x", &CTX())
+                .await
+        ),
         "unauthorized"
     );
     let now = || t.clock.now().timestamp();
     let code = totp_code_base32(&setup.secret, now()).unwrap();
     t.bank
         .identity()
-        .mfa_enable(&me, &code, &CTX())
+        .mfa_enable(&me, PW, &code, &CTX())
         .await
         .unwrap();
     assert!(t.bank.identity().me(&me).await.unwrap().mfa_enabled);
@@ -377,13 +382,13 @@ pub async fn totp_mfa_setup_enable_login_replay_and_disable(store: Arc<dyn Store
     assert!(t
         .bank
         .identity()
-        .mfa_disable(&me, "123", &CTX())
+        .mfa_disable(&me, PW, "123", &CTX())
         .await
         .is_err());
     let code = totp_code_base32(&setup.secret, now()).unwrap();
     t.bank
         .identity()
-        .mfa_disable(&me, &code, &CTX())
+        .mfa_disable(&me, PW, &code, &CTX())
         .await
         .unwrap();
     t.bank

@@ -173,6 +173,28 @@ pub struct CodeBody {
     pub channel: Option<String>,
 }
 
+/// Re-authentication for starting TOTP enrolment: the current password, so a stolen bearer
+/// token alone cannot change sign-in factors (PCI DSS v4 req. 8).
+#[derive(Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaSetupBody {
+    /// The caller's current password.
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+/// Turning TOTP on or off: the current password and a code from the authenticator app.
+#[derive(Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaChangeBody {
+    /// The caller's current password.
+    #[schema(format = Password)]
+    pub password: String,
+    /// A current TOTP code.
+    #[schema(value_type = OneTimeCode)]
+    pub code: String,
+}
+
 /// Which contact to re-send a code to.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -404,49 +426,60 @@ pub async fn resend(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Starts TOTP enrolment.
-#[utoipa::path(post, path = "/api/v1/auth/mfa/setup", tag = "auth",
+/// Starts TOTP enrolment (needs the current password).
+#[utoipa::path(post, path = "/api/v1/auth/mfa/setup", tag = "auth", request_body = MfaSetupBody,
     responses((status = 200, description = "Secret for the authenticator app", body = MfaSetupDto), CommonErrors), security(("bearer" = [])))]
 pub async fn mfa_setup(
     State(s): State<AppState>,
     auth: Auth,
     Ctx(ctx): Ctx,
+    Json(b): Json<MfaSetupBody>,
 ) -> ApiResult<axum::Json<MfaSetupDto>> {
     let bank = s.bank.clone();
-    let m = detached(async move { bank.identity().mfa_setup(&auth.actor, &ctx).await }).await?;
+    let m = detached(async move {
+        bank.identity()
+            .mfa_setup(&auth.actor, &b.password, &ctx)
+            .await
+    })
+    .await?;
     Ok(axum::Json(MfaSetupDto {
         secret: m.secret.clone(),
         otpauth_url: m.otpauth_url.clone(),
     }))
 }
 
-/// Turns MFA on (needs a valid code).
-#[utoipa::path(post, path = "/api/v1/auth/mfa/enable", tag = "auth", request_body = CodeBody,
+/// Turns MFA on (needs the current password and a valid code).
+#[utoipa::path(post, path = "/api/v1/auth/mfa/enable", tag = "auth", request_body = MfaChangeBody,
     responses((status = 204, description = "Enabled"), CommonErrors), security(("bearer" = [])))]
 pub async fn mfa_enable(
     State(s): State<AppState>,
     auth: Auth,
     Ctx(ctx): Ctx,
-    Json(b): Json<CodeBody>,
+    Json(b): Json<MfaChangeBody>,
 ) -> ApiResult<StatusCode> {
     let bank = s.bank.clone();
-    detached(async move { bank.identity().mfa_enable(&auth.actor, &b.code, &ctx).await }).await?;
+    detached(async move {
+        bank.identity()
+            .mfa_enable(&auth.actor, &b.password, &b.code, &ctx)
+            .await
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Turns MFA off (needs a valid code).
-#[utoipa::path(post, path = "/api/v1/auth/mfa/disable", tag = "auth", request_body = CodeBody,
+/// Turns MFA off (needs the current password and a valid code).
+#[utoipa::path(post, path = "/api/v1/auth/mfa/disable", tag = "auth", request_body = MfaChangeBody,
     responses((status = 204, description = "Disabled"), CommonErrors), security(("bearer" = [])))]
 pub async fn mfa_disable(
     State(s): State<AppState>,
     auth: Auth,
     Ctx(ctx): Ctx,
-    Json(b): Json<CodeBody>,
+    Json(b): Json<MfaChangeBody>,
 ) -> ApiResult<StatusCode> {
     let bank = s.bank.clone();
     detached(async move {
         bank.identity()
-            .mfa_disable(&auth.actor, &b.code, &ctx)
+            .mfa_disable(&auth.actor, &b.password, &b.code, &ctx)
             .await
     })
     .await?;

@@ -4,6 +4,7 @@ mod devices;
 mod findings;
 mod fraud;
 mod helpers;
+mod identity_hardening;
 mod journey;
 mod notifications;
 mod payments;

@@ -31,14 +31,15 @@ export const authService = {
   async verify(code: string): Promise<void> {
     await api.post('/auth/verify', { code });
   },
-  async mfaSetup(): Promise<MfaSetup> {
-    return (await api.post<MfaSetup>('/auth/mfa/setup')).data;
+  /** MFA changes need the current password as well as the session (re-authentication). */
+  async mfaSetup(password: string): Promise<MfaSetup> {
+    return (await api.post<MfaSetup>('/auth/mfa/setup', { password })).data;
   },
-  async mfaEnable(code: string): Promise<void> {
-    await api.post('/auth/mfa/enable', { code });
+  async mfaEnable(password: string, code: string): Promise<void> {
+    await api.post('/auth/mfa/enable', { password, code });
   },
-  async mfaDisable(code: string): Promise<void> {
-    await api.post('/auth/mfa/disable', { code });
+  async mfaDisable(password: string, code: string): Promise<void> {
+    await api.post('/auth/mfa/disable', { password, code });
   },
   async sessions(): Promise<Session[]> {
     return (await api.get<{ items: Session[] }>('/auth/sessions')).data.items;

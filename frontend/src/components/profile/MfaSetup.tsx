@@ -12,6 +12,7 @@ export function MfaSetup({ enabled }: { enabled: boolean }) {
   const [setup, setSetup] = useState<Setup | null>(null);
   const [qr, setQr] = useState<string | null>(null);
   const [code, setCode] = useState('');
+  const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [msg, setMsg] = useState<string | null>(null);
 
@@ -28,8 +29,12 @@ export function MfaSetup({ enabled }: { enabled: boolean }) {
 
   const start = async () => {
     setError(null);
+    if (!password) {
+      setError('Enter your current password.');
+      return;
+    }
     try {
-      setSetup(await authService.mfaSetup());
+      setSetup(await authService.mfaSetup(password));
     } catch (e) {
       setError(errorMessage(e));
     }
@@ -40,12 +45,17 @@ export function MfaSetup({ enabled }: { enabled: boolean }) {
       setError('Enter the 6-digit code from your authenticator app.');
       return;
     }
+    if (!password) {
+      setError('Enter your current password.');
+      return;
+    }
     try {
-      if (enable) await authService.mfaEnable(code);
-      else await authService.mfaDisable(code);
+      if (enable) await authService.mfaEnable(password, code);
+      else await authService.mfaDisable(password, code);
       setMsg(enable ? 'Two-factor authentication is on.' : 'Two-factor authentication is off.');
       setSetup(null);
       setCode('');
+      setPassword('');
       void dispatch(fetchMe());
     } catch (e) {
       setError(errorMessage(e));
@@ -67,6 +77,15 @@ export function MfaSetup({ enabled }: { enabled: boolean }) {
           {error}
         </Alert>
       )}
+      <TextField
+        label="Current password"
+        type="password"
+        autoComplete="current-password"
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+        size="small"
+        sx={{ mb: 2, display: 'block' }}
+      />
       {!enabled && !setup && (
         <Button variant="outlined" onClick={start}>
           Set up authenticator app
