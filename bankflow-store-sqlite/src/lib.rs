@@ -168,6 +168,30 @@ fn connect_options(path_or_url: &str, opts: &SqliteOptions) -> BankResult<Sqlite
         .disable_statement_logging())
 }
 
+/// Creates a missing database file readable by its owner only (0600), before SQLite would
+/// create it with the process umask (0644 typically: every local user could copy the
+/// ledger). SQLite gives the `-wal` and `-shm` files the database file's mode, so they
+/// follow. An existing file, or an in-memory database, is left as it is.
+fn create_private(file: &Path) -> BankResult<()> {
+    let name = file.to_string_lossy();
+    if name.is_empty() || name == ":memory:" || name.starts_with("file::memory:") || file.exists() {
+        return Ok(());
+    }
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    match o.open(file) {
+        Ok(_) => Ok(()),
+        // Another opener created it first: theirs stands.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(BankError::internal(format!(
+            "cannot create the database file: {}",
+            e.kind()
+        ))),
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating it if missing) the database at `path_or_url` (a file path or a
     /// `sqlite:` URL) and applies pending migrations.
@@ -185,6 +209,7 @@ impl SqliteStore {
             ));
         }
         let connect = connect_options(path_or_url, &opts)?;
+        create_private(connect.get_filename())?;
         let conn = connect.connect().await.map_err(codec::open_err)?;
         let store_writer = Arc::new(Mutex::new(Writer {
             conn,

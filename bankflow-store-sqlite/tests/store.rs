@@ -206,3 +206,29 @@ async fn a_second_writer_times_out_with_a_transient_busy_error() {
     .expect("the writer is free again");
     assert!(next.is_ok());
 }
+
+/// Finding 12 of the security review: a database created in an existing (shared) directory
+/// was 0644, readable by every local user. It is created 0600, and so are its WAL and SHM.
+#[cfg(unix)]
+#[tokio::test]
+async fn finding_12_a_new_database_file_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    // A directory others may read, as a pre-existing data dir often is.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = dir.path().join("bank.db");
+    let store = SqliteStore::open(path.to_str().unwrap(), SqliteOptions::default())
+        .await
+        .unwrap();
+    // A write makes SQLite create the WAL (and SHM) files.
+    let uow = store.begin(TxMode::Write).await.unwrap();
+    uow.commit().await.unwrap();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let p = entry.unwrap().path();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode & 0o077, 0, "{} is {mode:o}", p.display());
+        checked += 1;
+    }
+    assert!(checked >= 1, "the database file exists");
+}
