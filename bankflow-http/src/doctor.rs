@@ -70,18 +70,15 @@ pub async fn run(args: &ServeArgs) -> Result<(), CliError> {
 /// Every check, in order.
 pub async fn check(args: &ServeArgs) -> Vec<Finding> {
     let mut out = database(args).await;
-    let sqlite_dir = sqlite_dir(args);
     out.push(key_file(
         "data_key",
         args.data_key.is_some(),
         &args.store.data_dir.join(crate::adapters::DATA_KEY_FILE),
-        sqlite_dir.as_deref(),
     ));
     out.push(key_file(
         "jwt_secret",
         args.jwt_secret.is_some(),
         &args.store.data_dir.join(crate::jwt::SECRET_FILE),
-        sqlite_dir.as_deref(),
     ));
     if let Some(f) = tls(args).await {
         out.push(f);
@@ -103,12 +100,6 @@ fn database_url(args: &ServeArgs) -> Option<&str> {
 
 fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
-}
-
-/// The directory of the SQLite database file, when the store is SQLite.
-fn sqlite_dir(args: &ServeArgs) -> Option<std::path::PathBuf> {
-    let file = sqlite_file(args)?;
-    Path::new(&file).parent().map(Path::to_path_buf)
 }
 
 /// Versions the store's migrator recorded as applied (same table in both stores).
@@ -221,9 +212,10 @@ fn versions_findings(
     out
 }
 
-/// A key from the environment is fine; one in a file is fine unless it sits beside the
-/// database (a copy of the database directory would then carry the key that unseals it).
-fn key_file(what: &'static str, given: bool, file: &Path, sqlite_dir: Option<&Path>) -> Finding {
+/// A key from the environment (or a flag) is fine. A key file in the data dir fails: that
+/// directory holds the SQLite database and the documents the key seals, so one backup or
+/// copy of it carries both the ciphertext and the key that opens it (finding 7).
+fn key_file(what: &'static str, given: bool, file: &Path) -> Finding {
     if given {
         return finding(Level::Ok, what, "given in the environment (or a flag)");
     }
@@ -231,21 +223,20 @@ fn key_file(what: &'static str, given: bool, file: &Path, sqlite_dir: Option<&Pa
         return finding(
             Level::Warn,
             what,
-            format!("absent: serve will generate one into {}", file.display()),
+            format!(
+                "absent: serve will generate one into {} (development only)",
+                file.display()
+            ),
         );
     }
-    let beside = sqlite_dir.is_some_and(|d| {
-        let canon = |p: &Path| std::fs::canonicalize(p).ok();
-        canon(d).is_some() && canon(d) == file.parent().and_then(canon)
-    });
-    if beside {
-        return finding(
-            Level::Fail,
-            what,
-            format!("{} lies beside the database: pass it from a secret store in the environment instead", file.display()),
-        );
-    }
-    finding(Level::Ok, what, format!("in {}", file.display()))
+    finding(
+        Level::Fail,
+        what,
+        format!(
+            "{} lies in the data dir beside the database and documents (one backup holds both): pass it in the environment from a secret store instead",
+            file.display()
+        ),
+    )
 }
 
 async fn tls(args: &ServeArgs) -> Option<Finding> {

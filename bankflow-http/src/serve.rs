@@ -187,6 +187,36 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A key kept as a file in the data dir (generated there on first start, for development)
+/// sits beside the database and documents it protects: one backup holds both (finding 7).
+/// Only the path is logged, never the key.
+fn warn_of_keys_in_data_dir(args: &ServeArgs) {
+    let keys = [
+        (
+            "data key",
+            args.data_key.is_some(),
+            crate::adapters::DATA_KEY_FILE,
+        ),
+        (
+            "JWT secret",
+            args.jwt_secret.is_some(),
+            crate::jwt::SECRET_FILE,
+        ),
+    ];
+    for (what, given, file_name) in keys {
+        if given {
+            continue;
+        }
+        let file = args.store.data_dir.join(file_name);
+        tracing::warn!(
+            file = %file.display(),
+            "SECURITY: the {what} is a file in the data dir, beside the database and documents: \
+             one backup holds both; for production pass it in the environment from a secret \
+             store (`bankflow doctor` fails this check)"
+        );
+    }
+}
+
 /// The default SQLite database file in the data dir.
 pub fn sqlite_path(data_dir: &Path) -> PathBuf {
     data_dir.join("bankflow.db")
@@ -205,6 +235,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let dir = &args.store.data_dir;
     create_private_dir(dir)?;
     let keys = crate::adapters::load_or_create_keys(args.data_key.as_deref(), dir)?;
+    warn_of_keys_in_data_dir(&args);
     let builder = Bank::builder(store)
         .runtime(Arc::new(bankflow_core::TokioRuntime))
         .config(bankflow_core::BankConfig {

@@ -84,3 +84,52 @@ fn a_config_file_with_a_secret_or_an_unknown_key_is_refused() {
     let (ok, text) = doctor(&["--config", config.to_str().unwrap()]);
     assert!(!ok && text.contains("unknown setting `bnid`"), "{text}");
 }
+
+#[test]
+fn finding_7_a_key_generated_into_the_data_dir_fails_doctor_and_serve_warns() {
+    // First start without keys: serve still generates them (development), but says so.
+    let mut server = crate::Server::start(&["--database-url", "memory:"], &[]);
+    server.stop();
+    let log = server.log_text();
+    assert!(
+        log.contains("SECURITY: the data key is a file in the data dir")
+            && log.contains("SECURITY: the JWT secret is a file in the data dir"),
+        "{log}"
+    );
+    let data = server.dir.path().join("data");
+    assert!(data.join("data_key").exists());
+
+    // The database lives elsewhere, yet the data dir (documents, key) is one backup.
+    let args = [
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--database-url",
+        "memory:",
+    ];
+    let (ok, text) = doctor(&args);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("FAIL data_key:") && text.contains("one backup holds both"),
+        "{text}"
+    );
+    assert!(text.contains("FAIL jwt_secret:"), "{text}");
+
+    // Given from outside the data dir, the keys pass.
+    let out = Command::new(env!("CARGO_BIN_EXE_bankflow"))
+        .arg("doctor")
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env("BANKFLOW_DATA_KEY", "cd".repeat(32))
+        .env(
+            "BANKFLOW_JWT_SECRET",
+            "a-signing-secret-of-at-least-32-bytes!!",
+        )
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("ok   data_key: given") && text.contains("ok   jwt_secret: given"),
+        "{text}"
+    );
+}
