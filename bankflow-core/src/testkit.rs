@@ -198,7 +198,7 @@ macro_rules! engine_context_tests {
             // identity
             register_normalises_and_enforces_uniqueness_and_policy,
             verification_codes_are_single_use_and_expire,
-            login_errors_are_generic_and_lockout_lasts_fifteen_minutes,
+            login_errors_are_generic_and_lockout_lasts_lockout_minutes,
             totp_mfa_setup_enable_login_replay_and_disable,
             refresh_rotates_and_reuse_revokes_the_family,
             logout_and_session_revocation,

@@ -317,7 +317,7 @@ impl IdentityService<'_> {
     }
 
     /// Verifies the caller's email or phone with the code sent to it (single use, 15 minutes,
-    /// 5 guesses). Emits `user.verified`.
+    /// 5 guesses, which a resend does not renew). Emits `user.verified`.
     pub async fn verify_contact(
         &self,
         actor: &Actor,
@@ -396,7 +396,8 @@ impl IdentityService<'_> {
     }
 
     /// Logs in: generic refusal for an unknown email or a wrong password (an unknown email
-    /// costs the same Argon2 work), lockout for 15 minutes after 5 consecutive failures, TOTP
+    /// costs the same Argon2 work), lockout for [`LOCKOUT_MINUTES`] after
+    /// [`LOGIN_FAILURES_MAX`] consecutive failed proofs (wrong passwords or TOTP codes), TOTP
     /// when enabled (`mfa_required` without a code). Starts a session family.
     pub async fn login(&self, req: LoginRequest, ctx: &RequestContext) -> BankResult<AuthTokens> {
         let email = Email::parse(&req.email)

@@ -192,7 +192,7 @@ pub async fn verification_codes_are_single_use_and_expire(store: Arc<dyn Store>)
     );
 }
 
-pub async fn login_errors_are_generic_and_lockout_lasts_fifteen_minutes(store: Arc<dyn Store>) {
+pub async fn login_errors_are_generic_and_lockout_lasts_lockout_minutes(store: Arc<dyn Store>) {
     let t = setup(store);
     let u = t.register("erin@example.com", None).await;
     let unknown = t
