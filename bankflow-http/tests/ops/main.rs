@@ -5,8 +5,8 @@ mod doctor;
 mod documents;
 mod journey;
 mod shared_limits;
-mod smtp;
 mod sms_push;
+mod smtp;
 mod tls;
 mod webhooks;
 
