@@ -58,7 +58,21 @@ ssl_min_protocol_version = 'TLSv1.2'
 max_connections = 200
 fsync = off
 CONF
-_bf_pg_run_as_postgres "$bindir/pg_ctl" -D "$dir/data" -l "$dir/pg.log" -w start >/dev/null
+# A start can fail when the port is taken between the free-port probe and the bind (another
+# suite's throwaway server): try the next free ports, and show the server's log if all fail.
+started=0
+for _attempt in 1 2 3; do
+  if _bf_pg_run_as_postgres "$bindir/pg_ctl" -D "$dir/data" -l "$dir/pg.log" -w start >/dev/null; then
+    started=1
+    break
+  fi
+  echo "pg-tls-test: the server did not start on port $port; its log:" >&2
+  tail -n 20 "$dir/pg.log" >&2 || true
+  port=$((port + 1))
+  while ! _bf_pg_port_free "$port"; do port=$((port + 1)); done
+  sed -i "s/^port = .*/port = $port/" "$dir/data/postgresql.conf"
+done
+[ "$started" -eq 1 ] || { echo "pg-tls-test: could not start PostgreSQL" >&2; exit 1; }
 
 if "$bindir/psql" "host=127.0.0.1 port=$port user=postgres dbname=postgres sslmode=disable" -c 'select 1' >/dev/null 2>&1; then
   echo "pg-tls-test: a plain connection was accepted" >&2
