@@ -9,10 +9,8 @@ use std::sync::Arc;
 
 use bankflow_core::notify::{Notifier, OutgoingMessage};
 use bankflow_core::{Bank, BankResult, MemoryStore};
-use bankflow_http::jwt::JwtKeys;
-use bankflow_http::{app, AppState, HttpConfig};
 
-use crate::helpers::{key, relaxed_limits, TestApp, PASSWORD};
+use crate::helpers::{key, relaxed_limits, TestApp};
 
 /// Alice's funded account and Bob's account, with a BLOCK rule on blacklist hits.
 async fn two_accounts(app: &TestApp, admin: &str) -> (String, String, String) {
@@ -121,16 +119,8 @@ impl Notifier for SlowProvider {
 
 /// The test app with [`SlowProvider`] delivering its messages.
 fn slow_mail_app() -> TestApp {
-    let config = HttpConfig {
-        rate_limits: relaxed_limits(),
-        ..HttpConfig::default()
-    };
     let builder = Bank::builder(Arc::new(MemoryStore::new())).notifier(Arc::new(SlowProvider));
-    let state = AppState::start(builder, JwtKeys::random(), config);
-    TestApp {
-        router: app(state.clone()),
-        state,
-    }
+    TestApp::with_builder(builder, relaxed_limits())
 }
 
 /// Latency of one forgot-password request, in microseconds.
@@ -164,16 +154,7 @@ async fn finding_6_forgot_password_answers_alike_for_known_and_unknown_emails() 
     const MEDIAN_GAP_MAX_US: u128 = 3_000;
     let app = slow_mail_app();
     let known = format!("{}@example.com", Uuid::new_v4().simple());
-    let r = app
-        .call(
-            axum::http::Method::POST,
-            "/api/v1/auth/register",
-            None,
-            Some(json!({"email": known, "password": PASSWORD})),
-            &[],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    app.register(&known).await;
     // Warm both paths once (first-use allocations are not what is measured).
     forgot_us(&app, &known).await;
     forgot_us(&app, "nobody-warm@example.com").await;

@@ -7,7 +7,9 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use bankflow_core::customer::{DocumentType, NewCustomer};
 use bankflow_core::identity::{LoginRequest, RegisterRequest};
-use bankflow_core::{Actor, Bank, CustomerId, MemoryStore, RequestContext, Role, Store, UserId};
+use bankflow_core::{
+    Actor, Bank, BankBuilder, CustomerId, MemoryStore, RequestContext, Role, Store, UserId,
+};
 use bankflow_http::jwt::{JwtKeys, Subject};
 use bankflow_http::ratelimit::RateLimits;
 use bankflow_http::{app, AppState, HttpConfig};
@@ -77,12 +79,17 @@ impl TestApp {
     }
 
     pub fn with(store: Arc<dyn Store>, limits: RateLimits) -> TestApp {
+        TestApp::with_builder(Bank::builder(store), limits)
+    }
+
+    /// An app over an engine configured by `builder` (a test's own notifier, say).
+    pub fn with_builder(builder: BankBuilder, limits: RateLimits) -> TestApp {
         let config = HttpConfig {
             rate_limits: limits,
             ..HttpConfig::default()
         };
         // Built like the server's: the event sink feeds the notification pump.
-        let state = AppState::start(Bank::builder(store), JwtKeys::random(), config);
+        let state = AppState::start(builder, JwtKeys::random(), config);
         TestApp {
             router: app(state.clone()),
             state,
@@ -321,6 +328,21 @@ impl TestApp {
             .body(Body::from(body))
             .unwrap();
         self.send(req).await
+    }
+
+    /// Registers `email` (password [`PASSWORD`]) over HTTP; returns the new user JSON.
+    pub async fn register(&self, email: &str) -> Value {
+        let r = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/register",
+                None,
+                Some(serde_json::json!({"email": email, "password": PASSWORD})),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        r.json()
     }
 
     /// Logs in over HTTP; returns the token pair JSON.

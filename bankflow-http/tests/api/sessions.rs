@@ -13,31 +13,8 @@ use crate::helpers::{TestApp, PASSWORD};
 
 /// Registers `email` over HTTP and signs in: the token pair.
 async fn sign_up(app: &TestApp, email: &str) -> Value {
-    let r = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/register",
-            None,
-            Some(json!({"email": email, "password": PASSWORD})),
-            &[],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    log_in(app, email).await
-}
-
-async fn log_in(app: &TestApp, email: &str) -> Value {
-    let r = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({"email": email, "password": PASSWORD})),
-            &[],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    r.json()
+    app.register(email).await;
+    app.login(email, PASSWORD).await
 }
 
 fn access(pair: &Value) -> String {
@@ -81,7 +58,7 @@ async fn finding_5_a_session_revoked_elsewhere_refuses_its_access_token() {
     let app = TestApp::new();
     let address = email();
     let laptop = access(&sign_up(&app, &address).await);
-    let phone = access(&log_in(&app, &address).await);
+    let phone = access(&app.login(&address, PASSWORD).await);
     let sessions = app.get("/api/v1/auth/sessions", &laptop).await.json();
     let phone_session = sessions["items"]
         .as_array()
@@ -131,7 +108,7 @@ async fn finding_5_a_demoted_support_user_loses_staff_access_at_once() {
         .await;
     assert_eq!(promote.status, StatusCode::OK, "{}", promote.text());
     // A promotion needs a fresh token (a token never grants more than it was issued with).
-    let support = access(&log_in(&app, &address).await);
+    let support = access(&app.login(&address, PASSWORD).await);
     assert_eq!(
         app.get("/api/v1/admin/kyc/queue", &support).await.status,
         StatusCode::OK,

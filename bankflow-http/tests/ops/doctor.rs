@@ -4,13 +4,32 @@ use std::process::Command;
 
 use crate::write;
 
+/// Keys given from outside the data dir, as an operator's secret store would.
+const KEYS_FROM_ENV: [(&str, &str); 2] = [
+    (
+        "BANKFLOW_DATA_KEY",
+        "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd",
+    ),
+    (
+        "BANKFLOW_JWT_SECRET",
+        "a-signing-secret-of-at-least-32-bytes!!",
+    ),
+];
+
+/// `bankflow doctor args` with no keys in the environment.
 fn doctor(args: &[&str]) -> (bool, String) {
+    doctor_with(args, &[])
+}
+
+/// `bankflow doctor args` with exactly `env` as its key settings: success and stdout+stderr.
+fn doctor_with(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_bankflow"))
         .arg("doctor")
         .args(args)
         .env_remove("DATABASE_URL")
         .env_remove("BANKFLOW_DATA_KEY")
         .env_remove("BANKFLOW_JWT_SECRET")
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let text =
@@ -54,18 +73,8 @@ fn doctor_names_what_is_wrong_in_a_config_file() {
     assert!(!ok);
 
     // With the keys in the environment, everything passes.
-    let out = Command::new(env!("CARGO_BIN_EXE_bankflow"))
-        .args(["doctor", "--config", config.to_str().unwrap()])
-        .env_remove("DATABASE_URL")
-        .env("BANKFLOW_DATA_KEY", "cd".repeat(32))
-        .env(
-            "BANKFLOW_JWT_SECRET",
-            "a-signing-secret-of-at-least-32-bytes!!",
-        )
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
+    let (ok, text) = doctor_with(&["--config", config.to_str().unwrap()], &KEYS_FROM_ENV);
+    assert!(ok, "{text}");
 }
 
 #[test]
@@ -115,19 +124,8 @@ fn finding_7_a_key_generated_into_the_data_dir_fails_doctor_and_serve_warns() {
     assert!(text.contains("FAIL jwt_secret:"), "{text}");
 
     // Given from outside the data dir, the keys pass.
-    let out = Command::new(env!("CARGO_BIN_EXE_bankflow"))
-        .arg("doctor")
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env("BANKFLOW_DATA_KEY", "cd".repeat(32))
-        .env(
-            "BANKFLOW_JWT_SECRET",
-            "a-signing-secret-of-at-least-32-bytes!!",
-        )
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
+    let (ok, text) = doctor_with(&args, &KEYS_FROM_ENV);
+    assert!(ok, "{text}");
     assert!(
         text.contains("ok   data_key: given") && text.contains("ok   jwt_secret: given"),
         "{text}"
