@@ -26,13 +26,14 @@ struct Approved {
     customer: CustomerView,
 }
 
-async fn approved(store: Arc<dyn Store>, email: &str) -> Approved {
-    let t = WithAdmin::new(bank_on(store), "admin@bank.example").await;
+/// A new user of `email` with a customer profile named `first_name` (KYC pending), and the
+/// actor they act as once the profile exists.
+async fn with_profile(t: &WithAdmin, email: &str, first_name: &str) -> (Actor, CustomerView) {
     let user = t.user(email).await;
     let c = t
         .bank
         .customers()
-        .create_customer(&user, None, profile("Vera", None))
+        .create_customer(&user, None, profile(first_name, None))
         .await
         .unwrap();
     let me = t
@@ -41,6 +42,12 @@ async fn approved(store: Arc<dyn Store>, email: &str) -> Approved {
         .actor_for_user(user.user_id.unwrap())
         .await
         .unwrap();
+    (me, c)
+}
+
+async fn approved(store: Arc<dyn Store>, email: &str) -> Approved {
+    let t = WithAdmin::new(bank_on(store), "admin@bank.example").await;
+    let (me, c) = with_profile(&t, email, "Vera").await;
     let customers = t.bank.customers();
     customers
         .upload_document(&me, c.id, DocumentType::Passport, PDF)
@@ -166,17 +173,7 @@ pub async fn finding_4_kyc_verified_legal_name_is_locked_and_profile_edits_are_a
 
     // While KYC is under review the name is locked too (else the reviewer approves a name
     // the documents never showed); before submission and after a rejection it is free.
-    let other = t.user("rex@example.com").await;
-    let c2 = customers
-        .create_customer(&other, None, profile("Rex", None))
-        .await
-        .unwrap();
-    let other = t
-        .bank
-        .identity()
-        .actor_for_user(other.user_id.unwrap())
-        .await
-        .unwrap();
+    let (other, c2) = with_profile(&t, "rex@example.com", "Rex").await;
     customers
         .update_customer(&other, c2.id, rename("Rexford"))
         .await
