@@ -453,24 +453,9 @@ mod tests {
     #[test]
     fn the_token_url_flag_overrides_the_key_files() {
         let dir = tempfile::tempdir().unwrap();
-        let pem = dir.path().join("key.pem");
-        let made = std::process::Command::new("openssl")
-            .args([
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-                "-out",
-            ])
-            .arg(&pem)
-            .stderr(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        assert!(made.success(), "openssl makes the test key");
         let file = dir.path().join("sa.json");
         let json = serde_json::json!({"client_email": "a@p.iam.gserviceaccount.com",
-            "private_key": std::fs::read_to_string(&pem).unwrap(),
+            "private_key": bankflow_notify_http::testing::rsa_private_key_pem(),
             "token_uri": "https://oauth2.googleapis.com/token"});
         std::fs::write(&file, json.to_string()).unwrap();
         let path = file.to_str().unwrap();

@@ -9,6 +9,8 @@
 //! Credentials, tokens and message bodies are never logged.
 
 mod fcm;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod twilio;
 
 use bankflow_core::BankError;

@@ -254,22 +254,7 @@ struct Assertion {
 async fn fcm_exchanges_a_signed_service_account_assertion_once_and_caches_the_token() {
     let (peer, base) = start().await;
     let dir = tempfile::tempdir().unwrap();
-    let pem_path = dir.path().join("key.pem");
-    let ok = std::process::Command::new("openssl")
-        .args([
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-        ])
-        .arg(&pem_path)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(ok.success());
-    let pem = std::fs::read_to_string(&pem_path).unwrap();
+    let pem = bankflow_notify_http::testing::rsa_private_key_pem();
     assert!(
         pem.contains("BEGIN PRIVATE KEY"),
         "PKCS#8, as Google issues"
