@@ -4,6 +4,7 @@
 //! Secrets never reach the store in clear: passwords as Argon2id hashes, refresh tokens and
 //! codes as SHA-256, the TOTP secret sealed with AES-256-GCM (see [`crate::crypto`]).
 
+mod codes;
 mod model;
 pub mod secrets;
 mod service;
