@@ -23,6 +23,7 @@ mod engine;
 mod engine_audit;
 mod engine_ctx;
 mod engine_customer;
+mod engine_enumeration;
 mod engine_fraud;
 mod engine_identity;
 mod engine_identity_hardening;
@@ -78,6 +79,7 @@ pub mod cases {
 pub mod engine_cases {
     pub use super::engine_audit::*;
     pub use super::engine_customer::*;
+    pub use super::engine_enumeration::*;
     pub use super::engine_fraud::*;
     pub use super::engine_identity::*;
     pub use super::engine_identity_hardening::*;
@@ -211,6 +213,12 @@ macro_rules! engine_context_tests {
             finding_9_mfa_changes_need_the_current_password,
             finding_10_totp_guesses_lock_the_user_out,
             finding_10_resend_gives_no_fresh_guesses,
+            finding_6_sign_up_answers_alike_for_taken_and_new_addresses,
+            finding_6_locked_login_answers_like_an_unknown_email,
+            finding_6_password_reset_lifts_a_lockout,
+            mfa_recovery_codes_work_once_instead_of_totp,
+            mfa_recovery_codes_regenerate_with_the_password_and_are_audited,
+            mfa_recovery_code_guesses_count_toward_the_lockout,
             // customers and KYC
             profile_rules_sealed_ssn_and_saga_account,
             ssn_keys_rotate_and_old_ciphertexts_still_open,
