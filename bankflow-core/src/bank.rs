@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::audit::AuditService;
+use crate::audit::{AuditAnchor, AuditService, AuditState, MemoryAuditAnchor};
 use crate::banking::MoneyService;
 use crate::clock::{Clock, InlineRuntime, Runtime, SystemClock};
 use crate::crypto::{KeyProvider, StaticKeyRing};
@@ -93,6 +93,8 @@ pub struct Inner {
     pub(crate) documents: Arc<dyn DocumentStore>,
     pub(crate) notifier: Arc<dyn Notifier>,
     pub(crate) exec: Executor,
+    /// The audit anchor port, derived audit keys, and where the anchor stands.
+    pub(crate) audit_state: AuditState,
     /// Randomness that needs no secrecy: account-number bodies, backoff jitter.
     pub(crate) rng: SplitMix,
 }
@@ -115,9 +117,16 @@ pub struct BankBuilder {
     documents: Arc<dyn DocumentStore>,
     notifier: Arc<dyn Notifier>,
     runtime: Arc<dyn Runtime>,
+    audit_anchor: Arc<dyn AuditAnchor>,
 }
 
 impl BankBuilder {
+    /// Where the signed checkpoint of the audit chain head is kept, outside the database
+    /// (default: [`MemoryAuditAnchor`], which detects truncation only while the process lives).
+    pub fn audit_anchor(mut self, anchor: Arc<dyn AuditAnchor>) -> Self {
+        self.audit_anchor = anchor;
+        self
+    }
     /// Clock port (default: system clock).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -200,6 +209,7 @@ impl BankBuilder {
                 keys,
                 notifier: self.notifier,
                 exec: Executor::new(group, self.runtime),
+                audit_state: AuditState::new(self.audit_anchor),
                 rng: SplitMix::new(seed.0 ^ seed.1),
             }),
         }
@@ -247,6 +257,7 @@ impl Bank {
             documents: Arc::new(MemoryDocumentStore::default()),
             notifier: Arc::new(MemoryNotifier::default()),
             runtime: Arc::new(InlineRuntime),
+            audit_anchor: Arc::new(MemoryAuditAnchor::default()),
         }
     }
 

@@ -100,6 +100,11 @@ impl StaticKeyRing {
         Ok(self)
     }
 
+    /// How many keys besides the current one the ring holds (they open old data only).
+    pub fn retired_key_count(&self) -> usize {
+        self.keys.len().saturating_sub(1)
+    }
+
     /// Makes `key_id` (added before) the current key; the old current key stays for decryption.
     pub fn rotate_to(mut self, key_id: &str, key: DataKey) -> BankResult<StaticKeyRing> {
         validate_key_id(key_id)?;
@@ -278,6 +283,48 @@ pub fn sha256_hex(parts: &[&[u8]]) -> String {
         h.update(p);
     }
     hex::encode(h.finalize())
+}
+
+/// HMAC-SHA256 (RFC 2104) of `msg` under a key of at most one block (64 bytes; longer keys
+/// are hashed first, as the RFC says).
+pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
+    const BLOCK: usize = 64;
+    let mut k = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        k[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let pad = |b: u8| k.map(|x| x ^ b);
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(msg)
+        .finalize();
+    Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .into()
+}
+
+/// A 256-bit key for `purpose`, derived from the provider's key `key_id` (the current key
+/// when `None`) as HMAC-SHA256(data key, "bankflow/" + purpose): the data key itself never
+/// leaves this module, and a derived key opens nothing the data key sealed. `Ok(None)` when
+/// the provider does not know `key_id`.
+pub fn derive_key(
+    keys: &dyn KeyProvider,
+    key_id: Option<&str>,
+    purpose: &str,
+) -> BankResult<Option<(String, [u8; KEY_LEN])>> {
+    let (id, key) = match key_id {
+        None => keys.current()?,
+        Some(id) => match keys.key(id)? {
+            Some(k) => (id.to_string(), k),
+            None => return Ok(None),
+        },
+    };
+    let label = format!("bankflow/{purpose}");
+    Ok(Some((id, hmac_sha256(&key.0, label.as_bytes()))))
 }
 
 /// Equality that takes the same time wherever the inputs first differ.

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
+use crate::audit::UnitTrail;
 use crate::auth::Actor;
 use crate::bank::Inner;
 use crate::banking::{Command, Outcome, EVENTS_PER_COMMAND_TYPICAL};
@@ -115,8 +116,9 @@ impl Inner {
         loop {
             attempt += 1;
             let mut events = Vec::with_capacity(EVENTS_PER_COMMAND_TYPICAL);
+            let trail = UnitTrail::default();
             let result = match self.store.begin(TxMode::Write).await {
-                Ok(mut uow) => match body(&mut *uow, &mut events, &&()).await {
+                Ok(mut uow) => match trail.scope(body(&mut *uow, &mut events, &&())).await {
                     Ok(out) => self.finish(uow, &events).await.map(|()| out),
                     Err(e) => {
                         uow.rollback().await.ok();
@@ -127,6 +129,8 @@ impl Inner {
             };
             match result {
                 Ok(out) => {
+                    // After the commit only: the anchor never runs ahead of the table.
+                    self.advance_audit_anchor(trail.last()).await;
                     self.publish(&events).await;
                     return Ok(out);
                 }

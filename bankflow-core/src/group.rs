@@ -18,6 +18,7 @@ use std::sync::Mutex;
 
 use futures::channel::oneshot;
 
+use crate::audit::UnitTrail;
 use crate::auth::Actor;
 use crate::bank::Inner;
 use crate::banking::{Command, Outcome};
@@ -231,17 +232,22 @@ pub(crate) async fn exec_in_one_unit<'a>(
     let len = commands.len();
     let mut results = Vec::with_capacity(len);
     let mut events = Vec::with_capacity(len * crate::banking::EVENTS_PER_COMMAND_TYPICAL);
+    // The audit entries the group appends; the anchor moves once, to the last of them.
+    let trail = UnitTrail::default();
+    let money = k.money();
     for (actor, cmd) in commands {
         uow.savepoint().await?;
-        let mark = events.len();
-        match k.money().exec(&mut *uow, actor, cmd, &mut events).await {
+        let mark = (events.len(), trail.last());
+        let run = trail.scope(money.exec(&mut *uow, actor, cmd, &mut events));
+        match run.await {
             Ok(out) => {
                 uow.release_savepoint().await?;
                 results.push(Ok(out));
             }
             Err(e) => {
                 uow.rollback_to_savepoint().await?;
-                events.truncate(mark);
+                events.truncate(mark.0);
+                trail.reset(mark.1);
                 results.push(Err(e));
             }
         }
@@ -251,5 +257,6 @@ pub(crate) async fn exec_in_one_unit<'a>(
     }
     crate::telemetry::timed_commit(k.store.kind(), &*k.clock, uow.commit()).await?;
     crate::telemetry::group_commit(len);
+    k.advance_audit_anchor(trail.last()).await;
     Ok((results, events))
 }

@@ -45,7 +45,10 @@ pub mod transaction;
 pub mod webhook;
 
 pub use account::{Account, AccountNumber, AccountStatus, AccountType, Hold, HoldStatus};
-pub use audit::{AuditOutcome, AuditRecord, AuditService, AuditVerification};
+pub use audit::{
+    AuditAnchor, AuditCheckpoint, AuditFault, AuditOutcome, AuditRecord, AuditService,
+    AuditVerification, MemoryAuditAnchor,
+};
 pub use auth::{Actor, Role};
 pub use bank::{Bank, BankBuilder, BankConfig};
 pub use banking::{

@@ -21,9 +21,9 @@ mod ctx_other;
 mod devices;
 mod engine;
 mod engine_audit;
+mod engine_audit_anchor;
 mod engine_ctx;
 mod engine_customer;
-mod engine_enumeration;
 mod engine_fraud;
 mod engine_identity;
 mod engine_identity_hardening;
@@ -38,6 +38,7 @@ mod retention;
 mod schedules;
 mod security;
 mod store_proofs;
+mod tamper;
 mod webhooks;
 
 pub use at_rest::{raw_dump, register_raw_dump, RawDump};
@@ -46,6 +47,7 @@ pub use engine::test_bank;
 pub use engine_ctx::{bank_on, bank_with, profile, refusal_code, Ctx, WithAdmin, PW};
 pub use hammer::{hammer, HammerReport};
 pub use model_ops::run_model;
+pub use tamper::{register_audit_tamper, AuditTamper, AuditTamperFn};
 pub use store_proofs::{documents_read_across_versions, open_funded_accounts, RawNotificationDocs};
 
 /// Makes a fresh, empty store for one test case.
@@ -78,8 +80,8 @@ pub mod cases {
 /// [`engine_context_tests!`](crate::engine_context_tests) calls.
 pub mod engine_cases {
     pub use super::engine_audit::*;
+    pub use super::engine_audit_anchor::*;
     pub use super::engine_customer::*;
-    pub use super::engine_enumeration::*;
     pub use super::engine_fraud::*;
     pub use super::engine_identity::*;
     pub use super::engine_identity_hardening::*;
@@ -213,12 +215,6 @@ macro_rules! engine_context_tests {
             finding_9_mfa_changes_need_the_current_password,
             finding_10_totp_guesses_lock_the_user_out,
             finding_10_resend_gives_no_fresh_guesses,
-            finding_6_sign_up_answers_alike_for_taken_and_new_addresses,
-            finding_6_locked_login_answers_like_an_unknown_email,
-            finding_6_password_reset_lifts_a_lockout,
-            mfa_recovery_codes_work_once_instead_of_totp,
-            mfa_recovery_codes_regenerate_with_the_password_and_are_audited,
-            mfa_recovery_code_guesses_count_toward_the_lockout,
             // customers and KYC
             profile_rules_sealed_ssn_and_saga_account,
             ssn_keys_rotate_and_old_ciphertexts_still_open,
@@ -245,6 +241,10 @@ macro_rules! engine_context_tests {
             admin_actions_are_recorded_and_chained,
             admin_actions_record_the_adapters_request_context,
             concurrent_admin_actions_keep_one_unbroken_chain,
+            finding_8_deleting_the_newest_audit_entries_is_reported_missing,
+            finding_8_an_entry_altered_without_the_key_is_reported_altered,
+            finding_8_a_forged_anchor_is_reported_anchor_invalid,
+            finding_8_unkeyed_entries_of_an_existing_log_still_verify,
             // webhooks
             webhook_secrets_are_sealed_in_the_raw_store,
             // issue #16's engine findings

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bankflow_core::memory::FaultPoint;
 use bankflow_core::testkit::{
-    bank_on, profile, refusal_code, register_raw_dump, StoreFactory, WithAdmin,
+    bank_on, profile, refusal_code, register_audit_tamper, register_raw_dump, AuditTamper,
+    StoreFactory, WithAdmin,
 };
 use bankflow_core::*;
 
@@ -20,11 +21,33 @@ impl StoreFactory for Memory {
     async fn fresh(&self) -> Arc<dyn Store> {
         let memory = MemoryStore::new();
         let store: Arc<dyn Store> = Arc::new(memory.clone());
+        let dumped = memory.clone();
         register_raw_dump(
             &store,
             Box::new(move || {
-                let memory = memory.clone();
+                let memory = dumped.clone();
                 Box::pin(async move { memory.inspect(|s| s.debug_dump()).await })
+            }),
+        );
+        register_audit_tamper(
+            &store,
+            Box::new(move |t| {
+                let memory = memory.clone();
+                Box::pin(async move {
+                    memory
+                        .tamper(move |s| {
+                            let log = s.audit_log_mut();
+                            match t {
+                                AuditTamper::TruncateFrom(n) => log.retain(|e| e.seq < n),
+                                AuditTamper::SetDetail(seq, d) => {
+                                    log.iter_mut().filter(|e| e.seq == seq).for_each(|e| {
+                                        e.detail = d.clone();
+                                    })
+                                }
+                            }
+                        })
+                        .await
+                })
             }),
         );
         store
@@ -148,7 +171,8 @@ async fn verify_finds_the_first_tampered_entry() {
     let v = t.bank.audit().verify_audit().await.unwrap();
     assert_eq!(v.first_tampered_seq, Some(3));
 
-    // Re-hashing the edited entry does not help: the next link breaks.
+    // Re-hashing the edited entry does not help: without the audit key only an unkeyed hash
+    // can be made, and after a keyed entry that is a forgery (issue #16 finding 8).
     store
         .tamper(|s| {
             let log = s.audit_log_mut();
@@ -162,7 +186,7 @@ async fn verify_finds_the_first_tampered_entry() {
             .await
             .unwrap()
             .first_tampered_seq,
-        Some(4)
+        Some(3)
     );
 }
 
@@ -184,13 +208,12 @@ async fn verify_finds_a_deleted_entry() {
             .first_tampered_seq,
         Some(2)
     );
-    // Truncating the tail is only detectable with an external anchor; the head still verifies.
+    // Truncating the tail is caught by the anchor (issue #16 finding 8).
     let (t, store) = auditors().await;
     store.tamper(|s| s.audit_log_mut().clear()).await;
-    assert_eq!(
-        t.bank.audit().verify_audit().await.unwrap().entries_checked,
-        0
-    );
+    let v = t.bank.audit().verify_audit().await.unwrap();
+    assert_eq!((v.entries_checked, v.first_tampered_seq), (0, Some(1)));
+    assert_eq!(v.fault, Some(AuditFault::Missing));
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bankflow_core::ports::Store;
-use bankflow_core::testkit::{register_raw_dump, StoreFactory};
+use bankflow_core::testkit::{register_audit_tamper, register_raw_dump, AuditTamper, StoreFactory};
 use bankflow_store_postgres::testdb::{database_url, TestDatabase};
 use bankflow_store_postgres::{PgOptions, PgStore};
 use sqlx::{Connection, PgConnection};
@@ -31,6 +31,37 @@ async fn all_rows(url: String) -> String {
     .expect("rows")
 }
 
+/// An insider's SQL: a truncation also moves the chain head back, so new entries continue
+/// without a gap.
+async fn tamper(url: String, t: AuditTamper) {
+    let mut conn = PgConnection::connect(&url).await.expect("connect");
+    match t {
+        AuditTamper::TruncateFrom(n) => {
+            sqlx::query("DELETE FROM audit_log WHERE seq >= $1")
+                .bind(n)
+                .execute(&mut conn)
+                .await
+                .expect("delete");
+            sqlx::query(
+                "UPDATE audit_head SET seq = coalesce((SELECT max(seq) FROM audit_log), 0), \
+                 hash = coalesce((SELECT doc::jsonb->>'hash' FROM audit_log ORDER BY seq DESC LIMIT 1), \
+                 '0000000000000000000000000000000000000000000000000000000000000000')",
+            )
+            .execute(&mut conn)
+            .await
+            .expect("head");
+        }
+        AuditTamper::SetDetail(seq, d) => {
+            sqlx::query("UPDATE audit_log SET doc = jsonb_set(doc::jsonb, '{detail}', $1::jsonb)::text WHERE seq = $2")
+                .bind(d.to_string())
+                .bind(seq)
+                .execute(&mut conn)
+                .await
+                .expect("set detail");
+        }
+    }
+}
+
 #[async_trait]
 impl StoreFactory for DumpedDatabases {
     async fn fresh(&self) -> Arc<dyn Store> {
@@ -44,7 +75,9 @@ impl StoreFactory for DumpedDatabases {
             .expect("connect and migrate");
         let store: Arc<dyn Store> = Arc::new(store);
         let url = db.url().to_string();
-        register_raw_dump(&store, Box::new(move || Box::pin(all_rows(url.clone()))));
+        let dumped = url.clone();
+        register_raw_dump(&store, Box::new(move || Box::pin(all_rows(dumped.clone()))));
+        register_audit_tamper(&store, Box::new(move |t| Box::pin(tamper(url.clone(), t))));
         self.0.lock().expect("lock").push(db);
         store
     }

@@ -10,8 +10,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bankflow_core::ports::Store;
-use bankflow_core::testkit::{register_raw_dump, StoreFactory};
+use bankflow_core::testkit::{register_audit_tamper, register_raw_dump, AuditTamper, StoreFactory};
 use common::FileFactory;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::Connection;
 
 /// `FileFactory` stores whose files are dumped for the at-rest checks.
 #[derive(Default)]
@@ -29,18 +31,39 @@ fn file_bytes(path: &Path) -> String {
     text
 }
 
+/// An insider's SQL against the database file, on a connection of its own.
+async fn tamper(path: PathBuf, t: AuditTamper) {
+    let opts = SqliteConnectOptions::new()
+        .filename(&path)
+        .busy_timeout(std::time::Duration::from_secs(10));
+    let mut conn = SqliteConnection::connect_with(&opts)
+        .await
+        .expect("connect");
+    let q = match t {
+        AuditTamper::TruncateFrom(n) => sqlx::query("DELETE FROM audit_log WHERE seq >= ?").bind(n),
+        AuditTamper::SetDetail(seq, d) => sqlx::query(
+            "UPDATE audit_log SET record = json_set(record, '$.detail', json(?)) WHERE seq = ?",
+        )
+        .bind(d.to_string())
+        .bind(seq),
+    };
+    q.execute(&mut conn).await.expect("tamper");
+}
+
 #[async_trait]
 impl StoreFactory for DumpedFiles {
     async fn fresh(&self) -> Arc<dyn Store> {
         let (store, path) = self.0.open().await;
         let store: Arc<dyn Store> = Arc::new(store);
+        let dumped = path.clone();
         register_raw_dump(
             &store,
             Box::new(move || {
-                let path = path.clone();
+                let path = dumped.clone();
                 Box::pin(async move { file_bytes(&path) })
             }),
         );
+        register_audit_tamper(&store, Box::new(move |t| Box::pin(tamper(path.clone(), t))));
         store
     }
 }

@@ -5,15 +5,19 @@
 //! must be remembered even though the command fails — a wrong password, a lockout — are
 //! committed by their use case on purpose before it returns the error.
 
+mod anchor;
 mod context;
 mod model;
+mod verify;
 
 use chrono::{DurationRound, TimeDelta};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use anchor::{AuditAnchor, MemoryAuditAnchor};
+pub(crate) use anchor::{AuditState, UnitTrail};
 pub use context::{with_request_context, WithRequestContext};
 pub use model::*;
+pub use verify::AuditVerification;
 
 use crate::auth::Actor;
 use crate::bank::Inner;
@@ -75,15 +79,6 @@ impl<'a> AuditEvent<'a> {
     }
 }
 
-/// Result of [`Bank::verify_audit`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditVerification {
-    /// Entries checked.
-    pub entries_checked: u64,
-    /// The first entry whose hash, link or position is wrong (`None`: the chain is intact).
-    pub first_tampered_seq: Option<i64>,
-}
-
 fn clip(s: &str) -> String {
     s.chars().take(AUDIT_FIELD_LEN_MAX).collect()
 }
@@ -113,36 +108,6 @@ impl AuditService<'_> {
         }
         let mut uow = self.store.begin(TxMode::Read).await?;
         uow.audit_entries(after_seq, limit).await
-    }
-
-    /// Re-computes the whole hash chain and reports the first entry that was altered,
-    /// inserted, reordered or deleted (a gap in `seq` or a broken `prev_hash` link).
-    pub async fn verify_audit(&self) -> BankResult<AuditVerification> {
-        let mut uow = self.store.begin(TxMode::Read).await?;
-        let mut prev_hash = GENESIS_HASH.to_string();
-        let mut prev_seq = 0i64;
-        let mut checked = 0u64;
-        loop {
-            let page = uow.audit_entries(Some(prev_seq), AUDIT_VERIFY_PAGE).await?;
-            if page.is_empty() {
-                return Ok(AuditVerification {
-                    entries_checked: checked,
-                    first_tampered_seq: None,
-                });
-            }
-            for e in page {
-                checked += 1;
-                if e.seq != prev_seq + 1 || e.prev_hash != prev_hash || e.compute_hash() != e.hash {
-                    // A deleted entry shows up at the entry after the gap.
-                    return Ok(AuditVerification {
-                        entries_checked: checked,
-                        first_tampered_seq: Some(e.seq.min(prev_seq + 1)),
-                    });
-                }
-                prev_seq = e.seq;
-                prev_hash = e.hash;
-            }
-        }
     }
 }
 
@@ -183,8 +148,15 @@ impl Inner {
             prev_hash,
             hash: String::new(),
         };
-        entry.hash = entry.compute_hash();
-        uow.append_audit(&entry).await
+        // Keyed: the database holds no key, so whoever can edit the table cannot re-hash.
+        let (key_id, key) = self
+            .audit_state
+            .key(&*self.keys, None)?
+            .ok_or_else(|| BankError::internal("current data key unknown"))?;
+        entry.hash = entry.keyed_hash(&key_id, &key);
+        uow.append_audit(&entry).await?;
+        UnitTrail::record(&entry);
+        Ok(())
     }
 
     /// Appends an audit entry in its own unit of work (for refusals whose command fails).

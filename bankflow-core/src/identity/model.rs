@@ -294,9 +294,6 @@ string_enum!(
         VerifyPhone = "VERIFY_PHONE",
         /// Reset a forgotten password (256-bit token, sent by email).
         PasswordReset = "PASSWORD_RESET",
-        /// An MFA recovery code (80 bits, shown once when MFA is enabled or the codes are
-        /// regenerated; usable once instead of a TOTP code).
-        MfaRecovery = "MFA_RECOVERY",
     }
 );
 

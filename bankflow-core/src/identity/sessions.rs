@@ -319,15 +319,13 @@ impl IdentityService<'_> {
     }
 
     /// Turns MFA on with the current password and a valid code from the authenticator.
-    /// Returns the user's [`crate::identity::RECOVERY_CODES_PER_SET`] recovery codes (shown
-    /// once; each works once instead of a TOTP code).
     pub async fn mfa_enable(
         &self,
         actor: &Actor,
         password: &str,
         code: &str,
         ctx: &RequestContext,
-    ) -> BankResult<Vec<String>> {
+    ) -> BankResult<()> {
         self.mfa_change(actor, (password, code), true, ctx).await
     }
 
@@ -339,9 +337,7 @@ impl IdentityService<'_> {
         code: &str,
         ctx: &RequestContext,
     ) -> BankResult<()> {
-        self.mfa_change(actor, (password, code), false, ctx)
-            .await
-            .map(|_| ())
+        self.mfa_change(actor, (password, code), false, ctx).await
     }
 }
 
@@ -437,7 +433,7 @@ impl Inner {
         (password, code): (&str, &str),
         enable: bool,
         ctx: &RequestContext,
-    ) -> BankResult<Vec<String>> {
+    ) -> BankResult<()> {
         let uid = actor_user(actor)?;
         let action = if enable {
             "auth.mfa_enable"
@@ -445,7 +441,7 @@ impl Inner {
             "auth.mfa_disable"
         };
         let proof = self.password_proof(uid, password).await?;
-        let result: BankResult<(Vec<Delivery>, Vec<String>)> = self
+        let result: BankResult<Vec<Delivery>> = self
             .write(|uow, _ev, _| {
                 Box::pin(async {
                     let (uow, _ev) = (uow, _ev);
@@ -493,27 +489,17 @@ impl Inner {
                     }
                     user.updated_at = now;
                     uow.update_user(&user).await?;
-                    // A new set on enable; none left working once MFA is off.
-                    let recovery = if enable {
-                        self.issue_recovery_codes(uow, uid).await?
-                    } else {
-                        uow.consume_codes(uid, CodePurpose::MfaRecovery, now)
-                            .await?;
-                        Vec::new()
-                    };
                     self.audit(uow, actor, AuditEvent::new(action, "user", uid).ctx(ctx))
                         .await?;
                     let state = if enable { "enabled" } else { "disabled" };
                     let v = vars([("state", state.to_string()), ("time", now.to_rfc3339())]);
-                    let out = self
+                    Ok(Ok(self
                         .enqueue_notification(uow, &user, "mfa_changed", &v, None)
-                        .await?;
-                    Ok(Ok((out, recovery)))
+                        .await?))
                 })
             })
             .await?;
-        let (deliveries, recovery) = result?;
-        self.deliver(deliveries).await;
-        Ok(recovery)
+        self.deliver(result?).await;
+        Ok(())
     }
 }

