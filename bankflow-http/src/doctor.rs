@@ -87,7 +87,37 @@ pub async fn check(args: &ServeArgs) -> Vec<Finding> {
         out.push(f);
     }
     out.push(data_dir(args));
+    out.push(audit_anchor(args));
     out
+}
+
+/// The audit anchor should not travel with the database: in the data dir, one backup (or
+/// one insider) rolls back both, and truncating the audit log goes unnoticed (finding 8).
+fn audit_anchor(args: &ServeArgs) -> Finding {
+    let file = crate::serve::audit_anchor_path(args);
+    if file.starts_with(&args.store.data_dir) {
+        return finding(
+            Level::Warn,
+            "audit_anchor",
+            format!(
+                "{} lies in the data dir beside the database (one backup holds both): pass --audit-anchor-file on another volume",
+                file.display()
+            ),
+        );
+    }
+    let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() && !m.permissions().readonly() => finding(
+            Level::Ok,
+            "audit_anchor",
+            format!("{} (outside the data dir)", file.display()),
+        ),
+        _ => finding(
+            Level::Fail,
+            "audit_anchor",
+            format!("{} is not a writable directory", dir.display()),
+        ),
+    }
 }
 
 fn database_url(args: &ServeArgs) -> Option<&str> {

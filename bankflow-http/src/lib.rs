@@ -11,6 +11,7 @@
 
 pub mod access_log;
 pub mod adapters;
+pub mod audit_anchor;
 pub mod config;
 pub mod doctor;
 pub mod document_store;
@@ -82,7 +83,6 @@ fn api_routes() -> Router<AppState> {
         .route("/auth/mfa/setup", post(auth::mfa_setup))
         .route("/auth/mfa/enable", post(auth::mfa_enable))
         .route("/auth/mfa/disable", post(auth::mfa_disable))
-        .route("/auth/mfa/recovery-codes", post(auth::mfa_recovery_codes))
         .route("/auth/sessions", get(auth::sessions))
         .route("/auth/sessions/{id}", delete(auth::revoke_session))
         .route("/customers", post(customers::create))
@@ -361,7 +361,7 @@ async fn client_ip(State(s): State<AppState>, mut req: Request, next: Next) -> R
 /// Paths whose stricter limit applies (credential guessing targets: passwords, emailed
 /// codes, TOTP codes, refresh tokens).
 fn limit_class(path: &str) -> LimitClass {
-    const AUTH_PATHS: [&str; 11] = [
+    const AUTH_PATHS: [&str; 10] = [
         "/auth/login",
         "/auth/register",
         "/auth/forgot",
@@ -372,7 +372,6 @@ fn limit_class(path: &str) -> LimitClass {
         "/auth/mfa/setup",
         "/auth/mfa/enable",
         "/auth/mfa/disable",
-        "/auth/mfa/recovery-codes",
     ];
     if AUTH_PATHS.iter().any(|p| path.ends_with(p)) {
         LimitClass::Auth

@@ -37,7 +37,7 @@ impl Modify for BearerAuth {
     modifiers(&BearerAuth),
     paths(
         auth::register, auth::login, auth::refresh, auth::logout, auth::me, auth::forgot, auth::reset, auth::verify,
-        auth::resend, auth::mfa_setup, auth::mfa_enable, auth::mfa_disable, auth::mfa_recovery_codes, auth::sessions, auth::revoke_session,
+        auth::resend, auth::mfa_setup, auth::mfa_enable, auth::mfa_disable, auth::sessions, auth::revoke_session,
         customers::create, customers::search, customers::get, customers::update, customers::upload, customers::documents,
         customers::document_content, customers::submit_kyc, customers::kyc_status, customers::approve_kyc,
         customers::reject_kyc, customers::kyc_queue,

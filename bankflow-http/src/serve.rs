@@ -96,6 +96,11 @@ pub struct ServeArgs {
     /// AES-256 key (64 hex digits) sealing SSNs at rest; default: generated once in the data dir.
     #[arg(long, env = "BANKFLOW_DATA_KEY", hide_env_values = true)]
     pub data_key: Option<String>,
+    /// File keeping the signed checkpoint of the audit chain head, against which deleting
+    /// the newest audit entries is detected; default: `audit-anchor.json` in the data dir.
+    /// Keep it on another volume, outside the database's backups.
+    #[arg(long, env = "BANKFLOW_AUDIT_ANCHOR_FILE")]
+    pub audit_anchor_file: Option<PathBuf>,
     /// TOML file of these settings (keys are the flag names with `_`); flags and env win.
     #[arg(long, env = "BANKFLOW_CONFIG")]
     pub config: Option<PathBuf>,
@@ -217,6 +222,29 @@ fn warn_of_keys_in_data_dir(args: &ServeArgs) {
     }
 }
 
+/// The audit anchor's file: `--audit-anchor-file`, else `audit-anchor.json` in the data dir.
+pub fn audit_anchor_path(args: &ServeArgs) -> PathBuf {
+    args.audit_anchor_file.clone().unwrap_or_else(|| {
+        args.store
+            .data_dir
+            .join(crate::audit_anchor::AUDIT_ANCHOR_FILE)
+    })
+}
+
+/// An anchor in the data dir travels with the database in every backup: restoring an old
+/// backup of both (or truncating both) goes unnoticed (finding 8).
+fn warn_of_anchor_in_data_dir(args: &ServeArgs) {
+    let file = audit_anchor_path(args);
+    if file.starts_with(&args.store.data_dir) {
+        tracing::warn!(
+            file = %file.display(),
+            "SECURITY: the audit anchor is a file in the data dir, beside the database: one \
+             backup holds both, and whoever can roll back the database can roll it back too; \
+             pass --audit-anchor-file on another volume (`bankflow doctor` warns of this)"
+        );
+    }
+}
+
 /// The default SQLite database file in the data dir.
 pub fn sqlite_path(data_dir: &Path) -> PathBuf {
     data_dir.join("bankflow.db")
@@ -236,6 +264,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     create_private_dir(dir)?;
     let keys = crate::adapters::load_or_create_keys(args.data_key.as_deref(), dir)?;
     warn_of_keys_in_data_dir(&args);
+    warn_of_anchor_in_data_dir(&args);
+    let anchor = crate::audit_anchor::FileAuditAnchor::new(audit_anchor_path(&args));
     let builder = Bank::builder(store)
         .runtime(Arc::new(bankflow_core::TokioRuntime))
         .config(bankflow_core::BankConfig {
@@ -243,6 +273,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
             ..bankflow_core::BankConfig::default()
         })
         .keys(Arc::new(keys))
+        .audit_anchor(Arc::new(anchor))
         .documents(args.documents.store(dir)?)
         .notifier(args.notify.notifier(dir)?);
     let jwt = JwtKeys::load_or_create(args.jwt_secret.as_deref(), &args.store.data_dir)?;

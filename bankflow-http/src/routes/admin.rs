@@ -77,8 +77,14 @@ pub struct AuditVerificationDto {
     pub valid: bool,
     /// Entries checked.
     pub checked: u64,
-    /// The first bad entry.
+    /// The first bad or missing entry.
     pub first_invalid_seq: Option<i64>,
+    /// Why it is not valid: `altered` (an entry's hash or MAC, or a link, is wrong),
+    /// `missing` (a gap, or entries gone after the last one: the anchor lies beyond the end),
+    /// `anchor_invalid` (the anchored checkpoint's own MAC is wrong).
+    pub fault: Option<String>,
+    /// The seq of the signed checkpoint kept outside the database, when there is one.
+    pub anchored_seq: Option<i64>,
 }
 
 /// Paging of the audit log (oldest first, by position in the chain).
@@ -141,9 +147,11 @@ pub async fn verify_audit(
     auth.actor.require_admin()?;
     let v = s.bank.audit().verify_audit().await?;
     Ok(axum::Json(AuditVerificationDto {
-        valid: v.first_tampered_seq.is_none(),
+        valid: v.valid,
         checked: v.entries_checked,
         first_invalid_seq: v.first_tampered_seq,
+        fault: v.fault.map(|f| f.as_str().to_string()),
+        anchored_seq: v.anchored_seq,
     }))
 }
 

@@ -342,18 +342,15 @@ pub async fn user_journey(app: &TestApp) {
     assert_eq!(user["email"], email.to_lowercase());
     assert_eq!(user["roles"], json!(["customer"]));
     assert_eq!(user["is_verified"], false);
-    // A taken address answers like a new one (finding 6): the owner is told instead.
-    let again = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/register",
-            None,
-            Some(json!({"email": email, "password": PASSWORD})),
-            &[],
-        )
-        .await;
-    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text());
-    assert_ne!(again.json()["id"], user["id"]);
+    app.call(
+        Method::POST,
+        "/api/v1/auth/register",
+        None,
+        Some(json!({"email": email, "password": PASSWORD})),
+        &[],
+    )
+    .await
+    .assert_problem(409, "conflict");
     app.call(
         Method::POST,
         "/api/v1/auth/register",

@@ -1,5 +1,6 @@
 //! HTTP integration tests: the whole Router driven with `oneshot`, no socket.
 
+mod audit_anchor;
 mod devices;
 mod findings;
 mod fraud;

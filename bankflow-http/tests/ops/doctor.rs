@@ -131,3 +131,32 @@ fn finding_7_a_key_generated_into_the_data_dir_fails_doctor_and_serve_warns() {
         "{text}"
     );
 }
+
+#[test]
+fn finding_8_an_audit_anchor_in_the_data_dir_is_warned_of() {
+    let mut server = crate::Server::start(&["--database-url", "memory:"], &[]);
+    server.stop();
+    let log = server.log_text();
+    assert!(
+        log.contains("SECURITY: the audit anchor is a file in the data dir"),
+        "{log}"
+    );
+    let data = server.dir.path().join("data");
+    let args = [
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--database-url",
+        "memory:",
+    ];
+    let (ok, text) = doctor_with(&args, &KEYS_FROM_ENV);
+    assert!(ok, "a warning, not a failure: {text}");
+    assert!(text.contains("WARN audit_anchor:"), "{text}");
+
+    // On another volume (here: beside the data dir, not in it) it passes.
+    let elsewhere = server.dir.path().join("audit-anchor.json");
+    let mut args = args.to_vec();
+    args.extend(["--audit-anchor-file", elsewhere.to_str().unwrap()]);
+    let (ok, text) = doctor_with(&args, &KEYS_FROM_ENV);
+    assert!(ok, "{text}");
+    assert!(text.contains("ok   audit_anchor:"), "{text}");
+}
