@@ -62,6 +62,11 @@ pub struct BankConfig {
     /// How long an idempotency key replays its first response. Records younger than this
     /// are never purged.
     pub idempotency_replay_window: chrono::Duration,
+    /// Maker-checker: a staff person's transfer, payment, booking or reversal of more than
+    /// this amount (compared in the movement's own currency) waits for a second admin's
+    /// approval. `None` turns the control off. The embedding program (`Actor::system`) is
+    /// never held.
+    pub staff_approval_threshold: Option<rust_decimal::Decimal>,
 }
 
 impl Default for BankConfig {
@@ -75,6 +80,7 @@ impl Default for BankConfig {
             group_queue_max: 4_096,
             retention: Duration::days(90),
             idempotency_replay_window: Duration::days(30),
+            staff_approval_threshold: Some(rust_decimal::Decimal::from(10_000)),
         }
     }
 }

@@ -90,6 +90,10 @@ pub enum BankError {
     /// backoff): nothing was done; try again later.
     #[error("engine overloaded: {0}")]
     Overloaded(String),
+    /// A staff money movement above the approval threshold was parked, not run: it waits for
+    /// a second staff member (maker-checker). Carries the approval request's id.
+    #[error("approval required: request {0} waits for a second staff member")]
+    ApprovalRequired(crate::ids::ApprovalId),
     /// Unexpected failure in a port (store, notifier...). Details are for logs, not users.
     #[error("internal error: {0}")]
     Internal(String),
@@ -137,6 +141,7 @@ impl BankError {
             BankError::LimitExceeded(_) => "limit_exceeded",
             BankError::Transient(_) => "transient",
             BankError::Overloaded(_) => "overloaded",
+            BankError::ApprovalRequired(_) => "approval_required",
             BankError::Internal(_) => "internal_error",
             BankError::Invariant(_) => "invariant_violated",
         }
@@ -184,6 +189,7 @@ impl BankError {
         "limit_exceeded",
         "transient",
         "overloaded",
+        "approval_required",
         "internal_error",
         "invariant_violated",
     ];

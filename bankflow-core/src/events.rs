@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::account::string_enum;
 use crate::error::{BankError, BankResult};
-use crate::ids::{AccountId, EventId, HoldId, TransactionId};
+use crate::ids::{AccountId, EventId, HoldId, TransactionId, UserId};
 use crate::money::Money;
 use crate::transaction::{TransactionStatus, TransactionType};
 
@@ -70,6 +70,10 @@ string_enum!(
         AccountSuspicious = "account.suspicious",
         /// A notification was sent.
         NotificationSent = "notification.sent",
+        /// A staff money movement above the threshold waits for a second staff member.
+        ApprovalRequested = "approval.requested",
+        /// A parked staff movement was approved (and ran) or rejected.
+        ApprovalDecided = "approval.decided",
     }
 );
 
@@ -94,7 +98,9 @@ impl EventType {
             | TransactionProcessed
             | TransactionCompleted
             | TransactionFailed
-            | TransactionReversed => "transaction-events",
+            | TransactionReversed
+            | ApprovalRequested
+            | ApprovalDecided => "transaction-events",
             FraudDetected | FraudHighRisk | AccountSuspicious => "fraud-events",
             NotificationSent => "notification-events",
         }
@@ -139,6 +145,12 @@ pub struct TransactionEventData {
     pub parent_id: Option<TransactionId>,
     /// Hold reserving the funds (pending and review transactions).
     pub hold_id: Option<HoldId>,
+    /// Who asked for the movement (`transaction.initiated` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initiated_by: Option<UserId>,
+    /// The second staff member who approved it (`transaction.initiated` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<UserId>,
 }
 
 /// Payload of `account.balance.updated`.
@@ -218,6 +230,12 @@ impl DomainEvent {
                 }
                 if t.hold_id.is_some() {
                     m.insert("holdId".into(), opt_id(&t.hold_id));
+                }
+                if t.initiated_by.is_some() {
+                    m.insert("initiatedBy".into(), opt_id(&t.initiated_by));
+                }
+                if t.approved_by.is_some() {
+                    m.insert("approvedBy".into(), opt_id(&t.approved_by));
                 }
                 Value::Object(m)
             }

@@ -161,6 +161,9 @@ pub enum IdempotentResponse {
     Batch(Vec<Transaction>),
     /// A scheduled transfer that was created.
     Schedule(crate::schedule::ScheduledTransfer),
+    /// A staff movement parked for approval, or a decided approval request.
+    /// Boxed: a request is several times a transaction, and every record would pay for it.
+    Approval(Box<crate::banking::ApprovalRequest>),
     /// A refusal that left no transaction behind (a linked batch that failed).
     Refused {
         /// Stable code.

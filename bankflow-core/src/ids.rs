@@ -130,6 +130,11 @@ id_type!(
     "device_id"
 );
 id_type!(
+    /// A staff money movement waiting for a second staff member (maker-checker).
+    ApprovalId,
+    "approval_id"
+);
+id_type!(
     /// An audit-log entry.
     AuditId,
     "audit_id"

@@ -52,6 +52,10 @@ pub use audit::{
 pub use auth::{Actor, Role};
 pub use bank::{Bank, BankBuilder, BankConfig};
 pub use banking::{
+    ApprovalCommand, ApprovalQuery, ApprovalRequest, ApprovalStatus, MoneyMove, Submitted,
+    APPROVALS_PAGE_MAX,
+};
+pub use banking::{
     Balance, BookingRequest, Destination, ExternalPayee, LedgerReport, MoneyService,
     OpenAccountRequest, PaymentRail, Statement, StatementLine, TransferItem, TransferRequest,
     BATCH_LEN_MAX, DESCRIPTION_LEN_MAX, PAYEE_TEXT_LEN_MAX, STATEMENT_LINES_MAX,
@@ -80,7 +84,7 @@ pub use identity::{
     AuthTokens, Claims, Email, IdentityService, LoginRequest, RegisterRequest, UserView,
 };
 pub use ids::{
-    AccountId, CustomerId, EventId, HoldId, IdGenerator, RandomIds, SequentialIds, TransactionId,
+    AccountId, ApprovalId, CustomerId, EventId, HoldId, IdGenerator, RandomIds, SequentialIds, TransactionId,
     UserId,
 };
 pub use ledger::SystemAccount;

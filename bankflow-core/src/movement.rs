@@ -203,6 +203,8 @@ pub(crate) fn txn_event(
         },
         parent_id: None,
         hold_id: None,
+        initiated_by: None,
+        approved_by: None,
     };
     stamp.event(ty, EventData::Transaction(data), stamp.txn_id.0)
 }

@@ -96,6 +96,7 @@ pub trait UnitOfWork:
     + AuditRepo
     + crate::schedule::ScheduleRepo
     + crate::webhook::WebhookRepo
+    + crate::banking::ApprovalRepo
     + Send
 {
     /// Marks a point to roll back to. Savepoints nest.

@@ -19,6 +19,7 @@ mod ctx_fixtures;
 mod ctx_identity;
 mod ctx_other;
 mod devices;
+mod approvals;
 mod engine;
 mod engine_audit;
 mod engine_audit_anchor;
@@ -79,6 +80,7 @@ pub mod cases {
 /// `async fn case(store: Arc<dyn Store>)`: what
 /// [`engine_context_tests!`](crate::engine_context_tests) calls.
 pub mod engine_cases {
+    pub use super::approvals::*;
     pub use super::engine_audit::*;
     pub use super::engine_audit_anchor::*;
     pub use super::engine_customer::*;
@@ -248,6 +250,9 @@ macro_rules! engine_context_tests {
             // webhooks
             webhook_secrets_are_sealed_in_the_raw_store,
             // issue #16's engine findings
+            finding_1_staff_money_above_the_threshold_waits_for_a_second_admin,
+            finding_1_staff_money_below_the_threshold_moves_at_once_with_its_initiator,
+            finding_1_an_approved_movement_the_engine_refuses_is_failed_with_its_code,
             finding_4_kyc_verified_legal_name_is_locked_and_profile_edits_are_audited,
             finding_12_accounts_per_customer_are_capped,
             finding_12_customer_cannot_close_an_account_the_bank_froze,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::account::string_enum;
 use crate::error::{BankError, BankResult};
 use crate::events::{DomainEvent, EventData, EventType};
-use crate::ids::{AccountId, HoldId, TransactionId};
+use crate::ids::{AccountId, HoldId, TransactionId, UserId};
 use crate::money::Money;
 
 /// Page size cap for every list the engine serves.
@@ -99,6 +99,12 @@ pub struct Transaction {
     pub processed_at: Option<DateTime<Utc>>,
     /// When it was reversed.
     pub reversed_at: Option<DateTime<Utc>>,
+    /// The person who asked for the movement (none for the embedding program's own).
+    #[serde(default)]
+    pub initiated_by: Option<UserId>,
+    /// The second staff member who approved it, when it needed approval (maker-checker).
+    #[serde(default)]
+    pub approved_by: Option<UserId>,
 }
 
 /// Bytes in a transaction reference: `TXN-` and the id's 32 hex digits.
@@ -212,7 +218,32 @@ impl Transaction {
             created_at: e.time,
             processed_at: None,
             reversed_at: None,
+            initiated_by: d.initiated_by,
+            approved_by: d.approved_by,
         })
+    }
+
+    /// Records who initiated (and approved) this transaction, on the read model and on its
+    /// `transaction.initiated` event among `events`, so the fold stays equal to the row.
+    pub(crate) fn mark_people(
+        &mut self,
+        events: &mut [DomainEvent],
+        initiated_by: Option<UserId>,
+        approved_by: Option<UserId>,
+    ) {
+        self.initiated_by = initiated_by;
+        self.approved_by = approved_by;
+        for e in events.iter_mut() {
+            if e.event_type != EventType::TransactionInitiated {
+                continue;
+            }
+            if let EventData::Transaction(d) = &mut e.data {
+                if d.transaction_id == self.id {
+                    d.initiated_by = initiated_by;
+                    d.approved_by = approved_by;
+                }
+            }
+        }
     }
 
     /// Applies one subsequent event.

@@ -293,6 +293,10 @@ pub struct TransactionDto {
     pub processed_at: Option<DateTime<Utc>>,
     /// When it was reversed.
     pub reversed_at: Option<DateTime<Utc>>,
+    /// The user who asked for the movement (none for the bank's own jobs).
+    pub initiated_by: Option<Uuid>,
+    /// The second staff member who approved it (staff movements above the threshold).
+    pub approved_by: Option<Uuid>,
 }
 
 impl From<Transaction> for TransactionDto {
@@ -313,6 +317,8 @@ impl From<Transaction> for TransactionDto {
             created_at: t.created_at,
             processed_at: t.processed_at,
             reversed_at: t.reversed_at,
+            initiated_by: t.initiated_by.map(|u| u.0),
+            approved_by: t.approved_by.map(|u| u.0),
         }
     }
 }

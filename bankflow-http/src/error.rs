@@ -138,7 +138,10 @@ pub fn status_of(e: &BankError) -> StatusCode {
         | BankError::IdempotencyConflict
         | BankError::InvalidState(_)
         | BankError::AlreadyReversed
-        | BankError::AccountNotEmpty(_) => StatusCode::CONFLICT,
+        | BankError::AccountNotEmpty(_)
+        // Only a single-purpose engine call answers it; the HTTP staff endpoints answer
+        // 202 with the parked request instead.
+        | BankError::ApprovalRequired(_) => StatusCode::CONFLICT,
         BankError::InsufficientFunds
         | BankError::AccountFrozen(_)
         | BankError::AccountClosed(_)

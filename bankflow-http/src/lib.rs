@@ -53,7 +53,7 @@ pub use state::{AppState, Auth, HttpConfig};
 
 use ratelimit::{LimitClass, Verdict};
 use routes::{
-    accounts, admin, auth, customers, devices, fraud, notifications, scheduled, system,
+    accounts, admin, approvals, auth, customers, devices, fraud, notifications, scheduled, system,
     transactions, webhooks,
 };
 use state::ClientIp;
@@ -115,6 +115,10 @@ fn api_routes() -> Router<AppState> {
         .route("/admin/overview", get(admin::overview))
         .route("/admin/audit", get(admin::audit))
         .route("/admin/audit/verify", get(admin::verify_audit))
+        .route("/admin/approvals", get(approvals::list))
+        .route("/admin/approvals/{id}", get(approvals::get))
+        .route("/admin/approvals/{id}/approve", post(approvals::approve))
+        .route("/admin/approvals/{id}/reject", post(approvals::reject))
         .route("/admin/users/{id}/roles", put(admin::set_roles))
         .route(
             "/admin/webhooks",

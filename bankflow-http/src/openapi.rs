@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use crate::dto;
 use crate::error::Problem;
 use crate::routes::{
-    accounts, admin, auth, customers, devices, fraud, notifications, scheduled, system,
+    accounts, admin, approvals, auth, customers, devices, fraud, notifications, scheduled, system,
     transactions, webhooks,
 };
 use crate::schema;
@@ -42,6 +42,7 @@ impl Modify for BearerAuth {
         customers::document_content, customers::submit_kyc, customers::kyc_status, customers::approve_kyc,
         customers::reject_kyc, customers::kyc_queue,
         admin::overview, admin::audit, admin::verify_audit, admin::set_roles,
+        approvals::list, approvals::get, approvals::approve, approvals::reject,
         webhooks::create, webhooks::list, webhooks::get, webhooks::update, webhooks::remove, webhooks::rotate,
         webhooks::deliveries, webhooks::redeliver,
         notifications::mine, notifications::of_user, notifications::read, notifications::preferences,
@@ -63,6 +64,7 @@ impl Modify for BearerAuth {
         Problem, dto::AccountDto, dto::BalanceDto, dto::TransactionDto, dto::StatementDto, dto::StatementLineDto,
         dto::OpenAccountBody, dto::LimitsBody, dto::DepositBody, dto::TransferBody, dto::PendingTransferBody,
         dto::PostPendingBody, dto::BatchBody, dto::PaymentBody, dto::ExternalTransferBody, dto::RailDto, scheduled::ScheduleBody, scheduled::ScheduleDto, dto::ReverseBody, dto::HealthDto,
+        approvals::ApprovalDto, approvals::RejectBody,
         // Schemas only query parameters use (bodies' schemas are collected from the DTOs).
         schema::PageLimit, schema::Cursor, schema::DayOrInstant, schema::TransactionTypeName,
         schema::TransactionStatusName, schema::AmountFilter, schema::TransactionRef,

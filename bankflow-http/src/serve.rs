@@ -73,6 +73,12 @@ pub struct ServeArgs {
     #[arg(long, env = "BANKFLOW_RETENTION_DAYS", default_value_t = 90,
           value_parser = clap::value_parser!(u32).range(1..=36_500))]
     pub retention_days: u32,
+    /// Maker-checker: a staff member's transfer, payment, booking or reversal of more than
+    /// this amount (in the movement's currency) waits for a second admin's approval. `0` holds
+    /// every staff movement; there is no way to switch the control off from the server.
+    #[arg(long, env = "BANKFLOW_STAFF_APPROVAL_THRESHOLD", default_value = "10000",
+          value_parser = parse_threshold)]
+    pub staff_approval_threshold: rust_decimal::Decimal,
     /// Requests per minute per user (per IP when anonymous).
     #[arg(long, env = "BANKFLOW_RATE_LIMIT_PER_MIN", default_value_t = 100)]
     pub rate_limit_per_min: u32,
@@ -257,6 +263,14 @@ pub async fn migrate(args: StoreArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// A non-negative decimal amount (never a float).
+fn parse_threshold(s: &str) -> Result<rust_decimal::Decimal, String> {
+    match s.trim().parse::<rust_decimal::Decimal>() {
+        Ok(d) if !d.is_sign_negative() => Ok(d),
+        _ => Err("a non-negative decimal amount, e.g. 10000 or 2500.50".into()),
+    }
+}
+
 /// `bankflow serve`: runs until ctrl-c or SIGTERM, then drains in-flight requests.
 pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let store = open_store(&args.store).await?;
@@ -270,6 +284,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         .runtime(Arc::new(bankflow_core::TokioRuntime))
         .config(bankflow_core::BankConfig {
             retention: chrono::Duration::days(i64::from(args.retention_days)),
+            staff_approval_threshold: Some(args.staff_approval_threshold),
             ..bankflow_core::BankConfig::default()
         })
         .keys(Arc::new(keys))

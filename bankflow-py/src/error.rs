@@ -123,6 +123,12 @@ create_exception!(
     Unauthorized,
     "A multi-factor code is required."
 );
+create_exception!(
+    bankflow,
+    ApprovalRequired,
+    BankflowError,
+    "A staff money movement above the threshold waits for a second staff member."
+);
 create_exception!(bankflow, RateLimited, BankflowError, "Too many requests.");
 create_exception!(
     bankflow,
@@ -203,6 +209,7 @@ code_table!(
     LimitExceeded = "limit_exceeded",
     TransientError = "transient",
     Overloaded = "overloaded",
+    ApprovalRequired = "approval_required",
     InternalError = "internal_error",
 );
 

@@ -142,21 +142,23 @@ async fn write_txns(
 ) -> BankResult<()> {
     let sql = if insert {
         "INSERT INTO transactions (id, transaction_ref, from_account_id, to_account_id, amount, currency, \
-         transaction_type, status, description, failure_code, reason, hold_id, parent_id, created_at, processed_at, reversed_at) \
-         SELECT u.id, u.r, u.f, u.t, u.amt::numeric, u.ccy, u.ty, u.st, u.d, u.fc, u.rs, u.h, u.p, u.ca, u.pa, u.ra \
+         transaction_type, status, description, failure_code, reason, hold_id, parent_id, created_at, processed_at, reversed_at, \
+         initiated_by, approved_by) \
+         SELECT u.id, u.r, u.f, u.t, u.amt::numeric, u.ccy, u.ty, u.st, u.d, u.fc, u.rs, u.h, u.p, u.ca, u.pa, u.ra, \
+                u.ib, u.ab \
          FROM UNNEST($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], \
                      $9::text[], $10::text[], $11::text[], $12::uuid[], $13::uuid[], $14::timestamptz[], \
-                     $15::timestamptz[], $16::timestamptz[]) \
-              WITH ORDINALITY AS u(id, r, f, t, amt, ccy, ty, st, d, fc, rs, h, p, ca, pa, ra, n) ORDER BY u.n"
+                     $15::timestamptz[], $16::timestamptz[], $17::uuid[], $18::uuid[]) \
+              WITH ORDINALITY AS u(id, r, f, t, amt, ccy, ty, st, d, fc, rs, h, p, ca, pa, ra, ib, ab, n) ORDER BY u.n"
     } else {
         "UPDATE transactions x SET transaction_ref = u.r, from_account_id = u.f, to_account_id = u.t, \
          amount = u.amt::numeric, currency = u.ccy, transaction_type = u.ty, status = u.st, description = u.d, \
          failure_code = u.fc, reason = u.rs, hold_id = u.h, parent_id = u.p, created_at = u.ca, processed_at = u.pa, \
-         reversed_at = u.ra \
+         reversed_at = u.ra, initiated_by = u.ib, approved_by = u.ab \
          FROM UNNEST($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], \
                      $9::text[], $10::text[], $11::text[], $12::uuid[], $13::uuid[], $14::timestamptz[], \
-                     $15::timestamptz[], $16::timestamptz[]) \
-              AS u(id, r, f, t, amt, ccy, ty, st, d, fc, rs, h, p, ca, pa, ra) \
+                     $15::timestamptz[], $16::timestamptz[], $17::uuid[], $18::uuid[]) \
+              AS u(id, r, f, t, amt, ccy, ty, st, d, fc, rs, h, p, ca, pa, ra, ib, ab) \
          WHERE x.id = u.id"
     };
     let done = sqlx::query(sql)
@@ -235,6 +237,16 @@ async fn write_txns(
             rows.iter()
                 .map(|t| t.reversed_at)
                 .collect::<Vec<Option<DateTime<Utc>>>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|t| t.initiated_by.map(|u| u.0))
+                .collect::<Vec<Option<Uuid>>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|t| t.approved_by.map(|u| u.0))
+                .collect::<Vec<Option<Uuid>>>(),
         )
         .execute(&mut *conn)
         .await

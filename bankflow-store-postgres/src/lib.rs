@@ -41,6 +41,7 @@
 #![warn(missing_docs)]
 
 mod account;
+mod approvals;
 mod audit;
 mod customer;
 mod devices;

@@ -11,7 +11,9 @@ use bankflow_core::account::{
 };
 use bankflow_core::events::{DomainEvent, EventData, EventType, StoredEvent};
 use bankflow_core::idempotency::{IdempotencyKey, IdempotencyRecord, IdempotentResponse};
-use bankflow_core::ids::{AccountId, CustomerId, EventId, HoldId, JournalId, TransactionId};
+use bankflow_core::ids::{
+    AccountId, CustomerId, EventId, HoldId, JournalId, TransactionId, UserId,
+};
 use bankflow_core::ledger::PostingLine;
 use bankflow_core::transaction::{Transaction, TransactionRef, TransactionStatus, TransactionType};
 use bankflow_core::{BankResult, Currency, Money};
@@ -45,7 +47,8 @@ pub(crate) use hold_cols;
 macro_rules! txn_cols {
     () => {
         "id, transaction_ref, from_account_id, to_account_id, amount::text, currency, transaction_type, status, \
-         description, failure_code, reason, hold_id, parent_id, created_at, processed_at, reversed_at"
+         description, failure_code, reason, hold_id, parent_id, created_at, processed_at, reversed_at, \
+         initiated_by, approved_by"
     };
 }
 pub(crate) use txn_cols;
@@ -172,6 +175,8 @@ pub(crate) fn transaction(row: &PgRow) -> BankResult<Transaction> {
         created_at: get(row, 13)?,
         processed_at: get(row, 14)?,
         reversed_at: get(row, 15)?,
+        initiated_by: get::<Option<Uuid>>(row, 16)?.map(UserId),
+        approved_by: get::<Option<Uuid>>(row, 17)?.map(UserId),
     })
 }
 

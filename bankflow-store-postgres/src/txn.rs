@@ -32,7 +32,8 @@ impl TransactionRepo for PgUow {
         let done = self.exec_guarded(sqlx::query(
             "UPDATE transactions SET transaction_ref = $2, from_account_id = $3, to_account_id = $4, amount = $5::numeric, \
              currency = $6, transaction_type = $7, status = $8, description = $9, failure_code = $10, reason = $11, \
-             hold_id = $12, parent_id = $13, created_at = $14, processed_at = $15, reversed_at = $16 WHERE id = $1",
+             hold_id = $12, parent_id = $13, created_at = $14, processed_at = $15, reversed_at = $16, \
+             initiated_by = $17, approved_by = $18 WHERE id = $1",
         )
         .bind(t.id.0)
         .bind(t.transaction_ref.as_str())
@@ -50,6 +51,8 @@ impl TransactionRepo for PgUow {
         .bind(t.created_at)
         .bind(t.processed_at)
         .bind(t.reversed_at)
+        .bind(t.initiated_by.map(|u| u.0))
+        .bind(t.approved_by.map(|u| u.0))
         )
         .await?;
         found(done.rows_affected(), "transaction")

@@ -28,6 +28,7 @@
 #![warn(missing_docs)]
 
 mod account;
+mod approvals;
 mod audit;
 mod codec;
 mod customer;

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 
-use bankflow_core::ids::{AccountId, HoldId, TransactionId};
+use bankflow_core::ids::{AccountId, HoldId, TransactionId, UserId};
 use bankflow_core::ports::TransactionRepo;
 use bankflow_core::transaction::{
     Transaction, TransactionQuery, TransactionRef, TransactionStatus, TransactionType,
@@ -18,7 +18,8 @@ use bankflow_core::store_support::found;
 macro_rules! txn_cols {
     () => {
         "id, transaction_ref, from_account_id, to_account_id, amount_milli, currency, transaction_type, status, \
-         description, failure_code, reason, hold_id, parent_id, created_at, processed_at, reversed_at"
+         description, failure_code, reason, hold_id, parent_id, created_at, processed_at, reversed_at, \
+         initiated_by, approved_by"
     };
 }
 
@@ -40,6 +41,8 @@ fn txn_row(r: &SqliteRow) -> BankResult<Transaction> {
         created_at: r.time("created_at")?,
         processed_at: r.opt_time("processed_at")?,
         reversed_at: r.opt_time("reversed_at")?,
+        initiated_by: r.opt_uuid("initiated_by")?.map(UserId),
+        approved_by: r.opt_uuid("approved_by")?.map(UserId),
     })
 }
 
@@ -68,8 +71,8 @@ pub(crate) const FLUSH_INSERT_SQL: &str = concat!(
     "INSERT INTO transactions (",
     txn_cols!(),
     ") SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, \
-     value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, value->>14, value->>15 \
-     FROM json_each(?) ORDER BY key"
+     value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, value->>14, value->>15, \
+     value->>16, value->>17 FROM json_each(?) ORDER BY key"
 );
 
 /// Buffered updates of rows this unit read or inserted earlier (see `flush`).
@@ -78,21 +81,23 @@ pub(crate) const FLUSH_UPDATE_SQL: &str =
      to_account_id = u.value->>3, amount_milli = u.value->>4, currency = u.value->>5, \
      transaction_type = u.value->>6, status = u.value->>7, description = u.value->>8, \
      failure_code = u.value->>9, reason = u.value->>10, hold_id = u.value->>11, parent_id = u.value->>12, \
-     created_at = u.value->>13, processed_at = u.value->>14, reversed_at = u.value->>15 \
+     created_at = u.value->>13, processed_at = u.value->>14, reversed_at = u.value->>15, \
+     initiated_by = u.value->>16, approved_by = u.value->>17 \
      FROM json_each(?) AS u WHERE transactions.id = u.value->>0";
 
 /// The JSON rows of both flush statements: every column, in `txn_cols!` order.
 pub(crate) fn flush_rows(txns: &[&Transaction]) -> BankResult<String> {
+    // An array per row (serde's tuples stop at 16 fields).
     let rows: Vec<_> = txns
         .iter()
         .map(|t| {
-            (
+            serde_json::json!([
                 id(t.id.0),
                 t.transaction_ref.as_str(),
                 opt_id(t.from_account_id.map(|a| a.0)),
                 opt_id(t.to_account_id.map(|a| a.0)),
                 milli(&t.amount),
-                t.amount.currency().code().to_string(),
+                t.amount.currency().code(),
                 t.transaction_type.as_str(),
                 t.status.as_str(),
                 t.description.as_deref(),
@@ -103,7 +108,9 @@ pub(crate) fn flush_rows(txns: &[&Transaction]) -> BankResult<String> {
                 ts(&t.created_at),
                 opt_ts(&t.processed_at),
                 opt_ts(&t.reversed_at),
-            )
+                opt_id(t.initiated_by.map(|u| u.0)),
+                opt_id(t.approved_by.map(|u| u.0)),
+            ])
         })
         .collect();
     to_json(&rows)
@@ -133,7 +140,8 @@ impl TransactionRepo for SqliteUow {
         let done = sqlx::query(
             "UPDATE transactions SET transaction_ref = ?, from_account_id = ?, to_account_id = ?, amount_milli = ?, \
              currency = ?, transaction_type = ?, status = ?, description = ?, failure_code = ?, reason = ?, \
-             hold_id = ?, parent_id = ?, created_at = ?, processed_at = ?, reversed_at = ? WHERE id = ?",
+             hold_id = ?, parent_id = ?, created_at = ?, processed_at = ?, reversed_at = ?, initiated_by = ?, \
+             approved_by = ? WHERE id = ?",
         )
         .bind(t.transaction_ref.as_str())
         .bind(opt_id(t.from_account_id.map(|a| a.0)))
@@ -150,6 +158,8 @@ impl TransactionRepo for SqliteUow {
         .bind(ts(&t.created_at))
         .bind(opt_ts(&t.processed_at))
         .bind(opt_ts(&t.reversed_at))
+        .bind(opt_id(t.initiated_by.map(|u| u.0)))
+        .bind(opt_id(t.approved_by.map(|u| u.0)))
         .bind(id(t.id.0))
         .execute(self.w().await?)
         .await

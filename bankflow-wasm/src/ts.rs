@@ -23,7 +23,8 @@ export type BankflowErrorCode =
   | "insufficient_funds" | "account_frozen" | "account_closed" | "daily_limit_exceeded"
   | "account_not_empty" | "idempotency_conflict" | "invalid_state" | "already_reversed"
   | "conflict" | "kyc_required" | "fraud_blocked" | "account_locked" | "mfa_required"
-  | "rate_limited" | "limit_exceeded" | "transient" | "overloaded" | "internal_error" | "invariant_violated";
+  | "rate_limited" | "limit_exceeded" | "transient" | "overloaded" | "approval_required"
+  | "internal_error" | "invariant_violated";
 
 /** What every function and rejected Promise of this package throws. */
 export interface BankflowError extends Error {

@@ -49,6 +49,12 @@ pub(crate) enum Command {
         daily_limit: Option<Decimal>,
     },
     ExpireHolds,
+    /// Approve or reject a parked staff movement (maker-checker).
+    Decide {
+        id: crate::ids::ApprovalId,
+        decision: super::approvals::Decision,
+        key: IdempotencyKey,
+    },
 }
 
 impl Command {
@@ -61,7 +67,8 @@ impl Command {
             Command::PostPending { key, .. }
             | Command::VoidPending { key, .. }
             | Command::Reverse { key, .. }
-            | Command::Batch { key, .. } => Some(key),
+            | Command::Batch { key, .. }
+            | Command::Decide { key, .. } => Some(key),
             Command::OpenAccount(_)
             | Command::SetStatus { .. }
             | Command::SetLimits { .. }
@@ -77,12 +84,16 @@ pub(crate) enum Outcome {
     Transaction(Transaction),
     Transactions(Vec<Transaction>),
     Count(usize),
+    /// A staff movement parked for a second staff member, or a decided request.
+    Approval(ApprovalRequest),
 }
 
 impl Outcome {
     pub(crate) fn txn(self) -> BankResult<Transaction> {
         match self {
             Outcome::Transaction(t) => t.refusal().map_or(Ok(t), Err),
+            // Callers of the single-purpose commands learn which request waits.
+            Outcome::Approval(a) => Err(BankError::ApprovalRequired(a.id)),
             _ => Err(BankError::internal("unexpected outcome")),
         }
     }
@@ -95,6 +106,25 @@ impl MoneyService<'_> {
     /// that builds it, so the commands off the hot path are boxed: the transfer and booking
     /// arms (the traffic) stay inline and small.
     pub(crate) async fn exec(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        actor: &Actor,
+        cmd: &Command,
+        events: &mut Vec<DomainEvent>,
+    ) -> BankResult<Outcome> {
+        // Only staff persons can be parked; a customer's or the system's command skips the
+        // check without a store read.
+        if actor.is_staff() && !actor.system {
+            let parked = Box::pin(self.park_if_needed(uow, actor, cmd, events)).await?;
+            if let Some(a) = parked {
+                return Ok(Outcome::Approval(a));
+            }
+        }
+        self.exec_now(uow, actor, cmd, events).await
+    }
+
+    /// Runs `cmd` without the maker-checker check (an approved request runs this way).
+    pub(crate) async fn exec_now(
         &self,
         uow: &mut dyn UnitOfWork,
         actor: &Actor,
@@ -163,6 +193,10 @@ impl MoneyService<'_> {
                 .await
                 .map(Outcome::Account),
             Command::ExpireHolds => self.exec_expire(uow, events).await.map(Outcome::Count),
+            Command::Decide { id, decision, key } => self
+                .exec_decide(uow, actor, *id, decision, key, events)
+                .await
+                .map(Outcome::Approval),
         }
     }
 }

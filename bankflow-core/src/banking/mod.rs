@@ -7,6 +7,8 @@
 //! `crate::movement` (check and plan a movement), `crate::transaction` (the read model).
 
 mod accounts;
+mod approval;
+mod approvals;
 mod command;
 mod model;
 mod movements;
@@ -17,6 +19,7 @@ mod trail;
 mod unit;
 
 pub(crate) use command::{Command, Outcome};
+pub use approval::*;
 pub use model::*;
 pub(crate) use model::{sorted_ids, validate_description, EVENTS_PER_COMMAND_TYPICAL};
 pub(crate) use resolve::Resolve;

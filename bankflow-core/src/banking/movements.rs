@@ -77,7 +77,7 @@ impl MoneyService<'_> {
             .decide(uow, &mut set, &m, &stamp, reserve, &context)
             .await?;
         let txn = self
-            .persist(uow, set, vec![planned], events)
+            .persist(uow, set, vec![planned], actor.user_id, events)
             .await?
             .remove(0);
         self.idem_save(
@@ -270,7 +270,7 @@ impl MoneyService<'_> {
             Err(e) => return Err(e),
         };
         let txn = self
-            .persist(uow, set, vec![planned], events)
+            .persist(uow, set, vec![planned], actor.user_id, events)
             .await?
             .remove(0);
         self.idem_save(
@@ -388,7 +388,7 @@ impl MoneyService<'_> {
             return Err(err);
         }
         uow.release_savepoint().await?;
-        let txns = self.persist(uow, set, planned, events).await?;
+        let txns = self.persist(uow, set, planned, actor.user_id, events).await?;
         for t in &txns {
             self.audit_customer_movement(uow, actor, "transaction.transfer", t, context)
                 .await?;

@@ -352,8 +352,9 @@ impl MoneyService<'_> {
             TransactionStatus::Completed,
             original.amount,
         ));
-        let reversal =
+        let mut reversal =
             Transaction::from_events(new_events.iter().filter(|e| e.aggregate_id == rev_id.0))?;
+        reversal.mark_people(&mut new_events, actor.user_id, None);
         let mut reversed = movement_event(
             &self.stamp_for(id, now),
             EventType::TransactionReversed,

@@ -6,7 +6,7 @@ use super::*;
 use crate::error::{BankError, BankResult};
 use crate::events::DomainEvent;
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord, IdempotentResponse};
-use crate::ids::{AccountId, IdGenerator, TransactionId};
+use crate::ids::{AccountId, IdGenerator, TransactionId, UserId};
 use crate::movement::{AccountSet, Planned, Stamp};
 use crate::ports::UnitOfWork;
 use crate::transaction::Transaction;
@@ -60,6 +60,7 @@ impl MoneyService<'_> {
         uow: &mut dyn UnitOfWork,
         set: AccountSet,
         planned: Vec<Planned>,
+        initiated_by: Option<UserId>,
         events: &mut Vec<DomainEvent>,
     ) -> BankResult<Vec<Transaction>> {
         let dirty = set.into_dirty()?;
@@ -67,7 +68,10 @@ impl MoneyService<'_> {
             uow.update_account(a).await?;
         }
         let mut txns = Vec::with_capacity(planned.len());
-        for p in planned {
+        for mut p in planned {
+            if initiated_by.is_some() {
+                p.txn.mark_people(&mut p.events, initiated_by, None);
+            }
             if let Some(h) = &p.hold {
                 uow.insert_hold(h).await?;
             }

@@ -36,6 +36,8 @@ impl MemoryState {
                     description: text.as_ref().and_then(|t| t.description.clone()),
                     parent_id: b.parent_id,
                     hold_id: *hold_id,
+                    initiated_by: text.as_ref().and_then(|t| t.initiated_by),
+                    approved_by: text.as_ref().and_then(|t| t.approved_by),
                 })
             }
             StoredData::Balance {
@@ -93,15 +95,20 @@ impl MemoryState {
                     self.txn_event_bases.push(base);
                     self.txn_event_bases.len() - 1
                 });
-                let text =
-                    (d.reason.is_some() || d.failure_code.is_some() || d.description.is_some())
-                        .then(|| {
-                            Box::new(TxnEventText {
-                                reason: d.reason.clone(),
-                                failure_code: d.failure_code.clone(),
-                                description: d.description.clone(),
-                            })
-                        });
+                let text = (d.reason.is_some()
+                    || d.failure_code.is_some()
+                    || d.description.is_some()
+                    || d.initiated_by.is_some()
+                    || d.approved_by.is_some())
+                .then(|| {
+                    Box::new(TxnEventText {
+                        reason: d.reason.clone(),
+                        failure_code: d.failure_code.clone(),
+                        description: d.description.clone(),
+                        initiated_by: d.initiated_by,
+                        approved_by: d.approved_by,
+                    })
+                });
                 StoredData::Transaction {
                     base,
                     status: d.status,

@@ -53,6 +53,7 @@ const UNDO_CAPACITY_INITIAL: usize = 8;
 const CHUNK_LEN: usize = 4096;
 
 mod account;
+mod approvals;
 mod audit;
 mod ctx;
 mod customer;
@@ -137,6 +138,8 @@ struct TxnEventText {
     reason: Option<String>,
     failure_code: Option<String>,
     description: Option<String>,
+    initiated_by: Option<crate::ids::UserId>,
+    approved_by: Option<crate::ids::UserId>,
 }
 
 /// An event payload as the memory store keeps it.
@@ -247,6 +250,7 @@ pub struct MemoryState {
     schedules: HashMap<crate::ids::ScheduleId, crate::schedule::ScheduledTransfer>,
     webhooks: webhook::WebhookState,
     devices: devices::DeviceState,
+    approvals: HashMap<crate::ids::ApprovalId, crate::banking::ApprovalRequest>,
     /// The undo log's buffer, handed from one write unit to the next (units are serial).
     undo_spare: UndoSpare,
 }
@@ -353,6 +357,7 @@ enum Undo {
     ),
     Webhook(webhook::WebhookUndo),
     Device(devices::DeviceUndo),
+    Approval(approvals::ApprovalUndo),
 }
 
 /// The in-memory store. Cheap to clone (shares the state).
@@ -571,6 +576,7 @@ impl MemoryUow {
                 },
                 Undo::Webhook(u) => u.apply(st),
                 Undo::Device(u) => u.apply(st),
+                Undo::Approval(u) => u.apply(st),
             }
         }
     }

@@ -86,6 +86,9 @@ pub(crate) fn txn(
         created_at: at,
         processed_at: Some(at),
         reversed_at: None,
+        // Both set, so every store's round trip proves the maker-checker columns survive.
+        initiated_by: Some(crate::ids::UserId(Uuid::from_u128(9_000 + n))),
+        approved_by: Some(crate::ids::UserId(Uuid::from_u128(9_500 + n))),
     }
 }
 

@@ -532,6 +532,8 @@ pub(crate) fn txn_event(
             description: Some("desc".into()),
             parent_id: None,
             hold_id: Some(HoldId(Uuid::from_u128(4))),
+            initiated_by: Some(crate::ids::UserId(Uuid::from_u128(5))),
+            approved_by: None,
         }),
     }
 }

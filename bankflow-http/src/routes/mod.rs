@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod approvals;
 pub mod auth;
 pub mod customers;
 pub mod devices;

@@ -4,7 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bankflow_core::{
-    AccountId, BankError, BookingRequest, TransactionId, TransactionStatus, TransferRequest,
+    AccountId, BankError, BookingRequest, MoneyMove, Submitted, TransactionId, TransactionStatus,
+    TransactionType, TransferRequest,
 };
 
 use crate::dto::{
@@ -26,10 +27,20 @@ fn created(t: bankflow_core::Transaction) -> Response {
     (status, axum::Json(TransactionDto::from(t))).into_response()
 }
 
+/// As [`created`], or 202 with the approval request when a staff movement above the
+/// threshold waits for a second staff member.
+fn submitted(s: Submitted) -> Response {
+    match s {
+        Submitted::Done(t) => created(t),
+        Submitted::AwaitingApproval(a) => crate::routes::approvals::parked(a),
+    }
+}
+
 /// Teller deposit of cash into an account (admin).
 #[utoipa::path(post, path = "/api/v1/transactions/deposit", tag = "transactions", request_body = DepositBody,
     params(IdempotencyKeyHeader),
-    responses((status = 201, description = "Deposited", body = TransactionDto), CommonErrors),
+    responses((status = 201, description = "Deposited", body = TransactionDto),
+        (status = 202, description = "Parked for a second staff member (staff, above the approval threshold)", body = crate::routes::approvals::ApprovalDto), CommonErrors),
     security(("bearer" = [])))]
 pub async fn deposit(
     State(s): State<AppState>,
@@ -45,15 +56,20 @@ pub async fn deposit(
         idempotency_key: key,
     };
     let bank = s.bank.clone();
-    Ok(created(
-        detached(async move { bank.money().deposit(&auth.actor, req).await }).await?,
+    Ok(submitted(
+        detached(async move {
+            let m = MoneyMove::Book(TransactionType::Deposit, req);
+            bank.money().submit(&auth.actor, m).await
+        })
+        .await?,
     ))
 }
 
 /// Teller withdrawal of cash from an account (admin).
 #[utoipa::path(post, path = "/api/v1/transactions/withdraw", tag = "transactions", request_body = DepositBody,
     params(IdempotencyKeyHeader),
-    responses((status = 201, description = "Withdrawn", body = TransactionDto), CommonErrors),
+    responses((status = 201, description = "Withdrawn", body = TransactionDto),
+        (status = 202, description = "Parked for a second staff member (staff, above the approval threshold)", body = crate::routes::approvals::ApprovalDto), CommonErrors),
     security(("bearer" = [])))]
 pub async fn withdraw(
     State(s): State<AppState>,
@@ -69,8 +85,12 @@ pub async fn withdraw(
         idempotency_key: key,
     };
     let bank = s.bank.clone();
-    Ok(created(
-        detached(async move { bank.money().withdraw(&auth.actor, req).await }).await?,
+    Ok(submitted(
+        detached(async move {
+            let m = MoneyMove::Book(TransactionType::Withdrawal, req);
+            bank.money().submit(&auth.actor, m).await
+        })
+        .await?,
     ))
 }
 
@@ -79,7 +99,7 @@ pub async fn withdraw(
     params(IdempotencyKeyHeader),
     responses(
         (status = 201, description = "Completed", body = TransactionDto),
-        (status = 202, description = "Held for fraud review", body = TransactionDto),
+        (status = 202, description = "Held for fraud review; for staff above the approval threshold, an ApprovalDto parked for a second staff member", body = TransactionDto),
         CommonErrors),
     security(("bearer" = [])))]
 pub async fn transfer(
@@ -95,15 +115,19 @@ pub async fn transfer(
         context,
     };
     let bank = s.bank.clone();
-    Ok(created(
-        detached(async move { bank.money().transfer(&auth.actor, req).await }).await?,
+    Ok(submitted(
+        detached(async move {
+            let m = MoneyMove::Transfer(req);
+            bank.money().submit(&auth.actor, m).await
+        })
+        .await?,
     ))
 }
 
 /// Two-phase transfer, phase one: reserves the funds (202 PENDING).
 #[utoipa::path(post, path = "/api/v1/transactions/pending", tag = "transactions", request_body = PendingTransferBody,
     params(IdempotencyKeyHeader),
-    responses((status = 202, description = "Reserved", body = TransactionDto), CommonErrors),
+    responses((status = 202, description = "Reserved; for staff above the approval threshold, an ApprovalDto parked for a second staff member", body = TransactionDto), CommonErrors),
     security(("bearer" = [])))]
 pub async fn pending(
     State(s): State<AppState>,
@@ -118,11 +142,11 @@ pub async fn pending(
         context,
     };
     let bank = s.bank.clone();
-    Ok(created(
+    let expires_at = body.expires_at;
+    Ok(submitted(
         detached(async move {
-            bank.money()
-                .transfer_pending(&auth.actor, req, body.expires_at)
-                .await
+            let m = MoneyMove::Pending { req, expires_at };
+            bank.money().submit(&auth.actor, m).await
         })
         .await?,
     ))
@@ -205,7 +229,7 @@ pub async fn batch(
 #[utoipa::path(post, path = "/api/v1/transactions/payment", tag = "transactions", request_body = PaymentBody,
     params(IdempotencyKeyHeader),
     responses((status = 201, description = "Paid", body = TransactionDto),
-        (status = 202, description = "Held for fraud review", body = TransactionDto), CommonErrors),
+        (status = 202, description = "Held for fraud review; for staff above the approval threshold, an ApprovalDto parked for a second staff member", body = TransactionDto), CommonErrors),
     security(("bearer" = [])))]
 pub async fn payment(
     State(s): State<AppState>,
@@ -220,8 +244,12 @@ pub async fn payment(
         context,
     };
     let bank = s.bank.clone();
-    Ok(created(
-        detached(async move { bank.money().transfer(&auth.actor, req).await }).await?,
+    Ok(submitted(
+        detached(async move {
+            let m = MoneyMove::Transfer(req);
+            bank.money().submit(&auth.actor, m).await
+        })
+        .await?,
     ))
 }
 
@@ -230,7 +258,7 @@ pub async fn payment(
 #[utoipa::path(post, path = "/api/v1/transactions/external", tag = "transactions", request_body = ExternalTransferBody,
     params(IdempotencyKeyHeader),
     responses((status = 201, description = "Sent", body = TransactionDto),
-        (status = 202, description = "Held for fraud review", body = TransactionDto), CommonErrors),
+        (status = 202, description = "Held for fraud review; for staff above the approval threshold, an ApprovalDto parked for a second staff member", body = TransactionDto), CommonErrors),
     security(("bearer" = [])))]
 pub async fn external(
     State(s): State<AppState>,
@@ -245,8 +273,12 @@ pub async fn external(
         context,
     };
     let bank = s.bank.clone();
-    Ok(created(
-        detached(async move { bank.money().transfer(&auth.actor, req).await }).await?,
+    Ok(submitted(
+        detached(async move {
+            let m = MoneyMove::Transfer(req);
+            bank.money().submit(&auth.actor, m).await
+        })
+        .await?,
     ))
 }
 
@@ -312,7 +344,8 @@ pub async fn search(
 #[utoipa::path(post, path = "/api/v1/transactions/{id}/reverse", tag = "transactions", request_body = ReverseBody,
     params(("id" = Uuid, Path, description = "Transaction id"),
         IdempotencyKeyHeader),
-    responses((status = 200, description = "The original, now REVERSED", body = TransactionDto), CommonErrors),
+    responses((status = 200, description = "The original, now REVERSED", body = TransactionDto),
+        (status = 202, description = "Parked for a second staff member (staff, above the approval threshold)", body = crate::routes::approvals::ApprovalDto), CommonErrors),
     security(("bearer" = [])))]
 pub async fn reverse(
     State(s): State<AppState>,
@@ -320,15 +353,19 @@ pub async fn reverse(
     PathId(id): PathId<TransactionId>,
     IdemKey(key): IdemKey,
     Json(body): Json<ReverseBody>,
-) -> ApiResult<axum::Json<TransactionDto>> {
+) -> ApiResult<Response> {
     let bank = s.bank.clone();
-    Ok(axum::Json(
-        detached(async move {
-            bank.money()
-                .reverse(&auth.actor, id, &body.reason, key)
-                .await
-        })
-        .await?
-        .into(),
-    ))
+    let done = detached(async move {
+        let m = MoneyMove::Reverse {
+            id,
+            reason: body.reason,
+            key,
+        };
+        bank.money().submit(&auth.actor, m).await
+    })
+    .await?;
+    Ok(match done {
+        Submitted::Done(t) => axum::Json(TransactionDto::from(t)).into_response(),
+        Submitted::AwaitingApproval(a) => crate::routes::approvals::parked(a),
+    })
 }
