@@ -9,6 +9,7 @@ mod model;
 pub mod secrets;
 mod service;
 mod sessions;
+mod staff;
 
 pub use model::*;
 pub use service::{
