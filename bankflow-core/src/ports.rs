@@ -34,7 +34,7 @@ use crate::fraud::{
     Assessment, CaseStatus, FraudCase, FraudRule, ListEntry, ListEntryType, ListKind, VelocityStats,
 };
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
-use crate::identity::{CodePurpose, Email, OneTimeCode, SessionRecord, UserRecord};
+use crate::identity::{CodePurpose, Email, OneTimeCode, Phone, SessionRecord, UserRecord};
 use crate::ids::{AccountId, CustomerId, HoldId, TransactionId};
 use crate::ids::{CaseId, DocumentId, ListEntryId, NotificationId, RuleId, SessionId, UserId};
 use crate::ledger::{JournalEntry, PostingLine};
@@ -277,6 +277,8 @@ pub trait IdentityRepo: Send {
     async fn user(&mut self, id: UserId) -> BankResult<Option<UserRecord>>;
     /// Finds a user by (normalised) email.
     async fn user_by_email(&mut self, email: &Email) -> BankResult<Option<UserRecord>>;
+    /// Finds a user by (E.164) phone: whom to tell when someone signs up with it.
+    async fn user_by_phone(&mut self, phone: &Phone) -> BankResult<Option<UserRecord>>;
     /// Overwrites a user. `NotFound("user")` if absent; `Duplicate("phone")` if the new phone
     /// belongs to another user.
     async fn update_user(&mut self, user: &UserRecord) -> BankResult<()>;

@@ -32,7 +32,6 @@ mod engine_identity_hardening;
 mod engine_notify;
 mod fixtures;
 mod hammer;
-mod key_rotation;
 mod limits;
 mod model;
 mod model_ops;
@@ -86,12 +85,12 @@ pub mod engine_cases {
     pub use super::engine_audit::*;
     pub use super::engine_audit_anchor::*;
     pub use super::engine_customer::*;
+    pub use super::engine_enumeration::*;
     pub use super::engine_fraud::*;
     pub use super::engine_identity::*;
     pub use super::engine_identity_hardening::*;
     pub use super::engine_notify::*;
     pub use super::security::*;
-    pub use super::staff_controls::*;
     pub use super::webhooks::webhook_secrets_are_sealed_in_the_raw_store;
 }
 
@@ -215,7 +214,6 @@ macro_rules! engine_context_tests {
             admin_bootstrap_roles_and_claims,
             no_plaintext_password_in_stored_state,
             racing_refreshes_of_one_token_cannot_both_win,
-            finding_7_data_key_rotation_reseals_every_sealed_value,
             finding_9_lockout_lasts_thirty_minutes,
             finding_9_idle_refresh_token_ends_the_session,
             finding_9_mfa_changes_need_the_current_password,

@@ -83,6 +83,7 @@ fn api_routes() -> Router<AppState> {
         .route("/auth/mfa/setup", post(auth::mfa_setup))
         .route("/auth/mfa/enable", post(auth::mfa_enable))
         .route("/auth/mfa/disable", post(auth::mfa_disable))
+        .route("/auth/mfa/recovery-codes", post(auth::mfa_recovery_codes))
         .route("/auth/sessions", get(auth::sessions))
         .route("/auth/sessions/{id}", delete(auth::revoke_session))
         .route("/customers", post(customers::create))
@@ -120,8 +121,6 @@ fn api_routes() -> Router<AppState> {
         .route("/admin/approvals/{id}/approve", post(approvals::approve))
         .route("/admin/approvals/{id}/reject", post(approvals::reject))
         .route("/admin/users/{id}/roles", put(admin::set_roles))
-        .route("/admin/users/{id}/deactivate", post(admin::deactivate_user))
-        .route("/admin/users/{id}/reactivate", post(admin::reactivate_user))
         .route(
             "/admin/webhooks",
             post(webhooks::create).get(webhooks::list),
@@ -367,7 +366,7 @@ async fn client_ip(State(s): State<AppState>, mut req: Request, next: Next) -> R
 /// Paths whose stricter limit applies (credential guessing targets: passwords, emailed
 /// codes, TOTP codes, refresh tokens).
 fn limit_class(path: &str) -> LimitClass {
-    const AUTH_PATHS: [&str; 10] = [
+    const AUTH_PATHS: [&str; 11] = [
         "/auth/login",
         "/auth/register",
         "/auth/forgot",
@@ -378,6 +377,7 @@ fn limit_class(path: &str) -> LimitClass {
         "/auth/mfa/setup",
         "/auth/mfa/enable",
         "/auth/mfa/disable",
+        "/auth/mfa/recovery-codes",
     ];
     if AUTH_PATHS.iter().any(|p| path.ends_with(p)) {
         LimitClass::Auth

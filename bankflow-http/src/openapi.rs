@@ -37,11 +37,11 @@ impl Modify for BearerAuth {
     modifiers(&BearerAuth),
     paths(
         auth::register, auth::login, auth::refresh, auth::logout, auth::me, auth::forgot, auth::reset, auth::verify,
-        auth::resend, auth::mfa_setup, auth::mfa_enable, auth::mfa_disable, auth::sessions, auth::revoke_session,
+        auth::resend, auth::mfa_setup, auth::mfa_enable, auth::mfa_disable, auth::mfa_recovery_codes, auth::sessions, auth::revoke_session,
         customers::create, customers::search, customers::get, customers::update, customers::upload, customers::documents,
         customers::document_content, customers::submit_kyc, customers::kyc_status, customers::approve_kyc,
         customers::reject_kyc, customers::kyc_queue,
-        admin::overview, admin::audit, admin::verify_audit, admin::set_roles, admin::deactivate_user, admin::reactivate_user,
+        admin::overview, admin::audit, admin::verify_audit, admin::set_roles,
         approvals::list, approvals::get, approvals::approve, approvals::reject,
         webhooks::create, webhooks::list, webhooks::get, webhooks::update, webhooks::remove, webhooks::rotate,
         webhooks::deliveries, webhooks::redeliver,
@@ -187,8 +187,6 @@ const USER_LINKS: &[LinkSpec] = &[
         &[("user_id", BODY_ID)],
     ),
     link("SetRoles", "set_roles", &[("id", BODY_ID)]),
-    link("DeactivateUser", "deactivate_user", &[("id", BODY_ID)]),
-    link("ReactivateUser", "reactivate_user", &[("id", BODY_ID)]),
 ];
 
 /// From a created webhook (its id is under `webhook`) to everything that takes the id.

@@ -260,7 +260,8 @@ impl Bank {
     }
 
     /// Logs in; resolves to the claims and a refresh token. Rejects with `mfa_required` when
-    /// TOTP is on and no `mfaCode` was given, `account_locked` after repeated failures.
+    /// TOTP is on and no `mfaCode` was given (a recovery code works too); `unauthorized` also while
+    /// locked out after repeated failures, as for an unknown email.
     #[napi]
     pub fn login<'env>(
         &self,
@@ -371,14 +372,15 @@ impl Bank {
     }
 
     /// Confirms TOTP enrolment with the current password and a current code; logins then
-    /// need a code.
+    /// need a code. Resolves to the recovery codes (shown once; each works once at login
+    /// instead of a TOTP code).
     #[napi]
     pub fn mfa_enable<'env>(
         &self,
         env: &'env Env,
         password: String,
         code: String,
-    ) -> Result<PromiseRaw<'env, ()>> {
+    ) -> Result<PromiseRaw<'env, Vec<String>>> {
         let (b, a) = self.ctx();
         settle(
             env,
@@ -387,7 +389,7 @@ impl Bank {
                     .mfa_enable(&a, &password, &code, &Default::default())
                     .await
             },
-            |()| (),
+            |codes| codes,
         )
     }
 

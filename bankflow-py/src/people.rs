@@ -288,7 +288,8 @@ impl Bank {
     }
 
     /// Logs in; returns the claims and a refresh token. Raises `MfaRequired` when TOTP is
-    /// enabled and no `mfa_code` was given, `AccountLocked` after repeated failures.
+    /// enabled and no `mfa_code` was given (a recovery code works too); `Unauthorized` also
+    /// while locked out after repeated failures, as for an unknown email.
     #[pyo3(signature = (email, password, *, mfa_code=None, context=None))]
     fn login(
         &self,
@@ -378,7 +379,8 @@ impl Bank {
     }
 
     /// Confirms TOTP enrolment with the current password and a current code; logins then
-    /// need a code.
+    /// need a code. Returns the recovery codes (shown once; each works once at login
+    /// instead of a TOTP code).
     #[pyo3(signature = (password, code, *, context=None))]
     fn mfa_enable(
         &self,
@@ -386,7 +388,7 @@ impl Bank {
         password: String,
         code: String,
         context: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<()> {
+    ) -> PyResult<Vec<String>> {
         let ctx = convert::context(py, context)?;
         self.run(py, |b, a| async move {
             b.identity().mfa_enable(&a, &password, &code, &ctx).await

@@ -1,7 +1,7 @@
 //! Identity context: `users`, `sessions` and `one_time_codes`.
 
 use async_trait::async_trait;
-use bankflow_core::identity::{CodePurpose, Email, OneTimeCode, SessionRecord, UserRecord};
+use bankflow_core::identity::{CodePurpose, Email, OneTimeCode, Phone, SessionRecord, UserRecord};
 use bankflow_core::ids::{SessionId, UserId};
 use bankflow_core::ports::IdentityRepo;
 use bankflow_core::{BankResult, Role};
@@ -58,6 +58,15 @@ impl IdentityRepo for PgUow {
     async fn user_by_email(&mut self, email: &Email) -> BankResult<Option<UserRecord>> {
         let row = sqlx::query("SELECT doc FROM users WHERE email = $1")
             .bind(email.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(from_doc).transpose()
+    }
+
+    async fn user_by_phone(&mut self, phone: &Phone) -> BankResult<Option<UserRecord>> {
+        let row = sqlx::query("SELECT doc FROM users WHERE phone = $1")
+            .bind(phone.as_str())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(db_err)?;

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use bankflow_core::auth::Role;
-use bankflow_core::identity::{CodePurpose, Email, OneTimeCode, SessionRecord, UserRecord};
+use bankflow_core::identity::{CodePurpose, Email, OneTimeCode, Phone, SessionRecord, UserRecord};
 use bankflow_core::ids::{SessionId, UserId};
 use bankflow_core::ports::IdentityRepo;
 use bankflow_core::{BankError, BankResult};
@@ -106,6 +106,15 @@ impl IdentityRepo for SqliteUow {
     async fn user_by_email(&mut self, email: &Email) -> BankResult<Option<UserRecord>> {
         let row = sqlx::query("SELECT record FROM users WHERE email = ?")
             .bind(email.as_str().to_string())
+            .fetch_optional(self.unbuffered()?)
+            .await
+            .map_err(codec::err(None))?;
+        row.as_ref().map(record).transpose()
+    }
+
+    async fn user_by_phone(&mut self, phone: &Phone) -> BankResult<Option<UserRecord>> {
+        let row = sqlx::query("SELECT record FROM users WHERE phone = ?")
+            .bind(phone.as_str().to_string())
             .fetch_optional(self.unbuffered()?)
             .await
             .map_err(codec::err(None))?;

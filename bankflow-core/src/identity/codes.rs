@@ -33,6 +33,11 @@ impl Inner {
                 let h = reset_hash(&t);
                 (t, h, Duration::minutes(RESET_TOKEN_TTL_MINUTES))
             }
+            CodePurpose::MfaRecovery => {
+                return Err(BankError::Invariant(
+                    "recovery codes are issued as a set (recovery.rs)".into(),
+                ))
+            }
             CodePurpose::VerifyEmail | CodePurpose::VerifyPhone => {
                 let c = random_digits(6)?;
                 let h = code_hash(user, purpose, &c);

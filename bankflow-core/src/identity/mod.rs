@@ -6,12 +6,15 @@
 
 mod codes;
 mod model;
+mod recovery;
 pub mod secrets;
 mod service;
 mod sessions;
-mod staff;
+mod signup;
 
 pub use model::*;
+pub use recovery::RECOVERY_CODES_PER_SET;
+pub use signup::{QueuedMessages, SignUp, RESET_START_PATH};
 pub use service::{
     AuthTokens, IdentityService, LoginRequest, MfaSetup, RegisterRequest, SessionView, UserView,
     VerifyChannel, CODE_ATTEMPTS_MAX, LOCKOUT_MINUTES, LOGIN_FAILURES_MAX,

@@ -11,12 +11,13 @@ use serde_json::json;
 use crate::audit::{AuditEvent, AuditOutcome};
 use crate::auth::{Actor, Role};
 use crate::bank::Inner;
-use crate::crypto::{open, sha256_hex};
+use crate::crypto::sha256_hex;
 use crate::error::{BankError, BankResult};
 use crate::events::EventType;
 use crate::fraud_port::RequestContext;
-use crate::identity::secrets::{check_totp, dummy_hash, hash_password, verify_password};
-use crate::identity::{Claims, CodePurpose, Email, Password, Phone, UserRecord};
+use crate::identity::recovery::SecondFactor;
+use crate::identity::secrets::{dummy_hash, hash_password, verify_password};
+use crate::identity::{Claims, CodePurpose, Email, Password, UserRecord};
 use crate::ids::{CustomerId, SessionId, UserId};
 use crate::notify::{vars, Delivery};
 use crate::ports::{TxMode, UnitOfWork};
@@ -198,82 +199,25 @@ pub(super) fn actor_user(actor: &Actor) -> BankResult<UserId> {
 impl IdentityService<'_> {
     /// Registers a customer user: unique normalised email (and phone), password policy,
     /// Argon2id hash; emits `user.registered`, sends the welcome message and verification
-    /// code(s).
+    /// code(s). For embedders: a taken email or phone is refused with `conflict`. Public
+    /// sign-up goes through [`IdentityService::sign_up`], which answers alike (finding 6).
     pub async fn register(
         &self,
         req: RegisterRequest,
         ctx: &RequestContext,
     ) -> BankResult<UserView> {
-        let email = Email::parse(&req.email)?;
-        let phone = req
-            .phone
-            .as_deref()
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(Phone::parse)
-            .transpose()?;
-        let password = Password::parse(&req.password)?;
+        let (email, phone, password) = super::signup::parse_request(&req)?;
         let hash = self.hash_off_worker(&password).await?;
-        let (user, deliveries) = self.write(|uow, events, _| {
-            Box::pin(async {
-            let (uow, events) = (uow, events);
-            let now = self.now_us();
-            let user = UserRecord {
-                id: UserId(self.new_uuid()),
-                email: email.clone(),
-                phone: phone.clone(),
-                password_hash: hash.clone(),
-                roles: vec![Role::Customer],
-                email_verified: false,
-                phone_verified: false,
-                is_active: true,
-                failed_logins: 0,
-                locked_until: None,
-                last_login: None,
-                mfa_secret: None,
-                mfa_enabled: false,
-                mfa_last_step: None,
-                created_at: now,
-                updated_at: now,
-            };
-            uow.insert_user(&user).await?;
-            let ev = self.json_event(
-                EventType::UserRegistered,
-                user.id.0,
-                json!({"userId": user.id.to_string(), "email": user.email.as_str(), "roles": ["customer"]}),
-            );
-            let ev_id = ev.id;
-            events.push(ev);
-            let mut out = self
-                .enqueue_notification(
+        let (user, deliveries) = self
+            .write(|uow, events, _| {
+                Box::pin(self.insert_customer_user(
                     uow,
-                    &user,
-                    "welcome",
-                    &vars([("email", user.email.to_string())]),
-                    Some(ev_id),
-                )
-                .await?;
-            out.extend(
-                self.send_verification(uow, &user, VerifyChannel::Email)
-                    .await?,
-            );
-            if user.phone.is_some() {
-                out.extend(
-                    self.send_verification(uow, &user, VerifyChannel::Phone)
-                        .await?,
-                );
-            }
-            let who = Actor::customer(user.id, None);
-            self.audit(
-                uow,
-                &who,
-                AuditEvent::new("auth.register", "user", user.id).ctx(ctx),
-            )
+                    events,
+                    (&email, phone.as_ref(), &hash),
+                    ctx,
+                ))
+            })
             .await?;
-            Ok((user, out))
-        })
-        })
-        .await?;
         self.deliver(deliveries).await;
         Ok(Inner::user_view(&user, None))
     }
@@ -441,9 +385,12 @@ impl IdentityService<'_> {
                     .detail(json!({"reason": reason}))
                     .ctx(ctx)
             };
-            if let Some(until) = user.locked_until.filter(|t| *t > now) {
+            // A locked account answers like an unknown email (finding 6): a distinct answer
+            // would tell anyone which addresses have accounts. The owner learnt of the lock
+            // by email when it began (`count_failed_proof`) and can lift it with a reset.
+            if user.locked_until.is_some_and(|t| t > now) {
                 self.audit(uow, &who, fail("locked")).await?;
-                return Ok(Err(BankError::AccountLocked(until.to_rfc3339())));
+                return Ok(Err(BankError::Unauthorized(INVALID_CREDENTIALS.into())));
             }
             // A password changed since it was verified counts as wrong.
             let password_ok = password_ok && user.password_hash == found.password_hash;
@@ -464,21 +411,21 @@ impl IdentityService<'_> {
                         self.audit(uow, &who, fail("mfa required")).await?;
                         return Ok(Err(BankError::MfaRequired));
                     }
-                    Some(code) => {
-                        let sealed = user.mfa_secret.clone().ok_or_else(|| {
-                            BankError::Invariant("MFA enabled without a secret".into())
-                        })?;
-                        let secret = open(&*self.keys, &sealed, &totp_aad(user.id))?;
-                        match check_totp(&secret, code, now.timestamp(), user.mfa_last_step)? {
-                            Some(step) => mfa_step = Some(step),
-                            None => {
-                                failure = Some((
-                                    "wrong mfa code",
-                                    BankError::Unauthorized("invalid multi-factor code".into()),
-                                ))
-                            }
+                    // A TOTP code, or one of the user's recovery codes (used up here).
+                    Some(code) => match self.check_second_factor(uow, &user, code).await? {
+                        SecondFactor::Totp(step) => mfa_step = Some(step),
+                        SecondFactor::Recovery => {
+                            let ev = AuditEvent::new("auth.mfa_recovery_used", "user", user.id)
+                                .ctx(ctx);
+                            self.audit(uow, &who, ev).await?;
                         }
-                    }
+                        SecondFactor::Wrong => {
+                            failure = Some((
+                                "wrong mfa code",
+                                BankError::Unauthorized("invalid multi-factor code".into()),
+                            ))
+                        }
+                    },
                 }
             }
             if let Some((reason, err)) = failure {
@@ -676,6 +623,7 @@ impl Inner {
                 .detail(json!({"minutes": LOCKOUT_MINUTES}))
                 .ctx(ctx);
             self.audit(uow, who, ev).await?;
+            self.notify_locked(uow, user).await?;
         }
         Ok(())
     }

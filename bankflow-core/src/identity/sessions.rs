@@ -7,10 +7,10 @@ use serde_json::json;
 use crate::audit::{AuditEvent, AuditOutcome};
 use crate::auth::Actor;
 use crate::bank::Inner;
-use crate::crypto::{open, random_token, seal};
+use crate::crypto::{random_token, seal};
 use crate::error::{BankError, BankResult};
 use crate::fraud_port::RequestContext;
-use crate::identity::secrets::{check_totp, new_totp_secret, otpauth_url, totp_secret_base32};
+use crate::identity::secrets::{new_totp_secret, otpauth_url, totp_secret_base32};
 use crate::identity::{
     Claims, CodePurpose, Email, LiveSession, Password, PasswordHash, SessionRecord, UserRecord,
 };
@@ -138,12 +138,10 @@ impl IdentityService<'_> {
             ));
         }
         let c = Inner::claims_in(&mut *uow, user).await?;
-        let pending = Inner::load_user(&mut *uow, user).await?;
         Ok(LiveSession {
             user_id: c.sub,
             roles: c.roles,
             customer_id: c.customer_id,
-            mfa_enrolment_pending: self.staff_mfa_pending(&pending),
         })
     }
 
@@ -321,13 +319,15 @@ impl IdentityService<'_> {
     }
 
     /// Turns MFA on with the current password and a valid code from the authenticator.
+    /// Returns the user's [`crate::identity::RECOVERY_CODES_PER_SET`] recovery codes (shown
+    /// once; each works once instead of a TOTP code).
     pub async fn mfa_enable(
         &self,
         actor: &Actor,
         password: &str,
         code: &str,
         ctx: &RequestContext,
-    ) -> BankResult<()> {
+    ) -> BankResult<Vec<String>> {
         self.mfa_change(actor, (password, code), true, ctx).await
     }
 
@@ -339,7 +339,9 @@ impl IdentityService<'_> {
         code: &str,
         ctx: &RequestContext,
     ) -> BankResult<()> {
-        self.mfa_change(actor, (password, code), false, ctx).await
+        self.mfa_change(actor, (password, code), false, ctx)
+            .await
+            .map(|_| ())
     }
 }
 
@@ -435,7 +437,7 @@ impl Inner {
         (password, code): (&str, &str),
         enable: bool,
         ctx: &RequestContext,
-    ) -> BankResult<()> {
+    ) -> BankResult<Vec<String>> {
         let uid = actor_user(actor)?;
         let action = if enable {
             "auth.mfa_enable"
@@ -443,7 +445,7 @@ impl Inner {
             "auth.mfa_disable"
         };
         let proof = self.password_proof(uid, password).await?;
-        let result: BankResult<Vec<Delivery>> = self
+        let result: BankResult<(Vec<Delivery>, Vec<String>)> = self
             .write(|uow, _ev, _| {
                 Box::pin(async {
                     let (uow, _ev) = (uow, _ev);
@@ -461,14 +463,10 @@ impl Inner {
                             if enable { "enabled" } else { "disabled" }
                         )));
                     }
-                    let sealed = user
-                        .mfa_secret
-                        .clone()
-                        .ok_or_else(|| BankError::InvalidState("run MFA setup first".into()))?;
-                    let secret = open(&*self.keys, &sealed, &totp_aad(uid))?;
-                    let Some(step) =
-                        check_totp(&secret, code, now.timestamp(), user.mfa_last_step)?
-                    else {
+                    if user.mfa_secret.is_none() {
+                        return Err(BankError::InvalidState("run MFA setup first".into()));
+                    }
+                    let Some(step) = self.mfa_change_factor(uow, &user, code, enable).await? else {
                         self.audit(
                             uow,
                             actor,
@@ -484,24 +482,34 @@ impl Inner {
                         )));
                     };
                     user.mfa_enabled = enable;
-                    user.mfa_last_step = Some(step);
+                    user.mfa_last_step = step;
                     user.failed_logins = 0;
                     if !enable {
                         user.mfa_secret = None;
                     }
                     user.updated_at = now;
                     uow.update_user(&user).await?;
+                    // A new set on enable; none left working once MFA is off.
+                    let recovery = if enable {
+                        self.issue_recovery_codes(uow, uid).await?
+                    } else {
+                        uow.consume_codes(uid, CodePurpose::MfaRecovery, now)
+                            .await?;
+                        Vec::new()
+                    };
                     self.audit(uow, actor, AuditEvent::new(action, "user", uid).ctx(ctx))
                         .await?;
                     let state = if enable { "enabled" } else { "disabled" };
                     let v = vars([("state", state.to_string()), ("time", now.to_rfc3339())]);
-                    Ok(Ok(self
+                    let out = self
                         .enqueue_notification(uow, &user, "mfa_changed", &v, None)
-                        .await?))
+                        .await?;
+                    Ok(Ok((out, recovery)))
                 })
             })
             .await?;
-        self.deliver(result?).await;
-        Ok(())
+        let (deliveries, recovery) = result?;
+        self.deliver(deliveries).await;
+        Ok(recovery)
     }
 }

@@ -37,6 +37,15 @@ impl IdentityRepo for MemoryUow {
             .cloned())
     }
 
+    async fn user_by_phone(&mut self, phone: &Phone) -> BankResult<Option<UserRecord>> {
+        let st = &self.st().identity;
+        Ok(st
+            .by_phone
+            .get(phone)
+            .and_then(|id| st.users.get(id))
+            .cloned())
+    }
+
     async fn update_user(&mut self, user: &UserRecord) -> BankResult<()> {
         let st = &mut self.st_mut()?.identity;
         if !st.users.contains_key(&user.id) {

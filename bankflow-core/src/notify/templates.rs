@@ -127,6 +127,24 @@ pub const TEMPLATES: &[Template] = &[
         body: "Your password was changed at {{time}} and every session was signed out.",
         secret_var: None,
     },
+    Template {
+        id: "account_locked",
+        category: "security",
+        security: true,
+        channels: &[E, I],
+        subject: "Your account is locked",
+        body: "After repeated failed sign-ins your account is locked until {{until}}. Nobody got in. To sign in now, reset your password at {{reset_path}}.",
+        secret_var: None,
+    },
+    Template {
+        id: "signup_attempt",
+        category: "security",
+        security: true,
+        channels: &[E, I],
+        subject: "Someone tried to sign up with your {{contact}}",
+        body: "At {{time}} someone tried to open a new account with your {{contact}}, which already belongs to your account. Nothing changed. If it was you, sign in instead or reset your password at {{reset_path}}.",
+        secret_var: None,
+    },
 ];
 
 /// A template by id.

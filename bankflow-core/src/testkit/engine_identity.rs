@@ -230,7 +230,8 @@ pub async fn login_errors_are_generic_and_lockout_lasts_lockout_minutes(store: A
         .login(login_req("erin@example.com", PW, None), &CTX())
         .await
         .unwrap_err();
-    assert_eq!(locked.code(), "account_locked");
+    // Locked: even the right password is refused, exactly like an unknown email (finding 6).
+    assert_eq!(locked.code(), "unauthorized");
     t.clock
         .advance(Duration::minutes(LOCKOUT_MINUTES) - Duration::seconds(1));
     assert_eq!(
@@ -240,7 +241,7 @@ pub async fn login_errors_are_generic_and_lockout_lasts_lockout_minutes(store: A
                 .login(login_req("erin@example.com", PW, None), &CTX())
                 .await
         ),
-        "account_locked"
+        "unauthorized"
     );
     t.clock.advance(Duration::seconds(2));
     let tokens = t

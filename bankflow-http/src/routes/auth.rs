@@ -107,8 +107,8 @@ pub struct LoginBody {
     pub email: String,
     /// Password.
     pub password: String,
-    /// TOTP code when MFA is enabled.
-    #[schema(value_type = Option<OneTimeCode>)]
+    /// When MFA is enabled: a 6-digit TOTP code, or one of the user's recovery codes
+    /// (`XXXX-XXXX-XXXX-XXXX`, each works once).
     pub mfa_code: Option<String>,
 }
 
@@ -248,9 +248,16 @@ fn token_pair(s: &AppState, t: AuthTokens) -> ApiResult<TokenPairDto> {
     })
 }
 
-/// Registers a customer user.
+/// Most sign-ups whose messages are being sent after the answer; past it, a sign-up sends
+/// its messages before answering (slower, never lost).
+const SIGN_UP_SENDS_IN_FLIGHT_MAX: usize = 1_024;
+static SIGN_UP_SENDS: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(SIGN_UP_SENDS_IN_FLIGHT_MAX);
+
+/// Registers a customer user. A taken email or phone answers exactly like a new one (the
+/// owner is told instead; finding 6): check your email for the verification code.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterBody,
-    responses((status = 201, description = "Registered", body = RegisteredDto), CommonErrors))]
+    responses((status = 201, description = "Registered, or the address was taken (same answer: the owner is notified); a verification code is on its way", body = RegisteredDto), CommonErrors))]
 pub async fn register(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
@@ -262,7 +269,20 @@ pub async fn register(
         phone: b.phone,
     };
     let bank = s.bank.clone();
-    let v = detached(async move { bank.identity().register(req, &ctx).await }).await?;
+    let signed = detached(async move { bank.identity().sign_up(req, &ctx).await }).await?;
+    // Messages go out after the answer: a new address sends two or three, a taken one one,
+    // and waiting for the provider would tell them apart.
+    let bank = s.bank.clone();
+    match SIGN_UP_SENDS.try_acquire() {
+        Ok(permit) => {
+            tokio::spawn(async move {
+                let _permit = permit;
+                bank.identity().send_queued(signed.messages).await;
+            });
+        }
+        Err(_) => bank.identity().send_queued(signed.messages).await,
+    }
+    let v = signed.receipt;
     let dto = RegisteredDto {
         id: v.id.0,
         roles: roles(&v),
@@ -273,9 +293,11 @@ pub async fn register(
     Ok((StatusCode::CREATED, axum::Json(dto)).into_response())
 }
 
-/// Logs in: tokens, or 401 `mfa_required` when MFA is on and no code was given.
+/// Logs in: tokens, or 401 `mfa_required` when MFA is on and no code was given. A wrong
+/// password, an unknown email and a locked account all answer 401 `unauthorized` alike
+/// (finding 6); the owner of a locked account is emailed and a password reset lifts it.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
-    responses((status = 200, description = "Tokens", body = TokenPairDto), (status = 423, description = "Locked after repeated failures", body = crate::error::Problem, content_type = "application/problem+json"), CommonErrors))]
+    responses((status = 200, description = "Tokens", body = TokenPairDto), CommonErrors))]
 pub async fn login(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
@@ -448,23 +470,59 @@ pub async fn mfa_setup(
     }))
 }
 
-/// Turns MFA on (needs the current password and a valid code).
+/// MFA recovery codes: shown once, each usable once at login instead of a TOTP code.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RecoveryCodesDto {
+    /// The codes (`XXXX-XXXX-XXXX-XXXX`); the server keeps only their hashes.
+    pub recovery_codes: Vec<String>,
+}
+
+/// Regenerating recovery codes: the current password.
+#[derive(Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryCodesBody {
+    /// The caller's current password.
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+/// Turns MFA on (needs the current password and a valid code); answers the recovery codes.
 #[utoipa::path(post, path = "/api/v1/auth/mfa/enable", tag = "auth", request_body = MfaChangeBody,
-    responses((status = 204, description = "Enabled"), CommonErrors), security(("bearer" = [])))]
+    responses((status = 200, description = "Enabled; the recovery codes, shown once", body = RecoveryCodesDto), CommonErrors), security(("bearer" = [])))]
 pub async fn mfa_enable(
     State(s): State<AppState>,
     auth: Auth,
     Ctx(ctx): Ctx,
     Json(b): Json<MfaChangeBody>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<axum::Json<RecoveryCodesDto>> {
     let bank = s.bank.clone();
-    detached(async move {
+    let recovery_codes = detached(async move {
         bank.identity()
             .mfa_enable(&auth.actor, &b.password, &b.code, &ctx)
             .await
     })
     .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(axum::Json(RecoveryCodesDto { recovery_codes }))
+}
+
+/// Replaces the caller's MFA recovery codes (needs the current password; the old set stops
+/// working). Audited.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/recovery-codes", tag = "auth", request_body = RecoveryCodesBody,
+    responses((status = 200, description = "The new recovery codes, shown once", body = RecoveryCodesDto), CommonErrors), security(("bearer" = [])))]
+pub async fn mfa_recovery_codes(
+    State(s): State<AppState>,
+    auth: Auth,
+    Ctx(ctx): Ctx,
+    Json(b): Json<RecoveryCodesBody>,
+) -> ApiResult<axum::Json<RecoveryCodesDto>> {
+    let bank = s.bank.clone();
+    let recovery_codes = detached(async move {
+        bank.identity()
+            .regenerate_recovery_codes(&auth.actor, &b.password, &ctx)
+            .await
+    })
+    .await?;
+    Ok(axum::Json(RecoveryCodesDto { recovery_codes }))
 }
 
 /// Turns MFA off (needs the current password and a valid code).

@@ -199,3 +199,43 @@ async fn finding_6_forgot_password_answers_alike_for_known_and_unknown_emails() 
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// Latency of one registration of `email`, in microseconds.
+async fn register_us(app: &TestApp, email: &str) -> u128 {
+    let started = std::time::Instant::now();
+    let r = app
+        .call(
+            axum::http::Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(json!({ "email": email, "password": crate::helpers::PASSWORD })),
+            &[],
+        )
+        .await;
+    let took = started.elapsed().as_micros();
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    took
+}
+
+#[tokio::test]
+async fn finding_6_registration_takes_as_long_for_taken_and_new_addresses() {
+    /// Registrations per kind (each costs an Argon2 hash), sent interleaved.
+    const SAMPLES: usize = 15;
+    /// Largest accepted gap between the medians: under the provider's delay, which a new
+    /// address (welcome + verification mail) used to add twice and a taken one not at all.
+    const MEDIAN_GAP_MAX_US: u128 = 15_000;
+    let app = slow_mail_app();
+    let taken = format!("{}@example.com", Uuid::new_v4().simple());
+    register_us(&app, &taken).await;
+    let (mut t, mut n) = (Vec::new(), Vec::new());
+    for _ in 0..SAMPLES {
+        t.push(register_us(&app, &taken).await);
+        n.push(register_us(&app, &format!("{}@example.com", Uuid::new_v4().simple())).await);
+    }
+    let (mt, mn) = (median(t), median(n));
+    println!("registration medians: taken {mt} µs, new {mn} µs");
+    assert!(
+        mt.abs_diff(mn) <= MEDIAN_GAP_MAX_US,
+        "medians differ: taken {mt} µs, new {mn} µs"
+    );
+}

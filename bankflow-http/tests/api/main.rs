@@ -14,6 +14,5 @@ mod proxies;
 mod refusals;
 mod scheduled;
 mod sessions;
-mod staff_controls;
 mod stores;
 mod system;

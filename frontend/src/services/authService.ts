@@ -35,8 +35,9 @@ export const authService = {
   async mfaSetup(password: string): Promise<MfaSetup> {
     return (await api.post<MfaSetup>('/auth/mfa/setup', { password })).data;
   },
-  async mfaEnable(password: string, code: string): Promise<void> {
-    await api.post('/auth/mfa/enable', { password, code });
+  /** Turns MFA on; answers the recovery codes (shown once). */
+  async mfaEnable(password: string, code: string): Promise<string[]> {
+    return (await api.post<{ recovery_codes: string[] }>('/auth/mfa/enable', { password, code })).data.recovery_codes;
   },
   async mfaDisable(password: string, code: string): Promise<void> {
     await api.post('/auth/mfa/disable', { password, code });

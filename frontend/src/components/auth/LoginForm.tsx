@@ -53,10 +53,13 @@ export function LoginForm({ onSubmit, mfaRequired, error, loading }: Props) {
             autoComplete="one-time-code"
             {...register('mfa_code', {
               required: 'Enter the 6-digit code',
-              pattern: { value: /^\d{6}$/, message: 'The code has 6 digits' },
+              pattern: {
+                value: /^(\d{6}|[A-Za-z2-7]{4}(-?[A-Za-z2-7]{4}){3})$/,
+                message: 'The code has 6 digits (or use a recovery code: XXXX-XXXX-XXXX-XXXX)',
+              },
             })}
             error={!!errors.mfa_code}
-            helperText={errors.mfa_code?.message ?? 'From your authenticator app'}
+            helperText={errors.mfa_code?.message ?? 'From your authenticator app, or one of your recovery codes'}
           />
         )}
         <Button type="submit" variant="contained" size="large" disabled={loading}>

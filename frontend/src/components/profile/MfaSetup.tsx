@@ -15,6 +15,7 @@ export function MfaSetup({ enabled }: { enabled: boolean }) {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [msg, setMsg] = useState<string | null>(null);
+  const [recovery, setRecovery] = useState<string[] | null>(null);
 
   useEffect(() => {
     if (!setup) return;
@@ -50,8 +51,11 @@ export function MfaSetup({ enabled }: { enabled: boolean }) {
       return;
     }
     try {
-      if (enable) await authService.mfaEnable(password, code);
-      else await authService.mfaDisable(password, code);
+      if (enable) setRecovery(await authService.mfaEnable(password, code));
+      else {
+        await authService.mfaDisable(password, code);
+        setRecovery(null);
+      }
       setMsg(enable ? 'Two-factor authentication is on.' : 'Two-factor authentication is off.');
       setSetup(null);
       setCode('');
@@ -70,6 +74,16 @@ export function MfaSetup({ enabled }: { enabled: boolean }) {
       {msg && (
         <Alert severity="success" role="status" sx={{ mb: 2 }}>
           {msg}
+        </Alert>
+      )}
+      {recovery && (
+        <Alert severity="info" sx={{ mb: 2 }}>
+          Save these recovery codes somewhere safe: each signs you in once if you lose your authenticator. They are shown only now.
+          <Box component="ul" sx={{ fontFamily: 'monospace', mt: 1, mb: 0 }}>
+            {recovery.map((c) => (
+              <li key={c}>{c}</li>
+            ))}
+          </Box>
         </Alert>
       )}
       {error && (
