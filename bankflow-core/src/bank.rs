@@ -62,6 +62,10 @@ pub struct BankConfig {
     /// How long an idempotency key replays its first response. Records younger than this
     /// are never purged.
     pub idempotency_replay_window: chrono::Duration,
+    /// Staff (admin, support) must enrol TOTP before any staff function works through a
+    /// session (PCI DSS v4 req. 8); until then their sessions may only enrol MFA. On by
+    /// default; turn off only for embedded or development use.
+    pub staff_mfa_required: bool,
     /// Maker-checker: a staff person's transfer, payment, booking or reversal of more than
     /// this amount (compared in the movement's own currency) waits for a second admin's
     /// approval. `None` turns the control off. The embedding program (`Actor::system`) is
@@ -81,6 +85,7 @@ impl Default for BankConfig {
             retention: Duration::days(90),
             idempotency_replay_window: Duration::days(30),
             staff_approval_threshold: Some(rust_decimal::Decimal::from(10_000)),
+            staff_mfa_required: true,
         }
     }
 }

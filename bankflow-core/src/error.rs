@@ -77,6 +77,12 @@ pub enum BankError {
     /// A multi-factor code is required to complete login.
     #[error("multi-factor code required")]
     MfaRequired,
+    /// A staff user must enrol TOTP before any staff function works (PCI DSS v4 req. 8).
+    #[error("enrol multi-factor authentication before using staff functions")]
+    MfaEnrolmentRequired,
+    /// The customer's login email is not verified yet (KYC submission needs it).
+    #[error("verify your email address first")]
+    EmailUnverified,
     /// Too many requests.
     #[error("rate limited")]
     RateLimited,
@@ -137,6 +143,8 @@ impl BankError {
             BankError::FraudBlocked(_) => "fraud_blocked",
             BankError::AccountLocked(_) => "account_locked",
             BankError::MfaRequired => "mfa_required",
+            BankError::MfaEnrolmentRequired => "mfa_enrolment_required",
+            BankError::EmailUnverified => "email_unverified",
             BankError::RateLimited => "rate_limited",
             BankError::LimitExceeded(_) => "limit_exceeded",
             BankError::Transient(_) => "transient",
@@ -185,6 +193,8 @@ impl BankError {
         "fraud_blocked",
         "account_locked",
         "mfa_required",
+        "mfa_enrolment_required",
+        "email_unverified",
         "rate_limited",
         "limit_exceeded",
         "transient",

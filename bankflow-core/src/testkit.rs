@@ -26,12 +26,14 @@ mod engine_audit_anchor;
 mod engine_ctx;
 mod engine_customer;
 mod engine_enumeration;
+mod engine_enumeration;
 mod engine_fraud;
 mod engine_identity;
 mod engine_identity_hardening;
 mod engine_notify;
 mod fixtures;
 mod hammer;
+mod key_rotation;
 mod limits;
 mod model;
 mod model_ops;
@@ -91,6 +93,7 @@ pub mod engine_cases {
     pub use super::engine_identity_hardening::*;
     pub use super::engine_notify::*;
     pub use super::security::*;
+    pub use super::staff_controls::*;
     pub use super::webhooks::webhook_secrets_are_sealed_in_the_raw_store;
 }
 
@@ -214,11 +217,18 @@ macro_rules! engine_context_tests {
             admin_bootstrap_roles_and_claims,
             no_plaintext_password_in_stored_state,
             racing_refreshes_of_one_token_cannot_both_win,
+            finding_7_data_key_rotation_reseals_every_sealed_value,
             finding_9_lockout_lasts_thirty_minutes,
             finding_9_idle_refresh_token_ends_the_session,
             finding_9_mfa_changes_need_the_current_password,
             finding_10_totp_guesses_lock_the_user_out,
             finding_10_resend_gives_no_fresh_guesses,
+            finding_6_sign_up_answers_alike_for_taken_and_new_addresses,
+            finding_6_locked_login_answers_like_an_unknown_email,
+            finding_6_password_reset_lifts_a_lockout,
+            mfa_recovery_codes_work_once_instead_of_totp,
+            mfa_recovery_codes_regenerate_with_the_password_and_are_audited,
+            mfa_recovery_code_guesses_count_toward_the_lockout,
             finding_6_sign_up_answers_alike_for_taken_and_new_addresses,
             finding_6_locked_login_answers_like_an_unknown_email,
             finding_6_password_reset_lifts_a_lockout,

@@ -133,7 +133,7 @@ pub fn status_of(e: &BankError) -> StatusCode {
         BankError::LimitExceeded(_) => StatusCode::UNPROCESSABLE_ENTITY,
         BankError::NotFound { .. } => StatusCode::NOT_FOUND,
         BankError::Unauthorized(_) | BankError::MfaRequired => StatusCode::UNAUTHORIZED,
-        BankError::Forbidden(_) => StatusCode::FORBIDDEN,
+        BankError::Forbidden(_) | BankError::MfaEnrolmentRequired => StatusCode::FORBIDDEN,
         BankError::Duplicate(_)
         | BankError::IdempotencyConflict
         | BankError::InvalidState(_)
@@ -147,6 +147,7 @@ pub fn status_of(e: &BankError) -> StatusCode {
         | BankError::AccountClosed(_)
         | BankError::DailyLimitExceeded
         | BankError::KycRequired
+        | BankError::EmailUnverified
         | BankError::FraudBlocked(_) => StatusCode::UNPROCESSABLE_ENTITY,
         BankError::AccountLocked(_) => StatusCode::LOCKED,
         BankError::RateLimited => StatusCode::TOO_MANY_REQUESTS,

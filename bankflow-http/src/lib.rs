@@ -121,6 +121,8 @@ fn api_routes() -> Router<AppState> {
         .route("/admin/approvals/{id}/approve", post(approvals::approve))
         .route("/admin/approvals/{id}/reject", post(approvals::reject))
         .route("/admin/users/{id}/roles", put(admin::set_roles))
+        .route("/admin/users/{id}/deactivate", post(admin::deactivate_user))
+        .route("/admin/users/{id}/reactivate", post(admin::reactivate_user))
         .route(
             "/admin/webhooks",
             post(webhooks::create).get(webhooks::list),

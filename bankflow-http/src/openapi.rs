@@ -41,7 +41,7 @@ impl Modify for BearerAuth {
         customers::create, customers::search, customers::get, customers::update, customers::upload, customers::documents,
         customers::document_content, customers::submit_kyc, customers::kyc_status, customers::approve_kyc,
         customers::reject_kyc, customers::kyc_queue,
-        admin::overview, admin::audit, admin::verify_audit, admin::set_roles,
+        admin::overview, admin::audit, admin::verify_audit, admin::set_roles, admin::deactivate_user, admin::reactivate_user,
         approvals::list, approvals::get, approvals::approve, approvals::reject,
         webhooks::create, webhooks::list, webhooks::get, webhooks::update, webhooks::remove, webhooks::rotate,
         webhooks::deliveries, webhooks::redeliver,
@@ -187,6 +187,8 @@ const USER_LINKS: &[LinkSpec] = &[
         &[("user_id", BODY_ID)],
     ),
     link("SetRoles", "set_roles", &[("id", BODY_ID)]),
+    link("DeactivateUser", "deactivate_user", &[("id", BODY_ID)]),
+    link("ReactivateUser", "reactivate_user", &[("id", BODY_ID)]),
 ];
 
 /// From a created webhook (its id is under `webhook`) to everything that takes the id.

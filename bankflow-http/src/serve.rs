@@ -73,6 +73,11 @@ pub struct ServeArgs {
     #[arg(long, env = "BANKFLOW_RETENTION_DAYS", default_value_t = 90,
           value_parser = clap::value_parser!(u32).range(1..=36_500))]
     pub retention_days: u32,
+    /// Staff (admin, support) must enrol TOTP at their first sign-in before any staff
+    /// function works (PCI DSS v4 req. 8). `false` only for development.
+    #[arg(long, env = "BANKFLOW_STAFF_MFA_REQUIRED", default_value_t = true,
+          action = clap::ArgAction::Set)]
+    pub staff_mfa_required: bool,
     /// Maker-checker: a staff member's transfer, payment, booking or reversal of more than
     /// this amount (in the movement's currency) waits for a second admin's approval. `0` holds
     /// every staff movement; there is no way to switch the control off from the server.
@@ -284,6 +289,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         .runtime(Arc::new(bankflow_core::TokioRuntime))
         .config(bankflow_core::BankConfig {
             retention: chrono::Duration::days(i64::from(args.retention_days)),
+            staff_mfa_required: args.staff_mfa_required,
             staff_approval_threshold: Some(args.staff_approval_threshold),
             ..bankflow_core::BankConfig::default()
         })

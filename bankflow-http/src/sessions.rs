@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use bankflow_core::identity::LiveSession;
 use bankflow_core::ids::SessionId;
-use bankflow_core::{Bank, BankResult, Role, UserId};
+use bankflow_core::{Actor, Bank, BankResult, Role, UserId};
 
 /// Longest time a session's cached state is trusted (another replica's logout takes at most
 /// this long to reach this one).
@@ -31,6 +31,28 @@ struct Entry {
     fetched: Instant,
     user: UserId,
     live: LiveSession,
+}
+
+/// The calls a staff user who has not enrolled TOTP yet may make (finding 9): enrol MFA,
+/// read their own profile, list or end their sessions. Every other call answers 403
+/// `mfa_enrolment_required` until they enrol.
+/// Paths below `/api/v1` (the API router is nested there, so extractors see them bare).
+pub const MFA_ENROLMENT_PATHS: &[&str] = &[
+    "/auth/me",
+    "/auth/mfa/setup",
+    "/auth/mfa/enable",
+    "/auth/sessions",
+];
+
+/// The actor a live session acts as on `path`: the engine decides (a staff user without
+/// TOTP is refused), except on the [`MFA_ENROLMENT_PATHS`] that let them enrol.
+pub fn actor_at(live: &LiveSession, granted: &[Role], path: &str) -> BankResult<Actor> {
+    let path = path.strip_prefix("/api/v1").unwrap_or(path);
+    if MFA_ENROLMENT_PATHS.contains(&path) || path.starts_with("/auth/sessions/") {
+        live.enrolment_actor(granted)
+    } else {
+        live.actor(granted)
+    }
 }
 
 /// Bounded, short-lived cache of live sessions.
@@ -49,7 +71,10 @@ impl SessionCache {
         let live = bank.identity().live_session(user, sid).await?;
         // A customer user without a profile yet is not cached: the profile they create must
         // work with their current token on the very next request.
-        if live.customer_id.is_some() || live.roles.iter().any(|r| *r != Role::Customer) {
+        // Nor is a staff user who has not enrolled TOTP: once they enable it, their next
+        // request must pass.
+        let settled = live.customer_id.is_some() || live.roles.iter().any(|r| *r != Role::Customer);
+        if settled && !live.mfa_enrolment_pending {
             self.remember(user, sid, live.clone());
         }
         Ok(live)
@@ -106,6 +131,7 @@ mod tests {
             user_id: user,
             roles: vec![Role::Customer],
             customer_id: None,
+            mfa_enrolment_pending: false,
         }
     }
 
@@ -124,6 +150,34 @@ mod tests {
         cache.lock().get_mut(&sid).unwrap().fetched -=
             Duration::from_millis(SESSION_STALENESS_MS + 1);
         assert_eq!(cache.fresh(user, sid), None);
+    }
+
+    #[test]
+    fn finding_9_a_staff_session_without_totp_may_only_enrol() {
+        let user = UserId(Uuid::now_v7());
+        let pending = LiveSession {
+            roles: vec![Role::Admin],
+            mfa_enrolment_pending: true,
+            ..live(user)
+        };
+        let admin = [Role::Admin];
+        for path in [
+            "/auth/me",
+            "/auth/mfa/setup",
+            "/auth/mfa/enable",
+            "/auth/sessions/x",
+        ] {
+            assert!(actor_at(&pending, &admin, path).is_ok(), "{path}");
+        }
+        for path in [
+            "/admin/overview",
+            "/accounts",
+            "/auth/mfa/disable",
+            "/auth/me/x",
+        ] {
+            let e = actor_at(&pending, &admin, path).unwrap_err();
+            assert_eq!(e.code(), "mfa_enrolment_required", "{path}");
+        }
     }
 
     #[test]

@@ -148,7 +148,7 @@ impl FromRequestParts<AppState> for Auth {
         let token =
             bearer_token(parts).ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
         let claims = state.jwt.verify(&token)?;
-        let actor = live_actor(state, &claims).await?;
+        let actor = live_actor(state, &claims, parts.uri.path()).await?;
         let auth = Auth { actor, claims };
         parts.extensions.insert(auth.clone());
         Ok(auth)
@@ -158,7 +158,7 @@ impl FromRequestParts<AppState> for Auth {
 /// The principal a verified token acts as now: its session must still stand (logout,
 /// revocation, password reset and refresh-token reuse end it), and it keeps only the roles it
 /// was issued with that the user still holds, with the user's current customer profile.
-async fn live_actor(state: &AppState, claims: &Claims) -> Result<Actor, ApiError> {
+async fn live_actor(state: &AppState, claims: &Claims, path: &str) -> Result<Actor, ApiError> {
     let signed = claims.actor()?;
     let (Some(user), Some(sid)) = (signed.user_id, claims.session_id()) else {
         return Err(ApiError::unauthorized(
@@ -166,7 +166,7 @@ async fn live_actor(state: &AppState, claims: &Claims) -> Result<Actor, ApiError
         ));
     };
     let live = state.sessions.live(&state.bank, user, sid).await?;
-    Ok(live.actor(&signed.roles)?)
+    Ok(crate::sessions::actor_at(&live, &signed.roles, path)?)
 }
 
 /// The caller if a valid token is present; anonymous otherwise. Used where both are served.

@@ -125,6 +125,18 @@ create_exception!(
 );
 create_exception!(
     bankflow,
+    MfaEnrolmentRequired,
+    Forbidden,
+    "A staff user must enrol TOTP before using staff functions."
+);
+create_exception!(
+    bankflow,
+    EmailUnverified,
+    BankflowError,
+    "The customer's email is not verified yet."
+);
+create_exception!(
+    bankflow,
     ApprovalRequired,
     BankflowError,
     "A staff money movement above the threshold waits for a second staff member."
@@ -205,6 +217,8 @@ code_table!(
     FraudBlocked = "fraud_blocked",
     AccountLocked = "account_locked",
     MfaRequired = "mfa_required",
+    MfaEnrolmentRequired = "mfa_enrolment_required",
+    EmailUnverified = "email_unverified",
     RateLimited = "rate_limited",
     LimitExceeded = "limit_exceeded",
     TransientError = "transient",

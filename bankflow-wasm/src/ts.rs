@@ -23,6 +23,7 @@ export type BankflowErrorCode =
   | "insufficient_funds" | "account_frozen" | "account_closed" | "daily_limit_exceeded"
   | "account_not_empty" | "idempotency_conflict" | "invalid_state" | "already_reversed"
   | "conflict" | "kyc_required" | "fraud_blocked" | "account_locked" | "mfa_required"
+  | "mfa_enrolment_required" | "email_unverified"
   | "rate_limited" | "limit_exceeded" | "transient" | "overloaded" | "approval_required"
   | "internal_error" | "invariant_violated";
 

@@ -147,7 +147,8 @@ impl CustomerService<'_> {
     }
 
     /// Submits KYC for review (owner or admin): PENDING or REJECTED → SUBMITTED; needs at
-    /// least one identity document (passport, driver's license or national id) not rejected.
+    /// least one identity document (passport, driver's license or national id) not rejected,
+    /// and the customer's verified email (`email_unverified` otherwise, finding 12).
     pub async fn submit_kyc(&self, actor: &Actor, id: CustomerId) -> BankResult<KycView> {
         let c = self
             .write(|uow, events, _| {
@@ -155,6 +156,7 @@ impl CustomerService<'_> {
                     let (uow, events) = (uow, events);
                     let mut c = self.actable_customer(uow, actor, id).await?;
                     Inner::kyc_transition(&c, KycStatus::Submitted)?;
+                    Inner::require_verified_email(uow, actor, &c).await?;
                     let docs = uow
                         .documents_of_customer(id, DOCUMENTS_PER_CUSTOMER_MAX)
                         .await?;
@@ -337,5 +339,26 @@ impl Inner {
             }
         }
         Ok(())
+    }
+}
+
+impl Inner {
+    /// `EmailUnverified` unless the customer's login has verified its email (finding 12):
+    /// KYC, and with it every account, waits for a reachable, owned address. Staff cannot
+    /// submit around it; only the embedding program itself (`Actor::system`) may.
+    async fn require_verified_email(
+        uow: &mut dyn UnitOfWork,
+        actor: &Actor,
+        c: &CustomerRecord,
+    ) -> BankResult<()> {
+        if actor.system {
+            return Ok(());
+        }
+        let verified = uow.user(c.user_id).await?.is_some_and(|u| u.email_verified);
+        if verified {
+            Ok(())
+        } else {
+            Err(BankError::EmailUnverified)
+        }
     }
 }

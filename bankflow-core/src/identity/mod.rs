@@ -11,6 +11,7 @@ pub mod secrets;
 mod service;
 mod sessions;
 mod signup;
+mod staff;
 
 pub use model::*;
 pub use recovery::RECOVERY_CODES_PER_SET;

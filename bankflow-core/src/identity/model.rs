@@ -331,14 +331,34 @@ pub struct LiveSession {
     pub roles: Vec<Role>,
     /// The user's customer profile now.
     pub customer_id: Option<CustomerId>,
+    /// A staff user who has not enrolled TOTP yet (finding 9): [`LiveSession::actor`] refuses
+    /// with `mfa_enrolment_required` until they do.
+    pub mfa_enrolment_pending: bool,
 }
 
 impl LiveSession {
+    /// Like [`LiveSession::actor`], but also for a staff user who has not enrolled TOTP yet:
+    /// only for the calls that let them enrol (MFA setup and enable, their own profile,
+    /// their sessions). Every other call goes through [`LiveSession::actor`].
+    pub fn enrolment_actor(&self, granted: &[Role]) -> BankResult<Actor> {
+        self.granted_actor(granted)
+    }
+
+    /// The actor an access token issued with `granted` roles acts as (see
+    /// [`LiveSession::granted_actor`]); `MfaEnrolmentRequired` for a staff user who has not
+    /// enrolled TOTP: PCI DSS v4 req. 8 wants MFA before any staff function works.
+    pub fn actor(&self, granted: &[Role]) -> BankResult<Actor> {
+        if self.mfa_enrolment_pending {
+            return Err(BankError::MfaEnrolmentRequired);
+        }
+        self.granted_actor(granted)
+    }
+
     /// The actor an access token issued with `granted` roles acts as: only the roles it was
     /// issued with that the user still holds. A demotion takes effect on the next request; a
     /// promotion needs a new token (sign-in or refresh), so a token never grants more than
     /// it said. `Unauthorized` when no role is left.
-    pub fn actor(&self, granted: &[Role]) -> BankResult<Actor> {
+    fn granted_actor(&self, granted: &[Role]) -> BankResult<Actor> {
         let roles: Vec<Role> = self
             .roles
             .iter()

@@ -138,10 +138,12 @@ impl IdentityService<'_> {
             ));
         }
         let c = Inner::claims_in(&mut *uow, user).await?;
+        let pending = Inner::load_user(&mut *uow, user).await?;
         Ok(LiveSession {
             user_id: c.sub,
             roles: c.roles,
             customer_id: c.customer_id,
+            mfa_enrolment_pending: self.staff_mfa_pending(&pending),
         })
     }
 

@@ -92,6 +92,24 @@ impl Ctx {
         self.bank.identity().actor_for_user(u.id).await.unwrap()
     }
 
+    /// Signs up `email`, verifies it with the code mailed to it (KYC submission needs a
+    /// verified email, finding 12) and answers its actor.
+    pub async fn verified_user(&self, email: &str) -> Actor {
+        let me = self.user(email).await;
+        let code = crate::testkit::staff_controls::last_code(self, email);
+        self.bank
+            .identity()
+            .verify_contact(
+                &me,
+                crate::identity::VerifyChannel::Email,
+                &code,
+                &RequestContext::default(),
+            )
+            .await
+            .unwrap();
+        me
+    }
+
     /// The bootstrap admin `email`: created on an empty store, else logged in (a second bank
     /// over the same store finds the first one's admin).
     pub async fn admin(&self, email: &str) -> Actor {

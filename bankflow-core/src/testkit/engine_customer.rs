@@ -185,7 +185,7 @@ pub async fn ssn_keys_rotate_and_old_ciphertexts_still_open(store: Arc<dyn Store
 
 pub async fn documents_and_the_kyc_state_machine(store: Arc<dyn Store>) {
     let t = setup(store).await;
-    let me = t.user("kyc@example.com").await;
+    let me = t.verified_user("kyc@example.com").await;
     let c = t
         .bank
         .customers()
@@ -378,7 +378,7 @@ pub async fn documents_and_the_kyc_state_machine(store: Arc<dyn Store>) {
 
 pub async fn accounts_open_only_after_kyc_approval(store: Arc<dyn Store>) {
     let t = setup(store).await;
-    let me = t.user("gate@example.com").await;
+    let me = t.verified_user("gate@example.com").await;
     let c = t
         .bank
         .customers()

@@ -29,7 +29,7 @@ struct Approved {
 /// A new user of `email` with a customer profile named `first_name` (KYC pending), and the
 /// actor they act as once the profile exists.
 async fn with_profile(t: &WithAdmin, email: &str, first_name: &str) -> (Actor, CustomerView) {
-    let user = t.user(email).await;
+    let user = t.verified_user(email).await;
     let c = t
         .bank
         .customers()

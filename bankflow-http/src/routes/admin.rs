@@ -1,4 +1,4 @@
-//! `/api/v1/admin`: audit log, its verification, user roles.
+//! `/api/v1/admin`: audit log, its verification, user roles, user deactivation.
 
 use axum::extract::State;
 use bankflow_core::audit::AuditRecord;
@@ -13,7 +13,7 @@ use crate::error::ApiResult;
 use crate::routes::auth::MeDto;
 use crate::routes::{detached, CommonErrors};
 use crate::schema::{Cursor, PageLimit, Roles};
-use crate::state::{AppState, Auth, Json, PathId, Query};
+use crate::state::{AppState, Auth, Ctx, Json, PathId, Query};
 
 /// One audit-log entry.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -175,6 +175,42 @@ pub async fn set_roles(
         detached(async move { bank.identity().set_user_roles(&auth.actor, id, roles).await })
             .await?;
     // A demotion takes effect on the user's next request, not at their token's expiry.
+    s.sessions.forget_all();
+    Ok(axum::Json(user.into()))
+}
+
+/// Deactivates a user (admin; not oneself): sign-in and refresh refused, every session
+/// revoked, so their access tokens are refused on the next request.
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/deactivate", tag = "admin", params(("id" = Uuid, Path, description = "User id")),
+    responses((status = 200, description = "The user", body = MeDto), CommonErrors), security(("bearer" = [])))]
+pub async fn deactivate_user(
+    State(s): State<AppState>,
+    auth: Auth,
+    Ctx(ctx): Ctx,
+    PathId(id): PathId<UserId>,
+) -> ApiResult<axum::Json<MeDto>> {
+    let bank = s.bank.clone();
+    let user =
+        detached(async move { bank.identity().deactivate_user(&auth.actor, id, &ctx).await })
+            .await?;
+    // The revoked sessions are refused by this server's very next request.
+    s.sessions.forget_all();
+    Ok(axum::Json(user.into()))
+}
+
+/// Reactivates a deactivated user (admin): they may sign in again.
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/reactivate", tag = "admin", params(("id" = Uuid, Path, description = "User id")),
+    responses((status = 200, description = "The user", body = MeDto), CommonErrors), security(("bearer" = [])))]
+pub async fn reactivate_user(
+    State(s): State<AppState>,
+    auth: Auth,
+    Ctx(ctx): Ctx,
+    PathId(id): PathId<UserId>,
+) -> ApiResult<axum::Json<MeDto>> {
+    let bank = s.bank.clone();
+    let user =
+        detached(async move { bank.identity().reactivate_user(&auth.actor, id, &ctx).await })
+            .await?;
     s.sessions.forget_all();
     Ok(axum::Json(user.into()))
 }

@@ -6,7 +6,9 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use bankflow_core::customer::{DocumentType, NewCustomer};
+use bankflow_core::identity::secrets::totp_code_base32;
 use bankflow_core::identity::{LoginRequest, RegisterRequest};
+use bankflow_core::ports::TxMode;
 use bankflow_core::{
     Actor, Bank, BankBuilder, CustomerId, MemoryStore, RequestContext, Role, Store, UserId,
 };
@@ -99,15 +101,46 @@ impl TestApp {
     /// A token for a user who signed in: registered, given `roles` by the system, then
     /// logged in, so the token names a live session exactly as a real sign-in's does (the
     /// server refuses tokens whose session has ended).
+    /// Staff users enrol TOTP right after signing in, as the server requires before any
+    /// staff function works (finding 9).
     pub async fn token(&self, roles: Vec<Role>) -> String {
         let (user, email) = self.register_user().await;
+        let staff = roles
+            .iter()
+            .any(|r| matches!(r, Role::Admin | Role::Support));
         self.state
             .bank
             .identity()
             .set_user_roles(&Actor::system(), user, roles)
             .await
             .unwrap();
-        self.sign_in(&email).await
+        let token = self.sign_in(&email).await;
+        if staff {
+            self.enrol_totp(user).await;
+        }
+        token
+    }
+
+    /// Enrols `user` in TOTP through the engine (setup, then enable with the current code);
+    /// their signed-in sessions then pass the staff MFA gate. Returns the base32 secret.
+    pub async fn enrol_totp(&self, user: UserId) -> String {
+        let id = self.state.bank.identity();
+        let me = Actor::customer(user, None);
+        let ctx = RequestContext::default();
+        let setup = id.mfa_setup(&me, PASSWORD, &ctx).await.unwrap();
+        let code = totp_code_base32(&setup.secret, Utc::now().timestamp()).unwrap();
+        id.mfa_enable(&me, PASSWORD, &code, &ctx).await.unwrap();
+        setup.secret
+    }
+
+    /// Marks `user`'s email verified straight in the store (the test app's notifier keeps no
+    /// codes to read back): KYC submission needs a verified email (finding 12).
+    pub async fn verify_email(&self, user: UserId) {
+        let mut uow = self.state.bank.store().begin(TxMode::Write).await.unwrap();
+        let mut u = uow.user(user).await.unwrap().unwrap();
+        u.email_verified = true;
+        uow.update_user(&u).await.unwrap();
+        uow.commit().await.unwrap();
     }
 
     pub async fn admin_token(&self) -> String {

@@ -320,10 +320,18 @@ pub async fn user_journey(app: &TestApp) {
         .await
         .unwrap();
     let admin = match created {
-        Some(_) => app.login(&admin_email, PASSWORD).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_string(),
+        Some(id) => {
+            let t = app.login(&admin_email, PASSWORD).await["access_token"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            // Staff functions wait for TOTP enrolment (finding 9).
+            app.get("/api/v1/admin/overview", &t)
+                .await
+                .assert_problem(403, "mfa_enrolment_required");
+            app.enrol_totp(id).await;
+            t
+        }
         None => app.admin_token().await,
     };
 
@@ -453,7 +461,13 @@ pub async fn user_journey(app: &TestApp) {
     .await
     .assert_problem(422, "kyc_required");
 
-    // Documents and KYC.
+    // Documents and KYC: KYC waits for a verified email (finding 12).
+    app.post(&format!("/api/v1/customers/{cid}/kyc"), &access, json!({}))
+        .await
+        .assert_problem(422, "email_unverified");
+    let me = app.get("/api/v1/auth/me", &access).await.json();
+    app.verify_email(bankflow_core::UserId::parse(me["id"].as_str().unwrap()).unwrap())
+        .await;
     app.post(&format!("/api/v1/customers/{cid}/kyc"), &access, json!({}))
         .await
         .assert_problem(422, "validation_error");

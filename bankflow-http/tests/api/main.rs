@@ -14,5 +14,6 @@ mod proxies;
 mod refusals;
 mod scheduled;
 mod sessions;
+mod staff_controls;
 mod stores;
 mod system;

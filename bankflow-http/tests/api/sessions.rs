@@ -109,6 +109,8 @@ async fn finding_5_a_demoted_support_user_loses_staff_access_at_once() {
     assert_eq!(promote.status, StatusCode::OK, "{}", promote.text());
     // A promotion needs a fresh token (a token never grants more than it was issued with).
     let support = access(&app.login(&address, PASSWORD).await);
+    app.enrol_totp(bankflow_core::UserId::parse(&user).unwrap())
+        .await;
     assert_eq!(
         app.get("/api/v1/admin/kyc/queue", &support).await.status,
         StatusCode::OK,

@@ -5,11 +5,13 @@ import { MfaSetup } from '../components/profile/MfaSetup';
 import { NotificationPreferencesForm } from '../components/profile/NotificationPreferencesForm';
 import { ProfileForm } from '../components/profile/ProfileForm';
 import { SessionsList } from '../components/profile/SessionsList';
+import { useLocation } from 'react-router-dom';
 import { useAppSelector } from '../hooks/redux';
 import { useAsync } from '../hooks/useAsync';
 import { customerService } from '../services/customerService';
 import type { CustomerInput } from '../types';
 import { errorMessage } from '../utils/errors';
+import { isAdmin } from '../utils/format';
 
 function Section({ title, children }: { title: string; children: React.ReactNode }) {
   return (
@@ -27,6 +29,10 @@ function Section({ title, children }: { title: string; children: React.ReactNode
 export default function ProfilePage() {
   const user = useAppSelector((s) => s.auth.user);
   const customerId = user?.customer_id;
+  const location = useLocation();
+  // Sent here by the admin pages (or signed in as staff without TOTP): enrol first.
+  const redirected = (location.state as { mfaEnrolment?: boolean } | null)?.mfaEnrolment;
+  const mustEnrol = !user?.mfa_enabled && (redirected || isAdmin(user?.roles));
   const customer = useAsync(() => (customerId ? customerService.get(customerId) : Promise.resolve(null)), [customerId]);
   const [msg, setMsg] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -71,6 +77,11 @@ export default function ProfilePage() {
           </Section>
         )}
         <Section title="Two-factor authentication">
+          {mustEnrol && (
+            <Alert severity="warning" role="alert" sx={{ mb: 2 }}>
+              Staff accounts must turn on two-factor authentication before using staff functions.
+            </Alert>
+          )}
           <MfaSetup enabled={!!user?.mfa_enabled} />
         </Section>
         <Section title="Notification preferences">
