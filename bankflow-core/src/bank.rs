@@ -66,6 +66,10 @@ pub struct BankConfig {
     /// session (PCI DSS v4 req. 8); until then their sessions may only enrol MFA. On by
     /// default; turn off only for embedded or development use.
     pub staff_mfa_required: bool,
+    /// KYC submission needs the customer's verified email (finding 12). On by default; an
+    /// embedding program that verifies contacts itself (the Python and Node bindings expose
+    /// no verification call yet) turns it off.
+    pub require_verified_email: bool,
     /// Maker-checker: a staff person's transfer, payment, booking or reversal of more than
     /// this amount (compared in the movement's own currency) waits for a second admin's
     /// approval. `None` turns the control off. The embedding program (`Actor::system`) is
@@ -86,6 +90,7 @@ impl Default for BankConfig {
             idempotency_replay_window: Duration::days(30),
             staff_approval_threshold: Some(rust_decimal::Decimal::from(10_000)),
             staff_mfa_required: true,
+            require_verified_email: true,
         }
     }
 }

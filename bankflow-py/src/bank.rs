@@ -198,6 +198,9 @@ impl Bank {
         )?;
         let config = BankConfig {
             require_kyc,
+            // The bindings expose no email verification call yet: the embedding program
+            // verifies its users' contacts itself.
+            require_verified_email: false,
             ..BankConfig::default()
         };
         let mut builder = core::Bank::builder(store)
