@@ -7,6 +7,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use bankflow_core::audit::{AuditAnchor, AuditCheckpoint};
@@ -19,24 +20,78 @@ pub const ANCHOR_BYTES_MAX: u64 = 4 * 1024;
 
 /// An [`AuditAnchor`] in one JSON file, replaced atomically (temporary file, fsync,
 /// rename), mode 0600.
+///
+/// The commit path never waits for the disk: `store` hands the checkpoint to one writer
+/// task and returns; the writer keeps only the newest pending checkpoint (latest wins), so
+/// under load many commits cost one fsync. The file may lag the last commit by the writes in
+/// flight: after a crash the anchor is a little behind, which costs detection of those last
+/// entries, never a false alarm.
 pub struct FileAuditAnchor {
     path: PathBuf,
-    /// One write at a time: the temporary file is shared.
-    write: tokio::sync::Mutex<()>,
+    shared: Arc<Mutex<Pending>>,
 }
+
+/// What the writer has to do.
+#[derive(Default)]
+struct Pending {
+    /// The newest checkpoint handed over, once it is not yet on disk.
+    latest: Option<AuditCheckpoint>,
+    /// A writer task is running (it exits when nothing is left to write).
+    writing: bool,
+}
+
+/// Polls of [`FileAuditAnchor::flush`], 1 ms apart, at most.
+const FLUSH_POLLS_MAX: u32 = 5_000;
 
 impl FileAuditAnchor {
     /// The anchor kept at `path` (created on the first audited write).
     pub fn new(path: PathBuf) -> Self {
         FileAuditAnchor {
             path,
-            write: tokio::sync::Mutex::new(()),
+            shared: Arc::new(Mutex::new(Pending::default())),
         }
     }
 
     /// Where the file is.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Waits (boundedly) until every checkpoint handed over is on disk.
+    pub async fn flush(&self) {
+        for _ in 0..FLUSH_POLLS_MAX {
+            if !self.shared.lock().map(|p| p.writing).unwrap_or(false) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+
+    /// Writes pending checkpoints until none is left, then marks the writer gone.
+    async fn write_pending(path: PathBuf, shared: Arc<Mutex<Pending>>) {
+        loop {
+            let next = match shared.lock() {
+                Ok(mut p) => match p.latest.take() {
+                    Some(cp) => cp,
+                    None => {
+                        p.writing = false;
+                        return;
+                    }
+                },
+                Err(_) => return,
+            };
+            let path = path.clone();
+            let done = tokio::task::spawn_blocking(move || {
+                let bytes = serde_json::to_vec(&next).map_err(std::io::Error::other)?;
+                write_atomic(&path, &bytes)
+            })
+            .await;
+            match done {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "audit anchor not written"),
+                Err(e) => tracing::warn!(error = %e, "audit anchor writer failed"),
+            }
+        }
     }
 }
 
@@ -92,16 +147,31 @@ fn read(path: &Path) -> BankResult<Option<AuditCheckpoint>> {
 #[async_trait]
 impl AuditAnchor for FileAuditAnchor {
     async fn store(&self, checkpoint: &AuditCheckpoint) -> BankResult<()> {
-        let bytes = serde_json::to_vec(checkpoint).map_err(|e| io_err("encode", e))?;
-        let _one = self.write.lock().await;
-        let path = self.path.clone();
-        tokio::task::spawn_blocking(move || write_atomic(&path, &bytes))
-            .await
-            .map_err(|e| io_err("write", e))?
-            .map_err(|e| io_err("write", e))
+        let start = {
+            let mut p = self
+                .shared
+                .lock()
+                .map_err(|_| io_err("state", "poisoned"))?;
+            p.latest = Some(checkpoint.clone());
+            !std::mem::replace(&mut p.writing, true)
+        };
+        if start {
+            tokio::spawn(Self::write_pending(self.path.clone(), self.shared.clone()));
+        }
+        Ok(())
     }
 
+    /// The checkpoint not yet written, else the file's (so an edit of the file is seen).
     async fn load(&self) -> BankResult<Option<AuditCheckpoint>> {
+        if let Some(cp) = self
+            .shared
+            .lock()
+            .map_err(|_| io_err("state", "poisoned"))?
+            .latest
+            .clone()
+        {
+            return Ok(Some(cp));
+        }
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || read(&path))
             .await
@@ -120,7 +190,9 @@ mod tests {
         assert_eq!(a.load().await.unwrap(), None);
         let cp = AuditCheckpoint::signed(7, "v2:k:ab".into(), chrono::Utc::now(), "k", &[1; 32]);
         a.store(&cp).await.unwrap();
-        assert_eq!(a.load().await.unwrap(), Some(cp));
+        assert_eq!(a.load().await.unwrap(), Some(cp.clone()), "pending");
+        a.flush().await;
+        assert_eq!(a.load().await.unwrap(), Some(cp), "from the file");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

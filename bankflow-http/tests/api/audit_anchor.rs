@@ -14,8 +14,8 @@ async fn finding_8_deleting_the_newest_audit_rows_is_reported_missing() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join(AUDIT_ANCHOR_FILE);
     let memory = MemoryStore::new();
-    let builder = Bank::builder(Arc::new(memory.clone()))
-        .audit_anchor(Arc::new(FileAuditAnchor::new(file.clone())));
+    let anchor = Arc::new(FileAuditAnchor::new(file.clone()));
+    let builder = Bank::builder(Arc::new(memory.clone())).audit_anchor(anchor.clone());
     let app = TestApp::with_builder(builder, relaxed_limits());
     let admin = app.admin_token().await;
 
@@ -27,6 +27,7 @@ async fn finding_8_deleting_the_newest_audit_rows_is_reported_missing() {
     assert_eq!(v["valid"], true, "{v}");
     assert_eq!(v["anchored_seq"], head, "{v}");
     assert!(v["fault"].is_null(), "{v}");
+    anchor.flush().await;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
