@@ -26,7 +26,6 @@ mod engine_audit_anchor;
 mod engine_ctx;
 mod engine_customer;
 mod engine_enumeration;
-mod engine_enumeration;
 mod engine_fraud;
 mod engine_identity;
 mod engine_identity_hardening;
@@ -223,12 +222,6 @@ macro_rules! engine_context_tests {
             finding_9_mfa_changes_need_the_current_password,
             finding_10_totp_guesses_lock_the_user_out,
             finding_10_resend_gives_no_fresh_guesses,
-            finding_6_sign_up_answers_alike_for_taken_and_new_addresses,
-            finding_6_locked_login_answers_like_an_unknown_email,
-            finding_6_password_reset_lifts_a_lockout,
-            mfa_recovery_codes_work_once_instead_of_totp,
-            mfa_recovery_codes_regenerate_with_the_password_and_are_audited,
-            mfa_recovery_code_guesses_count_toward_the_lockout,
             finding_6_sign_up_answers_alike_for_taken_and_new_addresses,
             finding_6_locked_login_answers_like_an_unknown_email,
             finding_6_password_reset_lifts_a_lockout,
