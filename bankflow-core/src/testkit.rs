@@ -40,6 +40,7 @@ mod repos;
 mod retention;
 mod schedules;
 mod security;
+mod staff_controls;
 mod store_proofs;
 mod tamper;
 mod webhooks;
@@ -263,6 +264,10 @@ macro_rules! engine_context_tests {
             // issue #16's engine findings
             finding_1_staff_money_above_the_threshold_waits_for_a_second_admin,
             finding_1_staff_money_below_the_threshold_moves_at_once_with_its_initiator,
+            // issue #16's staff controls
+            finding_9_staff_must_enrol_totp_before_any_staff_function,
+            finding_12_unverified_email_blocks_kyc_submission,
+            staff_deactivation_revokes_sessions_and_blocks_sign_in,
             finding_1_an_approved_movement_the_engine_refuses_is_failed_with_its_code,
             finding_4_kyc_verified_legal_name_is_locked_and_profile_edits_are_audited,
             finding_12_accounts_per_customer_are_capped,

@@ -15,6 +15,7 @@ DATA=$(mktemp -d)
 URL_ARGS=()
 if [ $# -ge 1 ]; then URL_ARGS=(--database-url "$1"); fi
 BANKFLOW_DATA_DIR=$DATA BANKFLOW_RATE_LIMIT_PER_MIN=100000000 BANKFLOW_AUTH_RATE_LIMIT_PER_MIN=100000 \
+  BANKFLOW_STAFF_MFA_REQUIRED=false BANKFLOW_REQUIRE_VERIFIED_EMAIL=false \
   BANKFLOW_ADMIN_EMAIL=admin@example.com BANKFLOW_ADMIN_PASSWORD='correct horse battery staple' RUST_LOG=warn \
   "$BIN" serve "${URL_ARGS[@]}" --bind 127.0.0.1:$PORT &
 PID=$!

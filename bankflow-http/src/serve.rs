@@ -78,6 +78,11 @@ pub struct ServeArgs {
     #[arg(long, env = "BANKFLOW_STAFF_MFA_REQUIRED", default_value_t = true,
           action = clap::ArgAction::Set)]
     pub staff_mfa_required: bool,
+    /// KYC submission needs the customer's verified email (finding 12). `false` only for
+    /// development and test servers that capture no mail.
+    #[arg(long, env = "BANKFLOW_REQUIRE_VERIFIED_EMAIL", default_value_t = true,
+          action = clap::ArgAction::Set)]
+    pub require_verified_email: bool,
     /// Maker-checker: a staff member's transfer, payment, booking or reversal of more than
     /// this amount (in the movement's currency) waits for a second admin's approval. `0` holds
     /// every staff movement; there is no way to switch the control off from the server.

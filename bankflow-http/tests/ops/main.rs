@@ -56,6 +56,10 @@ impl Server {
             .env_remove("DATABASE_URL")
             .env("BANKFLOW_RATE_LIMIT_PER_MIN", "100000")
             .env("BANKFLOW_AUTH_RATE_LIMIT_PER_MIN", "100000")
+            // These servers test operations (logs, traces, delivery), not the identity gates
+            // the api suite covers, and capture no mail: no staff TOTP, no email verification.
+            .env("BANKFLOW_STAFF_MFA_REQUIRED", "false")
+            .env("BANKFLOW_REQUIRE_VERIFIED_EMAIL", "false")
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap());

@@ -11,7 +11,6 @@ import { useAsync } from '../hooks/useAsync';
 import { customerService } from '../services/customerService';
 import type { CustomerInput } from '../types';
 import { errorMessage } from '../utils/errors';
-import { isAdmin } from '../utils/format';
 
 function Section({ title, children }: { title: string; children: React.ReactNode }) {
   return (
@@ -30,9 +29,9 @@ export default function ProfilePage() {
   const user = useAppSelector((s) => s.auth.user);
   const customerId = user?.customer_id;
   const location = useLocation();
-  // Sent here by the admin pages (or signed in as staff without TOTP): enrol first.
+  // Sent here by an admin page the server refused with `mfa_enrolment_required`: enrol first.
   const redirected = (location.state as { mfaEnrolment?: boolean } | null)?.mfaEnrolment;
-  const mustEnrol = !user?.mfa_enabled && (redirected || isAdmin(user?.roles));
+  const mustEnrol = !user?.mfa_enabled && !!redirected;
   const customer = useAsync(() => (customerId ? customerService.get(customerId) : Promise.resolve(null)), [customerId]);
   const [msg, setMsg] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);

@@ -14,11 +14,14 @@ export class ApiError extends Error {
   }
 }
 
+/** Shown for `mfa_enrolment_required`; `ErrorAlert` sends the user to enrol instead of showing it. */
+export const MFA_ENROLMENT_MESSAGE = 'Staff accounts must turn on two-factor authentication (Profile) before using staff functions.';
+
 const MESSAGES: Record<string, string> = {
   validation_error: 'Some fields are invalid. Please check and try again.',
   unauthorized: 'Your session has expired. Please sign in again.',
   mfa_required: 'Enter the 6-digit code from your authenticator app.',
-  mfa_enrolment_required: 'Staff accounts must turn on two-factor authentication (Profile) before using staff functions.',
+  mfa_enrolment_required: MFA_ENROLMENT_MESSAGE,
   email_unverified: 'Verify your email address first: enter the code we emailed you.',
   forbidden: 'You do not have permission to do that.',
   not_found: 'Not found.',

@@ -1,5 +1,7 @@
 import { Alert, Box, Button, CircularProgress, Typography } from '@mui/material';
 import type { ReactNode } from 'react';
+import { Navigate } from 'react-router-dom';
+import { MFA_ENROLMENT_MESSAGE } from '../../utils/errors';
 
 export function Loading({ label = 'Loading' }: { label?: string }) {
   return (
@@ -23,6 +25,9 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
 
 export function ErrorAlert({ error, onRetry }: { error: string | null | undefined; onRetry?: () => void }) {
   if (!error) return null;
+  // A staff user without TOTP: the server refuses every staff call until they enrol (PCI DSS req. 8), so the
+  // page they tried cannot work; their profile's two-factor section can.
+  if (error === MFA_ENROLMENT_MESSAGE) return <Navigate to="/profile" replace state={{ mfaEnrolment: true }} />;
   return (
     <Alert
       severity="error"
