@@ -135,6 +135,11 @@ id_type!(
     "approval_id"
 );
 id_type!(
+    /// A service client (OAuth2 client credentials).
+    ClientId,
+    "client_id"
+);
+id_type!(
     /// An audit-log entry.
     AuditId,
     "audit_id"

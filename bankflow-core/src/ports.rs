@@ -97,6 +97,7 @@ pub trait UnitOfWork:
     + crate::schedule::ScheduleRepo
     + crate::webhook::WebhookRepo
     + crate::banking::ApprovalRepo
+    + crate::identity::ClientRepo
     + Send
 {
     /// Marks a point to roll back to. Savepoints nest.

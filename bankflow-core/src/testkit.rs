@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use crate::ports::Store;
 
 mod at_rest;
+mod clients;
 mod ctx_fixtures;
 mod ctx_identity;
 mod ctx_other;
@@ -84,6 +85,7 @@ pub mod cases {
 /// [`engine_context_tests!`](crate::engine_context_tests) calls.
 pub mod engine_cases {
     pub use super::approvals::*;
+    pub use super::clients::*;
     pub use super::engine_audit::*;
     pub use super::engine_audit_anchor::*;
     pub use super::engine_customer::*;
@@ -261,6 +263,11 @@ macro_rules! engine_context_tests {
             finding_8_unkeyed_entries_of_an_existing_log_still_verify,
             // webhooks
             webhook_secrets_are_sealed_in_the_raw_store,
+            // issue #16's service clients (OAuth2 client credentials)
+            service_client_secret_is_shown_once_and_stored_only_as_a_hash,
+            service_client_failed_authentication_answers_alike,
+            service_client_rotated_secret_works_for_the_grace_period_only,
+            service_clients_are_admin_only_and_bounded,
             // issue #16's engine findings
             finding_1_staff_money_above_the_threshold_waits_for_a_second_admin,
             finding_1_staff_money_below_the_threshold_moves_at_once_with_its_initiator,

@@ -43,6 +43,7 @@
 mod account;
 mod approvals;
 mod audit;
+mod clients;
 mod customer;
 mod devices;
 mod error;

@@ -30,6 +30,7 @@
 mod account;
 mod approvals;
 mod audit;
+mod clients;
 mod codec;
 mod customer;
 mod devices;

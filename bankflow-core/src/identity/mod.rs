@@ -4,6 +4,7 @@
 //! Secrets never reach the store in clear: passwords as Argon2id hashes, refresh tokens and
 //! codes as SHA-256, the TOTP secret sealed with AES-256-GCM (see [`crate::crypto`]).
 
+mod clients;
 mod codes;
 mod model;
 mod recovery;
@@ -13,6 +14,10 @@ mod sessions;
 mod signup;
 mod staff;
 
+pub use clients::{
+    client_secret_hash, ClientGrant, ClientRepo, ClientScope, ClientView, ClientWithSecret,
+    NewClient, ServiceClient, CLIENTS_MAX, CLIENT_NAME_LEN_MAX, CLIENT_SECRET_GRACE_HOURS,
+};
 pub use model::*;
 pub use recovery::RECOVERY_CODES_PER_SET;
 pub use signup::{QueuedMessages, SignUp, RESET_START_PATH};

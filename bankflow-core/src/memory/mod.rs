@@ -55,6 +55,7 @@ const CHUNK_LEN: usize = 4096;
 mod account;
 mod approvals;
 mod audit;
+mod clients;
 mod ctx;
 mod customer;
 mod devices;
@@ -251,6 +252,7 @@ pub struct MemoryState {
     webhooks: webhook::WebhookState,
     devices: devices::DeviceState,
     approvals: HashMap<crate::ids::ApprovalId, crate::banking::ApprovalRequest>,
+    clients: HashMap<crate::ids::ClientId, crate::identity::ServiceClient>,
     /// The undo log's buffer, handed from one write unit to the next (units are serial).
     undo_spare: UndoSpare,
 }
@@ -358,6 +360,7 @@ enum Undo {
     Webhook(webhook::WebhookUndo),
     Device(devices::DeviceUndo),
     Approval(approvals::ApprovalUndo),
+    Client(clients::ClientUndo),
 }
 
 /// The in-memory store. Cheap to clone (shares the state).
@@ -577,6 +580,7 @@ impl MemoryUow {
                 Undo::Webhook(u) => u.apply(st),
                 Undo::Device(u) => u.apply(st),
                 Undo::Approval(u) => u.apply(st),
+                Undo::Client(u) => u.apply(st),
             }
         }
     }
