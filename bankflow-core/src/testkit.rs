@@ -261,6 +261,7 @@ macro_rules! engine_context_tests {
             finding_8_an_entry_altered_without_the_key_is_reported_altered,
             finding_8_a_forged_anchor_is_reported_anchor_invalid,
             finding_8_unkeyed_entries_of_an_existing_log_still_verify,
+            finding_8_a_restarted_engine_continues_the_stored_anchor,
             // webhooks
             webhook_secrets_are_sealed_in_the_raw_store,
             // issue #16's service clients (OAuth2 client credentials)

@@ -19,6 +19,20 @@ use crate::*;
 /// An engine with an admin whose audit anchor the case can read and forge.
 async fn anchored(store: Arc<dyn Store>) -> (WithAdmin, Arc<MemoryAuditAnchor>) {
     let anchor = Arc::new(MemoryAuditAnchor::default());
+    let keys = Arc::new(StaticKeyRing::ephemeral().unwrap());
+    (
+        engine(store, anchor.clone(), keys, "auditor@bank.example").await,
+        anchor,
+    )
+}
+
+/// An engine over `store` with `anchor` and `keys` (a restart keeps both), and its admin.
+async fn engine(
+    store: Arc<dyn Store>,
+    anchor: Arc<MemoryAuditAnchor>,
+    keys: Arc<StaticKeyRing>,
+    admin: &str,
+) -> WithAdmin {
     let clock = Arc::new(ManualClock::new(start()));
     let notifier = Arc::new(MemoryNotifier::default());
     let sink = Arc::new(MemorySink::default());
@@ -26,7 +40,8 @@ async fn anchored(store: Arc<dyn Store>) -> (WithAdmin, Arc<MemoryAuditAnchor>) 
         .clock(clock.clone())
         .notifier(notifier.clone())
         .sink(sink.clone())
-        .audit_anchor(anchor.clone())
+        .audit_anchor(anchor)
+        .keys(keys)
         .build();
     let ctx = Ctx {
         bank,
@@ -35,7 +50,7 @@ async fn anchored(store: Arc<dyn Store>) -> (WithAdmin, Arc<MemoryAuditAnchor>) 
         notifier,
         sink,
     };
-    (WithAdmin::new(ctx, "auditor@bank.example").await, anchor)
+    WithAdmin::new(ctx, admin).await
 }
 
 /// `rounds` freeze/unfreeze pairs on a new account: two audited admin actions each.
@@ -149,4 +164,46 @@ pub async fn finding_8_unkeyed_entries_of_an_existing_log_still_verify(store: Ar
     assert!(v.entries_checked > 2);
     let log = t.bank.audit().audit_log(&t.admin, None, 100).await.unwrap();
     assert!(!log[0].hash.starts_with("v2:") && log[2].hash.starts_with("v2:"));
+}
+
+pub async fn finding_8_a_restarted_engine_continues_the_stored_anchor(store: Arc<dyn Store>) {
+    let anchor = Arc::new(MemoryAuditAnchor::default());
+    let keys = Arc::new(StaticKeyRing::ephemeral().unwrap());
+    let first = engine(
+        store.clone(),
+        anchor.clone(),
+        keys.clone(),
+        "a1@bank.example",
+    )
+    .await;
+    admin_actions(&first, 1, 1).await;
+    let n = last_seq(&first).await;
+    drop(first);
+    // Restarted with the same keys and anchor (the admin signs in again): the anchor is
+    // checked once and moves on.
+    let second = engine(
+        store.clone(),
+        anchor.clone(),
+        keys.clone(),
+        "a1@bank.example",
+    )
+    .await;
+    admin_actions(&second, 2, 1).await;
+    let m = last_seq(&second).await;
+    assert!(m > n);
+    let v = verify(&second).await;
+    assert_eq!((v.valid, v.anchored_seq), (true, Some(m)), "{v:?}");
+    drop(second);
+    // Truncated while it was down: a restarted engine keeps the anchor as evidence.
+    tamper_audit(&store, AuditTamper::TruncateFrom(n)).await;
+    let third = engine(store, anchor.clone(), keys, "a1@bank.example").await;
+    admin_actions(&third, 3, 4).await;
+    assert!(last_seq(&third).await > m);
+    assert_eq!(
+        anchor.load().await.unwrap().unwrap().seq,
+        m,
+        "not moved over the gap"
+    );
+    let v = verify(&third).await;
+    assert_eq!((v.valid, v.first_tampered_seq), (false, Some(m)), "{v:?}");
 }
