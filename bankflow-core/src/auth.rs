@@ -110,9 +110,7 @@ impl Actor {
         if self.may_read_customer(account.customer_id) {
             Ok(())
         } else {
-            Err(BankError::NotFound {
-                resource: "account",
-            })
+            Err(self.refuse_foreign("account", account.id))
         }
     }
 
@@ -121,10 +119,16 @@ impl Actor {
         if self.may_act_for_customer(account.customer_id) {
             Ok(())
         } else {
-            Err(BankError::NotFound {
-                resource: "account",
-            })
+            Err(self.refuse_foreign("account", account.id))
         }
+    }
+
+    /// The answer to a request for a resource that exists but is not this actor's: the same
+    /// `not_found` an unknown id gets (nothing to enumerate), plus one security log line and
+    /// a counter, so a probe of other customers' ids is visible to the bank.
+    pub fn refuse_foreign(&self, resource: &'static str, id: impl std::fmt::Display) -> BankError {
+        crate::telemetry::foreign_resource_refused(self, resource, &id.to_string());
+        BankError::NotFound { resource }
     }
 
     /// The idempotency scope of this actor: keys of different callers never collide.

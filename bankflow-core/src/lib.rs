@@ -32,6 +32,7 @@ mod maintenance;
 pub mod memory;
 pub mod money;
 pub mod movement;
+pub mod rekey;
 pub mod notify;
 pub mod overview;
 pub mod ports;

@@ -285,6 +285,13 @@ pub trait IdentityRepo: Send {
     async fn update_user(&mut self, user: &UserRecord) -> BankResult<()>;
     /// True when at least one user holds `role`.
     async fn any_user_with_role(&mut self, role: Role) -> BankResult<bool>;
+    /// Users in id order with ids greater than `after` (all when `None`), at most `limit`
+    /// (the data-key re-seal walk pages through them).
+    async fn users_after(
+        &mut self,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> BankResult<Vec<UserRecord>>;
 
     /// Inserts a session row. `Duplicate("session")` if the id or token hash exists.
     async fn insert_session(&mut self, session: &SessionRecord) -> BankResult<()>;

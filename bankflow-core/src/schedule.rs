@@ -317,9 +317,7 @@ impl ScheduleService<'_> {
         limit: u32,
     ) -> BankResult<Vec<ScheduledTransfer>> {
         if !actor.may_read_customer(customer) {
-            return Err(BankError::NotFound {
-                resource: "customer",
-            });
+            return Err(actor.refuse_foreign("customer", customer));
         }
         if limit == 0 || limit > PAGE_LIMIT_MAX {
             return Err(BankError::validation("limit", "limit must be 1..=100"));

@@ -16,6 +16,25 @@ pub const TRANSFERS_TOTAL: &str = "bankflow_transfers_total";
 /// Money moved by committed transfers, in minor units (cents): `currency`.
 pub const MONEY_MOVED_MINOR_TOTAL: &str = "bankflow_money_moved_minor_units_total";
 
+/// Requests refused because the resource belongs to another customer: `resource`.
+pub const FOREIGN_RESOURCE_REFUSALS_TOTAL: &str = "bankflow_foreign_resource_refusals_total";
+/// The `tracing` target of security events (a log pipeline can route them apart).
+pub const SECURITY_TARGET: &str = "bankflow::security";
+
+/// An actor asked for `resource` `id`, which exists but is not theirs (answered `not_found`).
+pub fn foreign_resource_refused(actor: &crate::auth::Actor, resource: &'static str, id: &str) {
+    metrics::counter!(FOREIGN_RESOURCE_REFUSALS_TOTAL, "resource" => resource).increment(1);
+    let user = actor.user_id.map(|u| u.to_string()).unwrap_or_default();
+    tracing::warn!(
+        target: "bankflow::security",
+        event = "foreign_resource_refused",
+        user_id = %user,
+        resource,
+        resource_id = %id,
+        "refused a request for another customer's resource"
+    );
+}
+
 /// One group-commit transaction carried `commands` commands.
 pub fn group_commit(commands: usize) {
     metrics::histogram!(GROUP_COMMIT_SIZE).record(commands as f64);

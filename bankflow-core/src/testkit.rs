@@ -94,6 +94,7 @@ pub mod engine_cases {
     pub use super::engine_identity::*;
     pub use super::engine_identity_hardening::*;
     pub use super::engine_notify::*;
+    pub use super::key_rotation::*;
     pub use super::security::*;
     pub use super::staff_controls::*;
     pub use super::webhooks::webhook_secrets_are_sealed_in_the_raw_store;

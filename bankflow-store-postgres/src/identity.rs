@@ -97,6 +97,20 @@ impl IdentityRepo for PgUow {
         get(&row, 0)
     }
 
+    async fn users_after(
+        &mut self,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> BankResult<Vec<UserRecord>> {
+        let rows = sqlx::query("SELECT doc FROM users WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after.map_or(uuid::Uuid::nil(), |a| a.0))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(from_doc).collect()
+    }
+
     async fn insert_session(&mut self, s: &SessionRecord) -> BankResult<()> {
         self.before_write().await?;
         self.exec_guarded(sqlx::query(

@@ -162,6 +162,22 @@ impl IdentityRepo for SqliteUow {
             > 0)
     }
 
+    async fn users_after(
+        &mut self,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> BankResult<Vec<UserRecord>> {
+        // Ids are stored as hyphenated lower-case UUID text: text order is id order, and
+        // every id sorts after the empty string.
+        let rows = sqlx::query("SELECT record FROM users WHERE id > ? ORDER BY id LIMIT ?")
+            .bind(after.map(|a| id(a.0)).unwrap_or_default())
+            .bind(i64::from(limit))
+            .fetch_all(self.unbuffered()?)
+            .await
+            .map_err(codec::err(None))?;
+        rows.iter().map(record).collect()
+    }
+
     async fn insert_session(&mut self, s: &SessionRecord) -> BankResult<()> {
         sqlx::query(
             "INSERT INTO sessions (id, user_id, family_id, token_hash, created_at, expires_at, rotated_at, \

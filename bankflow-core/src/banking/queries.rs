@@ -42,6 +42,28 @@ impl MoneyService<'_> {
         })
     }
 
+    /// A page of a customer's accounts in id order (oldest first), after `after`, at most
+    /// `limit`. The whole list is bounded (`ACCOUNTS_OF_CUSTOMER_MAX`, and at most
+    /// `ACCOUNTS_PER_CUSTOMER_MAX` open), so the page is cut from one bounded read.
+    pub async fn accounts_of_customer_page(
+        &self,
+        actor: &Actor,
+        customer: CustomerId,
+        after: Option<AccountId>,
+        limit: u32,
+    ) -> BankResult<Vec<Account>> {
+        if limit == 0 || limit > crate::transaction::PAGE_LIMIT_MAX {
+            return Err(BankError::validation("limit", "limit must be 1..=100"));
+        }
+        let mut all = self.accounts_of_customer(actor, customer).await?;
+        all.sort_by_key(|a| a.id);
+        Ok(all
+            .into_iter()
+            .filter(|a| after.is_none_or(|x| a.id > x))
+            .take(limit as usize)
+            .collect())
+    }
+
     /// A customer's accounts.
     pub async fn accounts_of_customer(
         &self,
@@ -49,9 +71,7 @@ impl MoneyService<'_> {
         customer: CustomerId,
     ) -> BankResult<Vec<Account>> {
         if !actor.may_read_customer(customer) {
-            return Err(BankError::NotFound {
-                resource: "customer",
-            });
+            return Err(actor.refuse_foreign("customer", customer));
         }
         self.read()
             .await?

@@ -111,6 +111,28 @@ impl EncryptedDocuments {
     }
 }
 
+impl EncryptedDocuments {
+    /// Key rotation, lazily: a document whose data key an older ring key wrapped is stored
+    /// again under the current key when it is read. Best effort: a failed write leaves the
+    /// old (still readable) object for the next read to retry.
+    async fn rewrap_if_stale(&self, key: &str, object: &[u8], plaintext: &[u8]) {
+        let stale = match (parse(key, object), self.keys.current()) {
+            (Ok(env), Ok((current, _))) => env.wrapped.key_id != current,
+            _ => false,
+        };
+        if !stale {
+            return;
+        }
+        let rewrapped = self.seal(key, plaintext);
+        if let Err(e) = match rewrapped {
+            Ok(fresh) => self.inner.put(key, &fresh).await,
+            Err(e) => Err(e),
+        } {
+            tracing::warn!(error = %e, "re-wrapping a document under the current key failed");
+        }
+    }
+}
+
 #[async_trait]
 impl DocumentStore for EncryptedDocuments {
     async fn put(&self, key: &str, bytes: &[u8]) -> BankResult<()> {
@@ -124,10 +146,12 @@ impl DocumentStore for EncryptedDocuments {
     }
 
     async fn get(&self, key: &str) -> BankResult<Option<Vec<u8>>> {
-        match self.inner.get(key).await? {
-            Some(object) => self.open(key, &object).map(Some),
-            None => Ok(None),
-        }
+        let Some(object) = self.inner.get(key).await? else {
+            return Ok(None);
+        };
+        let plaintext = self.open(key, &object)?;
+        self.rewrap_if_stale(key, &object, &plaintext).await;
+        Ok(Some(plaintext))
     }
 
     async fn delete(&self, key: &str) -> BankResult<()> {

@@ -15,6 +15,7 @@ pub use envelope::{
     DOCUMENT_ENVELOPE_VERSION, DOCUMENT_OBJECT_SIZE_MAX_BYTES,
 };
 pub use model::*;
+pub(crate) use service::ssn_aad;
 pub use service::{
     CustomerPatch, CustomerService, CustomerView, KycView, NewCustomer, ADDRESS_LINE_LEN_MAX,
     CITY_LEN_MAX, CUSTOMER_AGE_MIN_YEARS, DOCUMENTS_PER_CUSTOMER_MAX, KYC_REASON_LEN_MAX,

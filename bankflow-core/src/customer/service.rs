@@ -333,7 +333,7 @@ pub(super) fn check_limit(limit: u32) -> BankResult<()> {
     Ok(())
 }
 
-pub(super) fn ssn_aad(c: CustomerId) -> String {
+pub(crate) fn ssn_aad(c: CustomerId) -> String {
     format!("ssn:{c}")
 }
 
@@ -675,7 +675,7 @@ impl Inner {
     ) -> BankResult<CustomerRecord> {
         let c = uow.customer(id).await?.ok_or_else(not_found)?;
         if !actor.may_read_customer(id) && actor.user_id != Some(c.user_id) {
-            return Err(not_found());
+            return Err(actor.refuse_foreign("customer", id));
         }
         Ok(c)
     }
@@ -689,7 +689,7 @@ impl Inner {
     ) -> BankResult<CustomerRecord> {
         let c = uow.customer(id).await?.ok_or_else(not_found)?;
         if !actor.may_act_for_customer(id) && actor.user_id != Some(c.user_id) {
-            return Err(not_found());
+            return Err(actor.refuse_foreign("customer", id));
         }
         Ok(c)
     }

@@ -19,6 +19,7 @@ pub use clients::{
     NewClient, ServiceClient, CLIENTS_MAX, CLIENT_NAME_LEN_MAX, CLIENT_SECRET_GRACE_HOURS,
 };
 pub use model::*;
+pub(crate) use service::totp_aad;
 pub use recovery::RECOVERY_CODES_PER_SET;
 pub use signup::{QueuedMessages, SignUp, RESET_START_PATH};
 pub use service::{

@@ -186,7 +186,7 @@ pub(super) fn refresh_hash(token: &str) -> String {
     sha256_hex(&[b"refresh", token.trim().as_bytes()])
 }
 
-pub(super) fn totp_aad(user: UserId) -> String {
+pub(crate) fn totp_aad(user: UserId) -> String {
     format!("totp:{user}")
 }
 

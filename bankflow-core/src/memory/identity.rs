@@ -77,6 +77,24 @@ impl IdentityRepo for MemoryUow {
             .any(|u| u.roles.contains(&role)))
     }
 
+    async fn users_after(
+        &mut self,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> BankResult<Vec<UserRecord>> {
+        let mut page: Vec<UserRecord> = self
+            .st()
+            .identity
+            .users
+            .values()
+            .filter(|u| after.is_none_or(|a| u.id > a))
+            .cloned()
+            .collect();
+        page.sort_by_key(|u| u.id);
+        page.truncate(limit as usize);
+        Ok(page)
+    }
+
     async fn insert_session(&mut self, session: &SessionRecord) -> BankResult<()> {
         let st = &mut self.st_mut()?.identity;
         if st.sessions.contains_key(&session.id)

@@ -19,7 +19,7 @@ use crate::{
 pub const PW: &str = "violet-harbor-lantern-42";
 
 /// The passphrase of the bootstrap admins.
-const ADMIN_PW: &str = "bootstrap-admin-passphrase";
+pub(crate) const ADMIN_PW: &str = "bootstrap-admin-passphrase";
 
 /// The instant every case's clock starts at (a Monday morning).
 pub fn start() -> DateTime<Utc> {

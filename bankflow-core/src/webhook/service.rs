@@ -177,7 +177,7 @@ pub fn parse_event_types(names: &[String]) -> BankResult<Vec<EventType>> {
     Ok(out)
 }
 
-fn secret_aad(id: Uuid) -> String {
+pub(crate) fn secret_aad(id: Uuid) -> String {
     format!("webhook-secret:{id}")
 }
 
