@@ -53,6 +53,13 @@ pub struct Claims {
     /// The login session (refresh-token family) this token was issued in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// Set on a service client's token (OAuth2 client credentials): the client, which
+    /// `sub` names too. Such a token has no session and no roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// A client token's granted scopes, space-separated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 impl Claims {
@@ -208,6 +215,34 @@ impl JwtKeys {
             aud: AUDIENCE.to_string(),
             jti: Uuid::new_v4().to_string(),
             sid: subject.session_id.map(|s| s.to_string()),
+            client_id: None,
+            scope: None,
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)
+    }
+
+    /// Signs a service client's access token (OAuth2 client credentials): `client_id` and
+    /// `scope` claims, no session, no roles, valid [`ACCESS_TOKEN_TTL_S`].
+    pub fn issue_client(
+        &self,
+        client: bankflow_core::ids::ClientId,
+        scope: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, ApiError> {
+        let iat = now.timestamp();
+        let claims = Claims {
+            sub: client.to_string(),
+            email: String::new(),
+            roles: Vec::new(),
+            customer_id: None,
+            iat,
+            exp: iat + ACCESS_TOKEN_TTL_S,
+            iss: ISSUER.to_string(),
+            aud: AUDIENCE.to_string(),
+            jti: Uuid::new_v4().to_string(),
+            sid: None,
+            client_id: Some(client.to_string()),
+            scope: Some(scope.to_string()),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)
     }

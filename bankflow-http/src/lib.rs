@@ -53,8 +53,8 @@ pub use state::{AppState, Auth, HttpConfig};
 
 use ratelimit::{LimitClass, Verdict};
 use routes::{
-    accounts, admin, approvals, auth, customers, devices, fraud, notifications, scheduled, system,
-    transactions, webhooks,
+    accounts, admin, approvals, auth, customers, devices, fraud, notifications, oauth, scheduled,
+    system, transactions, webhooks,
 };
 use state::ClientIp;
 
@@ -72,6 +72,7 @@ font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'sel
 fn api_routes() -> Router<AppState> {
     Router::new()
         .route("/auth/register", post(auth::register))
+        .route("/oauth/token", post(oauth::token))
         .route("/auth/login", post(auth::login))
         .route("/auth/refresh", post(auth::refresh))
         .route("/auth/logout", post(auth::logout))
@@ -121,6 +122,11 @@ fn api_routes() -> Router<AppState> {
         .route("/admin/approvals/{id}/approve", post(approvals::approve))
         .route("/admin/approvals/{id}/reject", post(approvals::reject))
         .route("/admin/users/{id}/roles", put(admin::set_roles))
+        .route("/admin/clients", post(oauth::create).get(oauth::list))
+        .route("/admin/clients/{id}", get(oauth::get))
+        .route("/admin/clients/{id}/rotate", post(oauth::rotate))
+        .route("/admin/clients/{id}/deactivate", post(oauth::deactivate))
+        .route("/admin/clients/{id}/reactivate", post(oauth::reactivate))
         .route("/admin/users/{id}/deactivate", post(admin::deactivate_user))
         .route("/admin/users/{id}/reactivate", post(admin::reactivate_user))
         .route(
@@ -338,7 +344,9 @@ async fn problem_fallback(req: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+    // The OAuth2 token endpoint answers RFC 6749 §5.2 errors, which clients parse as such.
+    let is_oauth = resp.extensions().get::<oauth::RfcError>().is_some();
+    if !(status.is_client_error() || status.is_server_error()) || is_problem || is_oauth {
         return resp;
     }
     let (mut parts, _) = resp.into_parts();
@@ -368,7 +376,7 @@ async fn client_ip(State(s): State<AppState>, mut req: Request, next: Next) -> R
 /// Paths whose stricter limit applies (credential guessing targets: passwords, emailed
 /// codes, TOTP codes, refresh tokens).
 fn limit_class(path: &str) -> LimitClass {
-    const AUTH_PATHS: [&str; 11] = [
+    const AUTH_PATHS: [&str; 12] = [
         "/auth/login",
         "/auth/register",
         "/auth/forgot",
@@ -380,6 +388,7 @@ fn limit_class(path: &str) -> LimitClass {
         "/auth/mfa/enable",
         "/auth/mfa/disable",
         "/auth/mfa/recovery-codes",
+        "/oauth/token",
     ];
     if AUTH_PATHS.iter().any(|p| path.ends_with(p)) {
         LimitClass::Auth
@@ -391,9 +400,10 @@ fn limit_class(path: &str) -> LimitClass {
 /// Per-caller token buckets: by user when a valid token is presented, else by client IP.
 async fn rate_limit(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    let user = state::bearer_token(&parts)
-        .and_then(|t| s.jwt.verify(&t).ok())
-        .map(|c| c.sub);
+    let claims = state::bearer_token(&parts).and_then(|t| s.jwt.verify(&t).ok());
+    // A service client spends its own budget (`client:<id>`), not a person's.
+    let client = claims.as_ref().and_then(|c| c.client_id.clone());
+    let user = claims.map(|c| c.sub);
     let ip = parts
         .extensions
         .get::<ClientIp>()
@@ -404,7 +414,13 @@ async fn rate_limit(State(s): State<AppState>, req: Request, next: Next) -> Resp
         (LimitClass::General, Some(u)) => format!("user:{u}"),
         _ => format!("ip:{ip}"),
     };
-    let mut verdict = s.limiter.check(class, &key).await;
+    let mut verdict = match (class, &client) {
+        (LimitClass::General, Some(c)) => {
+            let key = format!("client:{c}");
+            s.client_limiter.check(LimitClass::General, &key).await
+        }
+        _ => s.limiter.check(class, &key).await,
+    };
     if verdict == Verdict::Allowed && class == LimitClass::Auth {
         // Credential endpoints also count against the general budget.
         verdict = s.limiter.check(LimitClass::General, &key).await;

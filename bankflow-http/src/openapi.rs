@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 use crate::dto;
 use crate::error::Problem;
 use crate::routes::{
-    accounts, admin, approvals, auth, customers, devices, fraud, notifications, scheduled, system,
-    transactions, webhooks,
+    accounts, admin, approvals, auth, customers, devices, fraud, notifications, oauth, scheduled,
+    system, transactions, webhooks,
 };
 use crate::schema;
 
@@ -42,6 +42,7 @@ impl Modify for BearerAuth {
         customers::document_content, customers::submit_kyc, customers::kyc_status, customers::approve_kyc,
         customers::reject_kyc, customers::kyc_queue,
         admin::overview, admin::audit, admin::verify_audit, admin::set_roles, admin::deactivate_user, admin::reactivate_user,
+        oauth::token, oauth::create, oauth::list, oauth::get, oauth::rotate, oauth::deactivate, oauth::reactivate,
         approvals::list, approvals::get, approvals::approve, approvals::reject,
         webhooks::create, webhooks::list, webhooks::get, webhooks::update, webhooks::remove, webhooks::rotate,
         webhooks::deliveries, webhooks::redeliver,

@@ -95,6 +95,10 @@ pub struct ServeArgs {
     /// Requests per minute per IP on login/register/forgot/reset/verify/refresh.
     #[arg(long, env = "BANKFLOW_AUTH_RATE_LIMIT_PER_MIN", default_value_t = 10)]
     pub auth_rate_limit_per_min: u32,
+    /// Requests per minute per service client (OAuth2 client-credentials tokens).
+    #[arg(long, env = "BANKFLOW_CLIENT_RATE_LIMIT_PER_MIN",
+          default_value_t = crate::state::CLIENT_RATE_LIMIT_PER_MIN_DEFAULT)]
+    pub client_rate_limit_per_min: u32,
     /// Comma-separated CIDR ranges of reverse proxies whose `X-Forwarded-For` names the client
     /// (rate limits, audit IP); from any other peer the header is ignored. Default: none.
     #[arg(long, env = "BANKFLOW_TRUSTED_PROXIES", value_delimiter = ',', value_name = "CIDR",
@@ -320,10 +324,16 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         metrics_token: args.metrics_token.clone(),
         metrics_elsewhere: args.metrics_bind.is_some(),
         trusted_proxies: crate::ratelimit::TrustedProxies::new(args.trusted_proxies.clone()),
+        client_rate_limit_per_min: Some(args.client_rate_limit_per_min),
     };
+    // Service clients' buckets are shared too (their keys, `client:<id>`, are their own).
+    let shared_client_limiter = args.shared_limits.limiter(config.client_limits())?;
     let mut state = AppState::start(builder, jwt, config);
     if let Some(shared) = shared_limiter {
         state.limiter = Arc::new(crate::ratelimit::Limiter::Shared(shared));
+    }
+    if let Some(shared) = shared_client_limiter {
+        state.client_limiter = Arc::new(crate::ratelimit::Limiter::Shared(shared));
     }
     let bank = state.bank.clone();
     crate::identity::bootstrap_admin(

@@ -32,6 +32,9 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     /// Rate limiter (in process, or shared in Redis).
     pub limiter: Arc<Limiter>,
+    /// Service clients' own rate limiter (budget [`HttpConfig::client_rate_limit_per_min`],
+    /// keys `client:<id>`).
+    pub client_limiter: Arc<Limiter>,
     /// Request metrics.
     pub metrics: Arc<Metrics>,
     /// Server settings.
@@ -56,6 +59,7 @@ impl AppState {
             bank,
             jwt: Arc::new(jwt),
             limiter: Arc::new(Limiter::Local(RateLimiter::new(config.rate_limits))),
+            client_limiter: Arc::new(Limiter::Local(RateLimiter::new(config.client_limits()))),
             metrics: Arc::new(Metrics::init()),
             config: Arc::new(config),
             feed: Arc::new(FeedSignal::new()),
@@ -99,6 +103,24 @@ pub struct HttpConfig {
     pub metrics_elsewhere: bool,
     /// Reverse proxies whose `X-Forwarded-For` names the client (rate limits, audit IP).
     pub trusted_proxies: crate::ratelimit::TrustedProxies,
+    /// Requests per minute per service client (`None`: [`CLIENT_RATE_LIMIT_PER_MIN_DEFAULT`]).
+    pub client_rate_limit_per_min: Option<u32>,
+}
+
+/// Default requests per minute per service client: integrations poll more than people click.
+pub const CLIENT_RATE_LIMIT_PER_MIN_DEFAULT: u32 = 600;
+
+impl HttpConfig {
+    /// The service clients' budget as limits (every class the same).
+    pub fn client_limits(&self) -> RateLimits {
+        let per_min = self
+            .client_rate_limit_per_min
+            .unwrap_or(CLIENT_RATE_LIMIT_PER_MIN_DEFAULT);
+        RateLimits {
+            general_per_min: per_min,
+            auth_per_min: per_min,
+        }
+    }
 }
 
 /// The authenticated caller.
@@ -148,7 +170,13 @@ impl FromRequestParts<AppState> for Auth {
         let token =
             bearer_token(parts).ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
         let claims = state.jwt.verify(&token)?;
-        let actor = live_actor(state, &claims, parts.uri.path()).await?;
+        // A service client's token stands for the live client, not a login session.
+        let actor = if claims.client_id.is_some() {
+            let path = parts.uri.path();
+            crate::routes::oauth::client_actor(state, &claims, &parts.method, path).await?
+        } else {
+            live_actor(state, &claims, parts.uri.path()).await?
+        };
         let auth = Auth { actor, claims };
         parts.extensions.insert(auth.clone());
         Ok(auth)

@@ -8,7 +8,7 @@
 //! integration can switch without downtime; deactivation ends every token issued before it.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -63,7 +63,8 @@ pub struct ServiceClient {
     pub previous_secret_until: Option<DateTime<Utc>>,
     /// When the current secret was issued.
     pub secret_rotated_at: DateTime<Utc>,
-    /// Access tokens issued before this instant are refused (set on deactivation).
+    /// Access tokens issued before this instant are refused: creation's whole second, then
+    /// the whole second after the last deactivation (token issue times are whole seconds).
     pub tokens_valid_after: DateTime<Utc>,
     /// False once deactivated: it authenticates no more and its tokens are refused.
     pub active: bool,
@@ -222,6 +223,17 @@ fn validate_new(req: &NewClient) -> BankResult<(String, Vec<ClientScope>)> {
     Ok((name, scopes))
 }
 
+/// `at` rounded up to a whole second. Access tokens carry their issue time in whole
+/// seconds (`iat`): every token issued up to `at` has an `iat` below the result.
+fn next_whole_second(at: DateTime<Utc>) -> DateTime<Utc> {
+    let floor = at.trunc_subsecs(0);
+    if floor == at {
+        at
+    } else {
+        floor + Duration::seconds(1)
+    }
+}
+
 async fn load_client(uow: &mut dyn UnitOfWork, id: ClientId) -> BankResult<ServiceClient> {
     uow.client(id).await?.ok_or(BankError::NotFound {
         resource: "service client",
@@ -260,7 +272,7 @@ impl IdentityService<'_> {
                         previous_secret_hash: None,
                         previous_secret_until: None,
                         secret_rotated_at: now,
-                        tokens_valid_after: now,
+                        tokens_valid_after: now.trunc_subsecs(0),
                         active: true,
                         created_by: actor.user_id,
                         created_at: now,
@@ -382,7 +394,7 @@ impl IdentityService<'_> {
                     }
                     c.active = active;
                     if !active {
-                        c.tokens_valid_after = now;
+                        c.tokens_valid_after = next_whole_second(now);
                     }
                     c.updated_at = now;
                     uow.update_client(&c).await?;

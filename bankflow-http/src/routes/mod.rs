@@ -9,6 +9,7 @@ pub mod customers;
 pub mod devices;
 pub mod fraud;
 pub mod notifications;
+pub mod oauth;
 pub mod scheduled;
 pub mod system;
 pub mod transactions;

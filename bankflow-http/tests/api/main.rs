@@ -9,6 +9,7 @@ mod helpers;
 mod identity_hardening;
 mod journey;
 mod notifications;
+mod oauth_clients;
 mod payments;
 mod proxies;
 mod refusals;
