@@ -70,7 +70,7 @@ pub struct BankConfig {
     /// embedding program that verifies contacts itself (the Python and Node bindings expose
     /// no verification call yet) turns it off.
     pub require_verified_email: bool,
-    /// Maker-checker: a staff person's transfer, payment, booking or reversal of more than
+    /// Maker-checker: a staff person's transfer, payment, booking, reversal or limit of more than
     /// this amount (compared in the movement's own currency) waits for a second admin's
     /// approval. `None` turns the control off. The embedding program (`Actor::system`) is
     /// never held.

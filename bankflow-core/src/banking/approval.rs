@@ -72,6 +72,15 @@ pub enum ApprovalCommand {
         /// Why.
         reason: String,
     },
+    /// New overdraft and daily limits of an account.
+    SetLimits {
+        /// The account.
+        account_id: AccountId,
+        /// New overdraft limit.
+        overdraft_limit: rust_decimal::Decimal,
+        /// New daily outgoing limit.
+        daily_limit: Option<rust_decimal::Decimal>,
+    },
 }
 
 /// A staff money movement waiting for (or decided by) a second staff member.
@@ -81,9 +90,9 @@ pub struct ApprovalRequest {
     pub id: ApprovalId,
     /// What runs when approved.
     pub command: ApprovalCommand,
-    /// The movement's kind (for lists).
-    pub transaction_type: TransactionType,
-    /// The amount compared with the threshold.
+    /// The movement's kind (for lists); `None` for a limit change.
+    pub transaction_type: Option<TransactionType>,
+    /// The amount compared with the threshold (for a limit change: the larger new limit).
     pub amount: Money,
     /// The customer account the movement touches.
     pub account_id: Option<AccountId>,

@@ -30,7 +30,7 @@ pub(crate) enum Decision {
 /// What a parked command would do, and how much it moves.
 struct Parked {
     command: ApprovalCommand,
-    kind: TransactionType,
+    kind: Option<TransactionType>,
     amount: Money,
     account_id: Option<AccountId>,
 }
@@ -68,10 +68,10 @@ impl MoneyService<'_> {
             Command::Transfer(req, reserve) => {
                 let item = &req.item;
                 Parked {
-                    kind: match &item.to {
+                    kind: Some(match &item.to {
                         Destination::External(p) => p.kind(),
                         _ => TransactionType::Transfer,
-                    },
+                    }),
                     amount: item.amount,
                     account_id: Some(item.from_account_id),
                     command: ApprovalCommand::Transfer {
@@ -87,7 +87,7 @@ impl MoneyService<'_> {
                 }
             }
             Command::Booking(req, kind) => Parked {
-                kind: *kind,
+                kind: Some(*kind),
                 amount: req.amount,
                 account_id: Some(req.account_id),
                 command: ApprovalCommand::Booking {
@@ -103,12 +103,37 @@ impl MoneyService<'_> {
                     return Ok(None);
                 };
                 Parked {
-                    kind: TransactionType::Reversal,
+                    kind: Some(TransactionType::Reversal),
                     amount: t.amount,
                     account_id: t.from_account_id.or(t.to_account_id),
                     command: ApprovalCommand::Reverse {
                         transaction_id: *id,
                         reason: reason.trim().to_string(),
+                    },
+                }
+            }
+            Command::SetLimits {
+                id,
+                overdraft_limit,
+                daily_limit,
+            } => {
+                // Raising what an account may spend moves money as surely as a transfer.
+                // An unknown account or a malformed limit is reported by the command itself.
+                let Some(acct) = uow.account(*id).await? else {
+                    return Ok(None);
+                };
+                let most = daily_limit.map_or(*overdraft_limit, |d| d.max(*overdraft_limit));
+                let Ok(amount) = Money::new(most, acct.currency) else {
+                    return Ok(None);
+                };
+                Parked {
+                    kind: None,
+                    amount,
+                    account_id: Some(*id),
+                    command: ApprovalCommand::SetLimits {
+                        account_id: *id,
+                        overdraft_limit: *overdraft_limit,
+                        daily_limit: *daily_limit,
                     },
                 }
             }
@@ -141,15 +166,18 @@ impl MoneyService<'_> {
         let maker = actor
             .user_id
             .ok_or_else(|| BankError::Forbidden("a person must initiate".into()))?;
-        let key = cmd
-            .idempotency_key()
-            .ok_or_else(|| BankError::internal("parked command without a key"))?;
-        p.amount.positive()?;
+        // A limit change takes no idempotency key: each call parks a new request.
+        let key = cmd.idempotency_key();
+        if !matches!(p.command, ApprovalCommand::SetLimits { .. }) {
+            p.amount.positive()?;
+        }
         let scope = actor.idempotency_scope();
         let text = serde_json::to_string(&p.command).map_err(BankError::internal)?;
         let fp = fingerprint(&["approval", &text]);
-        if let Some(resp) = self.idem_lookup(uow, &scope, key, &fp).await? {
-            return Self::replay_approval(resp);
+        if let Some(key) = key {
+            if let Some(resp) = self.idem_lookup(uow, &scope, key, &fp).await? {
+                return Self::replay_approval(resp);
+            }
         }
         if let Some(a) = p.account_id {
             uow.account(a).await?.ok_or(BankError::NotFound {
@@ -177,8 +205,10 @@ impl MoneyService<'_> {
             created_at: self.now_us(),
         };
         uow.insert_approval(&a).await?;
-        let resp = IdempotentResponse::Approval(Box::new(a.clone()));
-        self.idem_save(uow, scope, key, fp, resp).await?;
+        if let Some(key) = key {
+            let resp = IdempotentResponse::Approval(Box::new(a.clone()));
+            self.idem_save(uow, scope, key, fp, resp).await?;
+        }
         events.push(self.approval_event(EventType::ApprovalRequested, &a));
         let ev = AuditEvent::new("approval.request", "approval_request", a.id)
             .detail(approval_detail(&a));
@@ -273,6 +303,12 @@ impl MoneyService<'_> {
         let out = Box::pin(self.exec_now(uow, checker_actor, &cmd, events)).await;
         let txn = match out {
             Ok(Outcome::Transaction(t)) => t,
+            Ok(Outcome::Account(_)) => {
+                // A limit change: no transaction to stamp; the audit entry names both people.
+                uow.release_savepoint().await?;
+                a.status = ApprovalStatus::Executed;
+                return Ok(());
+            }
             Ok(_) => return Err(BankError::internal("unexpected outcome")),
             Err(e) if RetryPolicy::retryable(&e) || is_fault(&e) => return Err(e),
             Err(e) => {
@@ -312,7 +348,7 @@ impl MoneyService<'_> {
         let data = json!({
             "approvalId": a.id.to_string(),
             "status": a.status.as_str(),
-            "transactionType": a.transaction_type.as_str(),
+            "transactionType": a.transaction_type.map(|t| t.as_str()),
             "amount": a.amount.amount().to_string(),
             "currency": a.amount.currency().code(),
             "accountId": a.account_id.map(|x| x.to_string()),
@@ -340,7 +376,7 @@ fn is_fault(e: &BankError) -> bool {
 fn approval_detail(a: &ApprovalRequest) -> serde_json::Value {
     json!({
         "status": a.status.as_str(),
-        "type": a.transaction_type.as_str(),
+        "type": a.transaction_type.map(|t| t.as_str()),
         "amount": a.amount.amount().to_string(),
         "currency": a.amount.currency().code(),
         "account_id": a.account_id.map(|x| x.to_string()),
@@ -396,6 +432,15 @@ impl ApprovalRequest {
                 id: *transaction_id,
                 reason: reason.clone(),
                 key,
+            },
+            ApprovalCommand::SetLimits {
+                account_id,
+                overdraft_limit,
+                daily_limit,
+            } => Command::SetLimits {
+                id: *account_id,
+                overdraft_limit: *overdraft_limit,
+                daily_limit: *daily_limit,
             },
         }
     }

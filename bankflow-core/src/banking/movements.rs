@@ -88,7 +88,7 @@ impl MoneyService<'_> {
             IdempotentResponse::Transaction(txn.clone()),
         )
         .await?;
-        if !actor.is_staff() {
+        if !actor.system {
             // Boxed: the audit step's future would otherwise grow every transfer's.
             let ev = self.audit_customer_movement(
                 uow,

@@ -238,7 +238,9 @@ impl MoneyService<'_> {
         }
     }
 
-    /// Sets overdraft and daily limits (admin).
+    /// Sets overdraft and daily limits (admin). A staff person raising either above the
+    /// approval threshold is answered `approval_required`: the change waits for a second
+    /// admin ([`MoneyService::approve`]).
     pub async fn set_limits(
         &self,
         actor: &Actor,
@@ -258,6 +260,7 @@ impl MoneyService<'_> {
             .await?
         {
             Outcome::Account(a) => Ok(a),
+            Outcome::Approval(a) => Err(BankError::ApprovalRequired(a.id)),
             _ => Err(BankError::internal("unexpected outcome")),
         }
     }

@@ -1,4 +1,4 @@
-//! Customer-initiated money movements as security events in the audit log.
+//! Money movements by people (customers and staff) in the audit log.
 //!
 //! The entry is appended in the unit of work that moves the money, so state, outbox and audit
 //! commit together: a rolled-back command leaves no entry and a committed movement always
@@ -16,9 +16,10 @@ use crate::ports::UnitOfWork;
 use crate::transaction::{Transaction, TransactionStatus};
 
 impl MoneyService<'_> {
-    /// Audits `txn` as `action` when a customer (not staff, not the system) moved the money.
-    /// Staff money movement is audited under its own rule; a refused movement (a FAILED
-    /// transaction) is recorded with outcome FAILURE.
+    /// Audits `txn` as `action` when a person (a customer or staff, not the embedding
+    /// program) moved the money: every staff action is audited, and customers' movements are
+    /// security events. A refused movement (a FAILED transaction) is recorded with outcome
+    /// FAILURE.
     pub(crate) async fn audit_customer_movement(
         &self,
         uow: &mut dyn UnitOfWork,
@@ -27,7 +28,7 @@ impl MoneyService<'_> {
         txn: &Transaction,
         context: &RequestContext,
     ) -> BankResult<()> {
-        if actor.is_staff() {
+        if actor.system {
             return Ok(());
         }
         let outcome = if txn.status == TransactionStatus::Failed {

@@ -114,7 +114,7 @@ pub async fn finding_1_staff_money_above_the_threshold_waits_for_a_second_admin(
     let parked = d.parked(MoneyMove::Transfer(req.clone())).await;
     assert_eq!(parked.status, ApprovalStatus::Pending);
     assert_eq!(parked.initiated_by, d.maker.user_id.unwrap());
-    assert_eq!(parked.transaction_type, TransactionType::Transfer);
+    assert_eq!(parked.transaction_type, Some(TransactionType::Transfer));
     assert_eq!(parked.amount, usd("20000.00"));
     // Nothing moved, and a replay of the key answers the same request.
     assert_eq!(d.balance(d.a).await, "50000.00");
@@ -211,6 +211,12 @@ pub async fn finding_1_staff_money_below_the_threshold_moves_at_once_with_its_in
         (d.maker.user_id, None)
     );
     d.assert_people_in_events(&stored).await;
+    // Every staff action is audited, below the threshold too.
+    let log = d.audit().await;
+    let moved = log
+        .iter()
+        .find(|r| r.action == "transaction.transfer" && r.target_id == Some(t.id.to_string()));
+    assert_eq!(moved.unwrap().actor_user_id, d.maker.user_id);
     // Exactly the threshold is not above it.
     let at = transfer_req(d.a, d.b, "10000.00", "at");
     assert!(money.transfer(&d.maker, at).await.is_ok());
@@ -236,6 +242,27 @@ pub async fn finding_1_staff_money_below_the_threshold_moves_at_once_with_its_in
     let late = money.approve(&d.checker, parked.id, key("late")).await;
     assert_eq!(refusal_code(late), "invalid_state");
     assert_eq!(d.balance(d.a).await, "39500.00");
+    // Raising a limit above the threshold is parked too (the single-purpose call says so).
+    let daily = Some(rust_decimal::Decimal::from(20_000));
+    let raise = money.set_limits(&d.maker, d.a, rust_decimal::Decimal::ZERO, daily);
+    assert_eq!(refusal_code(raise.await), "approval_required");
+    let pending = ApprovalQuery {
+        status: Some(ApprovalStatus::Pending),
+        limit: 10,
+        ..Default::default()
+    };
+    let parked_limit = money
+        .approvals(&d.checker, &pending)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(parked_limit.transaction_type, None);
+    let account = money.account(&d.checker, d.a).await.unwrap();
+    assert_eq!(account.daily_limit, None);
+    let done = money.approve(&d.checker, parked_limit.id, key("lim")).await;
+    assert_eq!(done.unwrap().status, ApprovalStatus::Executed);
+    let account = money.account(&d.checker, d.a).await.unwrap();
+    assert_eq!(account.daily_limit, daily);
     let log = d.audit().await;
     assert!(log.iter().any(|r| r.action == "approval.reject"
         && r.actor_user_id == d.checker.user_id
@@ -287,7 +314,7 @@ pub async fn finding_1_an_approved_movement_the_engine_refuses_is_failed_with_it
             key: key("rev"),
         })
         .await;
-    assert_eq!(parked.transaction_type, TransactionType::Reversal);
+    assert_eq!(parked.transaction_type, Some(TransactionType::Reversal));
     assert_eq!(d.balance(d.a).await, "50000.00");
     let done = money
         .approve(&d.checker, parked.id, key("ok-rev"))

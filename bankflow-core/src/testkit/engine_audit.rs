@@ -83,6 +83,8 @@ pub async fn admin_actions_are_recorded_and_chained(store: Arc<dyn Store>) {
         vec![
             "auth.admin_bootstrap",
             "transaction.booking",
+            // Staff money movement is audited like every staff action (finding 1).
+            "transaction.transfer",
             "account.freeze",
             "account.unfreeze",
             "account.set_limits",
@@ -121,7 +123,7 @@ pub async fn admin_actions_are_recorded_and_chained(store: Arc<dyn Store>) {
         "validation_error"
     );
     let v = t.bank.audit().verify_audit().await.unwrap();
-    assert_eq!((v.entries_checked, v.first_tampered_seq), (6, None));
+    assert_eq!((v.entries_checked, v.first_tampered_seq), (7, None));
 }
 
 pub async fn admin_actions_record_the_adapters_request_context(store: Arc<dyn Store>) {

@@ -224,25 +224,34 @@ pub async fn unfreeze(
 /// Sets overdraft and daily limits (admin).
 #[utoipa::path(put, path = "/api/v1/accounts/{id}/limits", tag = "accounts", params(("id" = Uuid, Path, description = "Account id")),
     request_body = LimitsBody,
-    responses((status = 200, description = "The account", body = AccountDto), CommonErrors),
+    responses((status = 200, description = "The account", body = AccountDto),
+        (status = 202, description = "Parked for a second staff member (staff, a limit above the approval threshold)", body = crate::routes::approvals::ApprovalDto),
+        CommonErrors),
     security(("bearer" = [])))]
 pub async fn limits(
     State(s): State<AppState>,
     auth: Auth,
     PathId(id): PathId<AccountId>,
     Json(body): Json<LimitsBody>,
-) -> ApiResult<axum::Json<AccountDto>> {
+) -> ApiResult<Response> {
     let (overdraft, daily) = body.try_into_domain()?;
     let bank = s.bank.clone();
-    Ok(axum::Json(
-        detached(async move {
-            bank.money()
-                .set_limits(&auth.actor, id, overdraft, daily)
-                .await
-        })
-        .await?
-        .into(),
-    ))
+    let done = detached(async move {
+        let money = bank.money();
+        match money.set_limits(&auth.actor, id, overdraft, daily).await {
+            Ok(a) => Ok(Ok(a)),
+            // Parked for a second admin: answer with the request, as the money endpoints do.
+            Err(bankflow_core::BankError::ApprovalRequired(p)) => {
+                money.approval(&auth.actor, p).await.map(Err)
+            }
+            Err(e) => Err(e),
+        }
+    })
+    .await?;
+    Ok(match done {
+        Ok(a) => axum::Json(AccountDto::from(a)).into_response(),
+        Err(parked) => crate::routes::approvals::parked(parked),
+    })
 }
 
 /// Closes an account (zero balance, no open holds).

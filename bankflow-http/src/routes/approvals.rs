@@ -26,8 +26,9 @@ pub struct ApprovalDto {
     #[schema(example = "PENDING")]
     pub status: String,
     /// The movement's kind: TRANSFER, PAYMENT, EXTERNAL_TRANSFER, DEPOSIT, WITHDRAWAL, REVERSAL...
+    /// (null for a limit change; `command.kind` names every kind).
     #[schema(example = "TRANSFER")]
-    pub transaction_type: String,
+    pub transaction_type: Option<String>,
     /// Amount (decimal string).
     #[schema(example = "25000.00")]
     pub amount: String,
@@ -60,7 +61,7 @@ impl From<ApprovalRequest> for ApprovalDto {
         ApprovalDto {
             id: a.id.0,
             status: a.status.as_str().into(),
-            transaction_type: a.transaction_type.as_str().into(),
+            transaction_type: a.transaction_type.map(|t| t.as_str().into()),
             amount: a.amount.amount().to_string(),
             currency: a.amount.currency().code().into(),
             account_id: a.account_id.map(|x| x.0),

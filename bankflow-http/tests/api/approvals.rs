@@ -2,7 +2,7 @@
 //! threshold waits for a second admin (maker-checker), and the initiator and approver are
 //! on the transaction and in the audit log.
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use bankflow_core::{Actor, BookingRequest, IdempotencyKey, Money};
@@ -142,4 +142,24 @@ async fn finding_1_staff_money_above_the_threshold_waits_for_a_second_admin() {
         .await;
     assert_eq!(got.json()["reason"], "no ticket");
     assert_eq!(app.balance(&customer, &a).await, "29500.00");
+
+    // Raising a limit above the threshold waits for a second admin too.
+    let limits = json!({"overdraft_limit": "0", "daily_limit": "25000.00"});
+    let put = |token: String| {
+        let path = format!("/api/v1/accounts/{a}/limits");
+        let body = limits.clone();
+        let app = &app;
+        async move {
+            app.call(Method::PUT, &path, Some(&token), Some(body), &[])
+                .await
+        }
+    };
+    let r = put(maker.clone()).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    let lim = r.json()["id"].as_str().unwrap().to_string();
+    let approve = format!("/api/v1/admin/approvals/{lim}/approve");
+    let ok = app.post_idem(&approve, &checker, &key(), json!({})).await;
+    assert_eq!(ok.json()["status"], "EXECUTED", "{}", ok.text());
+    let acct = app.get(&format!("/api/v1/accounts/{a}"), &customer).await;
+    assert_eq!(acct.json()["daily_limit"], "25000.00");
 }
