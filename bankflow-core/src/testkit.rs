@@ -273,15 +273,15 @@ macro_rules! engine_context_tests {
             // issue #16's engine findings
             finding_1_staff_money_above_the_threshold_waits_for_a_second_admin,
             finding_1_staff_money_below_the_threshold_moves_at_once_with_its_initiator,
-            // issue #16's staff controls
-            finding_9_staff_must_enrol_totp_before_any_staff_function,
-            finding_12_unverified_email_blocks_kyc_submission,
-            staff_deactivation_revokes_sessions_and_blocks_sign_in,
             finding_1_an_approved_movement_the_engine_refuses_is_failed_with_its_code,
             finding_4_kyc_verified_legal_name_is_locked_and_profile_edits_are_audited,
             finding_12_accounts_per_customer_are_capped,
             finding_12_customer_cannot_close_an_account_the_bank_froze,
             finding_12_customer_money_movements_are_audited_in_their_unit,
+            // issue #16's staff controls
+            finding_9_staff_must_enrol_totp_before_any_staff_function,
+            finding_12_unverified_email_blocks_kyc_submission,
+            staff_deactivation_revokes_sessions_and_blocks_sign_in,
         );
     };
     (@cases $factory:expr; $($case:ident),+ $(,)?) => {

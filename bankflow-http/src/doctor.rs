@@ -72,8 +72,10 @@ pub async fn check(args: &ServeArgs) -> Vec<Finding> {
     let mut out = database(args).await;
     out.push(key_file(
         "data_key",
-        args.data_key.is_some(),
-        &args.store.data_dir.join(crate::adapters::DATA_KEY_FILE),
+        crate::serve::data_key_given(args),
+        args.data_key_file
+            .as_deref()
+            .unwrap_or(&args.store.data_dir.join(crate::adapters::DATA_KEY_FILE)),
     ));
     out.push(key_file(
         "jwt_secret",

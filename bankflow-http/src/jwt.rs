@@ -26,6 +26,10 @@ pub const SECRET_LEN_MIN_BYTES: usize = 32;
 pub const ISSUER: &str = "bankflow";
 /// Audience of our access tokens.
 pub const AUDIENCE: &str = "bankflow-api";
+/// Audience of stream tickets: a ticket opens the notification stream and nothing else.
+pub const STREAM_AUDIENCE: &str = "bankflow-stream";
+/// Lifetime of a stream ticket: long enough to open an EventSource right after asking.
+pub const STREAM_TICKET_TTL_S: i64 = 30;
 /// File in the data dir holding the generated signing secret (hex).
 pub const SECRET_FILE: &str = "jwt_secret";
 
@@ -127,6 +131,7 @@ pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    stream_validation: Validation,
 }
 
 impl std::fmt::Debug for JwtKeys {
@@ -150,10 +155,13 @@ impl JwtKeys {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
         validation.validate_exp = true;
+        let mut stream_validation = validation.clone();
+        stream_validation.set_audience(&[STREAM_AUDIENCE]);
         Ok(JwtKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            stream_validation,
         })
     }
 
@@ -219,6 +227,29 @@ impl JwtKeys {
             scope: None,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)
+    }
+
+    /// A stream ticket for the caller of `access`: the same subject and session, audience
+    /// [`STREAM_AUDIENCE`], valid [`STREAM_TICKET_TTL_S`]. It may travel in a URL (browsers'
+    /// EventSource sends no headers) because it is short-lived and no API route accepts it;
+    /// the access token itself never goes into a URL.
+    pub fn issue_stream_ticket(&self, access: &Claims, now: DateTime<Utc>) -> Result<String, ApiError> {
+        let iat = now.timestamp();
+        let ticket = Claims {
+            iat,
+            exp: iat + STREAM_TICKET_TTL_S,
+            aud: STREAM_AUDIENCE.to_string(),
+            jti: Uuid::new_v4().to_string(),
+            ..access.clone()
+        };
+        encode(&Header::new(Algorithm::HS256), &ticket, &self.encoding).map_err(ApiError::internal)
+    }
+
+    /// Verifies a stream ticket (as [`JwtKeys::verify`], audience [`STREAM_AUDIENCE`]).
+    pub fn verify_stream_ticket(&self, ticket: &str) -> Result<Claims, ApiError> {
+        decode::<Claims>(ticket, &self.decoding, &self.stream_validation)
+            .map(|d| d.claims)
+            .map_err(|_| ApiError::unauthorized("invalid or expired stream ticket"))
     }
 
     /// Signs a service client's access token (OAuth2 client credentials): `client_id` and
@@ -307,6 +338,19 @@ mod tests {
         let mut parts: Vec<&str> = t.split('.').collect();
         parts[1] = "eyJzdWIiOiJ4In0";
         assert!(keys.verify(&parts.join(".")).is_err());
+    }
+
+    #[test]
+    fn stream_tickets_and_access_tokens_are_not_interchangeable() {
+        let keys = JwtKeys::random();
+        let access = keys.verify(&keys.issue(&subject(), Utc::now()).unwrap()).unwrap();
+        let ticket = keys.issue_stream_ticket(&access, Utc::now()).unwrap();
+        let c = keys.verify_stream_ticket(&ticket).unwrap();
+        assert_eq!((c.sub.as_str(), c.sid.as_deref()), (access.sub.as_str(), access.sid.as_deref()));
+        assert!(c.exp - c.iat == STREAM_TICKET_TTL_S);
+        assert!(keys.verify(&ticket).is_err(), "a ticket is no access token");
+        let token = keys.issue(&subject(), Utc::now()).unwrap();
+        assert!(keys.verify_stream_ticket(&token).is_err(), "an access token is no ticket");
     }
 
     #[test]

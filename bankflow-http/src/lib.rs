@@ -162,6 +162,7 @@ fn api_routes() -> Router<AppState> {
         )
         .route("/notifications/templates", get(notifications::templates))
         .route("/notifications/stream", get(notifications::stream))
+        .route("/notifications/stream/ticket", post(notifications::stream_ticket))
         .route("/notifications/email", post(notifications::send_email))
         .route("/notifications/sms", post(notifications::send_sms))
         .route("/notifications/push", post(notifications::send_push))
@@ -235,13 +236,10 @@ pub fn app(state: AppState) -> Router {
         .nest("/api/v1", api)
         .route("/healthz", get(system::healthz))
         .route("/readyz", get(system::readyz))
-        .merge(
-            SwaggerUi::new("/docs")
-                .external_url_unchecked("/api/v1/openapi.json", openapi::document()),
-        )
+        .merge(docs_router(state.clone()))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES));
     if !state.config.metrics_elsewhere {
-        router = router.merge(metrics_router(state.clone()));
+        router = router.merge(public_metrics_router(state.clone()));
     }
 
     if let Some(dir) = state.config.static_dir.clone() {
@@ -442,6 +440,41 @@ pub fn metrics_router<S>(state: AppState) -> Router<S> {
         .route("/metrics", get(system::metrics))
         .layer(middleware::from_fn_with_state(state.clone(), metrics_guard))
         .with_state(state)
+}
+
+/// The API documentation (Swagger UI), under the per-IP rate limit like the API itself.
+fn docs_router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
+    Router::new()
+        .merge(
+            SwaggerUi::new("/docs")
+                .external_url_unchecked("/api/v1/openapi.json", openapi::document()),
+        )
+        .layer(middleware::from_fn_with_state(state, rate_limit))
+}
+
+/// `/metrics` on the public listener: rate limited, and without a configured token served to
+/// this host only (a scrape from elsewhere needs `--metrics-token` or `--metrics-bind`), so
+/// the bank's internals are never readable by anyone on the internet.
+fn public_metrics_router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
+    metrics_router(state.clone())
+        .layer(middleware::from_fn_with_state(state.clone(), metrics_local_only))
+        .layer(middleware::from_fn_with_state(state, rate_limit))
+}
+
+/// Without a metrics token, refuses scrapes whose client is not on this host (the client as
+/// the trusted-proxy rule resolves it; in-process calls carry no address and pass).
+async fn metrics_local_only(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let remote = req
+        .extensions()
+        .get::<ClientIp>()
+        .is_some_and(|ip| !ip.0.is_loopback());
+    if s.config.metrics_token.is_none() && remote {
+        return ApiError::unauthorized(
+            "metrics on the public listener need --metrics-token (or use --metrics-bind)",
+        )
+        .into_response();
+    }
+    next.run(req).await
 }
 
 /// Refuses a scrape without the configured token (compared in constant time).

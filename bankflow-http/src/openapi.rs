@@ -47,7 +47,7 @@ impl Modify for BearerAuth {
         webhooks::create, webhooks::list, webhooks::get, webhooks::update, webhooks::remove, webhooks::rotate,
         webhooks::deliveries, webhooks::redeliver,
         notifications::mine, notifications::of_user, notifications::read, notifications::preferences,
-        notifications::set_preferences, notifications::templates, notifications::stream, notifications::send_email,
+        notifications::set_preferences, notifications::templates, notifications::stream, notifications::stream_ticket, notifications::send_email,
         notifications::send_sms, notifications::send_push, notifications::send_in_app,
         devices::register_device, devices::devices, devices::unregister_device,
         system::healthz, system::readyz, system::metrics,

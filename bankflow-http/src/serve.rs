@@ -116,6 +116,11 @@ pub struct ServeArgs {
     /// AES-256 key (64 hex digits) sealing SSNs at rest; default: generated once in the data dir.
     #[arg(long, env = "BANKFLOW_DATA_KEY", hide_env_values = true)]
     pub data_key: Option<String>,
+    /// Key ring file (outside the data dir, mode 0600): one `KEY_ID HEX64` per line, the first
+    /// the current key, the others retired keys that still open old data. After a rotation
+    /// (a new first line) the server re-seals everything under the new key in the background.
+    #[arg(long, env = "BANKFLOW_DATA_KEY_FILE", conflicts_with = "data_key")]
+    pub data_key_file: Option<PathBuf>,
     /// File keeping the signed checkpoint of the audit chain head, against which deleting
     /// the newest audit entries is detected; default: `audit-anchor.json` in the data dir.
     /// Keep it on another volume, outside the database's backups.
@@ -219,7 +224,7 @@ fn warn_of_keys_in_data_dir(args: &ServeArgs) {
     let keys = [
         (
             "data key",
-            args.data_key.is_some(),
+            data_key_given(args),
             crate::adapters::DATA_KEY_FILE,
         ),
         (
@@ -240,6 +245,16 @@ fn warn_of_keys_in_data_dir(args: &ServeArgs) {
              store (`bankflow doctor` fails this check)"
         );
     }
+}
+
+/// True when the data key comes from the environment, or from a key file outside the data dir
+/// (a key file inside it is as bad as the generated one).
+pub fn data_key_given(args: &ServeArgs) -> bool {
+    args.data_key.is_some()
+        || args
+            .data_key_file
+            .as_deref()
+            .is_some_and(|f| !crate::adapters::inside(f, &args.store.data_dir))
 }
 
 /// The audit anchor's file: `--audit-anchor-file`, else `audit-anchor.json` in the data dir.
@@ -290,7 +305,12 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let store = open_store(&args.store).await?;
     let dir = &args.store.data_dir;
     create_private_dir(dir)?;
-    let keys = crate::adapters::load_or_create_keys(args.data_key.as_deref(), dir)?;
+    let keys = crate::adapters::load_or_create_keys(
+        args.data_key.as_deref(),
+        args.data_key_file.as_deref(),
+        dir,
+    )?;
+    let rotated = keys.retired_key_count() > 0;
     warn_of_keys_in_data_dir(&args);
     warn_of_anchor_in_data_dir(&args);
     let anchor = crate::audit_anchor::FileAuditAnchor::new(audit_anchor_path(&args));
@@ -299,6 +319,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         .config(bankflow_core::BankConfig {
             retention: chrono::Duration::days(i64::from(args.retention_days)),
             staff_mfa_required: args.staff_mfa_required,
+            require_verified_email: args.require_verified_email,
             staff_approval_threshold: Some(args.staff_approval_threshold),
             ..bankflow_core::BankConfig::default()
         })
@@ -336,6 +357,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         state.client_limiter = Arc::new(crate::ratelimit::Limiter::Shared(shared));
     }
     let bank = state.bank.clone();
+    if rotated {
+        tokio::spawn(crate::adapters::reseal_after_rotation(bank.clone()));
+    }
     crate::identity::bootstrap_admin(
         &state,
         args.admin_email.as_deref(),

@@ -132,29 +132,50 @@ pub struct Auth {
     pub claims: Claims,
 }
 
-/// The bearer token of a request: `Authorization: Bearer …`, or for event streams (which
-/// browsers open without headers) the `access_token` query parameter.
+/// The bearer token of a request: `Authorization: Bearer …`. Never the URL: a token in a
+/// query string ends up in proxy logs and browser history (the notification stream takes a
+/// short-lived stream ticket instead, see [`StreamAuth`]).
 pub fn bearer_token(parts: &Parts) -> Option<String> {
-    if let Some(v) = parts
+    let v = parts
         .headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
-        let mut it = v.splitn(2, ' ');
-        let scheme = it.next().unwrap_or_default();
-        let token = it.next().unwrap_or_default().trim();
-        return (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty())
-            .then(|| token.to_string());
-    }
-    if parts.uri.path().ends_with("/notifications/stream") {
-        let q = parts.uri.query().unwrap_or_default();
-        for pair in q.split('&') {
-            if let Some(t) = pair.strip_prefix("access_token=") {
-                return (!t.is_empty()).then(|| t.to_string());
-            }
+        .and_then(|v| v.to_str().ok())?;
+    let mut it = v.splitn(2, ' ');
+    let scheme = it.next().unwrap_or_default();
+    let token = it.next().unwrap_or_default().trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_string())
+}
+
+/// The `ticket` query parameter of a request.
+fn stream_ticket(parts: &Parts) -> Option<&str> {
+    let q = parts.uri.query().unwrap_or_default();
+    q.split('&')
+        .find_map(|pair| pair.strip_prefix("ticket="))
+        .filter(|t| !t.is_empty())
+}
+
+/// The caller of the notification stream: an access token in the header, or a stream ticket
+/// (`?ticket=`, from `POST /notifications/stream/ticket`) for browsers' EventSource. Either
+/// way the session must be live, as for [`Auth`].
+#[derive(Debug, Clone)]
+pub struct StreamAuth(pub Auth);
+
+impl FromRequestParts<AppState> for StreamAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if bearer_token(parts).is_some() {
+            return Auth::from_request_parts(parts, state).await.map(StreamAuth);
         }
+        let ticket = stream_ticket(parts)
+            .ok_or_else(|| ApiError::unauthorized("missing bearer token or stream ticket"))?;
+        let claims = state.jwt.verify_stream_ticket(ticket)?;
+        let actor = live_actor(state, &claims, parts.uri.path()).await?;
+        Ok(StreamAuth(Auth { actor, claims }))
     }
-    None
 }
 
 impl FromRequestParts<AppState> for Auth {

@@ -41,22 +41,13 @@ pub async fn list(
     // Staff only: refuse others before reading their query (403, not a 400 on a bad cursor).
     auth.actor.require_staff()?;
     let limit = page_limit(p.limit)?;
-    let after = match p.cursor.as_deref() {
-        None | Some("") => None,
-        Some(c) => Some(AccountId::parse(&decode_cursor(c)?)?),
-    };
+    let after = account_cursor(&p)?;
     let items = s
         .bank
         .money()
         .list_accounts(&auth.actor, after, limit)
         .await?;
-    let next_cursor = (items.len() as u32 == limit)
-        .then(|| items.last().map(|a| encode_cursor(&a.id.to_string())))
-        .flatten();
-    Ok(axum::Json(Page {
-        items: items.into_iter().map(AccountDto::from).collect(),
-        next_cursor,
-    }))
+    Ok(axum::Json(account_page(items, limit)))
 }
 
 /// One account.
@@ -75,44 +66,66 @@ pub async fn get(
 
 /// The accounts of a user: the caller's own (`{userId}` = the caller's id); staff may list
 /// any user's.
-#[utoipa::path(get, path = "/api/v1/accounts/user/{user_id}", operation_id = "accounts_of_user", tag = "accounts", params(("user_id" = Uuid, Path, description = "User id")),
+#[utoipa::path(get, path = "/api/v1/accounts/user/{user_id}", operation_id = "accounts_of_user", tag = "accounts", params(("user_id" = Uuid, Path, description = "User id"), PageParams),
     responses((status = 200, description = "The user's accounts", body = Page<AccountDto>), CommonErrors),
     security(("bearer" = [])))]
 pub async fn of_user(
     State(s): State<AppState>,
     auth: Auth,
     PathId(user): PathId<UserId>,
+    Query(p): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<AccountDto>>> {
     let customer = crate::identity::customer_of_user(&s, &auth, user).await?;
+    customer_page(&s, &auth, customer, p).await
+}
+
+/// One page of a customer's accounts (id order; the cursor is the last id of a page).
+async fn customer_page(
+    s: &AppState,
+    auth: &Auth,
+    customer: CustomerId,
+    p: PageParams,
+) -> ApiResult<axum::Json<Page<AccountDto>>> {
+    let limit = page_limit(p.limit)?;
+    let after = account_cursor(&p)?;
     let items = s
         .bank
         .money()
-        .accounts_of_customer(&auth.actor, customer)
+        .accounts_of_customer_page(&auth.actor, customer, after, limit)
         .await?;
-    Ok(axum::Json(Page {
-        items: items.into_iter().map(AccountDto::from).collect(),
-        next_cursor: None,
-    }))
+    Ok(axum::Json(account_page(items, limit)))
 }
 
 /// The accounts of a customer.
-#[utoipa::path(get, path = "/api/v1/accounts/customer/{customer_id}", tag = "accounts", params(("customer_id" = Uuid, Path, description = "Customer id")),
+#[utoipa::path(get, path = "/api/v1/accounts/customer/{customer_id}", tag = "accounts", params(("customer_id" = Uuid, Path, description = "Customer id"), PageParams),
     responses((status = 200, description = "The customer's accounts", body = Page<AccountDto>), CommonErrors),
     security(("bearer" = [])))]
 pub async fn of_customer(
     State(s): State<AppState>,
     auth: Auth,
     PathId(customer): PathId<CustomerId>,
+    Query(p): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<AccountDto>>> {
-    let items = s
-        .bank
-        .money()
-        .accounts_of_customer(&auth.actor, customer)
-        .await?;
-    Ok(axum::Json(Page {
+    customer_page(&s, &auth, customer, p).await
+}
+
+/// The account a page's cursor points after.
+fn account_cursor(p: &PageParams) -> ApiResult<Option<AccountId>> {
+    Ok(match p.cursor.as_deref() {
+        None | Some("") => None,
+        Some(c) => Some(AccountId::parse(&decode_cursor(c)?)?),
+    })
+}
+
+/// A page of accounts; a full page has a cursor to the next.
+fn account_page(items: Vec<bankflow_core::Account>, limit: u32) -> Page<AccountDto> {
+    let next_cursor = (items.len() as u32 == limit)
+        .then(|| items.last().map(|a| encode_cursor(&a.id.to_string())))
+        .flatten();
+    Page {
         items: items.into_iter().map(AccountDto::from).collect(),
-        next_cursor: None,
-    }))
+        next_cursor,
+    }
 }
 
 /// Ledger and available balance.

@@ -21,7 +21,7 @@ use crate::dto::{decode_cursor, encode_cursor, page_limit, Page};
 use crate::error::ApiResult;
 use crate::routes::{detached, CommonErrors};
 use crate::schema::{Cursor, MessageBody, MessageSubject, PageLimit};
-use crate::state::{AppState, Auth, Json, PathId, Query};
+use crate::state::{AppState, Auth, Json, PathId, Query, StreamAuth};
 
 /// Notifications fetched per stream poll.
 pub const STREAM_BATCH_MAX: u32 = 50;
@@ -147,12 +147,22 @@ pub struct NotificationParams {
     pub cursor: Option<String>,
 }
 
-/// The stream's optional token (EventSource cannot send headers).
+/// The stream's ticket (EventSource cannot send headers).
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StreamParams {
-    /// Access token, when no Authorization header is sent.
-    pub access_token: Option<String>,
+    /// A stream ticket from `POST /notifications/stream/ticket`, when no Authorization
+    /// header is sent. Access tokens are never accepted in the URL.
+    pub ticket: Option<String>,
+}
+
+/// A ticket that opens the caller's notification stream.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StreamTicketDto {
+    /// Pass as `?ticket=` to `GET /notifications/stream`; opens nothing else.
+    pub ticket: String,
+    /// Seconds the ticket stays valid for opening a stream.
+    pub expires_in: i64,
 }
 
 async fn history(
@@ -373,16 +383,34 @@ pub async fn send_in_app(
     direct(s, auth, Channel::InApp, b).await
 }
 
+/// A short-lived ticket for opening the notification stream from a browser: EventSource
+/// cannot send an Authorization header, and an access token must never travel in a URL
+/// (proxy logs, browser history). The ticket names the caller's session and opens only the
+/// stream, for [`crate::jwt::STREAM_TICKET_TTL_S`] seconds.
+#[utoipa::path(post, path = "/api/v1/notifications/stream/ticket", tag = "notifications",
+    responses((status = 200, description = "A stream ticket", body = StreamTicketDto), CommonErrors),
+    security(("bearer" = [])))]
+pub async fn stream_ticket(
+    State(s): State<AppState>,
+    auth: Auth,
+) -> ApiResult<axum::Json<StreamTicketDto>> {
+    Ok(axum::Json(StreamTicketDto {
+        ticket: s.jwt.issue_stream_ticket(&auth.claims, Utc::now())?,
+        expires_in: crate::jwt::STREAM_TICKET_TTL_S,
+    }))
+}
+
 /// Server-Sent Events of the caller's in-app notifications as they arrive (`event:
-/// notification`, `id` = notification id; `Last-Event-ID` resumes). The token may come in
-/// `?access_token=` because browsers' EventSource cannot send headers. The stream ends when
-/// the token expires (at most 15 minutes); clients reconnect with a fresh one.
+/// notification`, `id` = notification id; `Last-Event-ID` resumes). Authenticated by the
+/// Authorization header or, for browsers' EventSource, `?ticket=` (see `stream/ticket`). The
+/// stream ends with its session (checked every poll), at the access token's expiry, or after
+/// at most 15 minutes; clients reconnect.
 #[utoipa::path(get, path = "/api/v1/notifications/stream", tag = "notifications", params(StreamParams),
     responses((status = 200, description = "text/event-stream of Notification JSON", body = String, content_type = "text/event-stream"), CommonErrors),
     security(("bearer" = [])))]
 pub async fn stream(
     State(s): State<AppState>,
-    auth: Auth,
+    StreamAuth(auth): StreamAuth,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let resume = headers
@@ -401,7 +429,12 @@ pub async fn stream(
             .first()
             .map(|n| n.id),
     };
-    let lifetime_s = (auth.claims.exp - Utc::now().timestamp()).clamp(1, STREAM_LIFETIME_MAX_S);
+    // A ticket only opens the stream; the stream's own bound is then the maximum lifetime.
+    let lifetime_s = if auth.claims.aud == crate::jwt::STREAM_AUDIENCE {
+        STREAM_LIFETIME_MAX_S
+    } else {
+        (auth.claims.exp - Utc::now().timestamp()).clamp(1, STREAM_LIFETIME_MAX_S)
+    };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(lifetime_s as u64);
     let mut wake = s.feed.subscribe();
     let mut shutdown = s.shutdown.clone();

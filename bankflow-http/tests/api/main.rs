@@ -1,7 +1,7 @@
 //! HTTP integration tests: the whole Router driven with `oneshot`, no socket.
 
-mod audit_anchor;
 mod approvals;
+mod audit_anchor;
 mod devices;
 mod findings;
 mod fraud;

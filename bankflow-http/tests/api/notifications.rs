@@ -97,13 +97,14 @@ async fn the_stream_delivers_new_in_app_notifications() {
     let (alice, _) = app.customer_token().await;
     let uid = user_of(&app, &alice);
 
-    // No token: 401, with the token in the query: a stream.
+    // No token: 401; with a stream ticket in the query: a stream.
     let r = app
         .call(Method::GET, "/api/v1/notifications/stream", None, None, &[])
         .await;
     r.assert_problem(401, "unauthorized");
+    let ticket = stream_ticket(&app, &alice).await;
     let req = Request::builder()
-        .uri(format!("/api/v1/notifications/stream?access_token={alice}"))
+        .uri(format!("/api/v1/notifications/stream?ticket={ticket}"))
         .body(Body::empty())
         .unwrap();
     let resp = app.router.clone().oneshot(req).await.unwrap();
@@ -147,8 +148,9 @@ async fn the_stream_delivers_new_in_app_notifications() {
 async fn finding_5_the_stream_ends_when_its_session_is_logged_out() {
     let app = TestApp::new();
     let (alice, _) = app.customer_token().await;
+    let ticket = stream_ticket(&app, &alice).await;
     let req = Request::builder()
-        .uri(format!("/api/v1/notifications/stream?access_token={alice}"))
+        .uri(format!("/api/v1/notifications/stream?ticket={ticket}"))
         .body(Body::empty())
         .unwrap();
     let resp = app.router.clone().oneshot(req).await.unwrap();
@@ -168,4 +170,61 @@ async fn finding_5_the_stream_ends_when_its_session_is_logged_out() {
     })
     .await;
     assert!(ended.is_ok(), "the stream outlived its session");
+}
+
+async fn stream_ticket(app: &TestApp, token: &str) -> String {
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/notifications/stream/ticket",
+            Some(token),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["expires_in"], 30);
+    r.json()["ticket"].as_str().unwrap().to_string()
+}
+
+async fn open_stream(app: &TestApp, query: &str) -> StatusCode {
+    let req = Request::builder()
+        .uri(format!("/api/v1/notifications/stream?{query}"))
+        .body(Body::empty())
+        .unwrap();
+    app.router.clone().oneshot(req).await.unwrap().status()
+}
+
+#[tokio::test]
+async fn finding_12_the_stream_takes_a_ticket_never_an_access_token_in_the_url() {
+    let app = TestApp::new();
+    let (alice, _) = app.customer_token().await;
+    // The access token in the URL (where proxies and browser history keep it) opens nothing.
+    assert_eq!(
+        open_stream(&app, &format!("access_token={alice}")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        open_stream(&app, &format!("ticket={alice}")).await,
+        StatusCode::UNAUTHORIZED,
+        "an access token is no ticket"
+    );
+    let ticket = stream_ticket(&app, &alice).await;
+    // A ticket opens the stream only: as a bearer token on the API it is refused.
+    let r = app.get("/api/v1/accounts", &ticket).await;
+    r.assert_problem(401, "unauthorized");
+    assert_eq!(
+        open_stream(&app, &format!("ticket={ticket}")).await,
+        StatusCode::OK
+    );
+    // A ticket of a logged-out session opens nothing.
+    let out = app
+        .call(Method::POST, "/api/v1/auth/logout", Some(&alice), None, &[])
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT, "{}", out.text());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        open_stream(&app, &format!("ticket={ticket}")).await,
+        StatusCode::UNAUTHORIZED
+    );
 }

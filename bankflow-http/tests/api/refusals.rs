@@ -408,3 +408,62 @@ async fn oversized_and_malformed_bodies_are_refused() {
     .await
     .assert_problem(403, "forbidden");
 }
+
+#[tokio::test]
+async fn finding_12_a_customers_account_list_is_paged() {
+    let app = TestApp::new();
+    let (alice, c) = app.customer_token().await;
+    let mut opened: Vec<String> = vec![];
+    for kind in ["SAVINGS", "CHECKING"] {
+        opened.push(app.open_account(&alice, kind).await["id"].as_str().unwrap().into());
+    }
+    let first = app.get(&format!("/api/v1/accounts/customer/{c}?limit=2"), &alice).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+    let page = first.json();
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let cursor = page["next_cursor"].as_str().expect("a full page has a cursor");
+    let rest = app
+        .get(&format!("/api/v1/accounts/customer/{c}?limit=2&cursor={cursor}"), &alice)
+        .await
+        .json();
+    let mut seen: Vec<String> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(rest["items"].as_array().unwrap())
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect();
+    let total = seen.len();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), total, "no account on two pages");
+    assert!(opened.iter().all(|id| seen.contains(id)), "{seen:?}");
+    app.get(&format!("/api/v1/accounts/customer/{c}?limit=0"), &alice)
+        .await
+        .assert_problem(422, "validation_error");
+}
+
+#[tokio::test]
+async fn finding_12_a_probe_of_another_customers_account_is_counted() {
+    let app = TestApp::new();
+    let (alice, _) = app.customer_token().await;
+    let (bob, _) = app.customer_token().await;
+    let bobs = app.open_account(&bob, "SAVINGS").await;
+    let counted = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("bankflow_foreign_resource_refusals_total{resource=\"account\"}"))
+            .and_then(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let before = counted(&app.call(Method::GET, "/metrics", None, None, &[]).await.text());
+    let probe = app
+        .get(&format!("/api/v1/accounts/{}", bobs["id"].as_str().unwrap()), &alice)
+        .await;
+    probe.assert_problem(404, "not_found");
+    let unknown = app.get(&format!("/api/v1/accounts/{}", Uuid::now_v7()), &alice).await;
+    unknown.assert_problem(404, "not_found");
+    assert_eq!(probe.json()["detail"], unknown.json()["detail"], "alike to the caller");
+    let after = counted(&app.call(Method::GET, "/metrics", None, None, &[]).await.text());
+    // The recorder is process-wide (other tests probe too): at least this probe counted.
+    assert!(after > before, "{before} -> {after}");
+}

@@ -282,3 +282,70 @@ async fn a_panicking_handler_answers_500_problem_and_the_server_keeps_serving() 
     let ok = router.oneshot(req("/fine")).await.unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
 }
+
+/// A GET of `path` as it arrives over a socket from `peer`, with an optional bearer token.
+async fn get_from(t: &TestApp, path: &str, peer: &str, token: Option<&str>) -> StatusCode {
+    let mut b = axum::http::Request::builder().uri(path);
+    if let Some(tok) = token {
+        b = b.header("authorization", format!("Bearer {tok}"));
+    }
+    let mut req = b.body(axum::body::Body::empty()).unwrap();
+    let addr: std::net::SocketAddr = peer.parse().unwrap();
+    req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+    t.send(req).await.status
+}
+
+#[tokio::test]
+async fn finding_12_metrics_stay_on_this_host_without_a_token() {
+    let t = app_with(bankflow_http::HttpConfig::default());
+    assert_eq!(
+        get_from(&t, "/metrics", "127.0.0.1:40000", None).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get_from(&t, "/metrics", "203.0.113.7:40000", None).await,
+        StatusCode::UNAUTHORIZED,
+        "an internet client reads no metrics"
+    );
+    let t = app_with(bankflow_http::HttpConfig {
+        metrics_token: Some("scrape-token-0123456789".into()),
+        ..Default::default()
+    });
+    let from_far = |tok| get_from(&t, "/metrics", "203.0.113.7:40000", tok);
+    assert_eq!(from_far(None).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        from_far(Some("scrape-token-0123456789")).await,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn finding_12_metrics_and_docs_are_under_the_rate_limit() {
+    const BUDGET: u32 = 3;
+    let t = app_with(bankflow_http::HttpConfig {
+        rate_limits: bankflow_http::ratelimit::RateLimits {
+            general_per_min: BUDGET,
+            auth_per_min: BUDGET,
+        },
+        ..Default::default()
+    });
+    for path in ["/docs/", "/metrics"] {
+        let peer = if path == "/docs/" {
+            "198.51.100.1:1"
+        } else {
+            "127.0.0.1:1"
+        };
+        for _ in 0..BUDGET {
+            assert_ne!(
+                get_from(&t, path, peer, None).await,
+                StatusCode::TOO_MANY_REQUESTS,
+                "{path}"
+            );
+        }
+        assert_eq!(
+            get_from(&t, path, peer, None).await,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{path} beyond the budget"
+        );
+    }
+}

@@ -15,10 +15,10 @@ use serde_json::{json, Value};
 
 use crate::{Client, Server};
 
-const PASSWORD: &str = "correct horse battery staple journey";
+pub(crate) const PASSWORD: &str = "correct horse battery staple journey";
 const ADMIN_PASSWORD: &str = "admin passphrase for the ops journey";
 const SSN: &str = "219-09-9999";
-const PNG: &[u8] = &[
+pub(crate) const PNG: &[u8] = &[
     0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R',
 ];
 

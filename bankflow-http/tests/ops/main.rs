@@ -4,6 +4,7 @@
 mod doctor;
 mod documents;
 mod journey;
+mod key_rotation;
 mod shared_limits;
 mod sms_push;
 mod smtp;
@@ -43,7 +44,21 @@ pub struct Server {
 impl Server {
     /// Starts `bankflow serve` on a fresh data dir with `args` and `env`, waits until it accepts connections.
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
-        let dir = tempfile::tempdir().unwrap();
+        Server::start_in(tempfile::tempdir().unwrap(), args, env)
+    }
+
+    /// Stops this server and starts another on the same data dir with `args` and `env` (a
+    /// restart with a changed configuration); the previous log is kept as `server.log.<n>`.
+    pub fn restart(mut self, args: &[&str], env: &[(&str, &str)]) -> Server {
+        self.stop();
+        let n = (1..).find(|n| !self.log.with_extension(format!("log.{n}")).exists());
+        let kept = self.log.with_extension(format!("log.{}", n.unwrap_or(0)));
+        std::fs::rename(&self.log, kept).unwrap();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        Server::start_in(dir, args, env)
+    }
+
+    fn start_in(dir: tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let log = dir.path().join("server.log");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_bankflow"));

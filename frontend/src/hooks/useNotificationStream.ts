@@ -33,9 +33,24 @@ export function useNotificationStream(userId: string | null | undefined, account
       }
     };
 
-    const connect = () => {
+    const retryLater = () => {
+      // reconnect with backoff; a fresh ticket is asked for each time
+      attempts += 1;
+      retry = setTimeout(() => void connect(), Math.min(30_000, 1000 * 2 ** Math.min(attempts, 5)));
+    };
+
+    const connect = async () => {
       if (closed || !tokenStore.getAccessToken()) return;
-      es = new EventSource(notificationService.streamUrl());
+      let url: string;
+      try {
+        url = await notificationService.streamUrl();
+      } catch {
+        if (!closed) retryLater();
+        return;
+      }
+      if (closed) return;
+      es?.close();
+      es = new EventSource(url);
       es.onopen = () => {
         attempts = 0;
         dispatch(streamStatus(true));
@@ -45,18 +60,16 @@ export function useNotificationStream(userId: string | null | undefined, account
       es.onerror = () => {
         dispatch(streamStatus(false));
         es?.close();
-        // reconnect with backoff; the URL is rebuilt so a refreshed access token is used
-        attempts += 1;
-        retry = setTimeout(connect, Math.min(30_000, 1000 * 2 ** Math.min(attempts, 5)));
+        retryLater();
       };
     };
-    connect();
+    void connect();
     const unsub = tokenStore.subscribe(() => {
       // token rotated: reconnect with the new token
       if (closed) return;
       es?.close();
       if (retry) clearTimeout(retry);
-      connect();
+      void connect();
     });
     return () => {
       closed = true;

@@ -91,10 +91,14 @@ api.interceptors.response.use(
   },
 );
 
-/** Builds the SSE URL: EventSource cannot send headers, so the access token goes in the query string. */
-export function sseUrl(path: string): string {
-  const token = tokenStore.getAccessToken() ?? '';
-  return `${API_BASE}${path}?access_token=${encodeURIComponent(token)}`;
+/**
+ * Builds the SSE URL. EventSource cannot send headers, and an access token must never sit in a
+ * URL (proxy logs, history), so the URL carries a short-lived stream ticket the server issues
+ * for this session (`POST /notifications/stream/ticket`); it opens the stream and nothing else.
+ */
+export async function sseUrl(path: string): Promise<string> {
+  const { ticket } = (await api.post<{ ticket: string; expires_in: number }>(`${path}/ticket`)).data;
+  return `${API_BASE}${path}?ticket=${encodeURIComponent(ticket)}`;
 }
 
 /** Drops undefined/empty values from query params. */

@@ -16,7 +16,7 @@ export const notificationService = {
   async updatePreferences(p: NotificationPreferences): Promise<NotificationPreferences> {
     return (await api.put<NotificationPreferences>('/notifications/preferences', p)).data;
   },
-  streamUrl(): string {
+  streamUrl(): Promise<string> {
     return sseUrl('/notifications/stream');
   },
 };
