@@ -32,10 +32,10 @@ mod maintenance;
 pub mod memory;
 pub mod money;
 pub mod movement;
-pub mod rekey;
 pub mod notify;
 pub mod overview;
 pub mod ports;
+pub mod rekey;
 pub mod schedule;
 pub mod store_support;
 pub mod telemetry;
@@ -85,8 +85,8 @@ pub use identity::{
     AuthTokens, Claims, Email, IdentityService, LoginRequest, RegisterRequest, UserView,
 };
 pub use ids::{
-    AccountId, ApprovalId, CustomerId, EventId, HoldId, IdGenerator, RandomIds, SequentialIds, TransactionId,
-    UserId,
+    AccountId, ApprovalId, CustomerId, EventId, HoldId, IdGenerator, RandomIds, SequentialIds,
+    TransactionId, UserId,
 };
 pub use ledger::SystemAccount;
 pub use maintenance::{MaintenanceService, PurgeReport};

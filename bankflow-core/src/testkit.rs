@@ -14,13 +14,13 @@ use async_trait::async_trait;
 
 use crate::ports::Store;
 
+mod approvals;
 mod at_rest;
 mod clients;
 mod ctx_fixtures;
 mod ctx_identity;
 mod ctx_other;
 mod devices;
-mod approvals;
 mod engine;
 mod engine_audit;
 mod engine_audit_anchor;
@@ -52,8 +52,8 @@ pub use engine::test_bank;
 pub use engine_ctx::{bank_on, bank_with, profile, refusal_code, Ctx, WithAdmin, PW};
 pub use hammer::{hammer, HammerReport};
 pub use model_ops::run_model;
-pub use tamper::{register_audit_tamper, AuditTamper, AuditTamperFn};
 pub use store_proofs::{documents_read_across_versions, open_funded_accounts, RawNotificationDocs};
+pub use tamper::{register_audit_tamper, AuditTamper, AuditTamperFn};
 
 /// Makes a fresh, empty store for one test case.
 #[async_trait]

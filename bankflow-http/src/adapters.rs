@@ -86,11 +86,13 @@ pub fn read_key_ring(file: &Path) -> std::io::Result<StaticKeyRing> {
         if count > KEY_RING_KEYS_MAX {
             return Err(at(&format!("more than {KEY_RING_KEYS_MAX} keys")));
         }
-        ring = Some(match ring {
-            None => StaticKeyRing::new(id, key),
-            Some(r) => r.with_retired(id, key),
-        }
-        .map_err(|e| at(&e.to_string()))?);
+        ring = Some(
+            match ring {
+                None => StaticKeyRing::new(id, key),
+                Some(r) => r.with_retired(id, key),
+            }
+            .map_err(|e| at(&e.to_string()))?,
+        );
     }
     ring.ok_or_else(|| bad("no key".into()))
 }
@@ -282,7 +284,10 @@ mod tests {
         std::fs::write(&file, format!("# rotated 2026-12-04\nk2 {k2}\n\nk1 {k1}\n")).unwrap();
         let ring = read_key_ring(&file).unwrap();
         assert_eq!(ring.current().unwrap().0, "k2");
-        assert!(ring.key("k1").unwrap().is_some(), "a retired key still opens");
+        assert!(
+            ring.key("k1").unwrap().is_some(),
+            "a retired key still opens"
+        );
         assert_eq!(ring.retired_key_count(), 1);
         for (text, needle) in [
             (format!("k2 {k2}\nk1 nothex\n"), "line 2"),
@@ -293,7 +298,10 @@ mod tests {
             std::fs::write(&file, &text).unwrap();
             let e = read_key_ring(&file).unwrap_err().to_string();
             assert!(e.contains(needle), "{e}");
-            assert!(!e.contains(&k1) && !e.contains(&k2), "an error never echoes a key");
+            assert!(
+                !e.contains(&k1) && !e.contains(&k2),
+                "an error never echoes a key"
+            );
         }
         std::fs::remove_dir_all(d).ok();
     }

@@ -107,7 +107,10 @@ fn audit_anchor(args: &ServeArgs) -> Finding {
             ),
         );
     }
-    let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() && !m.permissions().readonly() => finding(
             Level::Ok,

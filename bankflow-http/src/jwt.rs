@@ -233,7 +233,11 @@ impl JwtKeys {
     /// [`STREAM_AUDIENCE`], valid [`STREAM_TICKET_TTL_S`]. It may travel in a URL (browsers'
     /// EventSource sends no headers) because it is short-lived and no API route accepts it;
     /// the access token itself never goes into a URL.
-    pub fn issue_stream_ticket(&self, access: &Claims, now: DateTime<Utc>) -> Result<String, ApiError> {
+    pub fn issue_stream_ticket(
+        &self,
+        access: &Claims,
+        now: DateTime<Utc>,
+    ) -> Result<String, ApiError> {
         let iat = now.timestamp();
         let ticket = Claims {
             iat,
@@ -343,14 +347,22 @@ mod tests {
     #[test]
     fn stream_tickets_and_access_tokens_are_not_interchangeable() {
         let keys = JwtKeys::random();
-        let access = keys.verify(&keys.issue(&subject(), Utc::now()).unwrap()).unwrap();
+        let access = keys
+            .verify(&keys.issue(&subject(), Utc::now()).unwrap())
+            .unwrap();
         let ticket = keys.issue_stream_ticket(&access, Utc::now()).unwrap();
         let c = keys.verify_stream_ticket(&ticket).unwrap();
-        assert_eq!((c.sub.as_str(), c.sid.as_deref()), (access.sub.as_str(), access.sid.as_deref()));
+        assert_eq!(
+            (c.sub.as_str(), c.sid.as_deref()),
+            (access.sub.as_str(), access.sid.as_deref())
+        );
         assert!(c.exp - c.iat == STREAM_TICKET_TTL_S);
         assert!(keys.verify(&ticket).is_err(), "a ticket is no access token");
         let token = keys.issue(&subject(), Utc::now()).unwrap();
-        assert!(keys.verify_stream_ticket(&token).is_err(), "an access token is no ticket");
+        assert!(
+            keys.verify_stream_ticket(&token).is_err(),
+            "an access token is no ticket"
+        );
     }
 
     #[test]

@@ -162,7 +162,10 @@ fn api_routes() -> Router<AppState> {
         )
         .route("/notifications/templates", get(notifications::templates))
         .route("/notifications/stream", get(notifications::stream))
-        .route("/notifications/stream/ticket", post(notifications::stream_ticket))
+        .route(
+            "/notifications/stream/ticket",
+            post(notifications::stream_ticket),
+        )
         .route("/notifications/email", post(notifications::send_email))
         .route("/notifications/sms", post(notifications::send_sms))
         .route("/notifications/push", post(notifications::send_push))
@@ -457,7 +460,10 @@ fn docs_router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
 /// the bank's internals are never readable by anyone on the internet.
 fn public_metrics_router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
     metrics_router(state.clone())
-        .layer(middleware::from_fn_with_state(state.clone(), metrics_local_only))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics_local_only,
+        ))
         .layer(middleware::from_fn_with_state(state, rate_limit))
 }
 

@@ -18,8 +18,8 @@ mod service;
 mod trail;
 mod unit;
 
-pub(crate) use command::{Command, Outcome};
 pub use approval::*;
+pub(crate) use command::{Command, Outcome};
 pub use model::*;
 pub(crate) use model::{sorted_ids, validate_description, EVENTS_PER_COMMAND_TYPICAL};
 pub(crate) use resolve::Resolve;

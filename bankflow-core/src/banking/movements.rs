@@ -388,7 +388,9 @@ impl MoneyService<'_> {
             return Err(err);
         }
         uow.release_savepoint().await?;
-        let txns = self.persist(uow, set, planned, actor.user_id, events).await?;
+        let txns = self
+            .persist(uow, set, planned, actor.user_id, events)
+            .await?;
         for t in &txns {
             self.audit_customer_movement(uow, actor, "transaction.transfer", t, context)
                 .await?;

@@ -19,12 +19,12 @@ pub use clients::{
     NewClient, ServiceClient, CLIENTS_MAX, CLIENT_NAME_LEN_MAX, CLIENT_SECRET_GRACE_HOURS,
 };
 pub use model::*;
-pub(crate) use service::totp_aad;
 pub use recovery::RECOVERY_CODES_PER_SET;
-pub use signup::{QueuedMessages, SignUp, RESET_START_PATH};
+pub(crate) use service::totp_aad;
 pub use service::{
     AuthTokens, IdentityService, LoginRequest, MfaSetup, RegisterRequest, SessionView, UserView,
     VerifyChannel, CODE_ATTEMPTS_MAX, LOCKOUT_MINUTES, LOGIN_FAILURES_MAX,
     REFRESH_IDLE_TIMEOUT_MINUTES, REFRESH_TTL_DAYS, RESET_TOKEN_TTL_MINUTES, SESSIONS_LIST_MAX,
     TOTP_ISSUER, VERIFY_CODE_TTL_MINUTES,
 };
+pub use signup::{QueuedMessages, SignUp, RESET_START_PATH};

@@ -80,7 +80,10 @@ pub async fn finding_7_data_key_rotation_reseals_every_sealed_value(store: Arc<d
         .upload_document(&staff, c.id, DocumentType::Passport, PNG)
         .await
         .unwrap();
-    old.identity().mfa_setup(&staff, ADMIN_PW, &CTX()).await.unwrap();
+    old.identity()
+        .mfa_setup(&staff, ADMIN_PW, &CTX())
+        .await
+        .unwrap();
     let hook = CreateWebhook {
         url: "https://hooks.example.com/in".into(),
         event_types: vec!["user.registered".into()],
@@ -88,9 +91,15 @@ pub async fn finding_7_data_key_rotation_reseals_every_sealed_value(store: Arc<d
     };
     old.webhooks().create_webhook(&staff, hook).await.unwrap();
     let before = sealed_key_ids(&store).await;
-    assert!(before.len() >= 3 && before.iter().all(|k| k == "k1"), "{before:?}");
+    assert!(
+        before.len() >= 3 && before.iter().all(|k| k == "k1"),
+        "{before:?}"
+    );
 
-    let rotated = StaticKeyRing::new("k1", k1).unwrap().rotate_to("k2", k2.clone()).unwrap();
+    let rotated = StaticKeyRing::new("k1", k1)
+        .unwrap()
+        .rotate_to("k2", k2.clone())
+        .unwrap();
     let new = bank(&store, rotated, &docs);
     let report = new.maintenance().reseal_all().await.unwrap();
     assert_eq!(
@@ -102,7 +111,11 @@ pub async fn finding_7_data_key_rotation_reseals_every_sealed_value(store: Arc<d
     assert!(after.iter().all(|k| k == "k2"), "{after:?}");
     assert_eq!(new.maintenance().reseal_all().await.unwrap().total(), 0);
     // A document is re-wrapped when read.
-    let (_, bytes) = new.customers().document_content(&staff, c.id, doc.id).await.unwrap();
+    let (_, bytes) = new
+        .customers()
+        .document_content(&staff, c.id, doc.id)
+        .await
+        .unwrap();
     assert_eq!(bytes, PNG);
 
     // The retired key can go: a ring with k2 alone opens every value.
@@ -115,10 +128,20 @@ pub async fn finding_7_data_key_rotation_reseals_every_sealed_value(store: Arc<d
         .unwrap();
     assert_eq!(bytes, PNG);
     let customers = only_new.customers();
-    assert!(customers.verify_customer_ssn(&staff, c.id, "123-45-6789").await.unwrap());
-    assert_eq!(only_new.maintenance().reseal_all().await.unwrap().total(), 0);
+    assert!(customers
+        .verify_customer_ssn(&staff, c.id, "123-45-6789")
+        .await
+        .unwrap());
+    assert_eq!(
+        only_new.maintenance().reseal_all().await.unwrap().total(),
+        0
+    );
     let audit = only_new.audit().audit_log(&staff, None, 100).await;
-    let resealed = audit.unwrap().iter().filter(|e| e.action == "data_key.reseal").count();
+    let resealed = audit
+        .unwrap()
+        .iter()
+        .filter(|e| e.action == "data_key.reseal")
+        .count();
     // One entry per page that re-sealed something: the users', customers' and webhooks' page.
     assert_eq!(resealed, 3);
 }

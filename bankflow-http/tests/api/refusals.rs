@@ -415,15 +415,27 @@ async fn finding_12_a_customers_account_list_is_paged() {
     let (alice, c) = app.customer_token().await;
     let mut opened: Vec<String> = vec![];
     for kind in ["SAVINGS", "CHECKING"] {
-        opened.push(app.open_account(&alice, kind).await["id"].as_str().unwrap().into());
+        opened.push(
+            app.open_account(&alice, kind).await["id"]
+                .as_str()
+                .unwrap()
+                .into(),
+        );
     }
-    let first = app.get(&format!("/api/v1/accounts/customer/{c}?limit=2"), &alice).await;
+    let first = app
+        .get(&format!("/api/v1/accounts/customer/{c}?limit=2"), &alice)
+        .await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.text());
     let page = first.json();
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
-    let cursor = page["next_cursor"].as_str().expect("a full page has a cursor");
+    let cursor = page["next_cursor"]
+        .as_str()
+        .expect("a full page has a cursor");
     let rest = app
-        .get(&format!("/api/v1/accounts/customer/{c}?limit=2&cursor={cursor}"), &alice)
+        .get(
+            &format!("/api/v1/accounts/customer/{c}?limit=2&cursor={cursor}"),
+            &alice,
+        )
         .await
         .json();
     let mut seen: Vec<String> = page["items"]
@@ -451,19 +463,38 @@ async fn finding_12_a_probe_of_another_customers_account_is_counted() {
     let bobs = app.open_account(&bob, "SAVINGS").await;
     let counted = |text: &str| {
         text.lines()
-            .find(|l| l.starts_with("bankflow_foreign_resource_refusals_total{resource=\"account\"}"))
+            .find(|l| {
+                l.starts_with("bankflow_foreign_resource_refusals_total{resource=\"account\"}")
+            })
             .and_then(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
             .unwrap_or(0)
     };
-    let before = counted(&app.call(Method::GET, "/metrics", None, None, &[]).await.text());
+    let before = counted(
+        &app.call(Method::GET, "/metrics", None, None, &[])
+            .await
+            .text(),
+    );
     let probe = app
-        .get(&format!("/api/v1/accounts/{}", bobs["id"].as_str().unwrap()), &alice)
+        .get(
+            &format!("/api/v1/accounts/{}", bobs["id"].as_str().unwrap()),
+            &alice,
+        )
         .await;
     probe.assert_problem(404, "not_found");
-    let unknown = app.get(&format!("/api/v1/accounts/{}", Uuid::now_v7()), &alice).await;
+    let unknown = app
+        .get(&format!("/api/v1/accounts/{}", Uuid::now_v7()), &alice)
+        .await;
     unknown.assert_problem(404, "not_found");
-    assert_eq!(probe.json()["detail"], unknown.json()["detail"], "alike to the caller");
-    let after = counted(&app.call(Method::GET, "/metrics", None, None, &[]).await.text());
+    assert_eq!(
+        probe.json()["detail"],
+        unknown.json()["detail"],
+        "alike to the caller"
+    );
+    let after = counted(
+        &app.call(Method::GET, "/metrics", None, None, &[])
+            .await
+            .text(),
+    );
     // The recorder is process-wide (other tests probe too): at least this probe counted.
     assert!(after > before, "{before} -> {after}");
 }

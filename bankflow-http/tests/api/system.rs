@@ -291,7 +291,8 @@ async fn get_from(t: &TestApp, path: &str, peer: &str, token: Option<&str>) -> S
     }
     let mut req = b.body(axum::body::Body::empty()).unwrap();
     let addr: std::net::SocketAddr = peer.parse().unwrap();
-    req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
     t.send(req).await.status
 }
 

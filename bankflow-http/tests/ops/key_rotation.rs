@@ -13,7 +13,10 @@ use crate::{Client, Server};
 const EMAIL: &str = "ring-olga@example.com";
 
 fn write_ring(path: &Path, lines: &[(&str, &str)]) {
-    let text: String = lines.iter().map(|(id, hex)| format!("{id} {hex}\n")).collect();
+    let text: String = lines
+        .iter()
+        .map(|(id, hex)| format!("{id} {hex}\n"))
+        .collect();
     std::fs::write(path, text).unwrap();
     #[cfg(unix)]
     {
@@ -25,7 +28,9 @@ fn write_ring(path: &Path, lines: &[(&str, &str)]) {
 /// The customer's document bytes as this server serves them.
 async fn document(c: &Client, customer: &str, doc: &str) -> (StatusCode, Vec<u8>) {
     let body = json!({"email": EMAIL, "password": PASSWORD});
-    let t = c.call(Method::POST, "/api/v1/auth/login", None, Some(body), &[]).await;
+    let t = c
+        .call(Method::POST, "/api/v1/auth/login", None, Some(body), &[])
+        .await;
     assert_eq!(t.status, StatusCode::OK, "{}", t.text());
     let token = t.json()["access_token"].as_str().unwrap().to_string();
     let path = format!("/api/v1/customers/{customer}/documents/{doc}/content");
@@ -48,7 +53,12 @@ fn wait_for_log(server: &Server, needle: &str) -> String {
 async fn finding_7_a_rotated_key_ring_file_reseals_and_the_old_key_can_go() {
     let keys = tempfile::tempdir().unwrap();
     let ring = keys.path().join("data-keys");
-    let ring_arg = ["--data-key-file", ring.to_str().unwrap(), "--log-format", "json"];
+    let ring_arg = [
+        "--data-key-file",
+        ring.to_str().unwrap(),
+        "--log-format",
+        "json",
+    ];
     let (k1, k2) = ("a1".repeat(32), "b2".repeat(32));
     write_ring(&ring, &[("k1", &k1)]);
     let server = Server::start(&ring_arg, &[]);
@@ -70,11 +80,17 @@ async fn finding_7_a_rotated_key_ring_file_reseals_and_the_old_key_can_go() {
     assert!(log.contains(r#""ssns":1"#), "{log}");
     assert!(!log.contains(&k1) && !log.contains(&k2), "a key in the log");
     let c = Client { port: server.port };
-    assert_eq!(document(&c, &customer, &doc).await, (StatusCode::OK, PNG.to_vec()));
+    assert_eq!(
+        document(&c, &customer, &doc).await,
+        (StatusCode::OK, PNG.to_vec())
+    );
 
     // The old key can go: everything opens under k2 alone.
     write_ring(&ring, &[("k2", &k2)]);
     let server = server.restart(&ring_arg, &[]);
     let c = Client { port: server.port };
-    assert_eq!(document(&c, &customer, &doc).await, (StatusCode::OK, PNG.to_vec()));
+    assert_eq!(
+        document(&c, &customer, &doc).await,
+        (StatusCode::OK, PNG.to_vec())
+    );
 }
