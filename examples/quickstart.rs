@@ -2,13 +2,25 @@
 //! Run: `cargo run -p bankflow-examples --example quickstart`
 use std::sync::Arc;
 
+use bankflow_core::identity::VerifyChannel;
 use bankflow_core::*;
 use chrono::NaiveDate;
 
+/// The six-digit code in a message body, as a user would read it off their email.
+fn six_digit_code(body: &str) -> Option<String> {
+    body.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .map(str::to_string)
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), BankError> {
-    // An in-memory bank; swap in SqliteStore / PgStore for persistence.
-    let bank = Bank::builder(Arc::new(MemoryStore::new())).build();
+    // An in-memory bank; swap in SqliteStore / PgStore for persistence. Its mail goes to an
+    // in-memory outbox here (the server sends it over SMTP).
+    let mail = Arc::new(MemoryNotifier::default());
+    let bank = Bank::builder(Arc::new(MemoryStore::new()))
+        .notifier(mail.clone())
+        .build();
     let admin = Actor::system();
     let key = |k: &str| IdempotencyKey::parse(k);
     let usd = |s: &str| Money::parse(s, Currency::USD);
@@ -26,6 +38,13 @@ async fn main() -> Result<(), BankError> {
         )
         .await?;
     let me = bank.identity().actor_for_user(user.id).await?;
+    // KYC needs a verified email: the sign-up mail carries a code the user types back.
+    let sent = mail.sent_to("ada@example.com");
+    let code = sent.iter().rev().find_map(|m| six_digit_code(&m.body));
+    let code = code.ok_or_else(|| BankError::internal("no verification code was mailed"))?;
+    bank.identity()
+        .verify_contact(&me, VerifyChannel::Email, &code, &RequestContext::default())
+        .await?;
     let customer = bank
         .customers()
         .create_customer(

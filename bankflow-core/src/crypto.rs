@@ -285,26 +285,16 @@ pub fn sha256_hex(parts: &[&[u8]]) -> String {
     hex::encode(h.finalize())
 }
 
-/// HMAC-SHA256 (RFC 2104) of `msg` under a key of at most one block (64 bytes; longer keys
-/// are hashed first, as the RFC says).
+/// HMAC-SHA256 (RFC 2104) of `msg` under `key` (the `hmac` crate; any key length).
 pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    const BLOCK: usize = 64;
-    let mut k = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let pad = |b: u8| k.map(|x| x ^ b);
-    let inner = Sha256::new()
-        .chain_update(pad(0x36))
-        .chain_update(msg)
-        .finalize();
-    Sha256::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
+    use hmac::{Hmac, Mac};
+    // `Hmac` takes keys of every length (longer ones are hashed, as the RFC says): the
+    // length error `new_from_slice` can report exists only for fixed-key MACs.
+    let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(key) else {
+        unreachable!("HMAC accepts keys of any length")
+    };
+    mac.update(msg);
+    mac.finalize().into_bytes().into()
 }
 
 /// A 256-bit key for `purpose`, derived from the provider's key `key_id` (the current key

@@ -256,6 +256,39 @@ pub struct UserRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+impl UserRecord {
+    /// A new active user with `roles`: no failed logins, no lock, no MFA, the phone (if any)
+    /// unverified, created and updated at `now`.
+    pub fn new_active(
+        id: UserId,
+        email: Email,
+        phone: Option<Phone>,
+        password_hash: PasswordHash,
+        roles: Vec<Role>,
+        email_verified: bool,
+        now: DateTime<Utc>,
+    ) -> UserRecord {
+        UserRecord {
+            id,
+            email,
+            phone,
+            password_hash,
+            roles,
+            email_verified,
+            phone_verified: false,
+            is_active: true,
+            failed_logins: 0,
+            locked_until: None,
+            last_login: None,
+            mfa_secret: None,
+            mfa_enabled: false,
+            mfa_last_step: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// One refresh token of a session family, stored only as its SHA-256.
 ///
 /// A login starts a family (`family_id` = the first session's id). Each refresh marks the

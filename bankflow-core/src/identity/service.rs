@@ -566,24 +566,15 @@ impl IdentityService<'_> {
                     return Ok(None);
                 }
                 let now = self.now_us();
-                let user = UserRecord {
-                    id: UserId(self.new_uuid()),
-                    email: email.clone(),
-                    phone: None,
-                    password_hash: hash.clone(),
-                    roles: vec![Role::Admin],
-                    email_verified: true,
-                    phone_verified: false,
-                    is_active: true,
-                    failed_logins: 0,
-                    locked_until: None,
-                    last_login: None,
-                    mfa_secret: None,
-                    mfa_enabled: false,
-                    mfa_last_step: None,
-                    created_at: now,
-                    updated_at: now,
-                };
+                let user = UserRecord::new_active(
+                    UserId(self.new_uuid()),
+                    email.clone(),
+                    None,
+                    hash.clone(),
+                    vec![Role::Admin],
+                    true,
+                    now,
+                );
                 uow.insert_user(&user).await?;
                 self.audit(
                     uow,

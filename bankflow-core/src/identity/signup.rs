@@ -212,24 +212,15 @@ impl Inner {
         ctx: &RequestContext,
     ) -> BankResult<(UserRecord, Vec<Delivery>)> {
         let now = self.now_us();
-        let user = UserRecord {
-            id: UserId(self.new_uuid()),
-            email: email.clone(),
-            phone: phone.cloned(),
-            password_hash: hash.clone(),
-            roles: vec![Role::Customer],
-            email_verified: false,
-            phone_verified: false,
-            is_active: true,
-            failed_logins: 0,
-            locked_until: None,
-            last_login: None,
-            mfa_secret: None,
-            mfa_enabled: false,
-            mfa_last_step: None,
-            created_at: now,
-            updated_at: now,
-        };
+        let user = UserRecord::new_active(
+            UserId(self.new_uuid()),
+            email.clone(),
+            phone.cloned(),
+            hash.clone(),
+            vec![Role::Customer],
+            false,
+            now,
+        );
         uow.insert_user(&user).await?;
         let ev = self.json_event(
             EventType::UserRegistered,

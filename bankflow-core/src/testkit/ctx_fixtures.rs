@@ -43,24 +43,15 @@ pub(crate) fn uid(n: u128) -> UserId {
 }
 
 pub(crate) fn user(n: u128, email: &str, phone: Option<&str>) -> UserRecord {
-    UserRecord {
-        id: uid(n),
-        email: Email::parse(email).expect("email"),
-        phone: phone.map(|p| Phone::parse(p).expect("phone")),
-        password_hash: PasswordHash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
-        roles: vec![Role::Customer],
-        email_verified: false,
-        phone_verified: false,
-        is_active: true,
-        failed_logins: 0,
-        locked_until: None,
-        last_login: None,
-        mfa_secret: None,
-        mfa_enabled: false,
-        mfa_last_step: None,
-        created_at: t0(),
-        updated_at: t0(),
-    }
+    UserRecord::new_active(
+        uid(n),
+        Email::parse(email).expect("email"),
+        phone.map(|p| Phone::parse(p).expect("phone")),
+        PasswordHash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+        vec![Role::Customer],
+        false,
+        t0(),
+    )
 }
 
 pub(crate) fn session(n: u128, user: u128, family: u128, at: DateTime<Utc>) -> SessionRecord {

@@ -1,34 +1,11 @@
 //! Standard Webhooks signatures: `v1,` + base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}")).
 
+use crate::crypto::hmac_sha256;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use sha2::{Digest, Sha256};
 
 /// Prefix of a rendered secret (`whsec_` + base64 of the key bytes).
 pub const SECRET_PREFIX: &str = "whsec_";
-const BLOCK: usize = 64;
-
-/// HMAC-SHA256 (RFC 2104); `key` is at most a block here (32 bytes), but longer keys are
-/// hashed first as the RFC says.
-fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    let mut k = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let pad = |b: u8| k.map(|x| x ^ b);
-    let inner = Sha256::new()
-        .chain_update(pad(0x36))
-        .chain_update(msg)
-        .finalize();
-    Sha256::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
-}
-
 /// The secret as shown to staff.
 pub fn render_secret(key: &[u8]) -> String {
     format!("{SECRET_PREFIX}{}", STANDARD.encode(key))

@@ -189,13 +189,7 @@ pub async fn deactivate_user(
     Ctx(ctx): Ctx,
     PathId(id): PathId<UserId>,
 ) -> ApiResult<axum::Json<MeDto>> {
-    let bank = s.bank.clone();
-    let user =
-        detached(async move { bank.identity().deactivate_user(&auth.actor, id, &ctx).await })
-            .await?;
-    // The revoked sessions are refused by this server's very next request.
-    s.sessions.forget_all();
-    Ok(axum::Json(user.into()))
+    set_user_active(s, auth, ctx, id, false).await
 }
 
 /// Reactivates a deactivated user (admin): they may sign in again.
@@ -207,10 +201,27 @@ pub async fn reactivate_user(
     Ctx(ctx): Ctx,
     PathId(id): PathId<UserId>,
 ) -> ApiResult<axum::Json<MeDto>> {
+    set_user_active(s, auth, ctx, id, true).await
+}
+
+/// Deactivates or reactivates `id` in the engine, then drops this server's session cache:
+/// a deactivation's revoked sessions are refused by the very next request.
+async fn set_user_active(
+    s: AppState,
+    auth: Auth,
+    ctx: bankflow_core::RequestContext,
+    id: UserId,
+    active: bool,
+) -> ApiResult<axum::Json<MeDto>> {
     let bank = s.bank.clone();
-    let user =
-        detached(async move { bank.identity().reactivate_user(&auth.actor, id, &ctx).await })
-            .await?;
+    let user = detached(async move {
+        let identity = bank.identity();
+        match active {
+            true => identity.reactivate_user(&auth.actor, id, &ctx).await,
+            false => identity.deactivate_user(&auth.actor, id, &ctx).await,
+        }
+    })
+    .await?;
     s.sessions.forget_all();
     Ok(axum::Json(user.into()))
 }

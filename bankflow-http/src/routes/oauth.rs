@@ -391,14 +391,7 @@ pub async fn deactivate(
     Ctx(ctx): Ctx,
     PathId(id): PathId<ClientId>,
 ) -> ApiResult<axum::Json<ClientDto>> {
-    let bank = s.bank.clone();
-    let c = detached(async move {
-        bank.identity()
-            .deactivate_client(&auth.actor, id, &ctx)
-            .await
-    })
-    .await?;
-    Ok(axum::Json(c.into()))
+    set_client_active(s, auth, ctx, id, false).await
 }
 
 /// Reactivates a client (admin); tokens issued before its deactivation stay refused.
@@ -410,11 +403,24 @@ pub async fn reactivate(
     Ctx(ctx): Ctx,
     PathId(id): PathId<ClientId>,
 ) -> ApiResult<axum::Json<ClientDto>> {
+    set_client_active(s, auth, ctx, id, true).await
+}
+
+/// Deactivates or reactivates client `id` in the engine.
+async fn set_client_active(
+    s: AppState,
+    auth: Auth,
+    ctx: bankflow_core::RequestContext,
+    id: ClientId,
+    active: bool,
+) -> ApiResult<axum::Json<ClientDto>> {
     let bank = s.bank.clone();
     let c = detached(async move {
-        bank.identity()
-            .reactivate_client(&auth.actor, id, &ctx)
-            .await
+        let identity = bank.identity();
+        match active {
+            true => identity.reactivate_client(&auth.actor, id, &ctx).await,
+            false => identity.deactivate_client(&auth.actor, id, &ctx).await,
+        }
     })
     .await?;
     Ok(axum::Json(c.into()))
