@@ -9,6 +9,7 @@ import { chromium } from 'playwright-core';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHmac } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -38,6 +39,24 @@ const customer = {
 const fullName = `${customer.first} ${customer.last}`;
 
 /** A valid 2x2 PNG, built here so the test ships no binary fixture. */
+/** The RFC 6238 code (SHA-1, 6 digits, 30 s) an authenticator app shows for a base32 secret. */
+function totp(secretBase32, atMs = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of secretBase32.replace(/=+$/, '').toUpperCase()) {
+    const v = alphabet.indexOf(ch);
+    if (v < 0) throw new Error(`not base32: ${ch}`);
+    bits += v.toString(2).padStart(5, '0');
+  }
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(atMs / 1000 / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return code.toString().padStart(6, '0');
+}
+
 function tinyPng() {
   const crcTable = Array.from({ length: 256 }, (_, n) => {
     let c = n;
@@ -156,12 +175,28 @@ try {
     await shot(c, '02-kyc-submitted');
   });
 
-  await step('admin signs in (second browser context) and approves the KYC', async () => {
+  await step('admin signs in (second browser context) and must enrol TOTP first', async () => {
     await a.goto('/login');
     await a.getByLabel('Email').fill(ADMIN_EMAIL);
     await a.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
     await a.getByRole('button', { name: 'Sign in' }).click();
-    await a.waitForURL('**/admin');
+    // Staff functions answer mfa_enrolment_required until TOTP is on (issue #16 finding 9):
+    // the web app sends the admin to Profile to enrol.
+    await a.waitForURL('**/profile');
+    await a.getByLabel('Current password').fill(ADMIN_PASSWORD);
+    await a.getByRole('button', { name: 'Set up authenticator app' }).click();
+    const secret = (await a.getByText('Or enter this key manually').locator('code').textContent())?.trim();
+    if (!secret) throw new Error('the MFA setup showed no key');
+    await a.getByLabel('6-digit code').fill(totp(secret));
+    await a.getByRole('button', { name: 'Enable' }).click();
+    await expectVisible(a.getByText('Two-factor authentication is on.'), 'MFA enabled');
+    await expectVisible(a.getByText(/Save these recovery codes/), 'the recovery codes, shown once');
+    await shot(a, '03a-admin-mfa-enrolled');
+  });
+
+  await step('admin approves the KYC', async () => {
+    // In-app navigation: a reload would drop the in-memory session (issue #12).
+    await nav(a, 'Overview');
     await expectVisible(a.getByRole('heading', { name: 'Bank overview' }), 'the admin overview');
     await shot(a, '03-admin-overview');
     await nav(a, 'KYC queue');
