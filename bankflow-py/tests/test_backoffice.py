@@ -1,5 +1,6 @@
 """Fraud rules, lists and cases; notifications; the audit log's hash chain."""
 
+import re
 import uuid
 from decimal import Decimal as D
 
@@ -97,6 +98,7 @@ def test_audit_chain(bank):
                            conditions={"min_amount": "1.00", "score": 1}, action="ALLOW")
     log = bank.audit_log(limit=100)
     assert log and [e.seq for e in log] == list(range(1, len(log) + 1))
-    assert all(len(e.hash) == 64 for e in log)
+    # Keyed chain (issue #16 finding 8): `v2:<key id>:<HMAC-SHA256 hex>`.
+    assert all(re.fullmatch(r"v2:[^:]+:[0-9a-f]{64}", e.hash) for e in log), log[0].hash
     report = bank.verify_audit()
     assert (report.entries_checked, report.first_tampered_seq) == (len(log), None)
