@@ -20,7 +20,7 @@ use crate::idempotency::{fingerprint, IdempotencyKey, IdempotencyRecord, Idempot
 use crate::ids::{AccountId, CustomerId, ScheduleId, TransactionId, UserId};
 use crate::money::Money;
 use crate::ports::TxMode;
-use crate::transaction::{TransactionStatus, PAGE_LIMIT_MAX};
+use crate::transaction::{check_page_limit, TransactionStatus};
 
 crate::bank::context_service!(
     /// Scheduled (standing) transfers: `bank.schedules()`.
@@ -319,9 +319,7 @@ impl ScheduleService<'_> {
         if !actor.may_read_customer(customer) {
             return Err(actor.refuse_foreign("customer", customer));
         }
-        if limit == 0 || limit > PAGE_LIMIT_MAX {
-            return Err(BankError::validation("limit", "limit must be 1..=100"));
-        }
+        check_page_limit(limit)?;
         self.k
             .store
             .begin(TxMode::Read)

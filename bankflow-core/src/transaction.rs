@@ -14,6 +14,18 @@ use crate::money::Money;
 /// Page size cap for every list the engine serves.
 pub const PAGE_LIMIT_MAX: u32 = 100;
 
+/// The one page-size rule of every list: 1..=[`PAGE_LIMIT_MAX`], else `validation_error` on
+/// `limit`.
+pub fn check_page_limit(limit: u32) -> BankResult<()> {
+    if limit == 0 || limit > PAGE_LIMIT_MAX {
+        return Err(BankError::validation(
+            "limit",
+            format!("limit must be 1..={PAGE_LIMIT_MAX}"),
+        ));
+    }
+    Ok(())
+}
+
 string_enum!(
     /// Kind of transaction.
     TransactionType, "transaction_type" {
@@ -359,12 +371,7 @@ impl TransactionQuery {
 
     /// Validates the page size.
     pub fn validate(&self) -> BankResult<()> {
-        if self.limit == 0 || self.limit > PAGE_LIMIT_MAX {
-            return Err(BankError::validation(
-                "limit",
-                format!("limit must be 1..={PAGE_LIMIT_MAX}"),
-            ));
-        }
+        check_page_limit(self.limit)?;
         if let (Some(a), Some(b)) = (self.min_amount, self.max_amount) {
             if a > b {
                 return Err(BankError::validation(

@@ -52,9 +52,7 @@ impl MoneyService<'_> {
         after: Option<AccountId>,
         limit: u32,
     ) -> BankResult<Vec<Account>> {
-        if limit == 0 || limit > crate::transaction::PAGE_LIMIT_MAX {
-            return Err(BankError::validation("limit", "limit must be 1..=100"));
-        }
+        crate::transaction::check_page_limit(limit)?;
         let mut all = self.accounts_of_customer(actor, customer).await?;
         all.sort_by_key(|a| a.id);
         Ok(all
@@ -87,9 +85,7 @@ impl MoneyService<'_> {
         limit: u32,
     ) -> BankResult<Vec<Account>> {
         actor.require_staff()?;
-        if limit == 0 || limit > crate::transaction::PAGE_LIMIT_MAX {
-            return Err(BankError::validation("limit", "limit must be 1..=100"));
-        }
+        crate::transaction::check_page_limit(limit)?;
         self.read().await?.list_accounts(after, limit).await
     }
 

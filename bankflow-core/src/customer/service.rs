@@ -18,7 +18,7 @@ use crate::identity::{Email, Phone};
 use crate::ids::{AccountId, CustomerId, UserId};
 use crate::money::Currency;
 use crate::ports::{TxMode, UnitOfWork};
-use crate::transaction::PAGE_LIMIT_MAX;
+use crate::transaction::check_page_limit;
 
 crate::bank::context_service!(
     /// The customer context's use cases (customers, KYC, documents): `bank.customers()`.
@@ -326,13 +326,6 @@ pub(super) fn zip(v: &str) -> BankResult<String> {
     Ok(z.to_string())
 }
 
-pub(super) fn check_limit(limit: u32) -> BankResult<()> {
-    if limit == 0 || limit > PAGE_LIMIT_MAX {
-        return Err(BankError::validation("limit", "limit must be 1..=100"));
-    }
-    Ok(())
-}
-
 pub(crate) fn ssn_aad(c: CustomerId) -> String {
     format!("ssn:{c}")
 }
@@ -539,7 +532,7 @@ impl CustomerService<'_> {
         search: CustomerSearch,
     ) -> BankResult<Vec<CustomerView>> {
         actor.require_staff()?;
-        check_limit(search.limit)?;
+        check_page_limit(search.limit)?;
         let mut s = search;
         s.name = s
             .name

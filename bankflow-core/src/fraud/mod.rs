@@ -25,7 +25,7 @@ use crate::fraud_port::{FraudAction, FraudDecision, FraudInput, RequestContext};
 use crate::ids::{AccountId, CaseId, ListEntryId, RuleId, TransactionId};
 use crate::money::Money;
 use crate::ports::TxMode;
-use crate::transaction::{Transaction, TransactionType, PAGE_LIMIT_MAX};
+use crate::transaction::{check_page_limit, Transaction, TransactionType};
 
 crate::bank::context_service!(
     /// The fraud context's use cases (rules, lists, scores, cases): `bank.fraud()`.
@@ -168,13 +168,6 @@ fn validate_rule_name(name: &str) -> BankResult<String> {
         ));
     }
     Ok(n.to_string())
-}
-
-fn check_limit(limit: u32) -> BankResult<()> {
-    if limit == 0 || limit > PAGE_LIMIT_MAX {
-        return Err(BankError::validation("limit", "limit must be 1..=100"));
-    }
-    Ok(())
 }
 
 /// Normalises a list value: trimmed; emails and domains lower-case; account ids canonical.
@@ -407,7 +400,7 @@ impl FraudService<'_> {
         limit: u32,
     ) -> BankResult<Vec<ListEntry>> {
         actor.require_staff()?;
-        check_limit(limit)?;
+        check_page_limit(limit)?;
         self.k
             .store
             .begin(TxMode::Read)
@@ -425,7 +418,7 @@ impl FraudService<'_> {
         limit: u32,
     ) -> BankResult<Vec<FraudCase>> {
         actor.require_staff()?;
-        check_limit(limit)?;
+        check_page_limit(limit)?;
         self.k
             .store
             .begin(TxMode::Read)

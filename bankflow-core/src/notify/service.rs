@@ -17,7 +17,7 @@ use crate::notify::templates::{render, template, Template, REDACTED, TEMPLATES};
 use crate::notify::{is_token_gone, DEVICES_PER_USER_MAX};
 use crate::notify::{Channel, NotificationRecord, NotificationStatus, OutgoingMessage, Preference};
 use crate::ports::{TxMode, UnitOfWork};
-use crate::transaction::{Transaction, PAGE_LIMIT_MAX};
+use crate::transaction::{check_page_limit, Transaction};
 
 crate::bank::context_service!(
     /// The notification context's use cases: `bank.notifications()`.
@@ -182,7 +182,7 @@ impl NotificationService<'_> {
         limit: u32,
     ) -> BankResult<Vec<NotificationRecord>> {
         let user = user_id_of(actor)?;
-        check_limit(limit)?;
+        check_page_limit(limit)?;
         self.k
             .store
             .begin(TxMode::Read)
@@ -200,7 +200,7 @@ impl NotificationService<'_> {
         limit: u32,
     ) -> BankResult<Vec<NotificationRecord>> {
         let user = user_id_of(actor)?;
-        check_limit(limit)?;
+        check_page_limit(limit)?;
         self.k
             .store
             .begin(TxMode::Read)
@@ -754,11 +754,4 @@ impl Inner {
         }
         Ok(out)
     }
-}
-
-fn check_limit(limit: u32) -> BankResult<()> {
-    if limit == 0 || limit > PAGE_LIMIT_MAX {
-        return Err(BankError::validation("limit", "limit must be 1..=100"));
-    }
-    Ok(())
 }
