@@ -26,7 +26,7 @@ pub fn foreign_resource_refused(actor: &crate::auth::Actor, resource: &'static s
     metrics::counter!(FOREIGN_RESOURCE_REFUSALS_TOTAL, "resource" => resource).increment(1);
     let user = actor.user_id.map(|u| u.to_string()).unwrap_or_default();
     tracing::warn!(
-        target: "bankflow::security",
+        target: SECURITY_TARGET,
         event = "foreign_resource_refused",
         user_id = %user,
         resource,

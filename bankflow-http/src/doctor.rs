@@ -97,7 +97,7 @@ pub async fn check(args: &ServeArgs) -> Vec<Finding> {
 /// one insider) rolls back both, and truncating the audit log goes unnoticed (finding 8).
 fn audit_anchor(args: &ServeArgs) -> Finding {
     let file = crate::serve::audit_anchor_path(args);
-    if file.starts_with(&args.store.data_dir) {
+    if crate::adapters::inside(&file, &args.store.data_dir) {
         return finding(
             Level::Warn,
             "audit_anchor",

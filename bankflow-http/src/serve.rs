@@ -270,7 +270,7 @@ pub fn audit_anchor_path(args: &ServeArgs) -> PathBuf {
 /// backup of both (or truncating both) goes unnoticed (finding 8).
 fn warn_of_anchor_in_data_dir(args: &ServeArgs) {
     let file = audit_anchor_path(args);
-    if file.starts_with(&args.store.data_dir) {
+    if crate::adapters::inside(&file, &args.store.data_dir) {
         tracing::warn!(
             file = %file.display(),
             "SECURITY: the audit anchor is a file in the data dir, beside the database: one \

@@ -29,7 +29,15 @@ struct Approved {
 /// A new user of `email` with a customer profile named `first_name` (KYC pending), and the
 /// actor they act as once the profile exists.
 async fn with_profile(t: &WithAdmin, email: &str, first_name: &str) -> (Actor, CustomerView) {
-    let user = t.verified_user(email).await;
+    profile_of(t, t.verified_user(email).await, first_name).await
+}
+
+/// `user` with a new customer profile named `first_name`, and the actor they act as then.
+pub(super) async fn profile_of(
+    t: &WithAdmin,
+    user: Actor,
+    first_name: &str,
+) -> (Actor, CustomerView) {
     let c = t
         .bank
         .customers()

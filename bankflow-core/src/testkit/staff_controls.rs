@@ -11,7 +11,7 @@ use crate::identity::VerifyChannel;
 use crate::ports::Store;
 use crate::*;
 
-use super::engine_ctx::{bank_on, bank_with, profile, refusal_code, Ctx, WithAdmin, PW};
+use super::engine_ctx::{bank_on, bank_with, refusal_code, Ctx, WithAdmin, PW};
 
 const CTX: fn() -> RequestContext = RequestContext::default;
 const PDF: &[u8] = b"%PDF-1.7\n%...";
@@ -92,17 +92,8 @@ pub async fn finding_9_staff_must_enrol_totp_before_any_staff_function(store: Ar
 pub async fn finding_12_unverified_email_blocks_kyc_submission(store: Arc<dyn Store>) {
     let t = WithAdmin::new(bank_on(store), "admin@bank.example").await;
     let user = t.user("ursula@example.com").await;
+    let (me, c) = super::security::profile_of(&t, user, "Ursula").await;
     let customers = t.bank.customers();
-    let c = customers
-        .create_customer(&user, None, profile("Ursula", None))
-        .await
-        .unwrap();
-    let me = t
-        .bank
-        .identity()
-        .actor_for_user(user.user_id.unwrap())
-        .await
-        .unwrap();
     customers
         .upload_document(&me, c.id, DocumentType::Passport, PDF)
         .await
