@@ -13,4 +13,12 @@ if [ -z "${BANKFLOW_ADMIN_PASSWORD:-}" ] && [ ! -d bankflow-data ]; then
   export BANKFLOW_ADMIN_PASSWORD
   echo "First start: admin ${BANKFLOW_ADMIN_EMAIL} / ${BANKFLOW_ADMIN_PASSWORD} (shown once; change it)"
 fi
+# Without an SMTP server no verification code reaches anyone, so a customer could never submit
+# KYC: this local runner turns the verified-email gate off then, and says so. Production servers
+# (`bankflow serve` itself) keep it on; pass BANKFLOW_SMTP_HOST/--smtp-host to keep it here too.
+case " $* " in *" --smtp-host"*) smtp=1 ;; *) smtp="${BANKFLOW_SMTP_HOST:+1}" ;; esac
+if [ -z "$smtp" ] && [ -z "${BANKFLOW_REQUIRE_VERIFIED_EMAIL:-}" ]; then
+  export BANKFLOW_REQUIRE_VERIFIED_EMAIL=false
+  echo "No SMTP server configured: KYC does not wait for a verified email (set BANKFLOW_SMTP_HOST to require it)"
+fi
 exec cargo run --release -p bankflow-http --bin bankflow -- serve --static-dir frontend/dist "$@"
